@@ -1,0 +1,71 @@
+// The op set a model's forward pass is written in. Each device (wasm, webgpu) implements it once;
+// models never touch device memory directly. Activations are f32, row-major [nTokens][width].
+import type { GGMLType } from '../quant/types.ts';
+
+/** A weight tensor resident on the device, still in its GGUF block format. rows = ne1, cols = ne0. */
+export interface Weight {
+  readonly name: string;
+  readonly type: GGMLType;
+  readonly cols: number;
+  readonly rows: number;
+}
+
+/** An f32 activation buffer on the device holding `length` floats. */
+export interface Activation {
+  readonly length: number;
+}
+
+export interface RopeParams {
+  /** number of dimensions rotated per head (rope.dimension_count) */
+  readonly nRot: number;
+  readonly freqBase: number;
+  /** NEOX (rotate-half, qwen2) when true; adjacent pairs (llama) when false */
+  readonly neox: boolean;
+  /** optional per-frequency divisors (llama3 rope_freqs), length nRot/2 */
+  readonly freqFactors?: Float32Array;
+}
+
+export interface KVCacheSpec {
+  readonly nLayers: number;
+  readonly nCtx: number;
+  /** nHeadKV * headDim */
+  readonly kvDim: number;
+  readonly type: 'f32' | 'f16';
+}
+
+export interface Backend {
+  readonly name: 'wasm' | 'webgpu';
+  /** worker threads used (1 = single-threaded) */
+  readonly threads: number;
+
+  /** Copies a tensor's raw GGUF bytes (rows*cols values in `type` blocks) to the device. */
+  uploadWeight(name: string, type: GGMLType, cols: number, rows: number, data: Uint8Array): Weight;
+  alloc(length: number): Activation;
+  free(a: Activation): void;
+  createKVCache(spec: KVCacheSpec): void;
+
+  write(dst: Activation, src: Float32Array, dstOffset?: number): void;
+  read(src: Activation, offset: number, length: number): Promise<Float32Array>;
+
+  /** out[t] = row ids[t] of the (quantized) table, dequantized */
+  embed(table: Weight, ids: Int32Array, out: Activation): void;
+  /** out[t] = x[t] / rms(x[t]) * w   (w.cols = width) */
+  rmsnorm(x: Activation, w: Weight, out: Activation, nTokens: number, eps: number): void;
+  /** out[t][r] = sum_c W[r][c] * x[t][c]; reads weights in their block format */
+  matmul(w: Weight, x: Activation, out: Activation, nTokens: number): void;
+  /** x[t] += bias for every token (bias.cols = width) */
+  addBias(x: Activation, bias: Weight, nTokens: number): void;
+  /** in-place rotary embedding; token t has position pos0 + t */
+  rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void;
+  /** store k, v ([nTokens][kvDim]) at positions pos0.. of `layer` */
+  storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void;
+  /** causal attention of q ([nTokens][nHead*headDim], positions pos0..) over cached keys 0..pos0+t */
+  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
+    nHead: number, nHeadKV: number, headDim: number, scale: number): void;
+  /** out = silu(gate) * up, elementwise over n */
+  swiglu(gate: Activation, up: Activation, out: Activation, n: number): void;
+  /** dst += src, elementwise over n */
+  add(dst: Activation, src: Activation, n: number): void;
+
+  dispose(): void;
+}

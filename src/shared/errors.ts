@@ -1,0 +1,50 @@
+// Typed errors: every failure a user can meet carries a stable `code` and a message a person can act on.
+// UI and CLI switch on `code`; they never parse messages.
+
+export type ErrorCode =
+  | 'GGUF_BAD_MAGIC'
+  | 'GGUF_BAD_VERSION'
+  | 'GGUF_TRUNCATED'
+  | 'GGUF_CORRUPT'
+  | 'GGUF_LIMIT'
+  | 'UNSUPPORTED_TYPE'
+  | 'UNSUPPORTED_ARCH'
+  | 'MISSING_TENSOR'
+  | 'BAD_SHAPE'
+  | 'TOKENIZER'
+  | 'TEMPLATE'
+  | 'OUT_OF_MEMORY'
+  | 'CONTEXT_FULL'
+  | 'IO'
+  | 'ABORTED'
+  | 'BAD_ARGUMENT'
+  | 'BACKEND';
+
+export class EngineError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EngineError';
+    this.code = code;
+  }
+}
+
+/** The file is not a valid GGUF model (wrong magic, truncated, corrupt or absurd header). */
+export class GGUFError extends EngineError {
+  constructor(code: Extract<ErrorCode, `GGUF_${string}`>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'GGUFError';
+  }
+}
+
+/** The file is valid but uses something this engine does not implement (tensor type, architecture). */
+export class UnsupportedError extends EngineError {
+  constructor(code: 'UNSUPPORTED_TYPE' | 'UNSUPPORTED_ARCH', message: string) {
+    super(code, message);
+    this.name = 'UnsupportedError';
+  }
+}
+
+export function isEngineError(e: unknown): e is EngineError {
+  return e instanceof EngineError;
+}
