@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'TOKENIZER'
   | 'TEMPLATE'
   | 'OUT_OF_MEMORY'
+  | 'QUOTA'
   | 'CONTEXT_FULL'
   | 'IO'
   | 'ABORTED'
