@@ -1,0 +1,205 @@
+// Chat prompt rendering with the model's own Jinja template (GGUF `tokenizer.chat_template`), a named
+// built-in fallback, or none at all (plain continuation: the messages' text concatenated).
+// Like llama.cpp and minja, templates that ignore or reject the system role get the system text
+// merged into the first user message instead of losing it.
+
+import { Environment, Interpreter, Template } from '@huggingface/jinja';
+import { EngineError } from '../shared/errors.ts';
+import { isNamedTemplate, NAMED_TEMPLATES, type NamedTemplate } from './chat-templates/index.ts';
+
+export { NAMED_TEMPLATES, isNamedTemplate, type NamedTemplate } from './chat-templates/index.ts';
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export interface RenderChatOptions {
+  /** Jinja source; null → `fallback`, or plain continuation when there is no fallback either. */
+  template: string | null;
+  messages: readonly ChatMessage[];
+  /** Append the opening of an assistant turn so the model answers. */
+  addGenerationPrompt: boolean;
+  bosToken: string;
+  eosToken: string;
+  fallback?: NamedTemplate;
+  /** Clock for templates that print today's date via strftime_now (Llama 3.1+). */
+  now?: () => Date;
+}
+
+export function renderChat(opts: RenderChatOptions): string {
+  const source = opts.template ?? (opts.fallback ? NAMED_TEMPLATES[opts.fallback].template : null);
+  if (source === null) return opts.messages.map((m) => m.content).join('');
+  const compiled = compile(source);
+  compiled.systemRole ??= probeSystemRole(compiled.template);
+  const messages = compiled.systemRole ? opts.messages : mergeSystemIntoUser(opts.messages);
+  return render(compiled.template, {
+    messages: messages.map((m) => ({ role: m.role, content: m.content })),
+    add_generation_prompt: opts.addGenerationPrompt,
+    bos_token: opts.bosToken,
+    eos_token: opts.eosToken,
+  }, opts.now ?? (() => new Date()));
+}
+
+export type TemplateChoice =
+  | { kind: 'model'; template: string }
+  | { kind: 'named'; name: NamedTemplate; template: string };
+
+/** Vocabulary probe: a Set of token strings, or anything with `has`. */
+export interface TokenSet {
+  has(token: string): boolean;
+}
+
+/**
+ * Decides how to build prompts for a model: its own template as is; else a named fallback picked
+ * from the architecture (general.architecture) or from special tokens in the vocab; else null,
+ * meaning plain continuation (base models such as stories260K).
+ */
+export function detectTemplate(template: string | null | undefined, archHint?: string, vocab?: TokenSet): TemplateChoice | null {
+  const t = template?.trim();
+  if (t) {
+    // llama.cpp also accepts a bare template name in place of Jinja source.
+    if (isNamedTemplate(t)) return named(t);
+    return { kind: 'model', template: template! };
+  }
+  if (vocab) {
+    if (vocab.has('<|start_header_id|>') && vocab.has('<|eot_id|>')) return named('llama3');
+    if (vocab.has('<|im_start|>') && vocab.has('<|im_end|>')) return named('chatml');
+    if (vocab.has('<start_of_turn>') && vocab.has('<end_of_turn>')) return named('gemma');
+    if (vocab.has('<|user|>') && vocab.has('<|end|>')) return named('phi3');
+  }
+  const arch = archHint?.toLowerCase() ?? '';
+  if (arch.startsWith('qwen')) return named('chatml');
+  if (arch === 'phi3') return named('phi3');
+  if (arch.startsWith('gemma')) return named('gemma');
+  return null;
+}
+
+function named(name: NamedTemplate): TemplateChoice {
+  return { kind: 'named', name, template: NAMED_TEMPLATES[name].template };
+}
+
+interface Compiled {
+  template: Template;
+  /** Whether the template shows a system message; probed once per template. */
+  systemRole?: boolean;
+}
+
+const cache = new Map<string, Compiled>();
+const CACHE_SIZE = 8;
+
+function compile(source: string): Compiled {
+  const hit = cache.get(source);
+  if (hit) {
+    cache.delete(source); // re-insert as most recent
+    cache.set(source, hit);
+    return hit;
+  }
+  let template: Template;
+  try {
+    template = new Template(source);
+  } catch (e) {
+    throw new EngineError('TEMPLATE', `The chat template could not be parsed: ${errorText(e)}`, { cause: e });
+  }
+  const entry: Compiled = { template };
+  cache.set(source, entry);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  return entry;
+}
+
+function render(template: Template, vars: Record<string, unknown>, now: () => Date): string {
+  // Template.render would install a locale-dependent strftime_now that cannot be overridden,
+  // so the globals are set up here.
+  const env = new Environment();
+  const globals: Record<string, unknown> = {
+    false: false, true: true, none: null, False: false, True: true, None: null,
+    raise_exception: (message: unknown) => {
+      throw new TemplateRaise(String(message));
+    },
+    range: pyRange,
+    strftime_now: (format: string) => strftime(now(), format),
+    ...vars,
+  };
+  for (const [k, v] of Object.entries(globals)) env.set(k, v);
+  try {
+    const out = new Interpreter(env).run(template.parsed);
+    return String(out.value);
+  } catch (e) {
+    const what = e instanceof TemplateRaise ? 'The chat template rejected the conversation' : 'The chat template failed';
+    throw new EngineError('TEMPLATE', `${what}: ${errorText(e)}`, { cause: e });
+  }
+}
+
+/** An error raised by the template itself via raise_exception(). */
+class TemplateRaise extends Error {}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const PROBE = '\u0001system-probe\u0001';
+
+function probeSystemRole(template: Template): boolean {
+  try {
+    const out = render(template, {
+      messages: [{ role: 'system', content: PROBE }, { role: 'user', content: 'hi' }],
+      add_generation_prompt: true, bos_token: '', eos_token: '',
+    }, () => new Date(0));
+    return out.includes(PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** System text goes in front of the next user message, separated by a newline (as llama.cpp does). */
+export function mergeSystemIntoUser(messages: readonly ChatMessage[]): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  let pending: string[] = [];
+  for (const m of messages) {
+    if (m.role === 'system') {
+      pending.push(m.content);
+    } else if (m.role === 'user' && pending.length > 0) {
+      out.push({ role: 'user', content: [...pending, m.content].join('\n') });
+      pending = [];
+    } else {
+      out.push(m);
+    }
+  }
+  if (pending.length > 0) out.push({ role: 'user', content: pending.join('\n') });
+  return out;
+}
+
+function pyRange(start: number, stop?: number, step = 1): number[] {
+  if (stop === undefined) [start, stop] = [0, start];
+  if (step === 0) throw new Error('range() step must not be zero');
+  const out: number[] = [];
+  for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
+  return out;
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
+  'October', 'November', 'December'];
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** Python's strftime in the C locale, for the directives chat templates use. */
+export function strftime(d: Date, format: string): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return format.replace(/%[YymdbBaAHMS%]/g, (tok) => {
+    switch (tok) {
+      case '%Y': return String(d.getFullYear());
+      case '%y': return pad(d.getFullYear() % 100);
+      case '%m': return pad(d.getMonth() + 1);
+      case '%d': return pad(d.getDate());
+      case '%b': return MONTHS[d.getMonth()].slice(0, 3);
+      case '%B': return MONTHS[d.getMonth()];
+      case '%a': return DAYS[d.getDay()].slice(0, 3);
+      case '%A': return DAYS[d.getDay()];
+      case '%H': return pad(d.getHours());
+      case '%M': return pad(d.getMinutes());
+      case '%S': return pad(d.getSeconds());
+      default: return '%';
+    }
+  });
+}
