@@ -25,4 +25,10 @@ export interface FormatTraits {
   readonly typeSize: number;
   /** Scalar reference: dequantize `nBlocks` blocks starting at byte `offset` of `src` into `dst` at `dstOffset`. */
   dequantize(src: Uint8Array, offset: number, nBlocks: number, dst: Float32Array, dstOffset: number): void;
+  /**
+   * Scalar reference quantizer (llama.cpp's non-imatrix `quantize_row_*_ref`): `nBlocks * blockSize`
+   * values from `src` at `srcOffset` into blocks written at byte `dstOffset` of `dst`. Absent for
+   * formats we can only read.
+   */
+  quantize?(src: Float32Array, srcOffset: number, nBlocks: number, dst: Uint8Array, dstOffset: number): void;
 }
