@@ -128,12 +128,37 @@ export class Sampler {
     check(logits.length === this.vocabSize, 'BAD_ARGUMENT',
       () => `sampling: expected ${this.vocabSize} logits, got ${logits.length}`);
     const x = this.penalized(logits);
+    if (this.params.temperature <= 0) return argmax(x);
+    const n = this.filter(x);
+    return this.draw(n, this.weigh(n));
+  }
+
+  /**
+   * The tokens `sample` would choose from and their probabilities (after penalties, filters and
+   * temperature), most likely first. For inspection (logprobs, UI); allocates its result.
+   */
+  candidates(logits: Float32Array): { ids: Int32Array; probs: Float64Array } {
+    check(logits.length === this.vocabSize, 'BAD_ARGUMENT',
+      () => `sampling: expected ${this.vocabSize} logits, got ${logits.length}`);
+    const x = this.penalized(logits);
+    if (this.params.temperature <= 0) return { ids: Int32Array.of(argmax(x)), probs: Float64Array.of(1) };
+    const n = this.filter(x);
+    const total = this.weigh(n);
+    const order = Array.from(this.candIds.subarray(0, n).keys())
+      .sort((a, b) => this.candLogits[b] - this.candLogits[a] || this.candIds[a] - this.candIds[b]);
+    return {
+      ids: Int32Array.from(order, (i) => this.candIds[i]),
+      probs: Float64Array.from(order, (i) => this.candLogits[i] / total),
+    };
+  }
+
+  /** top-k → top-p → min-p; leaves the survivors in the candidate arrays and returns their count. */
+  private filter(x: Float32Array): number {
     const p = this.params;
-    if (p.temperature <= 0) return argmax(x);
     let n = p.topK > 0 ? this.selectTopK(x, Math.min(p.topK, this.vocabSize)) : this.takeAll(x, p.topP < 1);
     if (p.topP < 1) n = this.applyTopP(n, p.topP);
     if (p.minP > 0) n = this.applyMinP(n, p.minP);
-    return this.draw(n, p.temperature);
+    return n;
   }
 
   /** Logits after repetition/frequency/presence penalties (a view of the shared work buffer). */
@@ -211,28 +236,41 @@ export class Sampler {
     return Math.max(kept, 1);
   }
 
-  /** Softmax of logit/temperature over the n candidates, then one inverse-CDF draw. */
-  private draw(n: number, temperature: number): number {
-    const ids = this.candIds;
+  /**
+   * Replaces the n candidate logits by unnormalized weights exp((logit - max) / temperature) and
+   * returns their sum. An all -Infinity set gets weight 1 on its first entry.
+   */
+  private weigh(n: number): number {
     const vals = this.candLogits;
+    const t = this.params.temperature;
     let max = -Infinity;
-    let best = 0;
-    for (let i = 0; i < n; i++) if (vals[i] > max) { max = vals[i]; best = i; }
-    if (max === -Infinity) return ids[best];
+    for (let i = 0; i < n; i++) if (vals[i] > max) max = vals[i];
+    if (max === -Infinity) {
+      vals.fill(0, 0, n);
+      vals[0] = 1;
+      return 1;
+    }
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const w = Math.exp((vals[i] - max) / temperature);
+      const w = Math.exp((vals[i] - max) / t);
       vals[i] = w;
       total += w;
     }
+    return total;
+  }
+
+  /** One inverse-CDF draw over the n weighted candidates. */
+  private draw(n: number, total: number): number {
+    const ids = this.candIds;
+    const w = this.candLogits;
     let r = this.rng.nextFloat() * total;
     for (let i = 0; i < n; i++) {
-      r -= vals[i];
+      r -= w[i];
       if (r < 0) return ids[i];
     }
     // Rounding left r ≥ 0 after the last step: take the last candidate with any weight.
-    for (let i = n - 1; i >= 0; i--) if (vals[i] > 0) return ids[i];
-    return ids[best];
+    for (let i = n - 1; i > 0; i--) if (w[i] > 0) return ids[i];
+    return ids[0];
   }
 }
 
