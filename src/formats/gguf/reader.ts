@@ -1,0 +1,155 @@
+// GGUF reader: header and tensor table from any ByteSource (File/Blob, URL ranges, Node file,
+// IndexedDB shards), split files merged into one tensor list. Tensor data is read per tensor on demand.
+import type { ByteSource } from '../byte-source.ts';
+import { GGUFError } from '../../shared/errors.ts';
+import { FORMAT_TRAITS, getTraits } from '../../quant/traits.ts';
+import { ggmlTypeName } from '../../quant/types.ts';
+import { DEFAULT_ALIGNMENT, MAX_HEADER_BYTES } from './constants.ts';
+import { NeedMoreBytes, parseHeader, type GGUFValue, type GGUFValueTypeInfo, type ParsedHeader } from './header-parser.ts';
+
+export type { GGUFValue, GGUFScalar, GGUFArray, GGUFValueTypeInfo } from './header-parser.ts';
+
+export interface GGUFTensorInfo {
+  readonly name: string;
+  /** ggml type id (see GGMLType) */
+  readonly type: number;
+  /** ggml `ne` order: shape[0] is the row length */
+  readonly shape: readonly number[];
+  readonly nElements: number;
+  /** absolute byte offset in its file */
+  readonly offset: number;
+  /** bytes of tensor data; NaN when the type is unknown to this engine */
+  readonly byteSize: number;
+  /** which split file holds it */
+  readonly fileIndex: number;
+}
+
+export interface GGUFFile {
+  readonly version: number;
+  readonly metadata: Map<string, GGUFValue>;
+  readonly metadataTypes: Map<string, GGUFValueTypeInfo>;
+  readonly tensors: readonly GGUFTensorInfo[];
+  readonly alignment: number;
+  readonly sources: readonly ByteSource[];
+  tensor(name: string): GGUFTensorInfo | undefined;
+  /** Raw bytes of one tensor (throws UnsupportedError for types this engine cannot run). */
+  readTensor(t: GGUFTensorInfo): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+const FIRST_READ = 1 << 20;
+
+/** Reads the header of one file, growing the prefix read until the parser has what it needs. */
+async function readHeader(src: ByteSource): Promise<ParsedHeader> {
+  let len = Math.min(FIRST_READ, src.size);
+  for (;;) {
+    const buf = await src.read(0, len);
+    try {
+      return parseHeader(buf, src.size, src.name);
+    } catch (e) {
+      if (!(e instanceof NeedMoreBytes)) throw e;
+      if (e.needed > MAX_HEADER_BYTES) {
+        throw new GGUFError('GGUF_LIMIT', `${src.name}: its header would need more than ${MAX_HEADER_BYTES >> 20} MiB of metadata; the file is corrupt or not a model.`);
+      }
+      len = Math.min(src.size, Math.max(e.needed, len * 4));
+    }
+  }
+}
+
+function metaNumber(meta: Map<string, GGUFValue>, key: string): number | undefined {
+  const v = meta.get(key);
+  return typeof v === 'number' ? v : undefined;
+}
+
+function layoutTensors(h: ParsedHeader, src: ByteSource, fileIndex: number, alignment: number): GGUFTensorInfo[] {
+  const dataStart = Math.ceil(h.headerBytes / alignment) * alignment;
+  const dataBytes = src.size - dataStart;
+  const seen = new Set<string>();
+  return h.tensors.map((t) => {
+    if (seen.has(t.name)) throw new GGUFError('GGUF_CORRUPT', `${src.name}: tensor '${t.name}' appears twice; the file is corrupt.`);
+    seen.add(t.name);
+    if (t.relOffset % alignment !== 0) {
+      throw new GGUFError('GGUF_CORRUPT',
+        `${src.name}: tensor '${t.name}' starts at data offset ${t.relOffset}, which is not a multiple of the file's alignment ${alignment}; the file is corrupt.`);
+    }
+    const nElements = t.shape.reduce((a, b) => a * b, 1);
+    const traits = FORMAT_TRAITS.get(t.type as never);
+    let byteSize = NaN;
+    if (traits) {
+      if (t.shape[0] % traits.blockSize !== 0) {
+        throw new GGUFError('GGUF_CORRUPT',
+          `${src.name}: tensor '${t.name}' has rows of ${t.shape[0]} values, not a multiple of the ${ggmlTypeName(t.type)} block size ${traits.blockSize}.`);
+      }
+      byteSize = (nElements / traits.blockSize) * traits.typeSize;
+      if (t.relOffset + byteSize > dataBytes) {
+        throw new GGUFError('GGUF_TRUNCATED',
+          `${src.name}: data of tensor '${t.name}' (${byteSize} bytes at ${dataStart + t.relOffset}) lies beyond the end of the ${src.size}-byte file. The download is probably incomplete.`);
+      }
+    }
+    return { name: t.name, type: t.type, shape: t.shape, nElements, offset: dataStart + t.relOffset, byteSize, fileIndex };
+  });
+}
+
+/**
+ * Opens a GGUF model from one source or from all its split parts (`-00001-of-0000N.gguf`, in order).
+ * Metadata comes from the first part; tensors from all parts.
+ */
+export async function openGGUF(sources: ByteSource | ByteSource[]): Promise<GGUFFile> {
+  const srcs = Array.isArray(sources) ? sources : [sources];
+  if (srcs.length === 0) throw new GGUFError('GGUF_CORRUPT', 'No GGUF file given.');
+  const headers: ParsedHeader[] = [];
+  for (const s of srcs) headers.push(await readHeader(s));
+  const first = headers[0];
+  checkSplits(headers, srcs);
+  const alignment = metaNumber(first.metadata, 'general.alignment') ?? DEFAULT_ALIGNMENT;
+  if (!Number.isInteger(alignment) || alignment <= 0 || alignment % 8 !== 0) {
+    throw new GGUFError('GGUF_CORRUPT', `${srcs[0].name}: general.alignment = ${alignment} is not a positive multiple of 8.`);
+  }
+  const tensors = headers.flatMap((h, i) => {
+    const a = metaNumber(h.metadata, 'general.alignment') ?? DEFAULT_ALIGNMENT;
+    return layoutTensors(h, srcs[i], i, a);
+  });
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  if (byName.size !== tensors.length) throw new GGUFError('GGUF_CORRUPT', `${srcs[0].name}: the same tensor name appears in two split parts.`);
+  return {
+    version: first.version,
+    metadata: first.metadata,
+    metadataTypes: first.metadataTypes,
+    tensors,
+    alignment,
+    sources: srcs,
+    tensor: (name) => byName.get(name),
+    async readTensor(t) {
+      getTraits(t.type, t.name); // typed error for unsupported types
+      return srcs[t.fileIndex].read(t.offset, t.byteSize);
+    },
+    async close() {
+      await Promise.all(srcs.map((s) => s.close?.()));
+    },
+  };
+}
+
+function checkSplits(headers: ParsedHeader[], srcs: ByteSource[]): void {
+  const count = metaNumber(headers[0].metadata, 'split.count') ?? 1;
+  if (count !== srcs.length) {
+    throw new GGUFError('GGUF_CORRUPT',
+      count > srcs.length
+        ? `${srcs[0].name} is part 1 of a model split into ${count} files; add all ${count} parts (got ${srcs.length}).`
+        : `${srcs.length} files given, but ${srcs[0].name} says the model has ${count} part(s).`);
+  }
+  headers.forEach((h, i) => {
+    const no = metaNumber(h.metadata, 'split.no') ?? 0;
+    if (no !== i) throw new GGUFError('GGUF_CORRUPT', `${srcs[i].name} is split part ${no + 1}, expected part ${i + 1}; give the parts in order.`);
+  });
+  const total = metaNumber(headers[0].metadata, 'split.tensors.count');
+  const got = headers.reduce((a, h) => a + h.tensors.length, 0);
+  if (total !== undefined && total !== got) {
+    throw new GGUFError('GGUF_CORRUPT', `The split parts hold ${got} tensors, but the first part says ${total}; a part is missing or wrong.`);
+  }
+}
+
+/** Orders split-part names (`name-00002-of-00003.gguf`) and returns them; a single file passes through. */
+export function sortSplitNames(names: readonly string[]): string[] {
+  const key = (n: string) => Number(/-(\d{5})-of-\d{5}\.gguf$/i.exec(n)?.[1] ?? 0);
+  return [...names].sort((a, b) => key(a) - key(b));
+}

@@ -1,0 +1,55 @@
+// Node-only ByteSource over a file handle (CLI, tests). Never reads more than asked.
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { EngineError } from '../shared/errors.ts';
+import type { ByteSource } from './byte-source.ts';
+import { checkRange } from './range.ts';
+
+export async function openNodeFile(file: string): Promise<ByteSource> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    throw new EngineError('IO', `Cannot open ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const size = (await fh.stat()).size;
+  const name = path.basename(file);
+  return {
+    size,
+    name,
+    async read(offset, length) {
+      checkRange(name, size, offset, length);
+      const buf = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) throw new EngineError('IO', `${name}: unexpected end of file at byte ${offset + done}.`);
+        done += bytesRead;
+      }
+      return buf;
+    },
+    close: () => fh.close(),
+  };
+}
+
+/** For `x-00001-of-00003.gguf` returns all parts in order; otherwise just the file. */
+export async function resolveSplitFiles(file: string): Promise<string[]> {
+  const m = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i.exec(path.basename(file));
+  if (!m) return [file];
+  const n = Number(m[3]);
+  const dir = path.dirname(file);
+  const present = new Set(await readdir(dir));
+  const parts: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const part = `${m[1]}-${String(i).padStart(5, '0')}-of-${m[3]}.gguf`;
+    if (!present.has(part)) throw new EngineError('IO', `Split model part ${part} is missing next to ${path.basename(file)} (${n} parts expected).`);
+    parts.push(path.join(dir, part));
+  }
+  return parts;
+}
+
+export async function openNodeFiles(file: string): Promise<ByteSource[]> {
+  const parts = await resolveSplitFiles(file);
+  return Promise.all(parts.map(openNodeFile));
+}
