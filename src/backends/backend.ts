@@ -66,6 +66,8 @@ export interface Backend {
   swiglu(gate: Activation, up: Activation, out: Activation, n: number): void;
   /** dst += src, elementwise over n */
   add(dst: Activation, src: Activation, n: number): void;
+  /** dst[dstOffset..+n] = src[srcOffset..+n] (e.g. the last token's row before the LM head) */
+  copy(src: Activation, srcOffset: number, dst: Activation, dstOffset: number, n: number): void;
 
   dispose(): void;
 }

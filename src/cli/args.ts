@@ -1,0 +1,93 @@
+// Command-line contract (see README): parsing and validation only, no engine work.
+import { parseArgs } from 'node:util';
+import { EngineError } from '../shared/errors.ts';
+
+export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface CliOptions {
+  command: Command;
+  model: string;
+  prompt?: string;
+  text?: string;
+  file?: string;
+  maxTokens: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  seed?: number;
+  threads?: number;
+  chat: boolean;
+  json: boolean;
+  noBos: boolean;
+  promptTokens: number;
+  genTokens: number;
+  backend: 'wasm' | 'webgpu';
+  browser: boolean;
+  ctx?: number;
+}
+
+export const USAGE = `usage: npm run -s cli -- <command> [options]
+  generate   --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
+             [--min-p P] [--seed S] [--threads N] [--chat] [--json]
+  perplexity --model PATH --file TEXT_FILE [--json]
+  tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
+  bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
+every command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N]`;
+
+function bad(msg: string): never {
+  throw new EngineError('BAD_ARGUMENT', msg);
+}
+
+function number(v: string | undefined, name: string, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) bad(`--${name} needs a number (got "${v}").`);
+  if (opts.int && !Number.isInteger(n)) bad(`--${name} needs a whole number (got ${v}).`);
+  if (opts.min !== undefined && n < opts.min) bad(`--${name} must be at least ${opts.min} (got ${v}).`);
+  if (opts.max !== undefined && n > opts.max) bad(`--${name} must be at most ${opts.max} (got ${v}).`);
+  return n;
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      model: { type: 'string' }, prompt: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' },
+      'max-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' },
+      'top-p': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
+      chat: { type: 'boolean' }, json: { type: 'boolean' }, 'no-bos': { type: 'boolean' },
+      'prompt-tokens': { type: 'string' }, 'gen-tokens': { type: 'string' }, backend: { type: 'string' },
+      browser: { type: 'boolean' }, ctx: { type: 'string' },
+    },
+  });
+  const command = positionals[0] as Command;
+  if (!COMMANDS.includes(command)) bad(positionals[0] ? `Unknown command "${positionals[0]}".` : 'No command given.');
+  if (positionals.length > 1) bad(`Unexpected argument "${positionals[1]}".`);
+  if (!values.model) bad('--model PATH is required.');
+  const backend = values.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'webgpu') bad(`--backend must be wasm or webgpu (got ${backend}).`);
+  const o: CliOptions = {
+    command, model: values.model, prompt: values.prompt, text: values.text, file: values.file,
+    maxTokens: number(values['max-tokens'], 'max-tokens', { int: true, min: 0 }) ?? 256,
+    temperature: number(values.temperature, 'temperature', { min: 0 }),
+    topK: number(values['top-k'], 'top-k', { int: true, min: 0 }),
+    topP: number(values['top-p'], 'top-p', { min: 0, max: 1 }),
+    minP: number(values['min-p'], 'min-p', { min: 0, max: 1 }),
+    seed: number(values.seed, 'seed', { int: true, min: 0, max: 2 ** 32 - 1 }),
+    threads: number(values.threads, 'threads', { int: true, min: 1, max: 256 }),
+    chat: !!values.chat, json: !!values.json, noBos: !!values['no-bos'],
+    promptTokens: number(values['prompt-tokens'], 'prompt-tokens', { int: true, min: 1 }) ?? 128,
+    genTokens: number(values['gen-tokens'], 'gen-tokens', { int: true, min: 1 }) ?? 64,
+    backend, browser: !!values.browser,
+    ctx: number(values.ctx, 'ctx', { int: true, min: 1 }),
+  };
+  if (command === 'generate' && o.prompt === undefined) bad('generate needs --prompt TEXT (use --prompt "" to start from BOS only).');
+  if (command === 'perplexity' && !o.file) bad('perplexity needs --file TEXT_FILE.');
+  if (command === 'tokenize' && (o.text === undefined) === (o.file === undefined)) bad('tokenize needs exactly one of --text TEXT or --file FILE.');
+  if (o.backend === 'webgpu' && !o.browser) bad('--backend webgpu runs inside Chromium: add --browser.');
+  return o;
+}

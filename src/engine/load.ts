@@ -1,0 +1,63 @@
+// Opens a GGUF, checks that we can run it, and builds tokenizer + weights + decoder on a backend.
+import type { Backend } from '../backends/backend.ts';
+import type { ByteSource } from '../formats/byte-source.ts';
+import { openGGUF, type GGUFFile } from '../formats/gguf/reader.ts';
+import { Decoder } from '../models/decoder.ts';
+import { readHParams, type HParams } from '../models/hparams.ts';
+import { getArch } from '../models/registry.ts';
+import { loadWeights, type LoadProgress } from '../models/weights.ts';
+import type { ArchSpec } from '../models/arch.ts';
+import { tokenizerFromGGUF } from '../tokenizer/from-gguf.ts';
+import type { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { EngineError } from '../shared/errors.ts';
+
+export interface LoadOptions {
+  /** context length; default min(training context, 4096) */
+  nCtx?: number;
+  maxBatch?: number;
+  kvType?: 'f32' | 'f16';
+  onProgress?: LoadProgress;
+}
+
+export interface LoadedModel {
+  file: GGUFFile;
+  h: HParams;
+  arch: ArchSpec;
+  tokenizer: Tokenizer;
+  decoder: Decoder;
+  /** `tokenizer.chat_template`, if the file has one */
+  chatTemplate: string | null;
+  dispose(): Promise<void>;
+}
+
+/** Reads only the header: tokenizer and metadata (vocab-only GGUFs work here). */
+export async function openTokenizer(sources: ByteSource | ByteSource[]): Promise<{ file: GGUFFile; tokenizer: Tokenizer }> {
+  const file = await openGGUF(sources);
+  return { file, tokenizer: tokenizerFromGGUF(file.metadata) };
+}
+
+export async function loadModel(sources: ByteSource | ByteSource[], backend: Backend, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const { file, tokenizer } = await openTokenizer(sources);
+  try {
+    const arch = getArch(file.metadata.get('general.architecture'));
+    const h = readHParams(file.metadata, arch.name);
+    if (h.vocabSize !== tokenizer.vocabSize) {
+      throw new EngineError('BAD_SHAPE', `The model has ${h.vocabSize} output tokens but its tokenizer has ${tokenizer.vocabSize}.`);
+    }
+    const nCtx = opts.nCtx ?? Math.min(h.nCtxTrain, 4096);
+    if (!Number.isInteger(nCtx) || nCtx < 1) throw new EngineError('BAD_ARGUMENT', `Context length must be a positive integer (got ${nCtx}).`);
+    const weights = await loadWeights(file, h, arch, backend, opts.onProgress);
+    const decoder = new Decoder(backend, h, arch, weights, {
+      nCtx, maxBatch: Math.min(opts.maxBatch ?? 64, nCtx), kvType: opts.kvType ?? 'f32',
+    });
+    const tpl = file.metadata.get('tokenizer.chat_template');
+    return {
+      file, h, arch, tokenizer, decoder,
+      chatTemplate: typeof tpl === 'string' ? tpl : null,
+      dispose: async () => { backend.dispose(); await file.close(); },
+    };
+  } catch (e) {
+    await file.close();
+    throw e;
+  }
+}

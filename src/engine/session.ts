@@ -1,0 +1,143 @@
+// One conversation with a loaded model: keeps the KV cache in step with the token history,
+// reuses the common prefix of a new prompt, and streams generated text with timing stats.
+import { EngineError } from '../shared/errors.ts';
+import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
+import type { LoadedModel } from './load.ts';
+import { Sampler, type SamplingParams } from './sampling.ts';
+import { StopStringMatcher } from './stop-strings.ts';
+
+export interface GenerateOptions {
+  sampling?: Partial<SamplingParams>;
+  maxTokens?: number;
+  stop?: readonly string[];
+  signal?: AbortSignal;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort' | 'context';
+
+export interface GenerationStats {
+  promptTokens: number;
+  /** prompt tokens actually computed (the rest came from the KV cache) */
+  prefilledTokens: number;
+  generatedTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  timeToFirstTokenMs: number;
+  prefillTokensPerSec: number;
+  decodeTokensPerSec: number;
+  finishReason: FinishReason;
+}
+
+export type GenerateEvent =
+  | { type: 'token'; id: number; text: string }
+  | { type: 'done'; text: string; ids: number[]; stats: GenerationStats };
+
+const now = () => performance.now();
+
+export class Session {
+  /** tokens whose keys/values are in the cache, in order */
+  private cached: number[] = [];
+
+  constructor(readonly model: LoadedModel) {}
+
+  /** Prompt ids as the CLI contract defines them: [BOS if the model adds one] + tokenize(text). */
+  promptIds(text: string, parseSpecial = false): number[] {
+    const t = this.model.tokenizer;
+    const ids = t.encode(text, { parseSpecial });
+    return t.addBos && t.bosId !== null ? [t.bosId, ...ids] : ids;
+  }
+
+  /** Forgets the cache (e.g. after a backend switch). */
+  reset(): void {
+    this.cached = [];
+  }
+
+  /** Computes logits after `ids`, reusing whatever prefix of them is already cached. */
+  private async prefill(ids: readonly number[]): Promise<{ logits: Float32Array; computed: number }> {
+    if (ids.length === 0) throw new EngineError('BAD_ARGUMENT', 'The prompt is empty: nothing to continue from.');
+    let keep = 0;
+    while (keep < this.cached.length && keep < ids.length - 1 && this.cached[keep] === ids[keep]) keep++;
+    const rest = Int32Array.from(ids.slice(keep));
+    this.cached = this.cached.slice(0, keep);
+    const logits = await this.model.decoder.forward(rest, keep, false);
+    this.cached.push(...rest);
+    return { logits, computed: rest.length };
+  }
+
+  async *generate(promptIds: readonly number[], opts: GenerateOptions = {}): AsyncGenerator<GenerateEvent> {
+    const { tokenizer: tok, decoder } = this.model;
+    const maxTokens = opts.maxTokens ?? 256;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EngineError('BAD_ARGUMENT', `maxTokens must be a whole number ≥ 0 (got ${maxTokens}).`);
+    const sampler = new Sampler(opts.sampling ?? {}, tok.vocabSize);
+    for (const id of promptIds) sampler.accept(id);
+    const stops = new StopStringMatcher(opts.stop ?? []);
+    // SPM drops the space prefix of the first word when nothing but BOS precedes it (llama2.c, HF).
+    const onlyControl = promptIds.every((id) => tok.tokenType(id) === 'control');
+    const stream = createStreamDecoder(tok, { stripLeadingSpace: onlyControl });
+
+    const t0 = now();
+    let { logits, computed } = await this.prefill(promptIds);
+    const t1 = now();
+    const ids: number[] = [];
+    let text = '';
+    let finish: FinishReason = 'length';
+    let tFirst = 0;
+    while (ids.length < maxTokens) {
+      if (opts.signal?.aborted) { finish = 'abort'; break; }
+      const id = sampler.sample(logits);
+      if (tok.eogIds.has(id)) { finish = 'stop'; break; }
+      ids.push(id);
+      sampler.accept(id);
+      if (ids.length === 1) tFirst = now();
+      const r = stops.push(stream.push(id));
+      if (r.emit) { text += r.emit; yield { type: 'token', id, text: r.emit }; }
+      if (r.stopped) { finish = 'stop'; break; }
+      if (ids.length === maxTokens) break;
+      if (this.cached.length >= decoder.opts.nCtx) { finish = 'context'; break; }
+      logits = await decoder.forward(Int32Array.of(id), this.cached.length, false);
+      this.cached.push(id);
+    }
+    if (!stops.stopped) {
+      const tail = stops.push(stream.flush()).emit + stops.flush();
+      if (tail) { text += tail; yield { type: 'token', id: -1, text: tail }; }
+    }
+    const t2 = now();
+    const prefillMs = t1 - t0, decodeMs = ids.length > 1 ? t2 - tFirst : 0;
+    yield {
+      type: 'done', text, ids,
+      stats: {
+        promptTokens: promptIds.length, prefilledTokens: computed, generatedTokens: ids.length,
+        prefillMs, decodeMs, timeToFirstTokenMs: ids.length ? tFirst - t0 : 0,
+        prefillTokensPerSec: prefillMs > 0 ? (computed / prefillMs) * 1000 : 0,
+        decodeTokensPerSec: decodeMs > 0 ? ((ids.length - 1) / decodeMs) * 1000 : 0,
+        finishReason: finish,
+      },
+    };
+  }
+
+  /** ppl = exp(mean over i=1..n-1 of -ln p(ids[i] | ids[<i])), one context, plain softmax. */
+  async perplexity(ids: readonly number[]): Promise<{ ppl: number; nTokens: number }> {
+    const n = ids.length;
+    if (n < 2) throw new EngineError('BAD_ARGUMENT', 'Perplexity needs at least two tokens.');
+    const { decoder } = this.model;
+    const V = this.model.h.vocabSize;
+    this.cached = [];
+    let nll = 0;
+    const batch = decoder.opts.maxBatch;
+    for (let start = 0; start < n - 1; start += batch) {
+      const chunk = Int32Array.from(ids.slice(start, Math.min(n - 1, start + batch)));
+      const logits = await decoder.forward(chunk, start, true);
+      for (let t = 0; t < chunk.length; t++) nll -= logSoftmaxAt(logits.subarray(t * V, (t + 1) * V), ids[start + t + 1]);
+    }
+    this.cached = ids.slice(0, n - 1);
+    return { ppl: Math.exp(nll / (n - 1)), nTokens: n };
+  }
+}
+
+function logSoftmaxAt(x: Float32Array, target: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
+  return x[target] - max - Math.log(sum);
+}

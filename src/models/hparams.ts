@@ -1,0 +1,75 @@
+// Hyper-parameters of a decoder-only transformer, read from GGUF metadata (`<arch>.*` keys).
+import type { GGUFValue } from '../formats/gguf/reader.ts';
+import { EngineError } from '../shared/errors.ts';
+
+export interface HParams {
+  arch: string;
+  name: string;
+  nCtxTrain: number;
+  dim: number;
+  nLayers: number;
+  ffDim: number;
+  nHead: number;
+  nHeadKV: number;
+  headDim: number;
+  /** dims rotated per head */
+  nRot: number;
+  ropeBase: number;
+  /** linear rope scaling factor (1 = none) */
+  ropeLinearFactor: number;
+  rmsEps: number;
+  vocabSize: number;
+}
+
+type Meta = Map<string, GGUFValue>;
+
+function num(meta: Meta, key: string, fallback?: number): number {
+  const v = meta.get(key);
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (v === undefined && fallback !== undefined) return fallback;
+  throw new EngineError('BAD_SHAPE', v === undefined
+    ? `The model file lacks the metadata key '${key}', which this architecture needs.`
+    : `The metadata key '${key}' has an invalid value (${String(v)}).`);
+}
+
+function positiveInt(value: number, what: string): number {
+  if (!Number.isInteger(value) || value <= 0 || value > 1 << 24) {
+    throw new EngineError('BAD_SHAPE', `The model's ${what} is ${value}, which is not a sane positive integer; the file is corrupt.`);
+  }
+  return value;
+}
+
+export function readHParams(meta: Meta, arch: string): HParams {
+  const k = (s: string) => `${arch}.${s}`;
+  const dim = positiveInt(num(meta, k('embedding_length')), 'embedding length');
+  const nHead = positiveInt(num(meta, k('attention.head_count')), 'head count');
+  const nHeadKV = positiveInt(num(meta, k('attention.head_count_kv'), nHead), 'KV head count');
+  const headDim = positiveInt(num(meta, k('attention.key_length'), dim / nHead), 'head dimension');
+  if (nHead % nHeadKV !== 0) {
+    throw new EngineError('BAD_SHAPE', `The model has ${nHead} attention heads and ${nHeadKV} KV heads; heads must be a multiple of KV heads.`);
+  }
+  const valueLength = num(meta, k('attention.value_length'), headDim);
+  if (valueLength !== headDim) throw new EngineError('BAD_SHAPE', `Different key (${headDim}) and value (${valueLength}) head sizes are not supported.`);
+  const nRot = positiveInt(num(meta, k('rope.dimension_count'), headDim), 'rope dimension count');
+  if (nRot > headDim || nRot % 2) throw new EngineError('BAD_SHAPE', `Rope dimension count ${nRot} does not fit head size ${headDim}.`);
+  const scaling = meta.get(k('rope.scaling.type'));
+  const factor = num(meta, k('rope.scaling.factor'), 1) || 1;
+  const tokens = meta.get('tokenizer.ggml.tokens');
+  const vocabSize = num(meta, k('vocab_size'), Array.isArray(tokens) ? tokens.length : 0);
+  return {
+    arch,
+    name: typeof meta.get('general.name') === 'string' ? (meta.get('general.name') as string) : arch,
+    nCtxTrain: positiveInt(num(meta, k('context_length'), 2048), 'context length'),
+    dim,
+    nLayers: positiveInt(num(meta, k('block_count')), 'layer count'),
+    ffDim: positiveInt(num(meta, k('feed_forward_length')), 'feed-forward size'),
+    nHead,
+    nHeadKV,
+    headDim,
+    nRot,
+    ropeBase: num(meta, k('rope.freq_base'), 10000),
+    ropeLinearFactor: scaling === 'linear' ? factor : 1,
+    rmsEps: num(meta, k('attention.layer_norm_rms_epsilon'), 1e-5),
+    vocabSize: positiveInt(vocabSize, 'vocabulary size'),
+  };
+}

@@ -1,0 +1,17 @@
+import { UnsupportedError } from '../shared/errors.ts';
+import type { ArchSpec } from './arch.ts';
+import { llama } from './llama.ts';
+import { qwen2 } from './qwen2.ts';
+
+const ARCHS: ReadonlyMap<string, ArchSpec> = new Map([llama, qwen2].map((a) => [a.name, a]));
+
+export const SUPPORTED_ARCHS = [...ARCHS.keys()];
+
+export function getArch(name: unknown): ArchSpec {
+  const a = typeof name === 'string' ? ARCHS.get(name) : undefined;
+  if (!a) {
+    throw new UnsupportedError('UNSUPPORTED_ARCH',
+      `This model's architecture is '${String(name)}', which this engine cannot run yet (supported: ${SUPPORTED_ARCHS.join(', ')}).`);
+  }
+  return a;
+}
