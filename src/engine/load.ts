@@ -37,10 +37,11 @@ export async function openTokenizer(sources: ByteSource | ByteSource[]): Promise
 }
 
 export async function loadModel(sources: ByteSource | ByteSource[], backend: Backend, opts: LoadOptions = {}): Promise<LoadedModel> {
-  const { file, tokenizer } = await openTokenizer(sources);
+  const file = await openGGUF(sources);
   try {
     const arch = getArch(file.metadata.get('general.architecture'));
     const h = readHParams(file.metadata, arch.name);
+    const tokenizer = tokenizerFromGGUF(file.metadata);
     if (h.vocabSize !== tokenizer.vocabSize) {
       throw new EngineError('BAD_SHAPE', `The model has ${h.vocabSize} output tokens but its tokenizer has ${tokenizer.vocabSize}.`);
     }

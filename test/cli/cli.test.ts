@@ -1,0 +1,93 @@
+// The CLI contract, run as a user runs it (a child process), on the fixture models.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../fixtures.ts';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+const stories = fixture('models', 'stories260K.gguf');
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, timeout: 120_000 });
+    return { code: 0, ...r };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
+
+const golden = /> (Once upon a time, there was a little girl named Lily\..*?so she)\n/s
+  .exec(readFileSync(fixture('models', 'README.md'), 'utf8'))![1].replace(/\\n/g, '\n');
+
+describe('cli', () => {
+  it('generate --prompt "" greedy 200 tokens prints exactly the golden text', async () => {
+    const r = await cli('generate', '--model', stories, '--prompt', '', '--max-tokens', '200', '--temperature', '0');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${golden}\n`);
+    expect(r.stderr).toMatch(/decode [\d.]+ tok\/s/);
+  });
+
+  it('generate --json ends with the contract object', async () => {
+    const r = await cli('generate', '--model', stories, '--prompt', 'Once upon a time', '--max-tokens', '8', '--temperature', '0', '--json', '--threads', '2');
+    expect(r.code).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.promptIds).toEqual([1, 403, 407, 261, 378]);
+    expect(j.ids).toEqual([432, 383, 286, 261, 376, 298, 315, 421]); // llama.cpp's greedy ids
+    expect(j.text).toBe(', there was a little girl named');
+    expect(j.prefillTokensPerSec).toBeGreaterThan(0);
+    expect(j.decodeTokensPerSec).toBeGreaterThan(0);
+  });
+
+  it('same seed gives the same sampled text', async () => {
+    const args = ['generate', '--model', stories, '--prompt', 'Lily', '--max-tokens', '30', '--temperature', '1', '--seed', '42', '--json'];
+    const [a, b] = [await cli(...args), await cli(...args)];
+    expect(lastJson(a.stdout).ids).toEqual(lastJson(b.stdout).ids);
+  });
+
+  it('tokenize and perplexity --json', async () => {
+    const t = await cli('tokenize', '--model', stories, '--text', 'Once upon a time', '--json');
+    expect(lastJson(t.stdout)).toEqual({ ids: [1, 403, 407, 261, 378] });
+    const nb = await cli('tokenize', '--model', stories, '--text', 'Once upon a time', '--json', '--no-bos');
+    expect(lastJson(nb.stdout)).toEqual({ ids: [403, 407, 261, 378] });
+    const p = await cli('perplexity', '--model', stories, '--file', fixture('quant', 'sample.txt'), '--json');
+    const j = lastJson(p.stdout);
+    expect(j.nTokens).toBe(217);
+    expect(Math.abs(Math.log(j.ppl / 5.25431713574819))).toBeLessThan(0.005);
+  });
+
+  it('bench --json reports the contract fields', async () => {
+    const r = await cli('bench', '--model', fixture('quant', 'dev-llama.Q4_K_M.gguf'), '--prompt-tokens', '32', '--gen-tokens', '8', '--threads', '2', '--json');
+    expect(r.code).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j).toMatchObject({ backend: 'wasm', threads: 2 });
+    for (const k of ['prefillTokensPerSec', 'decodeTokensPerSec', 'peakMemoryBytes']) expect(j[k]).toBeGreaterThan(0);
+  });
+
+  it('bad input: clear messages and non-zero exit, no stack traces', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
+    const html = path.join(dir, 'model.gguf');
+    writeFileSync(html, '<!DOCTYPE html><html><body>404</body></html>');
+    const cases: [string[], number, RegExp][] = [
+      [['generate', '--model', html, '--prompt', 'x'], 1, /not a GGUF model file/],
+      [['generate', '--model', path.join(dir, 'missing.gguf'), '--prompt', 'x'], 1, /Cannot open/],
+      [['generate', '--model', stories], 2, /--prompt/],
+      [['generate', '--model', stories, '--prompt', 'x', '--temperature', 'hot'], 2, /--temperature needs a number/],
+      [['frobnicate', '--model', stories], 2, /Unknown command/],
+      [['generate', '--model', stories, '--prompt', 'x', '--backend', 'webgpu'], 2, /--browser/],
+      [['tokenize', '--model', fixture('tokenizers', 'llama.cpp', 'ggml-vocab-gpt-neox.gguf'), '--text', 'x'], 0, /\d/],
+      [['generate', '--model', fixture('tokenizers', 'llama.cpp', 'ggml-vocab-bert-bge.gguf'), '--prompt', 'x'], 1, /architecture is 'bert'/],
+    ];
+    for (const [args, code, re] of cases) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(code ? r.stderr : r.stdout, args.join(' ')).toMatch(re);
+      expect(r.stderr).not.toMatch(/internal error|    at /);
+    }
+  });
+});
