@@ -1,0 +1,217 @@
+// Resumable model downloads: the response body streams into IndexedDB chunks, and a later
+// call (after an abort, a dropped connection or a page reload) continues with an HTTP Range
+// request from the last stored chunk. Pause = abort the signal; resume = call again.
+import { check } from '../shared/assert.ts';
+import { EngineError, GGUFError } from '../shared/errors.ts';
+import { verifyStoredFile } from './integrity.ts';
+import { checkGGUFHead, checkModelId, modelStoredBytes, storedBytes, type ModelManifest } from './manifest.ts';
+import { ensureQuota, ProgressMeter, requestPersistence, type TransferProgress } from './quota.ts';
+import { defaultShardCache, type ShardCache } from './shard-cache.ts';
+import { abortError, HttpError, IntegrityError, InterruptedError, StorageQuotaError } from './storage-errors.ts';
+
+export { requestPersistence } from './quota.ts';
+export type { TransferProgress } from './quota.ts';
+
+export interface DownloadOptions {
+  url: string;
+  modelId: string;
+  name: string;
+  expectedSha256?: string;
+  expectedSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TransferProgress) => void;
+  fetchImpl?: typeof fetch;
+  cache?: ShardCache;
+  /** Automatic resumes after a dropped connection within one call (default 3). */
+  maxRetries?: number;
+  /** Wait before the first automatic resume, doubled each time (default 1000 ms). */
+  retryDelayMs?: number;
+}
+
+interface Ctx {
+  opts: DownloadOptions;
+  cache: ShardCache;
+  fetchImpl: typeof fetch;
+  meter?: ProgressMeter;
+}
+
+const active = new Set<string>();
+
+/** Downloads (or finishes downloading) a single-file GGUF model; returns its complete manifest. */
+export async function downloadModel(opts: DownloadOptions): Promise<ModelManifest> {
+  checkModelId(opts.modelId);
+  check(!active.has(opts.modelId), 'BAD_ARGUMENT', `"${opts.name}" is already downloading.`);
+  active.add(opts.modelId);
+  try {
+    return await runDownload({ opts, cache: opts.cache ?? defaultShardCache(), fetchImpl: opts.fetchImpl ?? fetch });
+  } finally {
+    active.delete(opts.modelId);
+  }
+}
+
+async function runDownload(ctx: Ctx): Promise<ModelManifest> {
+  const { opts, cache } = ctx;
+  if (opts.signal?.aborted) throw abortError(`Downloading ${opts.name}`);
+  void requestPersistence();
+  const m = await cache.getManifest(opts.modelId);
+  if (m?.complete) {
+    check(m.source.url === opts.url, 'BAD_ARGUMENT', `A different model with id "${opts.modelId}" is already stored.`);
+    return m;
+  }
+  // A partial from another URL cannot be continued.
+  if (m && (m.source.url !== opts.url || m.files.length !== 1)) await cache.deleteModel(opts.modelId);
+  if (opts.expectedSize !== undefined) {
+    await ensureQuota(opts.name, opts.expectedSize - (m && m.source.url === opts.url ? modelStoredBytes(m) : 0));
+  }
+  try {
+    let done = await transferWithRetries(ctx);
+    if (opts.expectedSha256) {
+      await verifyStoredFile(cache, done, 0, opts.expectedSha256, { signal: opts.signal });
+    }
+    done = await cache.markComplete(opts.modelId, [opts.expectedSha256]);
+    return done;
+  } catch (e) {
+    await discardIfUseless(cache, opts.modelId, e);
+    throw e;
+  }
+}
+
+/** Bad content or no space makes a partial worthless; otherwise keep it unless it is empty. */
+async function discardIfUseless(cache: ShardCache, id: string, e: unknown): Promise<void> {
+  const fatal = e instanceof GGUFError || e instanceof IntegrityError || e instanceof StorageQuotaError;
+  const m = await cache.getManifest(id).catch(() => undefined);
+  if (m && (fatal || modelStoredBytes(m) === 0)) await cache.deleteModel(id).catch(() => {});
+}
+
+async function transferWithRetries(ctx: Ctx): Promise<ModelManifest> {
+  const { maxRetries = 3, retryDelayMs = 1000, signal } = ctx.opts;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await transferOnce(ctx);
+    } catch (e) {
+      if (!(e instanceof InterruptedError) || attempt >= maxRetries || signal?.aborted) throw e;
+      await sleep(retryDelayMs * 2 ** attempt, signal);
+    }
+  }
+}
+
+/** One HTTP request; streams what is missing of the file into the cache. */
+async function transferOnce(ctx: Ctx): Promise<ModelManifest> {
+  const { opts, cache } = ctx;
+  const m = await cache.getManifest(opts.modelId);
+  const offset = m ? storedBytes(m.files[0]) : 0;
+  if (m && offset === m.files[0].size) return m;
+  const res = await request(ctx, offset);
+  let total: number | undefined;
+  let start = 0;
+  if (res.status === 206) {
+    const range = parseContentRange(res.headers.get('Content-Range'));
+    const consistent = range && range.start === offset && (!m || range.total === undefined || range.total === m.files[0].size);
+    if (!consistent) return restart(ctx, res, offset, 'answered with an unexpected byte range');
+    total = range.total;
+    start = offset;
+  } else if (res.ok) {
+    total = contentLength(res);
+  } else if (res.status === 416 && offset > 0) {
+    return restart(ctx, res, offset, 'refused to resume');
+  } else {
+    await res.body?.cancel().catch(() => {});
+    throw new HttpError(opts.url, res.status, res.statusText);
+  }
+  let target = m;
+  if (start === 0) { // fresh start, or the server ignored the Range header
+    if (m) await cache.deleteModel(opts.modelId);
+    target = await createFresh(ctx, res, total);
+  }
+  return stream(ctx, res, target as ModelManifest, start);
+}
+
+async function restart(ctx: Ctx, res: Response, offset: number, why: string): Promise<ModelManifest> {
+  await res.body?.cancel().catch(() => {});
+  if (offset === 0) throw new EngineError('IO', `Download failed: ${ctx.opts.url} ${why}.`);
+  await ctx.cache.deleteModel(ctx.opts.modelId);
+  return transferOnce(ctx);
+}
+
+async function createFresh(ctx: Ctx, res: Response, total: number | undefined): Promise<ModelManifest> {
+  const { opts, cache } = ctx;
+  try {
+    if (total !== undefined && opts.expectedSize !== undefined && total !== opts.expectedSize) {
+      throw new EngineError('IO', `Download failed: ${opts.url} has ${total} bytes, expected ${opts.expectedSize}.`);
+    }
+    const size = total ?? opts.expectedSize;
+    if (size === undefined) {
+      throw new EngineError('IO', `Download failed: ${opts.url} did not say how large the file is.`);
+    }
+    await ensureQuota(opts.name, size);
+    return await cache.createModel({
+      id: opts.modelId,
+      name: opts.name,
+      files: [{ name: fileNameOf(opts.url, opts.name), size }],
+      source: { kind: 'url', url: opts.url },
+    });
+  } catch (e) {
+    await res.body?.cancel().catch(() => {});
+    throw e;
+  }
+}
+
+async function stream(ctx: Ctx, res: Response, m: ModelManifest, start: number): Promise<ModelManifest> {
+  const { opts, cache } = ctx;
+  if (!res.body) throw new InterruptedError(`Download failed: ${opts.url} sent no data.`);
+  const meter = ctx.meter ??= new ProgressMeter(m.files[0].size, opts.onProgress);
+  meter.update(start);
+  return cache.putFile(opts.modelId, 0, res.body, {
+    offset: start,
+    signal: opts.signal,
+    checkHead: checkGGUFHead,
+    onBytes: (n) => meter.update(n),
+  });
+}
+
+async function request(ctx: Ctx, offset: number): Promise<Response> {
+  const { url, signal, name } = ctx.opts;
+  try {
+    return await ctx.fetchImpl(url, {
+      headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
+      signal,
+      cache: 'no-store', // the bytes go to IndexedDB; a second copy in the HTTP cache wastes quota
+    });
+  } catch (e) {
+    if (signal?.aborted) throw abortError(`Downloading ${name}`);
+    throw new InterruptedError(`Cannot reach ${url}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function parseContentRange(h: string | null): { start: number; total?: number } | undefined {
+  const match = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(h?.trim() ?? '');
+  if (!match) return undefined;
+  return { start: Number(match[1]), total: match[3] === '*' ? undefined : Number(match[3]) };
+}
+
+function contentLength(res: Response): number | undefined {
+  const h = res.headers.get('Content-Length');
+  const n = h === null ? NaN : Number(h);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+function fileNameOf(url: string, fallback: string): string {
+  try {
+    const last = new URL(url, 'http://x/').pathname.split('/').pop();
+    return last ? decodeURIComponent(last) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      if (signal?.aborted) reject(abortError('The download')); else resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

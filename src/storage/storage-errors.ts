@@ -1,0 +1,66 @@
+// Typed storage failures that carry the numbers a UI needs to explain them.
+import { EngineError } from '../shared/errors.ts';
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+/** Browser storage cannot hold the model. `available` is undefined when the browser gives no estimate. */
+export class StorageQuotaError extends EngineError {
+  readonly needed: number;
+  readonly available: number | undefined;
+  constructor(what: string, needed: number, available: number | undefined, options?: { cause?: unknown }) {
+    super('QUOTA', available === undefined
+      ? `Browser storage is full: saving ${what} needs ${formatBytes(needed)} more. Free space by deleting models.`
+      : `Not enough browser storage for ${what}: needs ${formatBytes(needed)} (${needed} bytes), ` +
+        `only ${formatBytes(available)} (${available} bytes) available. Free space by deleting models.`,
+      options);
+    this.name = 'StorageQuotaError';
+    this.needed = needed;
+    this.available = available;
+  }
+}
+
+/** The server answered with an HTTP error status. */
+export class HttpError extends EngineError {
+  readonly status: number;
+  readonly url: string;
+  constructor(url: string, status: number, statusText: string) {
+    super('IO', `Download failed: ${url} answered HTTP ${status}${statusText ? ` ${statusText}` : ''}.`);
+    this.name = 'HttpError';
+    this.status = status;
+    this.url = url;
+  }
+}
+
+/** Stored bytes do not hash to the expected SHA-256. */
+export class IntegrityError extends EngineError {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(what: string, expected: string, actual: string) {
+    super('IO', `${what} is corrupted: its SHA-256 is ${actual}, expected ${expected}. Download it again.`);
+    this.name = 'IntegrityError';
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export function isQuotaExceeded(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'QuotaExceededError';
+}
+
+export function abortError(what: string): EngineError {
+  return new EngineError('ABORTED', `${what} was stopped; it can be resumed.`);
+}
+
+/** Reading the incoming data failed or it ended early; what was stored so far can be resumed. */
+export class InterruptedError extends EngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('IO', message, options);
+    this.name = 'InterruptedError';
+  }
+}
