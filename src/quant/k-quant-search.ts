@@ -143,13 +143,13 @@ export function makeQkx2Quants(
     }
     return e;
   };
-  const range = f(max - min);
-  let iscale = f(p.nmax / range);
+  // `min` moves to the best fit found so far, and later trials scale from it (as llama.cpp does).
+  let iscale = f(p.nmax / f(max - min));
   let scale = f(1 / iscale);
   for (let i = 0; i < n; i++) L[lo + i] = clamp(nearestInt(f(iscale * f(x[xo + i] - min))), 0, p.nmax);
   let bestError = err(scale, min, L, lo);
   for (let is = 0; is <= p.nstep; is++) {
-    iscale = f(f(f(p.rmin + f(p.rdelta * is)) + p.nmax) / range);
+    iscale = f(f(f(p.rmin + f(p.rdelta * is)) + p.nmax) / f(max - min));
     let sumL = 0;
     let sumL2 = 0;
     let sumXL = 0;
