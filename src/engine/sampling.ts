@@ -161,12 +161,15 @@ export class Sampler {
     return n;
   }
 
-  /** Logits after repetition/frequency/presence penalties (a view of the shared work buffer). */
+  /**
+   * Logits after repetition/frequency/presence penalties: `logits` itself when nothing applies,
+   * else the shared work buffer (valid until the next call). Treat the result as read-only.
+   */
   penalized(logits: Float32Array): Float32Array {
+    const { repeatPenalty: rp, frequencyPenalty: fp, presencePenalty: pp } = this.params;
+    if ((rp === 1 && fp === 0 && pp === 0) || this.counts.size === 0) return logits;
     const x = this.work;
     x.set(logits);
-    const { repeatPenalty: rp, frequencyPenalty: fp, presencePenalty: pp } = this.params;
-    if (rp === 1 && fp === 0 && pp === 0) return x;
     for (const [id, count] of this.counts) {
       let v = x[id];
       if (rp !== 1) v = v > 0 ? v / rp : v * rp;
