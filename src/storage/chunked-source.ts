@@ -1,6 +1,7 @@
 // A ByteSource over one stored file: a read fetches only the chunks it overlaps.
 import type { ByteSource } from '../formats/byte-source.ts';
-import { EngineError, GGUFError } from '../shared/errors.ts';
+import { checkRange } from '../formats/range.ts';
+import { EngineError } from '../shared/errors.ts';
 import type { ModelFileEntry } from './manifest.ts';
 
 /** Small LRU of decoded chunks, shared by the files of one opened model. Holds promises so
@@ -45,7 +46,7 @@ export class ChunkedSource implements ByteSource {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    this.checkRange(offset, length);
+    checkRange(this.name, this.size, offset, length);
     const out = new Uint8Array(length);
     const cs = this.file.chunkSize;
     let done = 0;
@@ -75,15 +76,5 @@ export class ChunkedSource implements ByteSource {
       }
       return bytes;
     });
-  }
-
-  private checkRange(offset: number, length: number): void {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new GGUFError('GGUF_CORRUPT', `${this.name}: invalid read of ${length} bytes at ${offset}.`);
-    }
-    if (offset + length > this.size) {
-      throw new GGUFError('GGUF_TRUNCATED',
-        `${this.name}: needs bytes ${offset}..${offset + length} but the file has only ${this.size} bytes; it is truncated.`);
-    }
   }
 }
