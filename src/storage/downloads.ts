@@ -58,10 +58,10 @@ async function runDownload(ctx: Ctx): Promise<ModelManifest> {
     check(m.source.url === opts.url, 'BAD_ARGUMENT', `A different model with id "${opts.modelId}" is already stored.`);
     return m;
   }
-  // A partial from another URL cannot be continued.
-  if (m && (m.source.url !== opts.url || m.files.length !== 1)) await cache.deleteModel(opts.modelId);
+  const resumable = m !== undefined && m.source.url === opts.url && m.files.length === 1;
+  if (m && !resumable) await cache.deleteModel(opts.modelId); // a partial of something else
   if (opts.expectedSize !== undefined) {
-    await ensureQuota(opts.name, opts.expectedSize - (m && m.source.url === opts.url ? modelStoredBytes(m) : 0));
+    await ensureQuota(opts.name, opts.expectedSize - (resumable ? modelStoredBytes(m) : 0));
   }
   try {
     let done = await transferWithRetries(ctx);
@@ -118,12 +118,9 @@ async function transferOnce(ctx: Ctx): Promise<ModelManifest> {
     await res.body?.cancel().catch(() => {});
     throw new HttpError(opts.url, res.status, res.statusText);
   }
-  let target = m;
-  if (start === 0) { // fresh start, or the server ignored the Range header
-    if (m) await cache.deleteModel(opts.modelId);
-    target = await createFresh(ctx, res, total);
-  }
-  return stream(ctx, res, target as ModelManifest, start);
+  if (start > 0 && m) return stream(ctx, res, m, start);
+  if (m) await cache.deleteModel(opts.modelId); // the server ignored Range: start over cleanly
+  return stream(ctx, res, await createFresh(ctx, res, total), 0);
 }
 
 async function restart(ctx: Ctx, res: Response, offset: number, why: string): Promise<ModelManifest> {

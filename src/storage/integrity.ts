@@ -4,7 +4,7 @@ import type { ModelManifest } from './manifest.ts';
 import type { ShardCache } from './shard-cache.ts';
 import { abortError, IntegrityError } from './storage-errors.ts';
 
-const K = new Uint32Array([
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -15,11 +15,13 @@ const K = new Uint32Array([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
+// Int32Array (not Uint32Array) keeps every word a small integer in V8: reading a Uint32 above
+// 2^31 yields a heap double and makes the compression loop several times slower.
 export class Sha256 {
-  private readonly h = new Uint32Array([
+  private readonly h = new Int32Array([
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
   ]);
-  private readonly w = new Uint32Array(64);
+  private readonly w = new Int32Array(64);
   private readonly pending = new Uint8Array(64);
   private pendingLen = 0;
   private total = 0;
@@ -35,12 +37,13 @@ export class Sha256 {
       this.pendingLen += n;
       i = n;
       if (this.pendingLen < 64) return this;
-      this.block(this.pending, 0);
+      compress(this.h, this.w, this.pending, 0, 64);
       this.pendingLen = 0;
     }
-    for (; i + 64 <= data.length; i += 64) this.block(data, i);
-    this.pending.set(data.subarray(i), 0);
-    this.pendingLen = data.length - i;
+    const end = i + ((data.length - i) & ~63);
+    compress(this.h, this.w, data, i, end);
+    this.pending.set(data.subarray(end), 0);
+    this.pendingLen = data.length - end;
     return this;
   }
 
@@ -52,32 +55,36 @@ export class Sha256 {
       const dv = new DataView(tail.buffer);
       dv.setUint32(tail.length - 8, Math.floor(bits / 2 ** 32));
       dv.setUint32(tail.length - 4, bits >>> 0);
-      this.total -= tail.length; // padding is not message length
       this.update(tail);
       this.finished = true;
     }
     const out = new Uint8Array(32);
     const dv = new DataView(out.buffer);
-    this.h.forEach((v, i) => dv.setUint32(i * 4, v));
+    this.h.forEach((v, i) => dv.setInt32(i * 4, v));
     return out;
   }
 
   hex(): string {
     return Array.from(this.digest(), (b) => b.toString(16).padStart(2, '0')).join('');
   }
+}
 
-  private block(d: Uint8Array, o: number): void {
-    const w = this.w;
-    for (let t = 0; t < 16; t++, o += 4) w[t] = (d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3];
+/** Runs the compression function over the 64-byte blocks of d[off, end). */
+function compress(h: Int32Array, w: Int32Array, d: Uint8Array, off: number, end: number): void {
+  let h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7];
+  for (let o = off; o < end; o += 64) {
+    for (let t = 0; t < 16; t++) {
+      const p = o + t * 4;
+      w[t] = (d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3];
+    }
     for (let t = 16; t < 64; t++) {
-      const a = w[t - 15];
-      const b = w[t - 2];
-      const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
-      const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+      const x = w[t - 15];
+      const y = w[t - 2];
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
       w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
     }
-    const h = this.h;
-    let a = h[0], b = h[1], c = h[2], dd = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    let a = h0, b = h1, c = h2, dd = h3, e = h4, f = h5, g = h6, hh = h7;
     for (let t = 0; t < 64; t++) {
       const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const t1 = (hh + S1 + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
@@ -86,8 +93,10 @@ export class Sha256 {
       hh = g; g = f; f = e; e = (dd + t1) | 0;
       dd = c; c = b; b = a; a = (t1 + t2) | 0;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += dd; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + dd) | 0;
+    h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + hh) | 0;
   }
+  h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5; h[6] = h6; h[7] = h7;
 }
 
 export interface HashOptions {
