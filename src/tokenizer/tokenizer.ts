@@ -36,7 +36,7 @@ export interface StreamDecoder {
  * generated word after BOS); pass `tokenizer.decode`'s rule in by setting it for such vocabs.
  */
 export function createStreamDecoder(t: Tokenizer, opts: { special?: boolean; stripLeadingSpace?: boolean } = {}): StreamDecoder {
-  const decoder = new TextDecoder('utf-8');
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const special = opts.special ?? false;
   let strip = opts.stripLeadingSpace ?? false;
   return {

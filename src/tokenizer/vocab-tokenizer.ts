@@ -140,7 +140,7 @@ export class VocabTokenizer implements Tokenizer {
     const all = new Uint8Array(total);
     let o = 0;
     for (const p of parts) { all.set(p, o); o += p.length; }
-    return new TextDecoder('utf-8').decode(all);
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(all);
   }
 
   tokenText(id: number): string {

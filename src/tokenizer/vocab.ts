@@ -56,17 +56,25 @@ export class Vocab {
   }
 }
 
-// Token texts llama.cpp treats as end-of-turn / end-of-generation when the file does not say.
-const EOT_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<EOT>', '_<EOT>', '<｜end▁of▁sentence｜>'];
-const EOG_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|eom_id|>', '<EOT>', '_<EOT>', '<|end_of_text|>'];
-const FIM_EOG_TEXTS = ['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>', '<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<reponame>', '<|file_sep|>'];
+// Token texts llama.cpp (as bundled with node-llama-cpp 3.22) treats as end-of-turn /
+// end-of-generation when the file does not say.
+const EOT_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<EOT>',
+  '_<EOT>', '[EOT]', '<｜end▁of▁sentence｜>', '<end_of_utterance>'];
+const EOG_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<|return|>', '<|call|>', '<|flush|>', '<|calls|>', '<end_of_turn>',
+  '<|endoftext|>', '</s>', '<|eom_id|>', '<EOT>', '_<EOT>', '[EOT]', '[EOS]', '<|end_of_text|>', '<end_of_utterance>', '<eos>',
+  '<turn|>', '<|tool_response>', '<｜end▁of▁sentence｜>', '[e~['];
+// FIM pad / repo / file-separator tokens also end generation.
+const FIM_EOG_TEXTS = [['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>', '[PAD]'],
+  ['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<reponame>'], ['<|file_sep|>']];
+// gpt-oss channel markers are always rendered
+const ALWAYS_RENDERED = ['<|channel|>', '<|message|>', '<|start|>', '<|constrain|>'];
 
 export interface SpecialIds { eotId: number | null; eomId: number | null; eogIds: Set<number> }
 
 /**
- * Finds EOT/EOM/EOG tokens by text where the metadata is silent, marks them (and anything named
- * like them) as control tokens, and flags control tokens named "...unused..." as unused — all as
- * llama.cpp's vocab loader does.
+ * Finds EOT/EOM/EOG tokens by text where the metadata is silent, marks them as control tokens,
+ * flags control tokens named "...unused..." as unused, and applies llama.cpp's per-model
+ * workarounds (harmony's <|end|>, gemma's </s>), all as llama.cpp's vocab loader does.
  */
 export function detectSpecials(v: Vocab, eosId: number | null, eotId: number | null, eomId: number | null): SpecialIds {
   const markControl = (id: number) => { v.attrs[id] |= ATTR.CONTROL; };
@@ -77,13 +85,27 @@ export function detectSpecials(v: Vocab, eosId: number | null, eotId: number | n
   if (eotId === null) { eotId = firstOf(EOT_TEXTS); if (eotId !== null) markControl(eotId); }
   if (eomId === null) { eomId = firstOf(['<|eom_id|>']); if (eomId !== null) markControl(eomId); }
   const eogIds = new Set<number>();
-  for (const t of [...FIM_EOG_TEXTS, ...EOG_TEXTS]) {
-    const id = v.ids.get(t);
-    if (id !== undefined) { eogIds.add(id); markControl(id); }
+  for (const texts of FIM_EOG_TEXTS) {
+    const id = firstOf(texts);
+    if (id !== null) { eogIds.add(id); markControl(id); }
   }
-  for (const id of [eosId, eotId, eomId]) if (id !== null) eogIds.add(id);
   for (let id = 0; id < v.size; id++) {
     if (v.has(id, ATTR.CONTROL) && v.texts[id].includes('unused')) v.attrs[id] |= ATTR.UNUSED;
   }
+  for (const t of EOG_TEXTS) {
+    const id = v.ids.get(t);
+    if (id !== undefined) { eogIds.add(id); markControl(id); }
+  }
+  for (const t of ALWAYS_RENDERED) {
+    const id = v.ids.get(t);
+    if (id !== undefined) v.attrs[id] = ATTR.USER_DEFINED;
+  }
+  for (const id of [eosId, eotId, eomId]) if (id !== null) eogIds.add(id);
+  const has = (t: string) => { const id = v.ids.get(t); return id !== undefined && eogIds.has(id); };
+  const demote = (t: string, attr: number) => { const id = v.ids.get(t)!; eogIds.delete(id); v.attrs[id] = attr; };
+  if (has('<|end|>') && ((has('<|return|>') && (has('<|call|>') || has('<|calls|>'))) || ((has('<|call|>') || has('<|calls|>')) && has('<|flush|>')))) {
+    demote('<|end|>', ATTR.USER_DEFINED);
+  }
+  if (has('<|tool_response>') && has('</s>')) demote('</s>', ATTR.NORMAL);
   return { eotId, eomId, eogIds };
 }
