@@ -1,0 +1,28 @@
+// Browsers: kernels fetched next to this module (Vite resolves the URLs), module Web Workers.
+import { EngineError } from '../../shared/errors.ts';
+import type { WasmPlatform } from './platform.ts';
+import type { WorkerHandle } from './thread-pool.ts';
+import type { WorkerInit } from './worker-loop.js';
+
+async function compile(url: URL): Promise<WebAssembly.Module> {
+  const res = await fetch(url);
+  if (!res.ok) throw new EngineError('BACKEND', `could not load WASM kernels from ${url} (HTTP ${res.status})`);
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+function spawnWorker(init: WorkerInit): Promise<WorkerHandle> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./browser-worker.js', import.meta.url), { type: 'module' });
+    w.onerror = (e) => reject(new EngineError('BACKEND', `a WASM worker failed to start: ${e.message}`));
+    w.onmessage = () => resolve({ terminate: () => w.terminate() });
+    w.postMessage(init);
+  });
+}
+
+export const browserPlatform: WasmPlatform = {
+  loadModule: (threaded) => compile(threaded
+    ? new URL('./build/kernels.wasm', import.meta.url)
+    : new URL('./build/kernels-st.wasm', import.meta.url)),
+  spawnWorker,
+  hardwareThreads: () => navigator.hardwareConcurrency || 1,
+};

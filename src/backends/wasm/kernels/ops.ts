@@ -1,0 +1,153 @@
+// Non-matmul ops. Kernels that the JS side splits across threads take their share as
+// [begin, end) (tokens, elements or (token, head) items) followed by a per-thread scratch pointer.
+import { axpyF16, axpyF32, dotF32, dotF32F16, f32ToF16 } from './common';
+
+export { CHUNK } from './matmul-core';
+
+/** First byte past the module's static data: the JS allocator starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** out[t] = x[t] / rms(x[t]) · w for tokens t0 ≤ t < t1 (sum of squares in f64). */
+export function rmsnorm(x: usize, w: usize, out: usize, width: i32, eps: f32, t0: i32, t1: i32, _s: usize): void {
+  const w4 = width & ~3;
+  for (let t = t0; t < t1; t++) {
+    const xr = x + ((<usize>t * width) << 2);
+    const orow = out + ((<usize>t * width) << 2);
+    let acc = f64x2.splat(0);
+    for (let i = 0; i < w4; i += 4) {
+      const v = v128.load(xr + (<usize>i << 2));
+      const sq = f32x4.mul(v, v);
+      acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(sq), f64x2.promote_low_f32x4(i32x4.shuffle(sq, sq, 2, 3, 0, 1))));
+    }
+    let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+    for (let i = w4; i < width; i++) {
+      const v = load<f32>(xr + (<usize>i << 2));
+      sum += <f64>(v * v);
+    }
+    const scale = <f32>(1.0 / Math.sqrt(sum / <f64>width + <f64>eps));
+    const sv = f32x4.splat(scale);
+    for (let i = 0; i < w4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(orow + o, f32x4.mul(f32x4.mul(v128.load(xr + o), sv), v128.load(w + o)));
+    }
+    for (let i = w4; i < width; i++) {
+      const o = <usize>i << 2;
+      store<f32>(orow + o, load<f32>(xr + o) * scale * load<f32>(w + o));
+    }
+  }
+}
+
+/** dst[i] += src[i] for i in [i0, i1). */
+export function add(dst: usize, src: usize, i0: i32, i1: i32, _s: usize): void {
+  const n = i1 - i0;
+  const d = dst + (<usize>i0 << 2);
+  const s = src + (<usize>i0 << 2);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
+  }
+}
+
+/** x[t] += bias for tokens t0 ≤ t < t1. */
+export function addBias(x: usize, bias: usize, width: i32, t0: i32, t1: i32, _s: usize): void {
+  for (let t = t0; t < t1; t++) axpyF32(x + ((<usize>t * width) << 2), bias, 1, width);
+}
+
+/** out[i] = silu(g[i]) · u[i] for i in [i0, i1). */
+export function swiglu(g: usize, u: usize, out: usize, i0: i32, i1: i32, _s: usize): void {
+  for (let i = i0; i < i1; i++) {
+    const o = <usize>i << 2;
+    const gv = load<f32>(g + o);
+    store<f32>(out + o, gv / (1 + Mathf.exp(-gv)) * load<f32>(u + o));
+  }
+}
+
+/** Rotate one head's nRot leading dims by the angles pos·invFreq[i] (cos/sin in cs). */
+@inline function rotateHead(x: usize, nRot: i32, neox: bool, cs: usize): void {
+  const half = nRot >> 1;
+  for (let i = 0; i < half; i++) {
+    const c = load<f32>(cs + (<usize>i << 3));
+    const s = load<f32>(cs + (<usize>i << 3) + 4);
+    const a = x + ((neox ? <usize>i : <usize>(2 * i)) << 2);
+    const b = neox ? x + (<usize>(i + half) << 2) : a + 4;
+    const x0 = load<f32>(a);
+    const x1 = load<f32>(b);
+    store<f32>(a, x0 * c - x1 * s);
+    store<f32>(b, x0 * s + x1 * c);
+  }
+}
+
+/**
+ * In-place rotary embedding of tokens t0 ≤ t < t1 (position pos0 + t). invFreq holds nRot/2 f64
+ * inverse frequencies (freqFactors already divided in); scratch gets the (cos, sin) pairs.
+ */
+export function rope(x: usize, nHeads: i32, headDim: i32, pos0: i32, nRot: i32, neox: i32, invFreq: usize,
+  t0: i32, t1: i32, scratch: usize): void {
+  const half = nRot >> 1;
+  for (let t = t0; t < t1; t++) {
+    const pos = <f64>(pos0 + t);
+    for (let i = 0; i < half; i++) {
+      const theta = pos * load<f64>(invFreq + (<usize>i << 3));
+      store<f32>(scratch + (<usize>i << 3), <f32>Math.cos(theta));
+      store<f32>(scratch + (<usize>i << 3) + 4, <f32>Math.sin(theta));
+    }
+    const row = x + ((<usize>t * nHeads * headDim) << 2);
+    for (let h = 0; h < nHeads; h++) rotateHead(row + ((<usize>h * headDim) << 2), nRot, neox != 0, scratch);
+  }
+}
+
+/** n f32 from src stored at dst as f32 (f16 = 0) or f16 (f16 = 1). */
+export function storeRows(src: usize, dst: usize, n: i32, f16: i32): void {
+  if (f16 == 0) {
+    memory.copy(dst, src, <usize>n << 2);
+    return;
+  }
+  for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+}
+
+/**
+ * Causal attention for items i0 ≤ i < i1, item = t·nHead + h: query token t (position pos0 + t)
+ * attends to cached positions 0..pos0+t of kv head h / (nHead/nHeadKV). Cache rows hold kvDim
+ * values (f32, or f16 when f16 = 1). scratch holds the scores (≥ pos0 + nTokens floats).
+ */
+export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32, nHead: i32, nHeadKV: i32,
+  headDim: i32, kvDim: i32, scale: f32, f16: i32, i0: i32, i1: i32, scratch: usize): void {
+  const group = nHead / nHeadKV;
+  const es: usize = f16 != 0 ? 2 : 4;
+  for (let i = i0; i < i1; i++) {
+    const t = i / nHead;
+    const h = i % nHead;
+    const off = (<usize>i * headDim) << 2;
+    const qv = q + off;
+    const ov = out + off;
+    const kvOff = <usize>(h / group) * headDim * es;
+    const n = pos0 + t + 1;
+    let mx: f32 = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const kp = kc + <usize>j * kvDim * es + kvOff;
+      const s = (f16 != 0 ? dotF32F16(qv, kp, headDim) : dotF32(qv, kp, headDim)) * scale;
+      store<f32>(scratch + (<usize>j << 2), s);
+      mx = max(mx, s);
+    }
+    memory.fill(ov, 0, <usize>headDim << 2);
+    let sum: f32 = 0;
+    for (let j = 0; j < n; j++) {
+      const p = Mathf.exp(load<f32>(scratch + (<usize>j << 2)) - mx);
+      sum += p;
+      const vp = vc + <usize>j * kvDim * es + kvOff;
+      if (f16 != 0) axpyF16(ov, vp, p, headDim);
+      else axpyF32(ov, vp, p, headDim);
+    }
+    const inv = f32x4.splat(1 / sum);
+    let d = 0;
+    for (; d + 4 <= headDim; d += 4) v128.store(ov + (<usize>d << 2), f32x4.mul(v128.load(ov + (<usize>d << 2)), inv));
+    for (; d < headDim; d++) store<f32>(ov + (<usize>d << 2), load<f32>(ov + (<usize>d << 2)) / sum);
+  }
+}

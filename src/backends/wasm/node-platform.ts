@@ -1,0 +1,42 @@
+// Node: kernels read from disk, workers on worker_threads.
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { EngineError } from '../../shared/errors.ts';
+import type { WasmPlatform } from './platform.ts';
+import type { WorkerHandle } from './thread-pool.ts';
+import type { WorkerInit } from './worker-loop.js';
+
+let live = 0;
+
+/** Kernel workers started and not yet exited (for tests: dispose must leave none). */
+export function liveWorkerCount(): number {
+  return live;
+}
+
+function spawnWorker(init: WorkerInit): Promise<WorkerHandle> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./node-worker.js', import.meta.url), { workerData: init });
+    live++;
+    w.once('exit', () => live--);
+    w.once('error', (e) => reject(new EngineError('BACKEND', `a WASM worker failed to start: ${e.message}`, { cause: e })));
+    w.once('message', () => resolve({ terminate: () => void w.terminate() }));
+    // an undisposed backend must not keep the process alive
+    w.unref();
+  });
+}
+
+export const nodePlatform: WasmPlatform = {
+  async loadModule(threaded) {
+    const url = new URL(threaded ? './build/kernels.wasm' : './build/kernels-st.wasm', import.meta.url);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(await readFile(url));
+    } catch (e) {
+      throw new EngineError('BACKEND', `WASM kernels not found at ${url.pathname}: run \`npm run build:wasm\``, { cause: e });
+    }
+    return WebAssembly.compile(bytes);
+  },
+  spawnWorker,
+  hardwareThreads: () => availableParallelism(),
+};

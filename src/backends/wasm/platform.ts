@@ -1,0 +1,19 @@
+// What differs between Node and browsers: how the .wasm is loaded and how workers start.
+// The implementations live in node-platform.ts and browser-platform.ts.
+import type { WorkerHandle } from './thread-pool.ts';
+import type { WorkerInit } from './worker-loop.js';
+
+export interface WasmPlatform {
+  /** The compiled kernels: the shared-memory build when threaded, else the plain one. */
+  loadModule(threaded: boolean): Promise<WebAssembly.Module>;
+  /** Starts one kernel worker; resolves once it has instantiated the module. */
+  spawnWorker(init: WorkerInit): Promise<WorkerHandle>;
+  /** Logical CPU count, the default thread count. */
+  hardwareThreads(): number;
+}
+
+export async function defaultPlatform(): Promise<WasmPlatform> {
+  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (isNode) return (await import('./node-platform.ts')).nodePlatform;
+  return (await import('./browser-platform.ts')).browserPlatform;
+}

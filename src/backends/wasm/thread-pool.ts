@@ -1,0 +1,121 @@
+// Runs kernels over [0, total): directly on the calling thread, or split across a pool of workers
+// that share the memory and wait on Atomics (see worker-loop.js for the protocol).
+import { EngineError } from '../../shared/errors.ts';
+import {
+  ARGS_OFFSET, DONE, FAILED, GEN, GRAIN, KERNEL, NARGS, NTHREADS, SCRATCH_BASE, SCRATCH_STRIDE,
+  TOTAL, share,
+} from './worker-loop.js';
+
+type Kernel = (...args: number[]) => unknown;
+
+export interface WorkerHandle {
+  terminate(): void;
+}
+
+/** Whether this thread may block in Atomics.wait (not on a browser's main thread). */
+function canBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function kernelError(cause: unknown): EngineError {
+  return new EngineError('BACKEND', 'a WASM kernel failed (out-of-bounds access or a trap)', { cause });
+}
+
+export class KernelPool {
+  readonly threads: number;
+  private readonly ctl: Int32Array | undefined;
+  private readonly f64: Float64Array | undefined;
+  private readonly callArgs: number[] = [];
+  private readonly blocking: boolean;
+  private scratchBase = 0;
+  private scratchStride = 0;
+
+  /** control is the SharedArrayBuffer the workers were started with (absent when single-threaded). */
+  constructor(private readonly fns: readonly Kernel[], private readonly workers: WorkerHandle[],
+    control?: SharedArrayBuffer) {
+    this.threads = workers.length + 1;
+    if (control) {
+      this.ctl = new Int32Array(control, 0, ARGS_OFFSET / 4);
+      this.f64 = new Float64Array(control, ARGS_OFFSET, 16);
+      Atomics.store(this.ctl, NTHREADS, this.threads);
+    }
+    this.blocking = workers.length > 0 && canBlock();
+  }
+
+  /** Per-thread scratch: thread i gets [base + i·stride, base + (i+1)·stride). */
+  setScratch(base: number, stride: number): void {
+    this.scratchBase = base;
+    this.scratchStride = stride;
+    if (this.f64) {
+      this.f64[SCRATCH_BASE] = base;
+      this.f64[SCRATCH_STRIDE] = stride;
+    }
+  }
+
+  /**
+   * kernel(...args, begin, end, scratch) over [0, total) in grain-aligned shares; work below
+   * minParallel stays on the calling thread (waking workers costs more than it saves).
+   */
+  run(kernel: number, args: readonly number[], total: number, grain: number, minParallel: number): void {
+    if (total <= 0) return;
+    const ctl = this.ctl;
+    if (!ctl || this.threads === 1 || total < minParallel) {
+      try {
+        this.call(kernel, args, 0, total, this.scratchBase);
+      } catch (e) {
+        throw kernelError(e);
+      }
+      return;
+    }
+    const f64 = this.f64!;
+    for (let i = 0; i < args.length; i++) f64[i] = args[i];
+    ctl[KERNEL] = kernel;
+    ctl[TOTAL] = total;
+    ctl[GRAIN] = grain;
+    ctl[NARGS] = args.length;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+    const [begin, end] = share(total, grain, this.threads, 0);
+    let error: unknown;
+    try {
+      if (begin < end) this.call(kernel, args, begin, end, this.scratchBase);
+    } catch (e) {
+      error = e;
+    }
+    this.waitForWorkers(ctl);
+    if (error !== undefined || Atomics.exchange(ctl, FAILED, 0) !== 0) throw kernelError(error);
+  }
+
+  dispose(): void {
+    if (this.ctl && this.workers.length > 0) {
+      Atomics.store(this.ctl, KERNEL, -1);
+      Atomics.add(this.ctl, GEN, 1);
+      Atomics.notify(this.ctl, GEN);
+    }
+    for (const w of this.workers) w.terminate();
+    this.workers.length = 0;
+  }
+
+  private call(kernel: number, args: readonly number[], begin: number, end: number, scratch: number): void {
+    const a = this.callArgs;
+    a.length = 0;
+    for (let i = 0; i < args.length; i++) a.push(args[i]);
+    a.push(begin, end, scratch);
+    this.fns[kernel].apply(undefined, a);
+  }
+
+  private waitForWorkers(ctl: Int32Array): void {
+    const need = this.threads - 1;
+    for (;;) {
+      const done = Atomics.load(ctl, DONE);
+      if (done >= need) return;
+      if (this.blocking) Atomics.wait(ctl, DONE, done);
+    }
+  }
+}

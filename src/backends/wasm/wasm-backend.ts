@@ -1,0 +1,350 @@
+// The CPU backend: AssemblyScript SIMD kernels on one WebAssembly.Memory, optionally split across
+// a pool of workers sharing that memory. Weights stay in their GGUF block format; matmul and embed
+// dequantize block runs into per-thread scratch on the fly.
+import { check } from '../../shared/assert.ts';
+import { EngineError, UnsupportedError } from '../../shared/errors.ts';
+import { getTraits } from '../../quant/traits.ts';
+import { GGMLType, ggmlTypeName } from '../../quant/types.ts';
+import type { Activation, Backend, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
+import { WASM32_MAX_BYTES, WasmHeap, createMemory } from './heap.ts';
+import { defaultPlatform, type WasmPlatform } from './platform.ts';
+import { KernelPool, type WorkerHandle } from './thread-pool.ts';
+import { CONTROL_BYTES } from './worker-loop.js';
+
+export interface WasmBackendOptions {
+  /** kernel threads including the caller (default: logical CPUs, at most 8); 1 = no workers */
+  threads?: number;
+  /** cap on the backend's linear memory (always ≤ 4 GiB) */
+  maxMemoryBytes?: number;
+  /** KV cache element type; overrides KVCacheSpec.type when set */
+  kvType?: 'f32' | 'f16';
+  /** ops with less work than this (≈ multiply-adds) stay on the calling thread; default 65536 */
+  parallelThreshold?: number;
+  /** how to load the .wasm and start workers (default: detected Node or browser) */
+  platform?: WasmPlatform;
+}
+
+export type WasmBackend = Backend & { memoryBytes(): number };
+
+type Fn = (...args: number[]) => number;
+
+class WasmWeight implements Weight {
+  /** f32 copy of a 1-row weight used as a vector (norm, bias) when stored in another format */
+  vecPtr = -1;
+  constructor(readonly name: string, readonly type: GGMLType, readonly cols: number, readonly rows: number,
+    readonly ptr: number, readonly rowBytes: number, readonly blocksPerRow: number,
+    readonly matmul: number, readonly deq: Fn) {}
+}
+
+class WasmActivation implements Activation {
+  freed = false;
+  constructor(readonly length: number, readonly ptr: number) {}
+}
+
+interface KVCache {
+  readonly spec: KVCacheSpec;
+  readonly elemBytes: number;
+  readonly k: number;
+  readonly v: number;
+  readonly bytes: number;
+}
+
+
+function sharedMemoryUsable(): boolean {
+  return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object'
+    && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
+export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const platform = opts.platform ?? await defaultPlatform();
+  const wanted = Math.max(1, Math.floor(opts.threads ?? Math.min(platform.hardwareThreads(), 8)));
+  const threaded = wanted > 1 && sharedMemoryUsable();
+  const limitBytes = Math.min(opts.maxMemoryBytes ?? WASM32_MAX_BYTES, WASM32_MAX_BYTES);
+  const module = await platform.loadModule(threaded);
+  const { memory, limit } = createMemory(threaded, limitBytes);
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+  const exports = instance.exports as Record<string, unknown>;
+  let workers: WorkerHandle[] = [];
+  let control: SharedArrayBuffer | undefined;
+  if (threaded) {
+    control = new SharedArrayBuffer(CONTROL_BYTES);
+    const started = Array.from({ length: wanted - 1 }, (_, i) =>
+      platform.spawnWorker({ module, memory, control: control!, tid: i + 1, names }));
+    const results = await Promise.allSettled(started);
+    workers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const w of workers) w.terminate();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+  }
+  const pool = new KernelPool(names.map((n) => exports[n] as Fn), workers, control);
+  const heap = new WasmHeap(memory, (exports.heapBase as Fn)(), limit);
+  return new WasmBackendImpl(exports, names, heap, pool, opts);
+}
+
+class WasmBackendImpl implements WasmBackend {
+  readonly name = 'wasm' as const;
+  readonly threads: number;
+  private readonly k: Record<'rmsnorm' | 'add' | 'addBias' | 'swiglu' | 'rope' | 'attention', number>;
+  private readonly storeRows: Fn;
+  private kv: KVCache | undefined;
+  private scratch = { ptr: 0, stride: 0 };
+  private ropeTable = { ptr: 0, cap: 0, key: '', factors: undefined as Float32Array | undefined };
+  private disposed = false;
+  private readonly kvType: 'f32' | 'f16' | undefined;
+  /** below this much work an op stays on the calling thread: waking workers would cost more */
+  private readonly parWork: number;
+
+  constructor(private readonly exports: Record<string, unknown>, private readonly names: string[],
+    private readonly heap: WasmHeap, private readonly pool: KernelPool, opts: WasmBackendOptions) {
+    this.threads = pool.threads;
+    this.kvType = opts.kvType;
+    this.parWork = opts.parallelThreshold ?? 1 << 16;
+    const idx = (n: string): number => names.indexOf(n);
+    this.k = { rmsnorm: idx('rmsnorm'), add: idx('add'), addBias: idx('addBias'), swiglu: idx('swiglu'),
+      rope: idx('rope'), attention: idx('attention') };
+    this.storeRows = exports.storeRows as Fn;
+    this.ensureScratch((exports.CHUNK as WebAssembly.Global).value * 4);
+  }
+
+  memoryBytes(): number {
+    return this.heap.bytes();
+  }
+
+  uploadWeight(name: string, type: GGMLType, cols: number, rows: number, data: Uint8Array): Weight {
+    const t = getTraits(type, name);
+    const matmul = this.names.indexOf(`matmul_${t.id}`);
+    if (matmul < 0) {
+      throw new UnsupportedError('UNSUPPORTED_TYPE', `tensor '${name}' uses ${ggmlTypeName(type)}, which the WASM backend has no kernel for`);
+    }
+    check(Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0 && cols % t.blockSize === 0,
+      'BAD_SHAPE', () => `tensor '${name}': ${rows}×${cols} is not a whole number of ${ggmlTypeName(type)} blocks (${t.blockSize}) per row`);
+    const blocksPerRow = cols / t.blockSize;
+    const rowBytes = blocksPerRow * t.typeSize;
+    check(data.length === rows * rowBytes, 'BAD_SHAPE',
+      () => `tensor '${name}': ${rows}×${cols} ${ggmlTypeName(type)} needs ${rows * rowBytes} bytes, got ${data.length}`);
+    const ptr = this.heap.alloc(data.length);
+    this.heap.u8().set(data, ptr);
+    return new WasmWeight(name, type, cols, rows, ptr, rowBytes, blocksPerRow, matmul, this.exports[`deq_${t.id}`] as Fn);
+  }
+
+  alloc(length: number): Activation {
+    check(Number.isInteger(length) && length > 0, 'BAD_ARGUMENT', `activation length must be a positive integer, got ${length}`);
+    return new WasmActivation(length, this.heap.alloc(length * 4));
+  }
+
+  free(a: Activation): void {
+    const x = this.act(a);
+    x.freed = true;
+    this.heap.release(x.ptr, x.length * 4);
+  }
+
+  createKVCache(spec: KVCacheSpec): void {
+    const { nLayers, nCtx, kvDim } = spec;
+    check([nLayers, nCtx, kvDim].every((n) => Number.isInteger(n) && n > 0), 'BAD_ARGUMENT',
+      `bad KV cache shape: ${nLayers} layers × ${nCtx} positions × ${kvDim}`);
+    if (this.kv) {
+      this.heap.release(this.kv.k, this.kv.bytes);
+      this.heap.release(this.kv.v, this.kv.bytes);
+      this.kv = undefined;
+    }
+    const elemBytes = (this.kvType ?? spec.type) === 'f16' ? 2 : 4;
+    const bytes = nLayers * nCtx * kvDim * elemBytes;
+    const k = this.heap.alloc(bytes);
+    let v: number;
+    try {
+      v = this.heap.alloc(bytes);
+    } catch (e) {
+      this.heap.release(k, bytes);
+      throw e;
+    }
+    this.kv = { spec, elemBytes, k, v, bytes };
+    this.ensureScratch(nCtx * 4);
+  }
+
+  write(dst: Activation, src: Float32Array, dstOffset = 0): void {
+    const d = this.act(dst);
+    check(dstOffset >= 0 && dstOffset + src.length <= d.length, 'BAD_ARGUMENT',
+      () => `write of ${src.length} floats at ${dstOffset} overflows an activation of ${d.length}`);
+    this.heap.f32().set(src, d.ptr / 4 + dstOffset);
+  }
+
+  read(src: Activation, offset: number, length: number): Promise<Float32Array> {
+    const s = this.act(src);
+    check(offset >= 0 && length >= 0 && offset + length <= s.length, 'BAD_ARGUMENT',
+      () => `read of ${length} floats at ${offset} overflows an activation of ${s.length}`);
+    const start = s.ptr / 4 + offset;
+    return Promise.resolve(this.heap.f32().slice(start, start + length));
+  }
+
+  embed(table: Weight, ids: Int32Array, out: Activation): void {
+    const w = this.weight(table);
+    const o = this.act(out);
+    this.need(o, ids.length * w.cols, 'embed output');
+    for (let t = 0; t < ids.length; t++) {
+      const id = ids[t];
+      check(Number.isInteger(id) && id >= 0 && id < w.rows, 'BAD_ARGUMENT', () => `token id ${id} is outside the vocabulary (0..${w.rows - 1})`);
+      w.deq(w.ptr + id * w.rowBytes, o.ptr + t * w.cols * 4, w.blocksPerRow);
+    }
+  }
+
+  rmsnorm(x: Activation, w: Weight, out: Activation, nTokens: number, eps: number): void {
+    const width = w.cols;
+    const xa = this.need(this.act(x), nTokens * width, 'rmsnorm input');
+    const oa = this.need(this.act(out), nTokens * width, 'rmsnorm output');
+    this.run(this.k.rmsnorm, [xa.ptr, this.vector(w), oa.ptr, width, eps], nTokens, 1, nTokens * width);
+  }
+
+  matmul(w: Weight, x: Activation, out: Activation, nTokens: number): void {
+    const m = this.weight(w);
+    const xa = this.need(this.act(x), nTokens * m.cols, `matmul input (${m.name})`);
+    const oa = this.need(this.act(out), nTokens * m.rows, `matmul output (${m.name})`);
+    check(xa !== oa, 'BAD_ARGUMENT', 'matmul cannot write into its input');
+    this.run(m.matmul, [m.ptr, xa.ptr, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, m.rows * m.cols * nTokens);
+  }
+
+  addBias(x: Activation, bias: Weight, nTokens: number): void {
+    const width = bias.cols;
+    const xa = this.need(this.act(x), nTokens * width, 'addBias input');
+    this.run(this.k.addBias, [xa.ptr, this.vector(bias), width], nTokens, 1, nTokens * width);
+  }
+
+  rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void {
+    const xa = this.need(this.act(x), nTokens * nHeads * headDim, 'rope input');
+    check(p.nRot > 0 && p.nRot % 2 === 0 && p.nRot <= headDim, 'BAD_ARGUMENT',
+      `rope: nRot ${p.nRot} must be even and at most headDim ${headDim}`);
+    check(!p.freqFactors || p.freqFactors.length >= p.nRot / 2, 'BAD_ARGUMENT',
+      `rope: freqFactors needs ${p.nRot / 2} entries`);
+    this.ensureScratch(p.nRot * 4);
+    const table = this.invFreq(p);
+    this.run(this.k.rope, [xa.ptr, nHeads, headDim, pos0, p.nRot, p.neox ? 1 : 0, table], nTokens, 1,
+      nTokens * nHeads * headDim);
+  }
+
+  storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void {
+    const kv = this.cacheFor(layer, pos0, nTokens);
+    const n = nTokens * kv.spec.kvDim;
+    const ka = this.need(this.act(k), n, 'storeKV k');
+    const va = this.need(this.act(v), n, 'storeKV v');
+    const off = (layer * kv.spec.nCtx + pos0) * kv.spec.kvDim * kv.elemBytes;
+    const f16 = kv.elemBytes === 2 ? 1 : 0;
+    this.alive();
+    this.storeRows(ka.ptr, kv.k + off, n, f16);
+    this.storeRows(va.ptr, kv.v + off, n, f16);
+  }
+
+  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
+    nHead: number, nHeadKV: number, headDim: number, scale: number): void {
+    const kv = this.cacheFor(layer, pos0, nTokens);
+    const { nCtx, kvDim } = kv.spec;
+    check(nHeadKV * headDim === kvDim && nHead % nHeadKV === 0, 'BAD_ARGUMENT',
+      `attention: ${nHead} heads / ${nHeadKV} KV heads × ${headDim} does not match the cache's kvDim ${kvDim}`);
+    const qa = this.need(this.act(q), nTokens * nHead * headDim, 'attention q');
+    const oa = this.need(this.act(out), nTokens * nHead * headDim, 'attention output');
+    const layerOff = layer * nCtx * kvDim * kv.elemBytes;
+    this.run(this.k.attention, [qa.ptr, oa.ptr, kv.k + layerOff, kv.v + layerOff, pos0, nHead, nHeadKV, headDim,
+      kvDim, scale, kv.elemBytes === 2 ? 1 : 0], nTokens * nHead, 1, nTokens * nHead * (pos0 + nTokens) * headDim);
+  }
+
+  swiglu(gate: Activation, up: Activation, out: Activation, n: number): void {
+    const g = this.need(this.act(gate), n, 'swiglu gate');
+    const u = this.need(this.act(up), n, 'swiglu up');
+    const o = this.need(this.act(out), n, 'swiglu output');
+    this.run(this.k.swiglu, [g.ptr, u.ptr, o.ptr], n, 16, n * 4);
+  }
+
+  add(dst: Activation, src: Activation, n: number): void {
+    const d = this.need(this.act(dst), n, 'add destination');
+    const s = this.need(this.act(src), n, 'add source');
+    this.run(this.k.add, [d.ptr, s.ptr], n, 16, n);
+  }
+
+  copy(src: Activation, srcOffset: number, dst: Activation, dstOffset: number, n: number): void {
+    const s = this.act(src);
+    const d = this.act(dst);
+    check(srcOffset >= 0 && dstOffset >= 0 && n >= 0 && srcOffset + n <= s.length && dstOffset + n <= d.length,
+      'BAD_ARGUMENT', () => `copy of ${n} floats (${srcOffset} → ${dstOffset}) overflows its activations`);
+    this.heap.f32().copyWithin(d.ptr / 4 + dstOffset, s.ptr / 4 + srcOffset, s.ptr / 4 + srcOffset + n);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool.dispose();
+  }
+
+  /** kernel over [0, total) in grain-sized shares; `work` decides whether workers are woken. */
+  private run(kernel: number, args: number[], total: number, grain: number, work: number): void {
+    this.alive();
+    this.pool.run(kernel, args, total, grain, work >= this.parWork ? 2 : Infinity);
+  }
+
+  private alive(): void {
+    check(!this.disposed, 'BACKEND', 'the WASM backend was disposed');
+  }
+
+  private act(a: Activation): WasmActivation {
+    check(a instanceof WasmActivation && !a.freed, 'BAD_ARGUMENT', 'not a live activation of this WASM backend');
+    return a;
+  }
+
+  private weight(w: Weight): WasmWeight {
+    check(w instanceof WasmWeight, 'BAD_ARGUMENT', `'${w.name}' is not a weight of this WASM backend`);
+    return w;
+  }
+
+  private need(a: WasmActivation, n: number, what: string): WasmActivation {
+    check(Number.isInteger(n) && n >= 0 && n <= a.length, 'BAD_ARGUMENT', () => `${what} needs ${n} floats, the activation holds ${a.length}`);
+    return a;
+  }
+
+  /** Pointer to w as f32 values (a 1-row vector): itself when F32, else a copy made once. */
+  private vector(w: Weight): number {
+    const m = this.weight(w);
+    if (m.type === GGMLType.F32) return m.ptr;
+    if (m.vecPtr < 0) {
+      m.vecPtr = this.heap.alloc(m.cols * 4);
+      m.deq(m.ptr, m.vecPtr, m.blocksPerRow);
+    }
+    return m.vecPtr;
+  }
+
+  private cacheFor(layer: number, pos0: number, nTokens: number): KVCache {
+    const kv = this.kv;
+    if (!kv) throw new EngineError('BAD_ARGUMENT', 'createKVCache must be called before storeKV/attention');
+    check(Number.isInteger(layer) && layer >= 0 && layer < kv.spec.nLayers, 'BAD_ARGUMENT', `layer ${layer} is outside the KV cache`);
+    check(pos0 >= 0 && pos0 + nTokens <= kv.spec.nCtx, 'CONTEXT_FULL',
+      () => `positions ${pos0}..${pos0 + nTokens - 1} exceed the context of ${kv.spec.nCtx} tokens`);
+    return kv;
+  }
+
+  /** Per-thread scratch of at least `bytes` (matmul chunk, attention scores, rope cos/sin). */
+  private ensureScratch(bytes: number): void {
+    if (bytes <= this.scratch.stride) return;
+    const stride = Math.ceil(bytes / 64) * 64;
+    const ptr = this.heap.alloc(stride * this.threads);
+    if (this.scratch.stride > 0) this.heap.release(this.scratch.ptr, this.scratch.stride * this.threads);
+    this.scratch = { ptr, stride };
+    this.pool.setScratch(ptr, stride);
+  }
+
+  /** f64 inverse frequencies freqBase^(−2i/nRot) / freqFactors[i], cached while params repeat. */
+  private invFreq(p: RopeParams): number {
+    const half = p.nRot / 2;
+    const key = `${p.nRot}:${p.freqBase}`;
+    const t = this.ropeTable;
+    if (t.key === key && t.factors === p.freqFactors) return t.ptr;
+    if (half * 8 > t.cap) {
+      if (t.cap > 0) this.heap.release(t.ptr, t.cap);
+      t.ptr = this.heap.alloc(half * 8);
+      t.cap = half * 8;
+    }
+    const table = new Float64Array(this.heap.u8().buffer, t.ptr, half);
+    for (let i = 0; i < half; i++) table[i] = p.freqBase ** (-2 * i / p.nRot) / (p.freqFactors ? p.freqFactors[i] : 1);
+    t.key = key;
+    t.factors = p.freqFactors;
+    return t.ptr;
+  }
+}

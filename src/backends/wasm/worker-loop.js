@@ -1,0 +1,61 @@
+// Kernel worker loop, shared by node-worker.js and browser-worker.js. Plain JS (with
+// worker-loop.d.ts) because Node 20 worker_threads cannot load TypeScript.
+// Protocol (no message per op): the caller writes a kernel index and its arguments into a small
+// SharedArrayBuffer, bumps GEN and notifies; every thread runs its share of [0, TOTAL) and bumps
+// DONE. KERNEL = -1 asks workers to exit.
+
+export const GEN = 0;
+export const DONE = 1;
+export const KERNEL = 2;
+export const TOTAL = 3;
+export const GRAIN = 4;
+export const NARGS = 5;
+export const NTHREADS = 6;
+export const FAILED = 7;
+/** Float64 slots after the Int32 header: kernel arguments, then the scratch base and stride. */
+export const ARGS_OFFSET = 64;
+export const MAX_ARGS = 14;
+export const SCRATCH_BASE = 14;
+export const SCRATCH_STRIDE = 15;
+export const CONTROL_BYTES = ARGS_OFFSET + 16 * 8;
+
+/** [begin, end) of thread `tid` when [0, total) is split in grain-aligned chunks over nThreads. */
+export function share(total, grain, nThreads, tid) {
+  const chunk = Math.ceil(Math.ceil(total / grain) / nThreads) * grain;
+  const begin = Math.min(total, tid * chunk);
+  return [begin, Math.min(total, begin + chunk)];
+}
+
+/**
+ * Instantiates the kernels on the shared memory, calls ready(), then serves ops until told to
+ * exit. init: { module, memory, control, tid, names }.
+ */
+export function runWorker(init, ready) {
+  const { exports } = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
+  const fns = init.names.map((n) => exports[n]);
+  const ctl = new Int32Array(init.control, 0, ARGS_OFFSET / 4);
+  const f64 = new Float64Array(init.control, ARGS_OFFSET, 16);
+  const args = [];
+  let seen = 0;
+  ready();
+  for (;;) {
+    Atomics.wait(ctl, GEN, seen);
+    seen = Atomics.load(ctl, GEN);
+    const kernel = ctl[KERNEL];
+    if (kernel < 0) return;
+    const [begin, end] = share(ctl[TOTAL], ctl[GRAIN], ctl[NTHREADS], init.tid);
+    if (begin < end) {
+      const n = ctl[NARGS];
+      args.length = 0;
+      for (let i = 0; i < n; i++) args.push(f64[i]);
+      args.push(begin, end, f64[SCRATCH_BASE] + init.tid * f64[SCRATCH_STRIDE]);
+      try {
+        fns[kernel].apply(undefined, args);
+      } catch {
+        Atomics.store(ctl, FAILED, 1);
+      }
+    }
+    Atomics.add(ctl, DONE, 1);
+    Atomics.notify(ctl, DONE);
+  }
+}
