@@ -1,0 +1,169 @@
+// Non-matmul ops vs naive f64 JS references, single-threaded and with a 2-thread pool.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmBackend, type WasmBackend } from '../../../src/backends/wasm/wasm-backend.ts';
+import type { Activation, RopeParams } from '../../../src/backends/backend.ts';
+import { f16ToF32, f32ToF16 } from '../../../src/quant/half.ts';
+import { GGMLType } from '../../../src/quant/types.ts';
+import { randomF32, relErr, rng } from './helpers.ts';
+
+function refRope(x: Float32Array, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): Float64Array {
+  const y = Float64Array.from(x);
+  const half = p.nRot / 2;
+  for (let t = 0; t < nTokens; t++) {
+    for (let h = 0; h < nHeads; h++) {
+      const base = (t * nHeads + h) * headDim;
+      for (let i = 0; i < half; i++) {
+        const theta = (pos0 + t) * p.freqBase ** (-2 * i / p.nRot) / (p.freqFactors?.[i] ?? 1);
+        const [a, b] = p.neox ? [base + i, base + i + half] : [base + 2 * i, base + 2 * i + 1];
+        const x0 = x[a];
+        const x1 = x[b];
+        y[a] = x0 * Math.cos(theta) - x1 * Math.sin(theta);
+        y[b] = x0 * Math.sin(theta) + x1 * Math.cos(theta);
+      }
+    }
+  }
+  return y;
+}
+
+/** Causal GQA attention of q (positions pos0..) over keys/values [pos][kvDim], in f64. */
+function refAttention(q: Float32Array, K: Float32Array, V: Float32Array, pos0: number, nTokens: number,
+  nHead: number, nHeadKV: number, hd: number, scale: number): Float64Array {
+  const kvDim = nHeadKV * hd;
+  const out = new Float64Array(nTokens * nHead * hd);
+  for (let t = 0; t < nTokens; t++) {
+    for (let h = 0; h < nHead; h++) {
+      const kh = Math.floor(h / (nHead / nHeadKV));
+      const n = pos0 + t + 1;
+      const s = new Float64Array(n);
+      for (let j = 0; j < n; j++) {
+        let d = 0;
+        for (let i = 0; i < hd; i++) d += q[(t * nHead + h) * hd + i] * K[j * kvDim + kh * hd + i];
+        s[j] = d * scale;
+      }
+      const m = Math.max(...s);
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += (s[j] = Math.exp(s[j] - m));
+      for (let j = 0; j < n; j++) {
+        for (let i = 0; i < hd; i++) out[(t * nHead + h) * hd + i] += (s[j] / sum) * V[j * kvDim + kh * hd + i];
+      }
+    }
+  }
+  return out;
+}
+
+const toF16 = (a: Float32Array): Float32Array => a.map((v) => f16ToF32(f32ToF16(v)));
+
+describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
+  let b: WasmBackend;
+  beforeAll(async () => { b = await createWasmBackend({ threads, parallelThreshold: 0 }); });
+  afterAll(() => b.dispose());
+
+  const put = (data: Float32Array): Activation => {
+    const a = b.alloc(data.length);
+    b.write(a, data);
+    return a;
+  };
+  const get = (a: Activation, n: number) => b.read(a, 0, n);
+
+  it.each([[1, 4096], [7, 77], [33, 5]])('rmsnorm, %i tokens × %i (F32 and F16 weights; rel err < 1e-5)', async (nTokens, width) => {
+    const r = rng(nTokens * width);
+    const xf = randomF32(nTokens * width, r, 3);
+    const wf = randomF32(width, r);
+    const wf16 = Uint16Array.from(wf, (v) => f32ToF16(v));
+    for (const [type, bytes, wv] of [
+      [GGMLType.F32, new Uint8Array(wf.buffer), wf],
+      [GGMLType.F16, new Uint8Array(wf16.buffer), Float32Array.from(wf16, f16ToF32)],
+    ] as const) {
+      const w = b.uploadWeight('norm', type, width, 1, bytes);
+      const x = put(xf);
+      const out = b.alloc(nTokens * width);
+      b.rmsnorm(x, w, out, nTokens, 1e-5);
+      const want = new Float64Array(nTokens * width);
+      for (let t = 0; t < nTokens; t++) {
+        let ss = 0;
+        for (let i = 0; i < width; i++) ss += xf[t * width + i] ** 2;
+        const s = 1 / Math.sqrt(ss / width + 1e-5);
+        for (let i = 0; i < width; i++) want[t * width + i] = xf[t * width + i] * s * wv[i];
+      }
+      expect(relErr(await get(out, nTokens * width), want)).toBeLessThan(1e-5);
+      // in place (out = x) is allowed
+      b.rmsnorm(x, w, x, nTokens, 1e-5);
+      expect(relErr(await get(x, nTokens * width), want)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('addBias, add, swiglu, copy on odd lengths (rel err < 1e-6)', async () => {
+    const r = rng(5);
+    const nTokens = 7;
+    const width = 143;
+    const n = nTokens * width;
+    const xf = randomF32(n, r);
+    const bf = randomF32(width, r);
+    const x = put(xf);
+    b.addBias(x, b.uploadWeight('bias', GGMLType.F32, width, 1, new Uint8Array(bf.buffer)), nTokens);
+    expect(relErr(await get(x, n), xf.map((v, i) => v + bf[i % width]))).toBeLessThan(1e-6);
+
+    const yf = randomF32(n, r);
+    const y = put(yf);
+    const sum = xf.map((v, i) => v + bf[i % width] + yf[i]);
+    b.add(x, y, n);
+    expect(relErr(await get(x, n), sum)).toBeLessThan(1e-6);
+
+    const gf = randomF32(n, r, 6);
+    const g = put(gf);
+    const out = b.alloc(n);
+    b.swiglu(g, y, out, n);
+    expect(relErr(await get(out, n), Array.from(gf, (v, i) => (v / (1 + Math.exp(-v))) * yf[i]))).toBeLessThan(1e-6);
+
+    b.copy(y, 3 * width, out, 5, width);
+    expect(Array.from(await b.read(out, 5, width))).toEqual(Array.from(yf.subarray(3 * width, 4 * width)));
+  });
+
+  const ropeCases: [string, number, number, number, RopeParams][] = [
+    ['llama pairs', 7, 4, 16, { nRot: 16, freqBase: 10000, neox: false }],
+    ['neox, partial nRot', 33, 3, 24, { nRot: 16, freqBase: 1e6, neox: true }],
+    ['freqFactors', 1, 5, 8, { nRot: 8, freqBase: 500000, neox: false, freqFactors: Float32Array.from([1, 2, 4, 8]) }],
+    ['neox + freqFactors', 7, 2, 12, { nRot: 12, freqBase: 10000, neox: true, freqFactors: Float32Array.from([1, 1, 3, 5, 8, 40]) }],
+  ];
+  it.each(ropeCases)('rope: %s (rel err < 1e-5)', async (_name, nTokens, nHeads, headDim, p) => {
+    const r = rng(nTokens * 100 + headDim);
+    const n = nTokens * nHeads * headDim;
+    const xf = randomF32(n, r);
+    const x = put(xf);
+    const pos0 = 1000;
+    b.rope(x, nTokens, nHeads, headDim, pos0, p);
+    expect(relErr(await get(x, n), refRope(xf, nTokens, nHeads, headDim, pos0, p))).toBeLessThan(1e-5);
+  });
+
+  it.each([['f32', 4, 2, 8], ['f16', 6, 2, 12], ['f32', 3, 3, 6], ['f16', 4, 1, 5]] as const)(
+    'storeKV + attention, %s cache, %i heads / %i kv heads × %i (rel err < 1e-5)', async (type, nHead, nHeadKV, hd) => {
+      const r = rng(nHead * 10 + hd);
+      const kvDim = nHeadKV * hd;
+      const nCtx = 48;
+      b.createKVCache({ nLayers: 2, nCtx, kvDim, type });
+      const K = randomF32(nCtx * kvDim, r, 2);
+      const V = randomF32(nCtx * kvDim, r);
+      const cacheK = type === 'f16' ? toF16(K) : K;
+      const cacheV = type === 'f16' ? toF16(V) : V;
+      // layer 0 gets different data: layer 1 must read its own rows
+      const junk = put(randomF32(nCtx * kvDim, r, 9));
+      b.storeKV(0, junk, junk, 0, nCtx);
+      let pos0 = 0;
+      for (const nTokens of [7, 1, 33]) {
+        const k = put(K.subarray(pos0 * kvDim, (pos0 + nTokens) * kvDim));
+        const v = put(V.subarray(pos0 * kvDim, (pos0 + nTokens) * kvDim));
+        b.storeKV(1, k, v, pos0, nTokens);
+        const qf = randomF32(nTokens * nHead * hd, r, 2);
+        const q = put(qf);
+        const out = b.alloc(nTokens * nHead * hd);
+        const scale = 1 / Math.sqrt(hd);
+        b.attention(1, q, out, pos0, nTokens, nHead, nHeadKV, hd, scale);
+        const want = refAttention(qf, cacheK, cacheV, pos0, nTokens, nHead, nHeadKV, hd, scale);
+        expect(relErr(await get(out, qf.length), want), `pos0=${pos0} nTokens=${nTokens}`).toBeLessThan(1e-5);
+        for (const a of [k, v, q, out]) b.free(a);
+        pos0 += nTokens;
+      }
+      expect(() => b.storeKV(1, junk, junk, nCtx - 1, 2)).toThrow(expect.objectContaining({ code: 'CONTEXT_FULL' }));
+      b.free(junk);
+    });
+});
