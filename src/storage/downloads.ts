@@ -84,13 +84,20 @@ async function discardIfUseless(cache: ShardCache, id: string, e: unknown): Prom
 }
 
 async function transferWithRetries(ctx: Ctx): Promise<ModelManifest> {
-  const { maxRetries = 3, retryDelayMs = 1000, signal } = ctx.opts;
-  for (let attempt = 0; ; attempt++) {
+  const { maxRetries = 3, retryDelayMs = 1000, signal, modelId } = ctx.opts;
+  const stored = async (): Promise<number> => {
+    const m = await ctx.cache.getManifest(modelId);
+    return m ? modelStoredBytes(m) : 0;
+  };
+  for (let failures = 0; ;) {
+    const before = await stored();
     try {
       return await transferOnce(ctx);
     } catch (e) {
-      if (!(e instanceof InterruptedError) || attempt >= maxRetries || signal?.aborted) throw e;
-      await sleep(retryDelayMs * 2 ** attempt, signal);
+      // A connection that made progress before dropping does not use up the retry budget.
+      failures = (await stored()) > before ? 1 : failures + 1;
+      if (!(e instanceof InterruptedError) || failures > maxRetries || signal?.aborted) throw e;
+      await sleep(retryDelayMs * 2 ** (failures - 1), signal);
     }
   }
 }

@@ -59,11 +59,25 @@ describe('downloadModel', () => {
     expect(nodeSha256(await storedFileBytes(cache, 'retry'))).toBe(nodeSha256(data));
   });
 
+  it('keeps retrying while each dropped connection still makes progress', async () => {
+    const data = modelBytes(SIZE, 33);
+    const route = server.route('/crawl.gguf', { data, dropAfter: 70_000, dropAlways: true });
+    const { cache } = freshCache();
+    await downloadModel({ url: `${server.base}/crawl.gguf`, modelId: 'crawl', name: 'C', cache, maxRetries: 1, retryDelayMs: 1 });
+    expect(route.ranges).toEqual([undefined, ...[1, 2, 3, 4].map((c) => `bytes=${c * CHUNK}-`)]);
+    expect(nodeSha256(await storedFileBytes(cache, 'crawl'))).toBe(nodeSha256(data));
+  });
+
   it('pauses on abort and resumes from the last whole chunk when called again', async () => {
     const data = modelBytes(SIZE, 24);
     const ctrl = new AbortController();
-    const route = server.route('/pause.gguf', { data, stallAfter: 200_000, onStall: () => setTimeout(() => ctrl.abort(), 150) });
     const { cache } = freshCache();
+    // Once the server has sent 200000 bytes and waits, abort as soon as the 3 whole chunks are stored.
+    const abortWhenStored = async (): Promise<void> => {
+      while ((await cache.getManifest('pause'))?.files[0].chunks !== 3) await new Promise((r) => setTimeout(r, 5));
+      ctrl.abort();
+    };
+    const route = server.route('/pause.gguf', { data, stallAfter: 200_000, onStall: () => void abortWhenStored() });
     const opts = { url: `${server.base}/pause.gguf`, modelId: 'pause', name: 'P', cache };
     await expect(downloadModel({ ...opts, signal: ctrl.signal })).rejects.toMatchObject({ code: 'ABORTED' });
     expect((await cache.getManifest('pause'))?.files[0].chunks).toBe(3); // 200000 bytes = 3 whole chunks

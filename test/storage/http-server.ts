@@ -6,6 +6,8 @@ export interface Route {
   data: Uint8Array;
   /** First request only: send this many body bytes, then destroy the socket. */
   dropAfter?: number;
+  /** With dropAfter: drop every request, not only the first. */
+  dropAlways?: boolean;
   /** First request only: send this many body bytes, then keep the connection open; calls onStall. */
   stallAfter?: number;
   onStall?: () => void;
@@ -70,7 +72,7 @@ function handle(routes: Map<string, Route>, req: IncomingMessage, res: ServerRes
     res.writeHead(200, { 'Content-Length': size, 'Accept-Ranges': r.ignoreRange ? 'none' : 'bytes' });
   }
   const body = r.data.subarray(start);
-  if (first && r.dropAfter !== undefined) {
+  if ((first || r.dropAlways) && r.dropAfter !== undefined && r.dropAfter < body.length) {
     res.write(body.subarray(0, r.dropAfter), () => setTimeout(() => res.socket?.destroy(), 20));
   } else if (first && r.stallAfter !== undefined) {
     res.write(body.subarray(0, r.stallAfter), () => r.onStall?.());
