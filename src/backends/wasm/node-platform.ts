@@ -20,9 +20,12 @@ function spawnWorker(init: WorkerInit): Promise<WorkerHandle> {
     live++;
     w.once('exit', () => live--);
     w.once('error', (e) => reject(new EngineError('BACKEND', `a WASM worker failed to start: ${e.message}`, { cause: e })));
-    w.once('message', () => resolve({ terminate: () => void w.terminate() }));
-    // an undisposed backend must not keep the process alive
-    w.unref();
+    w.once('message', () => {
+      // an undisposed backend must not keep the process alive; but only unref once ready, or an
+      // otherwise idle event loop would exit while the worker is still starting
+      w.unref();
+      resolve({ terminate: () => void w.terminate() });
+    });
   });
 }
 
