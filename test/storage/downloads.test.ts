@@ -165,6 +165,32 @@ describe('downloadModel', () => {
     expect(persist).toHaveBeenCalledTimes(1);
   });
 
+  it('QuotaExceededError while writing → QUOTA error and the partial is removed', async () => {
+    server.route('/wq.gguf', { data: modelBytes(SIZE, 34) });
+    const { cache, rawKeys } = freshCache();
+    const realPut = IDBObjectStore.prototype.put;
+    const spy = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (key === 'wq/0/2') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return realPut.call(this, value, key);
+    });
+    const err = await downloadModel({ url: `${server.base}/wq.gguf`, modelId: 'wq', name: 'WQ', cache }).catch((e: unknown) => e);
+    spy.mockRestore();
+    expect(err).toBeInstanceOf(StorageQuotaError);
+    expect(err).toMatchObject({ code: 'QUOTA', needed: SIZE - 2 * CHUNK });
+    expect(await rawKeys()).toEqual([]);
+  });
+
+  it('refuses a second concurrent download of the same model', async () => {
+    const ctrl = new AbortController();
+    server.route('/twice.gguf', { data: modelBytes(SIZE, 35), stallAfter: 1000 });
+    const { cache } = freshCache();
+    const opts = { url: `${server.base}/twice.gguf`, modelId: 'twice', name: 'Twice', cache };
+    const first = downloadModel({ ...opts, signal: ctrl.signal });
+    await expect(downloadModel(opts)).rejects.toThrow(/already downloading/);
+    ctrl.abort();
+    await expect(first).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
   it('hash mismatch → IntegrityError, the model is not kept', async () => {
     server.route('/bad-hash.gguf', { data: modelBytes(SIZE, 28) });
     const { cache, rawKeys } = freshCache();
