@@ -39,7 +39,7 @@ describe('cli', () => {
     const j = lastJson(r.stdout);
     expect(j.promptIds).toEqual([1, 403, 407, 261, 378]);
     expect(j.ids).toEqual([432, 383, 286, 261, 376, 298, 315, 421]); // llama.cpp's greedy ids
-    expect(j.text).toBe(', there was a little girl named');
+    expect(j.text).toBe(', there was a little girl'); // 'girl' is three tokens in this 512-token vocab
     expect(j.prefillTokensPerSec).toBeGreaterThan(0);
     expect(j.decodeTokensPerSec).toBeGreaterThan(0);
   });
