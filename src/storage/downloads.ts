@@ -64,12 +64,11 @@ async function runDownload(ctx: Ctx): Promise<ModelManifest> {
     await ensureQuota(opts.name, opts.expectedSize - (resumable ? modelStoredBytes(m) : 0));
   }
   try {
-    let done = await transferWithRetries(ctx);
+    const stored = await transferWithRetries(ctx);
     if (opts.expectedSha256) {
-      await verifyStoredFile(cache, done, 0, opts.expectedSha256, { signal: opts.signal });
+      await verifyStoredFile(cache, stored, 0, opts.expectedSha256, { signal: opts.signal });
     }
-    done = await cache.markComplete(opts.modelId, [opts.expectedSha256]);
-    return done;
+    return await cache.markComplete(opts.modelId, [opts.expectedSha256]);
   } catch (e) {
     await discardIfUseless(cache, opts.modelId, e);
     throw e;

@@ -115,6 +115,7 @@ export class ShardCache {
         await this.writeStream(id, fileIndex, file, data, opts);
       }
     } catch (e) {
+      if (!(data instanceof Blob) && !data.locked) data.cancel().catch(() => {}); // rejected before reading
       if (isQuotaExceeded(e)) {
         const now = (await this.getManifest(id).catch(() => undefined))?.files[fileIndex] ?? file;
         throw new StorageQuotaError(file.name, file.size - storedBytes(now), undefined, { cause: e });
@@ -122,15 +123,6 @@ export class ShardCache {
       throw e;
     }
     return this.requireManifest(id);
-  }
-
-  /** Drops the stored chunks of one file so it can be written again from byte 0. */
-  async resetFile(id: string, fileIndex: number): Promise<ModelManifest> {
-    return this.mutate(id, (m, s) => {
-      check(!m.complete && m.files[fileIndex], 'BAD_ARGUMENT', `Model "${id}" has no partial file #${fileIndex}.`);
-      s.delete(prefixRange(`${id}/${fileIndex}/`));
-      m.files[fileIndex].chunks = 0;
-    });
   }
 
   /** Marks a model loadable once every chunk of every file is stored; records verified hashes. */
