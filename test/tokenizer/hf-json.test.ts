@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/shared/errors.ts';
 import { tokenizerFromHFJson } from '../../src/tokenizer/from-hf-json.ts';
 import { fixture } from '../fixtures.ts';
+import { ggufMetadata, vocabFile } from './helpers.ts';
 
 const dir = fixture('models', 'TinyStories-656K');
 const json = JSON.parse(readFileSync(`${dir}/tokenizer.json`, 'utf8'));
@@ -74,5 +75,26 @@ describe('byte fallback', () => {
 describe('unsupported tokenizer.json', () => {
   it('rejects non-BPE models with a typed error', () => {
     expect(() => tokenizerFromHFJson({ model: { type: 'Unigram', vocab: [] } })).toThrow(EngineError);
+  });
+});
+
+describe('byte-level tokenizer.json (GPT-2 vocab from the llama.cpp fixture)', () => {
+  const meta = ggufMetadata(vocabFile('gpt-2'));
+  const tokens = meta.get('tokenizer.ggml.tokens') as string[];
+  const j = {
+    model: { type: 'BPE', vocab: Object.fromEntries(tokens.map((t, i) => [t, i])), merges: meta.get('tokenizer.ggml.merges') },
+    added_tokens: [{ id: 50256, content: '<|endoftext|>', special: true }],
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true },
+    decoder: { type: 'ByteLevel' },
+    normalizer: null,
+    post_processor: null,
+  };
+  const cfg = { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>' };
+  const ours = tokenizerFromHFJson(j, cfg);
+  const hf = new HFTokenizer(j, cfg);
+
+  it.each([...SENTENCES, 'Café déjà vu — naïve 😀 日本語', "  it's   spaced\n\n\tout  "])('matches the HF ids and round-trips %j', (s) => {
+    expect(ours.encode(s)).toEqual(hfIds(hf, s));
+    expect(ours.decode(ours.encode(s))).toBe(s);
   });
 });

@@ -2,7 +2,7 @@
 // texts; our ids must be identical, with and without special-token parsing.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
+import { LlamaLogLevel, getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
 import { tokenizerFromGGUF } from '../../src/tokenizer/from-gguf.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { fixture } from '../fixtures.ts';
@@ -42,7 +42,7 @@ const MODELS: [string, string, boolean][] = [
 
 let llama: Llama;
 beforeAll(async () => {
-  llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled });
 });
 afterAll(async () => {
   await llama?.dispose();
