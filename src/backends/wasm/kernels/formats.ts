@@ -18,7 +18,13 @@ const LO4 = i8x16.splat(0x0f);
 
 /** 16 signed bytes → 16 f32 as q·d. */
 @inline function store16s(dst: usize, q: v128, d: f32): void {
-  store16(dst, q, f32x4.splat(d), f32x4.splat(0));
+  const dv = f32x4.splat(d);
+  const lo = i16x8.extend_low_i8x16_s(q);
+  const hi = i16x8.extend_high_i8x16_s(q);
+  v128.store(dst, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), dv));
+  v128.store(dst + 16, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), dv));
+  v128.store(dst + 32, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), dv));
+  v128.store(dst + 48, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), dv));
 }
 
 // ---- plain floats (blockSize 1) ----
