@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // COOP/COEP make the page cross-origin isolated so SharedArrayBuffer (WASM threads) is available.
 const isolation = {
@@ -8,7 +9,40 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    // The service worker precaches the app shell, the WASM kernels and the bundled demo model, so
+    // the app works offline after one visit. Downloaded models live in IndexedDB, not the Cache API.
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: 'script',
+      includeAssets: ['icons/icon.svg'],
+      manifest: {
+        name: 'Edge LLM — models in your browser',
+        short_name: 'Edge LLM',
+        description: 'Chat with GGUF language models running entirely on this device (WebGPU or WASM).',
+        start_url: '.',
+        scope: '.',
+        display: 'standalone',
+        background_color: '#f6f7f9',
+        theme_color: '#2456d6',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'icons/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,wasm,gguf,json,png,svg,webmanifest}'],
+        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+        navigateFallback: 'index.html',
+        clientsClaim: true,
+        skipWaiting: true,
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

@@ -1,0 +1,42 @@
+// The message list of the active conversation; follows the stream while the user is at the bottom.
+import { useEffect, useRef } from 'react';
+import type { ChatActions } from '../hooks/use-chat.ts';
+import type { Conversation } from '../state/conversations.ts';
+import { MessageView } from './MessageView.tsx';
+
+export function ChatView({ conversation, chat, modelName }: { conversation: Conversation | null; chat: ChatActions; modelName?: string }) {
+  const end = useRef<HTMLDivElement>(null);
+  const box = useRef<HTMLDivElement>(null);
+  const messages = conversation?.messages ?? [];
+  const last = messages[messages.length - 1];
+
+  useEffect(() => {
+    const el = box.current;
+    if (el && el.scrollHeight - el.scrollTop - el.clientHeight < 120) end.current?.scrollIntoView({ block: 'end' });
+  }, [last?.content, messages.length]);
+
+  if (messages.length === 0) {
+    return (
+      <div className="chat-view empty" ref={box}>
+        <div className="welcome">
+          <h2>Chat with a model running on this device</h2>
+          <p>{modelName ? `${modelName} is ready.` : 'Loading a model…'} Nothing leaves your browser.</p>
+          <p className="hint">Enter sends · Shift+Enter for a new line · Esc stops</p>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="chat-view" ref={box} aria-live="polite">
+      {messages.map((m) => (
+        <MessageView key={m.id} item={m}
+          streaming={chat.generating && m === last && m.role === 'assistant'}
+          busy={chat.generating}
+          canRegenerate={m.role === 'assistant' && m === last}
+          onRegenerate={chat.regenerate}
+          onEdit={(text) => chat.editAndResend(m.id, text)} />
+      ))}
+      <div ref={end} />
+    </div>
+  );
+}

@@ -1,0 +1,52 @@
+// One chat message: markdown body, stats for answers, edit for questions, regenerate for the last answer.
+import { useState } from 'react';
+import type { ChatItem } from '../state/conversations.ts';
+import { SafeMarkdown } from './Markdown.tsx';
+import { StatsLine } from './StatsLine.tsx';
+
+interface Props {
+  item: ChatItem;
+  streaming: boolean;
+  busy: boolean;
+  canRegenerate: boolean;
+  onRegenerate(): void;
+  onEdit(text: string): void;
+}
+
+export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate, onEdit }: Props) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const isUser = item.role === 'user';
+  if (draft !== null) {
+    const save = (): void => { onEdit(draft); setDraft(null); };
+    return (
+      <div className="message message-user editing">
+        <textarea aria-label="Edit message" value={draft} autoFocus onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) { e.preventDefault(); save(); }
+            if (e.key === 'Escape') { e.stopPropagation(); setDraft(null); }
+          }} />
+        <div className="message-actions">
+          <button type="button" className="primary" onClick={save} disabled={busy || !draft.trim()}>Save &amp; send</button>
+          <button type="button" onClick={() => setDraft(null)}>Cancel</button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className={`message message-${item.role}`} data-testid={isUser ? 'message-user' : 'message-assistant'}
+      aria-busy={streaming || undefined}>
+      <div className="message-role">{isUser ? 'You' : item.model ?? 'Assistant'}</div>
+      <div className="message-body">
+        {item.content ? <SafeMarkdown text={item.content} /> : streaming ? <span className="typing">…</span> : null}
+      </div>
+      {item.error && <div className="message-error" role="alert">{item.error}</div>}
+      {item.stats && <StatsLine stats={item.stats} finish={item.finish} />}
+      {!streaming && (
+        <div className="message-actions">
+          {isUser && <button type="button" onClick={() => setDraft(item.content)} disabled={busy}>Edit</button>}
+          {canRegenerate && <button type="button" onClick={onRegenerate} disabled={busy}>Regenerate</button>}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,95 @@
+// Add (file picker, drag-and-drop, URL), watch, load and delete models.
+import { useState } from 'react';
+import type { Models } from '../hooks/use-models.ts';
+import { formatBytes } from '../state/format.ts';
+import { CatalogueList } from './CatalogueList.tsx';
+import { TransferRow } from './TransferRow.tsx';
+
+/** A cache id from a URL's file name: letters, digits, . _ - only. */
+function idFromUrl(url: string): string {
+  const file = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || 'model';
+  return file.replace(/\.gguf$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 200) || 'model';
+}
+
+function UrlForm({ models }: { models: Models }) {
+  const [url, setUrl] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <form className="url-form" onSubmit={(e) => {
+      e.preventDefault();
+      try {
+        const u = new URL(url.trim());
+        if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('bad scheme');
+        const id = idFromUrl(u.href);
+        setError(null);
+        setUrl('');
+        void models.download({ id, url: u.href, name: id });
+      } catch {
+        setError('Enter an http(s) link to a .gguf file, e.g. https://huggingface.co/…/resolve/main/model.gguf');
+      }
+    }}>
+      <input type="url" aria-label="Model URL" data-testid="download-url" placeholder="https://huggingface.co/…/resolve/main/model.gguf"
+        value={url} onChange={(e) => setUrl(e.target.value)} />
+      <button type="submit" data-testid="download-button" disabled={!url.trim()}>Download</button>
+      {error && <div className="error" role="alert">{error}</div>}
+    </form>
+  );
+}
+
+export function ModelManager({ models }: { models: Models }) {
+  const [over, setOver] = useState(false);
+  const pick = (list: FileList | null): void => { if (list && list.length) void models.importFiles([...list]); };
+  return (
+    <div className="model-manager">
+      {models.loading && (
+        <div className="notice">
+          Loading {models.loading.name}…
+          {models.loading.progress && models.loading.progress.total > 0 && (
+            <progress max={models.loading.progress.total} value={models.loading.progress.loaded} />)}
+        </div>
+      )}
+      {models.loadError && <div className="error" role="alert">{models.loadError}</div>}
+
+      <h3>Add a model</h3>
+      <label className={`drop-zone${over ? ' over' : ''}`}
+        onDragOver={(e) => { e.preventDefault(); setOver(true); }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => { e.preventDefault(); e.stopPropagation(); setOver(false); pick(e.dataTransfer.files); }}>
+        <input type="file" accept=".gguf" multiple data-testid="import-input" onChange={(e) => { pick(e.target.files); e.target.value = ''; }} />
+        <span>Drop GGUF files here or <u>choose files</u> (select all shards of a split model)</span>
+      </label>
+      <UrlForm models={models} />
+
+      {models.transfers.length > 0 && (
+        <ul className="transfers">{models.transfers.map((t) => <TransferRow key={t.id} t={t} models={models} />)}</ul>
+      )}
+
+      <h3>On this device</h3>
+      {models.stored.length === 0 && <p className="muted">No stored models yet.</p>}
+      <ul className="stored">
+        {models.stored.map((m) => (
+          <li key={m.id} className="card" data-testid="stored-model">
+            <div className="card-head">
+              <strong>{m.name}</strong>
+              <span className="muted">
+                {m.complete ? formatBytes(m.size) : `partial: ${formatBytes(m.storedBytes)} of ${formatBytes(m.size)}`}
+                {m.files.length > 1 ? ` · ${m.files.length} shards` : ''}
+              </span>
+            </div>
+            <div className="row-actions">
+              {m.complete && <button type="button" onClick={() => void models.load({ kind: 'stored', id: m.id })}>Load</button>}
+              {!m.complete && m.source.url && !models.transfers.some((t) => t.id === m.id && t.state === 'running') && (
+                <button type="button" onClick={() => void models.download({ id: m.id, url: m.source.url!, name: m.name })}>Resume</button>)}
+              <button type="button" className="danger" onClick={() => { if (confirm(`Delete ${m.name} from this device?`)) void models.remove(m.id); }}>
+                Delete
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+
+      <h3>Catalogue</h3>
+      <CatalogueList models={models} />
+    </div>
+  );
+}

@@ -1,0 +1,50 @@
+// System prompt, sampling and backend settings.
+import type { Settings } from '../state/settings.ts';
+import { DEFAULT_SETTINGS } from '../state/settings.ts';
+
+type NumKey = 'temperature' | 'topP' | 'topK' | 'minP' | 'repeatPenalty' | 'maxTokens';
+
+const NUMBERS: { key: NumKey; label: string; min: number; max: number; step: number }[] = [
+  { key: 'temperature', label: 'Temperature (0 = greedy)', min: 0, max: 2, step: 0.05 },
+  { key: 'topP', label: 'Top-p', min: 0, max: 1, step: 0.01 },
+  { key: 'topK', label: 'Top-k (0 = off)', min: 0, max: 200, step: 1 },
+  { key: 'minP', label: 'Min-p', min: 0, max: 1, step: 0.01 },
+  { key: 'repeatPenalty', label: 'Repeat penalty', min: 0.5, max: 2, step: 0.01 },
+  { key: 'maxTokens', label: 'Max answer tokens', min: 1, max: 4096, step: 1 },
+];
+
+export function SettingsPanel({ settings, onChange }: { settings: Settings; onChange(s: Settings): void }) {
+  return (
+    <div className="settings">
+      <label className="field">
+        <span>System prompt</span>
+        <textarea rows={4} value={settings.systemPrompt} placeholder="(none — story models continue plain text)"
+          onChange={(e) => onChange({ ...settings, systemPrompt: e.target.value })} />
+      </label>
+      {NUMBERS.map((n) => (
+        <label className="field row" key={n.key}>
+          <span>{n.label}</span>
+          <input type="number" min={n.min} max={n.max} step={n.step} value={settings[n.key]}
+            onChange={(e) => {
+              const v = Number(e.target.value);
+              if (e.target.value !== '' && Number.isFinite(v)) onChange({ ...settings, [n.key]: Math.min(n.max, Math.max(n.min, v)) });
+            }} />
+        </label>
+      ))}
+      <label className="field row">
+        <span>Seed (empty = random)</span>
+        <input type="text" inputMode="numeric" value={settings.seed}
+          onChange={(e) => onChange({ ...settings, seed: e.target.value.replace(/[^0-9]/g, '') })} />
+      </label>
+      <label className="field row">
+        <span>Backend (applies on next load)</span>
+        <select value={settings.backend} onChange={(e) => onChange({ ...settings, backend: e.target.value as Settings['backend'] })}>
+          <option value="auto">Auto</option>
+          <option value="webgpu">WebGPU</option>
+          <option value="wasm">WASM (CPU)</option>
+        </select>
+      </label>
+      <button type="button" onClick={() => onChange({ ...DEFAULT_SETTINGS })}>Reset to defaults</button>
+    </div>
+  );
+}

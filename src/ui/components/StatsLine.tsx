@@ -1,0 +1,21 @@
+import type { CompletionStats, FinishReason } from '../../worker/api.ts';
+import { formatRate } from '../state/format.ts';
+
+const FINISH: Record<FinishReason, string> = {
+  stop: '', length: 'stopped at the token limit', abort: 'stopped', context: 'context full',
+};
+
+export function StatsLine({ stats, finish }: { stats: CompletionStats; finish?: FinishReason }) {
+  const note = finish ? FINISH[finish] : '';
+  return (
+    <div className="stats" data-testid="stats">
+      <span title="prompt tokens (computed / total)">{stats.prefilledTokens}/{stats.promptTokens} prompt tok</span>
+      <span title="time to first token">TTFT {Math.round(stats.timeToFirstTokenMs)} ms</span>
+      <span title="prefill speed">prefill {formatRate(stats.prefillTokensPerSec)} tok/s</span>
+      <span title="decode speed">decode {formatRate(stats.decodeTokensPerSec)} tok/s</span>
+      <span title="generated tokens">{stats.generatedTokens} tok</span>
+      <span title="backend">{stats.backend}{stats.backend === 'wasm' ? ` ×${stats.threads}` : ''}</span>
+      {note && <span className="stats-note">{note}</span>}
+    </div>
+  );
+}

@@ -1,0 +1,30 @@
+// Progress of one download or import: bar, bytes, speed, ETA, pause/resume.
+import type { Models, Transfer } from '../hooks/use-models.ts';
+import { formatBytes, formatEta } from '../state/format.ts';
+
+export function TransferRow({ t, models }: { t: Transfer; models: Models }) {
+  const p = t.progress;
+  const pct = p && p.total > 0 ? Math.min(100, (p.loaded / p.total) * 100) : 0;
+  return (
+    <li className={`transfer ${t.state}`} data-testid="transfer">
+      <div className="transfer-head">
+        <strong>{t.name}</strong>
+        <span className="muted">{t.kind === 'download' ? 'download' : 'import'} · {t.state}</span>
+      </div>
+      <progress max={100} value={pct} aria-label={`${t.name} progress`} />
+      {p && (
+        <div className="transfer-numbers">
+          {formatBytes(p.loaded)} / {formatBytes(p.total)} ({pct.toFixed(0)}%)
+          {t.state === 'running' && <> · {formatBytes(p.bytesPerSec)}/s · ETA {formatEta(p.etaSec)}</>}
+        </div>
+      )}
+      {t.error && <div className="error" role="alert" data-testid="transfer-error">{t.error}</div>}
+      <div className="row-actions">
+        {t.kind === 'download' && t.state === 'running' && <button type="button" onClick={() => models.pause(t.id)}>Pause</button>}
+        {t.kind === 'download' && t.state !== 'running' && t.request && (
+          <button type="button" onClick={() => void models.download(t.request!)}>Resume</button>)}
+        {t.state !== 'running' && <button type="button" onClick={() => models.dismiss(t.id)}>Dismiss</button>}
+      </div>
+    </li>
+  );
+}

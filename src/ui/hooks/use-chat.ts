@@ -1,0 +1,108 @@
+// Sending, streaming, stopping, regenerating and editing messages of the active conversation.
+import { useCallback, useRef, useState } from 'react';
+import type { ChatCompletionParams, ChatMessage, LoadedModelInfo } from '../../worker/api.ts';
+import { newConversation, newId, titleFrom, type ChatItem, type Conversation } from '../state/conversations.ts';
+import { errorMessage } from '../state/format.ts';
+import type { Settings } from '../state/settings.ts';
+import { useEngine } from './engine.ts';
+
+export interface ChatActions {
+  generating: boolean;
+  send(text: string): void;
+  stop(): void;
+  regenerate(): void;
+  editAndResend(messageId: string, text: string): void;
+}
+
+interface Deps {
+  conversation: Conversation | null;
+  commit(c: Conversation, persist: boolean): void;
+  select(id: string): void;
+  settings: Settings;
+  model: LoadedModelInfo | null;
+}
+
+function requestParams(settings: Settings, history: ChatItem[]): ChatCompletionParams {
+  const messages: ChatMessage[] = history.map((m) => ({ role: m.role, content: m.content }));
+  if (settings.systemPrompt.trim()) messages.unshift({ role: 'system', content: settings.systemPrompt });
+  const seed = Number.parseInt(settings.seed, 10);
+  return {
+    messages, stream: true,
+    temperature: settings.temperature, top_p: settings.topP, top_k: settings.topK, min_p: settings.minP,
+    repeat_penalty: settings.repeatPenalty, max_tokens: settings.maxTokens,
+    ...(Number.isFinite(seed) ? { seed } : {}),
+  };
+}
+
+export function useChat({ conversation, commit, select, settings, model }: Deps): ChatActions {
+  const engine = useEngine();
+  const [generating, setGenerating] = useState(false);
+  const ctrl = useRef<AbortController | null>(null);
+
+  /** Answers the last user message of `history`, streaming into a new assistant message. */
+  const answer = useCallback(async (conv: Conversation, history: ChatItem[]) => {
+    const base: ChatItem = { id: newId(), role: 'assistant', content: '', model: model?.name };
+    const withReply = (reply: ChatItem): Conversation => ({ ...conv, messages: [...history, reply], updatedAt: Date.now() });
+    commit(withReply(base), true);
+    const abort = new AbortController();
+    ctrl.current = abort;
+    setGenerating(true);
+    let text = '';
+    let final: ChatItem = base;
+    let scheduled = false;
+    let done = false;
+    // Repaint at most once per frame, however fast tokens arrive.
+    const paint = (): void => {
+      scheduled = false;
+      if (!done) commit(withReply({ ...base, content: text }), false);
+    };
+    try {
+      if (!model) throw new Error('No model is loaded yet: pick one in the model picker.');
+      for await (const chunk of engine.chat.completions.create(requestParams(settings, history), { signal: abort.signal })) {
+        const delta = chunk.choices[0].delta.content;
+        if (delta) {
+          text += delta;
+          if (!scheduled) { scheduled = true; requestAnimationFrame(paint); }
+        }
+        if (chunk.choices[0].finish_reason) final = { ...base, content: text, stats: chunk.stats, finish: chunk.choices[0].finish_reason };
+      }
+    } catch (e) {
+      final = { ...base, content: text, error: errorMessage(e) };
+    } finally {
+      done = true;
+      commit(withReply(final), true);
+      ctrl.current = null;
+      setGenerating(false);
+    }
+  }, [commit, engine, model, settings]);
+
+  const send = useCallback((text: string) => {
+    if (generating || !text.trim()) return;
+    const conv = conversation ?? newConversation();
+    const user: ChatItem = { id: newId(), role: 'user', content: text };
+    const title = conv.messages.length === 0 ? titleFrom(text) : conv.title;
+    if (!conversation) select(conv.id);
+    void answer({ ...conv, title }, [...conv.messages, user]);
+  }, [answer, conversation, generating, select]);
+
+  const stop = useCallback(() => ctrl.current?.abort(), []);
+
+  const regenerate = useCallback(() => {
+    if (generating || !conversation) return;
+    const msgs = conversation.messages;
+    const lastUser = msgs.map((m) => m.role).lastIndexOf('user');
+    if (lastUser < 0) return;
+    void answer(conversation, msgs.slice(0, lastUser + 1));
+  }, [answer, conversation, generating]);
+
+  const editAndResend = useCallback((messageId: string, text: string) => {
+    if (generating || !conversation || !text.trim()) return;
+    const i = conversation.messages.findIndex((m) => m.id === messageId);
+    if (i < 0 || conversation.messages[i].role !== 'user') return;
+    const edited: ChatItem = { ...conversation.messages[i], content: text };
+    const title = i === 0 ? titleFrom(text) : conversation.title;
+    void answer({ ...conversation, title }, [...conversation.messages.slice(0, i), edited]);
+  }, [answer, conversation, generating]);
+
+  return { generating, send, stop, regenerate, editAndResend };
+}

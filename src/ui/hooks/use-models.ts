@@ -1,0 +1,139 @@
+// Model state for the UI: catalogue, stored models, the loaded model, and running transfers
+// (downloads with pause/resume, imports). Everything goes through the engine client.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { DownloadRequest, LoadedModelInfo, LoadProgress, ModelRef, StoredModel, TransferProgress } from '../../worker/api.ts';
+import { loadCatalogue, type CatalogueEntry } from '../state/catalogue.ts';
+import { errorCode, errorMessage } from '../state/format.ts';
+import type { Settings } from '../state/settings.ts';
+import { useEngine } from './engine.ts';
+
+export interface Transfer {
+  id: string;
+  name: string;
+  kind: 'download' | 'import';
+  state: 'running' | 'paused' | 'failed';
+  progress?: TransferProgress;
+  error?: string;
+  request?: DownloadRequest;
+}
+
+export interface Models {
+  catalogue: CatalogueEntry[];
+  stored: StoredModel[];
+  loaded: LoadedModelInfo | null;
+  loading: { name: string; progress?: LoadProgress } | null;
+  loadError: string | null;
+  transfers: Transfer[];
+  load(ref: ModelRef): Promise<void>;
+  remove(id: string): Promise<void>;
+  importFiles(files: File[]): Promise<void>;
+  download(req: DownloadRequest): Promise<void>;
+  pause(id: string): void;
+  dismiss(id: string): void;
+}
+
+const LAST_MODEL = 'edge-llm:model';
+
+export function bundledRef(e: CatalogueEntry): ModelRef {
+  return { kind: 'bundled', url: new URL(e.url, document.baseURI).href, name: e.name };
+}
+
+/** Persistent storage keeps the browser from evicting models; only a window can ask for it. */
+function askPersistence(): void {
+  navigator.storage?.persist?.().catch(() => {});
+}
+
+export function useModels(settings: Settings): Models {
+  const engine = useEngine();
+  const [catalogue, setCatalogue] = useState<CatalogueEntry[]>([]);
+  const [stored, setStored] = useState<StoredModel[]>([]);
+  const [loaded, setLoaded] = useState<LoadedModelInfo | null>(null);
+  const [loading, setLoading] = useState<Models['loading']>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [transfers, setTransfers] = useState<Record<string, Transfer>>({});
+  const loadOpts = useRef(settings);
+  loadOpts.current = settings;
+
+  const refresh = useCallback(async () => setStored(await engine.listModels()), [engine]);
+  const patch = useCallback((id: string, t: Partial<Transfer> | null) => setTransfers((all) => {
+    const next = { ...all };
+    if (t === null) delete next[id];
+    else next[id] = { ...(all[id] as Transfer), ...t };
+    return next;
+  }), []);
+
+  const load = useCallback(async (ref: ModelRef) => {
+    const name = ref.kind === 'bundled' ? ref.name : ref.id;
+    setLoading({ name });
+    setLoadError(null);
+    try {
+      const info = await engine.loadModel(ref, { backend: loadOpts.current.backend },
+        (progress) => setLoading({ name, progress }));
+      setLoaded(info);
+      localStorage.setItem(LAST_MODEL, JSON.stringify(ref));
+    } catch (e) {
+      setLoaded(null);
+      setLoadError(`${name} could not be loaded: ${errorMessage(e)}`);
+    } finally {
+      setLoading(null);
+    }
+  }, [engine]);
+
+  // Start-up: catalogue, stored models, then the last model used (or the bundled demo).
+  useEffect(() => {
+    void (async () => {
+      const [cat] = await Promise.all([loadCatalogue().catch(() => []), refresh().catch(() => {})]);
+      setCatalogue(cat);
+      const demo = cat.find((e) => e.bundled);
+      const last = localStorage.getItem(LAST_MODEL);
+      const ref: ModelRef | undefined = last ? (JSON.parse(last) as ModelRef) : demo && bundledRef(demo);
+      if (ref) await load(ref);
+      if (ref?.kind === 'stored' && demo && !(await engine.loadedModel())) await load(bundledRef(demo));
+    })();
+  }, [engine, load, refresh]);
+
+  const remove = useCallback(async (id: string) => {
+    try {
+      await engine.deleteModel(id);
+      patch(id, null);
+      if (loaded?.ref.kind === 'stored' && loaded.ref.id === id) setLoaded(null);
+    } catch (e) {
+      setLoadError(errorMessage(e));
+    }
+    await refresh();
+  }, [engine, loaded, patch, refresh]);
+
+  const importFiles = useCallback(async (files: File[]) => {
+    const id = `import:${files.map((f) => f.name).join(',')}`;
+    askPersistence();
+    patch(id, { id, name: files.map((f) => f.name).join(', '), kind: 'import', state: 'running' });
+    try {
+      await engine.importFiles(files, (progress) => patch(id, { progress }));
+      patch(id, null);
+    } catch (e) {
+      patch(id, { state: 'failed', error: errorMessage(e) });
+    }
+    await refresh();
+  }, [engine, patch, refresh]);
+
+  const download = useCallback(async (req: DownloadRequest) => {
+    askPersistence();
+    patch(req.id, { id: req.id, name: req.name, kind: 'download', state: 'running', request: req, error: undefined });
+    try {
+      await engine.download(req, (progress) => patch(req.id, { progress }));
+      patch(req.id, null);
+    } catch (e) {
+      const paused = errorCode(e) === 'ABORTED';
+      patch(req.id, paused ? { state: 'paused' } : { state: 'failed', error: errorMessage(e) });
+    }
+    await refresh();
+  }, [engine, patch, refresh]);
+
+  const pause = useCallback((id: string) => void engine.pauseDownload(id), [engine]);
+  const dismiss = useCallback((id: string) => patch(id, null), [patch]);
+
+  return {
+    catalogue, stored, loaded, loading, loadError, transfers: Object.values(transfers),
+    load, remove, importFiles, download, pause, dismiss,
+  };
+}

@@ -1,0 +1,48 @@
+// Conversations persisted in IndexedDB (idb-keyval, in a database of their own so clearing
+// models never touches chats). One record per conversation.
+import { createStore, del, get, set, values } from 'idb-keyval';
+import type { CompletionStats, FinishReason } from '../../worker/api.ts';
+
+export interface ChatItem {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  /** assistant only */
+  stats?: CompletionStats;
+  finish?: FinishReason;
+  model?: string;
+  error?: string;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  messages: ChatItem[];
+}
+
+const store = createStore('edge-llm-chat', 'conversations');
+
+export async function loadConversations(): Promise<Conversation[]> {
+  const all = await values<Conversation>(store);
+  return all.sort((a, b) => b.updatedAt - a.updatedAt);
+}
+
+export const saveConversation = (c: Conversation): Promise<void> => set(c.id, c, store);
+export const deleteConversation = (id: string): Promise<void> => del(id, store);
+export const getConversation = (id: string): Promise<Conversation | undefined> => get(id, store);
+
+export function newId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+export function newConversation(): Conversation {
+  const now = Date.now();
+  return { id: newId(), title: 'New chat', createdAt: now, updatedAt: now, messages: [] };
+}
+
+export function titleFrom(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 48 ? `${line.slice(0, 47)}…` : line || 'New chat';
+}

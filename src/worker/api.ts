@@ -1,0 +1,178 @@
+// The typed contract between the UI and the engine worker. Types only: the UI imports this file
+// and client.ts, never engine code. Two layers:
+//   EngineWorkerApi — what the worker exposes through Comlink (callbacks are Comlink proxies;
+//                     cancellation is a request id + abort(), since AbortSignal cannot cross).
+//   EngineClient    — what the UI calls: OpenAI-style chat.completions.create with an AbortSignal.
+
+export type Role = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+/** OpenAI chat.completions parameters we honour (plus llama.cpp-style sampler knobs). */
+export interface ChatCompletionParams {
+  messages: ChatMessage[];
+  stream: true;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  min_p?: number;
+  max_tokens?: number;
+  stop?: string | string[];
+  seed?: number;
+  repeat_penalty?: number;
+  frequency_penalty?: number;
+  presence_penalty?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort' | 'context';
+export type BackendName = 'wasm' | 'webgpu';
+
+/** Timing of one answer, as the seed write-ups report it. */
+export interface CompletionStats {
+  promptTokens: number;
+  /** prompt tokens actually computed (the rest came from the KV cache) */
+  prefilledTokens: number;
+  generatedTokens: number;
+  timeToFirstTokenMs: number;
+  prefillTokensPerSec: number;
+  decodeTokensPerSec: number;
+  backend: BackendName;
+  threads: number;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** One streamed piece; the last one has finish_reason, usage and stats set and no content. */
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: [{ index: 0; delta: { role?: 'assistant'; content?: string }; finish_reason: FinishReason | null }];
+  usage?: Usage;
+  stats?: CompletionStats;
+}
+
+/** A model to load: one stored in IndexedDB, or one shipped with the app (fetched whole; small). */
+export type ModelRef =
+  | { kind: 'stored'; id: string }
+  | { kind: 'bundled'; url: string; name: string };
+
+export interface LoadOptions {
+  /** default 'auto': WebGPU when it works, else WASM */
+  backend?: 'auto' | BackendName;
+  /** WASM kernel threads; default: logical CPUs (at most 8) when cross-origin isolated, else 1 */
+  threads?: number;
+  /** context length; default min(training context, 4096) */
+  nCtx?: number;
+}
+
+export interface LoadProgress {
+  phase: 'fetch' | 'weights';
+  loaded: number;
+  total: number;
+}
+
+export interface LoadedModelInfo {
+  ref: ModelRef;
+  name: string;
+  arch: string;
+  contextLength: number;
+  vocabSize: number;
+  /** how prompts are built: the model's template, a named fallback, or plain continuation */
+  template: 'model' | `named:${string}` | 'none';
+  backend: BackendName;
+  threads: number;
+  loadMs: number;
+}
+
+export interface StoredModel {
+  id: string;
+  name: string;
+  files: { name: string; size: number; sha256?: string }[];
+  size: number;
+  storedBytes: number;
+  /** false: a download that can be resumed (or deleted) */
+  complete: boolean;
+  source: { kind: 'file' | 'url'; url?: string };
+  createdAt: number;
+}
+
+export interface TransferProgress {
+  loaded: number;
+  total: number;
+  bytesPerSec: number;
+  /** seconds left; Infinity while the speed is unknown */
+  etaSec: number;
+}
+
+export interface DownloadRequest {
+  /** model id in the cache (letters, digits, . _ -) */
+  id: string;
+  url: string;
+  name: string;
+  sha256?: string;
+  size?: number;
+}
+
+export interface Capabilities {
+  webgpu: {
+    available: boolean;
+    adapter?: { vendor: string; architecture: string; device: string; description: string };
+    f16: boolean;
+    limits?: Record<string, number>;
+    /** why WebGPU is unavailable */
+    reason?: string;
+  };
+  threads: { hardware: number; crossOriginIsolated: boolean; sharedMemory: boolean };
+  storage: { usage?: number; quota?: number; persisted: boolean | null };
+}
+
+/** Errors arrive as Error objects with the engine's stable `code` (see src/shared/errors.ts). */
+export interface EngineErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export type Callback<T> = (value: T) => void;
+
+/** The Comlink surface of engine.worker.ts. */
+export interface EngineWorkerApi {
+  capabilities(): Promise<Capabilities>;
+  loadModel(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<LoadedModelInfo>;
+  unloadModel(): Promise<void>;
+  loadedModel(): Promise<LoadedModelInfo | null>;
+  listModels(): Promise<StoredModel[]>;
+  deleteModel(id: string): Promise<void>;
+  importFiles(files: File[], onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
+  /** Starts or resumes a download; rejects with code ABORTED when paused. */
+  download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
+  pauseDownload(id: string): Promise<void>;
+  /** Streams chunks to onChunk; resolves after the last one. */
+  completion(requestId: string, params: ChatCompletionParams, onChunk: Callback<ChatCompletionChunk>): Promise<void>;
+  abort(requestId: string): Promise<void>;
+}
+
+export interface CompletionOptions {
+  signal?: AbortSignal;
+}
+
+/** What the UI uses (client.ts). */
+export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abort' | 'loadModel' | 'importFiles' | 'download'> {
+  chat: {
+    completions: {
+      create(params: ChatCompletionParams, opts?: CompletionOptions): AsyncIterable<ChatCompletionChunk>;
+    };
+  };
+  loadModel(ref: ModelRef, opts?: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<LoadedModelInfo>;
+  importFiles(files: File[], onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
+  download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
+}

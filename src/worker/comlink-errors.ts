@@ -1,0 +1,20 @@
+// Comlink serializes thrown Errors as {name, message, stack} and drops everything else; the UI
+// switches on the engine's stable `code`, so the worker's serializer keeps it. Comlink's own
+// deserializer (Object.assign onto a new Error) restores it on the other side unchanged.
+import * as Comlink from 'comlink';
+
+type Thrown = { value: unknown };
+
+export function keepErrorCodes(): void {
+  const base = Comlink.transferHandlers.get('throw') as Comlink.TransferHandler<Thrown, unknown>;
+  Comlink.transferHandlers.set('throw', {
+    canHandle: base.canHandle,
+    serialize({ value }: Thrown): [unknown, Transferable[]] {
+      if (!(value instanceof Error)) return base.serialize({ value });
+      const code = (value as { code?: unknown }).code;
+      const info = { name: value.name, message: value.message, stack: value.stack, ...(typeof code === 'string' ? { code } : {}) };
+      return [{ isError: true, value: info }, []];
+    },
+    deserialize: base.deserialize,
+  } as Comlink.TransferHandler<Thrown, unknown>);
+}

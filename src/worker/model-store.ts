@@ -1,0 +1,76 @@
+// The worker's view of IndexedDB model storage: list, delete, import, resumable downloads with
+// pause (abort) per model id. Manifests are mapped to the plain StoredModel the UI sees.
+import type { ByteSource } from '../formats/byte-source.ts';
+import { blobSource } from '../formats/blob-source.ts';
+import { downloadModel } from '../storage/downloads.ts';
+import { importModelFiles } from '../storage/import-file.ts';
+import { modelSize, modelStoredBytes, type ModelManifest } from '../storage/manifest.ts';
+import { defaultShardCache } from '../storage/shard-cache.ts';
+import { EngineError } from '../shared/errors.ts';
+import type { Callback, DownloadRequest, StoredModel, TransferProgress } from './api.ts';
+
+function toStored(m: ModelManifest): StoredModel {
+  return {
+    id: m.id,
+    name: m.name,
+    files: m.files.map((f) => ({ name: f.name, size: f.size, ...(f.sha256 ? { sha256: f.sha256 } : {}) })),
+    size: modelSize(m),
+    storedBytes: modelStoredBytes(m),
+    complete: m.complete,
+    source: { ...m.source },
+    createdAt: m.createdAt,
+  };
+}
+
+export class ModelStore {
+  private readonly downloads = new Map<string, AbortController>();
+
+  async list(): Promise<StoredModel[]> {
+    return (await defaultShardCache().listModels()).map(toStored);
+  }
+
+  async delete(id: string): Promise<void> {
+    this.downloads.get(id)?.abort();
+    await defaultShardCache().deleteModel(id);
+  }
+
+  async importFiles(files: File[], onProgress?: Callback<TransferProgress>): Promise<StoredModel> {
+    return toStored(await importModelFiles(files, { onProgress }));
+  }
+
+  async download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel> {
+    const ctrl = new AbortController();
+    this.downloads.set(req.id, ctrl);
+    try {
+      const m = await downloadModel({
+        url: req.url, modelId: req.id, name: req.name, expectedSha256: req.sha256, expectedSize: req.size,
+        signal: ctrl.signal, onProgress,
+      });
+      return toStored(m);
+    } finally {
+      if (this.downloads.get(req.id) === ctrl) this.downloads.delete(req.id);
+    }
+  }
+
+  pause(id: string): void {
+    this.downloads.get(id)?.abort();
+  }
+
+  async open(id: string): Promise<{ name: string; sources: ByteSource[] }> {
+    const m = await defaultShardCache().getManifest(id);
+    if (!m) throw new EngineError('BAD_ARGUMENT', `No stored model with id "${id}"; it may have been deleted.`);
+    return { name: m.name, sources: await defaultShardCache().openModelSource(id) };
+  }
+}
+
+/** A model shipped with the app: small, fetched whole (the service worker serves it offline). */
+export async function openBundled(url: string, name: string): Promise<ByteSource> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new EngineError('IO', `Cannot fetch the bundled model ${name}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!res.ok) throw new EngineError('IO', `Cannot fetch the bundled model ${name}: HTTP ${res.status}.`);
+  return blobSource(await res.blob(), name);
+}
