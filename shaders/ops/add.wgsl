@@ -1,0 +1,15 @@
+// D += S elementwise.
+struct P { n: u32, groups_x: u32, pad0: u32, pad1: u32 }
+
+@group(0) @binding(0) var<storage, read_write> D: array<f32>;
+@group(0) @binding(1) var<storage, read> S: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+
+override WG: u32 = 64u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = (wid.x + wid.y * p.groups_x) * WG + li;
+  if (i >= p.n) { return; }
+  D[i] += S[i];
+}

@@ -1,0 +1,85 @@
+// Causal attention with GQA, for decode (n_tok = 1) and prefill alike: one workgroup per
+// (query head, token t at position pos0 + t) walks keys 0..pos0+t in chunks of WG with an online
+// softmax (running max m, running sum l, output rescaled by exp(m_old − m_new) per chunk).
+// Thread li owns output dims li, li + WG, ... (head_dim ≤ 4·WG).
+struct P { n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, pad0: u32, pad1: u32 }
+
+@group(0) @binding(0) var<storage, read> Q: array<f32>;
+@group(0) @binding(1) var<storage, read> KC: array<u32>;
+@group(0) @binding(2) var<storage, read> VC: array<u32>;
+@group(0) @binding(3) var<storage, read_write> O: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+
+override WG: u32 = 64u;   // power of two
+override KV_HALF: bool = false;
+const MAX_HEAD_DIM: u32 = 256u;
+var<workgroup> qv: array<f32, MAX_HEAD_DIM>;
+var<workgroup> prob: array<f32, WG>;
+var<workgroup> red: array<f32, WG>;
+
+fn kv_at(word: u32, idx: u32) -> f32 {
+  if (KV_HALF) { return unpack2x16float(word)[idx & 1u]; }
+  return bitcast<f32>(word);
+}
+fn k_at(idx: u32) -> f32 { return kv_at(KC[select(idx, idx >> 1u, KV_HALF)], idx); }
+fn v_at(idx: u32) -> f32 { return kv_at(VC[select(idx, idx >> 1u, KV_HALF)], idx); }
+
+fn reduce(li: u32, is_max: bool) -> f32 {
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (li < s) {
+      red[li] = select(red[li] + red[li + s], max(red[li], red[li + s]), is_max);
+    }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let h = wid.x;
+  let t = wid.y;
+  let hd = p.head_dim;
+  let kvo = (h / (p.n_head / p.n_head_kv)) * hd;
+  let qo = (t * p.n_head + h) * hd;
+  for (var d = li; d < hd; d += WG) { qv[d] = Q[qo + d]; }
+  workgroupBarrier();
+  let n_keys = p.pos0 + t + 1u;
+  var m = -3.4028235e38;
+  var l = 0.0;
+  var acc = vec4<f32>(0.0);
+  for (var k0 = 0u; k0 < n_keys; k0 += WG) {
+    let key = k0 + li;
+    var s = -3.4028235e38;
+    if (key < n_keys) {
+      s = 0.0;
+      for (var d = 0u; d < hd; d++) { s += qv[d] * k_at(key * p.kv_dim + kvo + d); }
+      s *= p.scale;
+    }
+    red[li] = s;
+    workgroupBarrier();
+    let m_new = max(m, reduce(li, true));
+    let pr = select(0.0, exp(s - m_new), key < n_keys);
+    prob[li] = pr;
+    red[li] = pr;
+    workgroupBarrier();
+    let alpha = exp(m - m_new);
+    l = l * alpha + reduce(li, false);
+    let nk = min(WG, n_keys - k0);
+    for (var i = 0u; i < 4u; i++) {
+      let d = li + i * WG;
+      if (d < hd) {
+        var a = acc[i] * alpha;
+        for (var j = 0u; j < nk; j++) { a += prob[j] * v_at((k0 + j) * p.kv_dim + kvo + d); }
+        acc[i] = a;
+      }
+    }
+    m = m_new;
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let d = li + i * WG;
+    if (d < hd) { O[qo + d] = acc[i] / l; }
+  }
+}

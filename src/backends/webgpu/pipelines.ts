@@ -1,0 +1,45 @@
+// Compute pipelines, compiled once per (op, block format, override constants) and cached.
+// Tuning goes through WGSL `override` constants (workgroup size, tokens per workgroup, KV half).
+import type { GGMLType } from '../../quant/types.ts';
+import { plainOpSource, weightOpSource, type PlainOp, type WeightOp } from './shader-source.ts';
+
+export type Overrides = Record<string, number | boolean>;
+
+export class Pipelines {
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+
+  /** onError receives shader compilation errors (they would otherwise surface only as invalid pipelines). */
+  constructor(private readonly device: GPUDevice, private readonly onError: (msg: string) => void) {}
+
+  get count(): number {
+    return this.pipelines.size;
+  }
+
+  weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}): GPUComputePipeline {
+    return this.get(`${op}:${type}`, () => weightOpSource(op, type), overrides);
+  }
+
+  plain(op: PlainOp, overrides: Overrides = {}): GPUComputePipeline {
+    return this.get(op, () => plainOpSource(op), overrides);
+  }
+
+  private get(name: string, source: () => string, overrides: Overrides): GPUComputePipeline {
+    const key = `${name}|${JSON.stringify(overrides)}`;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    let module = this.modules.get(name);
+    if (!module) {
+      module = this.device.createShaderModule({ label: name, code: source() });
+      void module.getCompilationInfo().then((info) => {
+        const errors = info.messages.filter((m) => m.type === 'error');
+        if (errors.length) this.onError(`WGSL ${name}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+      });
+      this.modules.set(name, module);
+    }
+    const constants = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, Number(v)]));
+    p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main', constants } });
+    this.pipelines.set(key, p);
+    return p;
+  }
+}

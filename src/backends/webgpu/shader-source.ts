@@ -1,0 +1,45 @@
+// WGSL sources: one template per op (shaders/ops) and one dequant snippet per block format
+// (shaders/quant/<id>.wgsl). Weight-reading variants are listed from FORMAT_TRAITS, so a format
+// without a snippet is an error here (and a failing test), never a silent gap.
+import { FORMAT_TRAITS } from '../../quant/traits.ts';
+import { ggmlTypeName, type GGMLType } from '../../quant/types.ts';
+import { EngineError } from '../../shared/errors.ts';
+
+const OPS = import.meta.glob('../../../shaders/ops/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const QUANT = import.meta.glob('../../../shaders/quant/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+
+export type WeightOp = 'matmul' | 'embed' | 'rmsnorm' | 'add-bias';
+export type PlainOp = 'rope' | 'store-kv' | 'attention' | 'softmax' | 'swiglu' | 'add' | 'copy' | 'top-k';
+
+function opSource(op: string): string {
+  const src = OPS[`../../../shaders/ops/${op}.wgsl`];
+  if (src === undefined) throw new EngineError('BACKEND', `WGSL template shaders/ops/${op}.wgsl is missing.`);
+  return src;
+}
+
+/** The dequant snippet of a format, checked against the traits table. */
+export function quantSnippet(type: GGMLType): string {
+  const t = FORMAT_TRAITS.get(type);
+  if (!t) throw new EngineError('BACKEND', `No block format ${ggmlTypeName(type)} in the traits table.`);
+  const src = QUANT[`../../../shaders/quant/${t.id}.wgsl`];
+  if (src === undefined) throw new EngineError('BACKEND', `The WebGPU backend has no dequant snippet shaders/quant/${t.id}.wgsl for ${ggmlTypeName(type)}.`);
+  const block = Number(/const QBLOCK: u32 = (\d+)u;/.exec(src)?.[1]);
+  const bytes = Number(/const QBYTES: u32 = (\d+)u;/.exec(src)?.[1]);
+  if (block !== t.blockSize || bytes !== t.typeSize) {
+    throw new EngineError('BACKEND', `shaders/quant/${t.id}.wgsl declares blocks of ${block} values in ${bytes} bytes; the format has ${t.blockSize} in ${t.typeSize}.`);
+  }
+  return src;
+}
+
+/** Formats with a WGSL variant (all of FORMAT_TRAITS). */
+export function weightFormats(): GGMLType[] {
+  return [...FORMAT_TRAITS.keys()];
+}
+
+export function weightOpSource(op: WeightOp, type: GGMLType): string {
+  return `${opSource('weights')}\n${quantSnippet(type)}\n${opSource(op)}`;
+}
+
+export function plainOpSource(op: PlainOp): string {
+  return opSource(op);
+}

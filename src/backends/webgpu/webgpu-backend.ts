@@ -1,0 +1,322 @@
+// The Backend op set on WebGPU: weights stay in their GGUF blocks on the device, every op is a
+// compute dispatch recorded into one command encoder, and `read`/`topK` submit and map. Device
+// loss and GPU errors become EngineError('BACKEND') so the engine can fall back to WASM.
+import type { Activation, Backend, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
+import type { GGMLType } from '../../quant/types.ts';
+import { check } from '../../shared/assert.ts';
+import { EngineError } from '../../shared/errors.ts';
+import { allocActivation, allocKV, GPUActivation, GPUWeight, uploadWeight, type KVLayer } from './buffers.ts';
+import { requestDevice, type DeviceOptions, type GPUCaps } from './device.ts';
+import { Pipelines } from './pipelines.ts';
+import { Recorder } from './recorder.ts';
+import { ropeTable } from './rope-table.ts';
+
+export interface WebGPUBackendOptions extends DeviceOptions {
+  /** overrides the KV cache type the model asks for */
+  kvType?: 'f32' | 'f16';
+}
+
+export interface WebGPUStats {
+  dispatches: number;
+  submits: number;
+  pipelines: number;
+  /** bytes of weights uploaded */
+  weightBytes: number;
+  /** weight bytes bound by matmul/embed/norm dispatches so far (a proxy for bytes read) */
+  weightBytesRead: number;
+}
+
+export interface TopK {
+  ids: number[];
+  values: number[];
+}
+
+export interface WebGPUBackend extends Backend {
+  readonly caps: GPUCaps;
+  /** index of the largest of the first n values (lowest index on ties); reads back 8 bytes */
+  argmax(logits: Activation, n?: number): Promise<number>;
+  /** the k largest of the first n values, by value descending then index ascending */
+  topK(logits: Activation, k: number, n?: number): Promise<TopK>;
+  /** in-place softmax over each of nRows rows of `width` */
+  softmax(x: Activation, nRows: number, width: number): void;
+  /** cb runs once when the device is lost (not on dispose) */
+  onLost(cb: (e: EngineError) => void): void;
+  stats(): WebGPUStats;
+  /** test hook: destroys the device as a driver reset would */
+  forceDeviceLoss(): void;
+}
+
+const WG = 64;
+const act = (a: Activation) => a as GPUActivation;
+const wt = (w: Weight) => w as GPUWeight;
+
+class WebGPUBackendImpl implements WebGPUBackend {
+  readonly name = 'webgpu' as const;
+  readonly threads = 1;
+  private readonly rec: Recorder;
+  private readonly pipes: Pipelines;
+  private kv: KVLayer[] = [];
+  private kvSpec: KVCacheSpec | null = null;
+  private kvHalf = false;
+  private failure: EngineError | null = null;
+  private disposed = false;
+  private readonly lostCallbacks: ((e: EngineError) => void)[] = [];
+  private weightBytes = 0;
+  private weightBytesRead = 0;
+  private topKOut: GPUBuffer | null = null;
+  private ropeCache: { key: string; submits: number; buf: GPUBuffer } | null = null;
+
+  constructor(private readonly device: GPUDevice, readonly caps: GPUCaps, private readonly opts: WebGPUBackendOptions) {
+    this.rec = new Recorder(device, caps.maxComputeWorkgroupsPerDimension);
+    this.pipes = new Pipelines(device, (msg) => this.fail(`shader compilation failed: ${msg}`));
+    device.addEventListener('uncapturederror', (ev) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.fail(e instanceof GPUOutOfMemoryError ? `out of GPU memory (${e.message})` : e.message);
+    });
+    void device.lost.then((info) => {
+      if (this.disposed) return;
+      const err = new EngineError('BACKEND', `The GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); switch to the WASM backend.`);
+      this.failure ??= err;
+      for (const cb of this.lostCallbacks) cb(err);
+    });
+  }
+
+  /** activations and KV layers are not split: they are bound by the real limit, not the forced one */
+  private get deviceLimit(): number {
+    return Math.min(this.caps.maxStorageBufferBindingSize, this.caps.maxBufferSize);
+  }
+
+  private fail(msg: string): void {
+    this.failure ??= new EngineError('BACKEND', `WebGPU error: ${msg}`);
+  }
+
+  private alive(): void {
+    if (this.failure) throw this.failure;
+    check(!this.disposed, 'BACKEND', 'The WebGPU backend was disposed.');
+  }
+
+  uploadWeight(name: string, type: GGMLType, cols: number, rows: number, data: Uint8Array): Weight {
+    this.alive();
+    const w = uploadWeight(this.device, this.caps.bindingLimit, name, type, cols, rows, data);
+    this.weightBytes += w.bytes;
+    return w;
+  }
+
+  alloc(length: number): Activation {
+    this.alive();
+    return allocActivation(this.device, this.deviceLimit, length);
+  }
+
+  free(a: Activation): void {
+    this.rec.flush();
+    act(a).buffer.destroy();
+  }
+
+  createKVCache(spec: KVCacheSpec): void {
+    this.alive();
+    this.rec.flush();
+    for (const l of this.kv) { l.k.destroy(); l.v.destroy(); }
+    this.kvHalf = (this.opts.kvType ?? spec.type) === 'f16';
+    this.kv = allocKV(this.device, this.deviceLimit, spec.nLayers, spec.nCtx, spec.kvDim, this.kvHalf);
+    this.kvSpec = spec;
+  }
+
+  write(dst: Activation, src: Float32Array, dstOffset = 0): void {
+    this.alive();
+    check(dstOffset + src.length <= dst.length, 'BAD_ARGUMENT', `write of ${src.length} floats at ${dstOffset} overflows an activation of ${dst.length}.`);
+    this.rec.flush(); // earlier recorded ops must see the old contents
+    this.device.queue.writeBuffer(act(dst).buffer, dstOffset * 4, src.buffer, src.byteOffset, src.byteLength);
+  }
+
+  async read(src: Activation, offset: number, length: number): Promise<Float32Array> {
+    this.alive();
+    check(offset >= 0 && offset + length <= src.length, 'BAD_ARGUMENT', `read of ${length} floats at ${offset} overflows an activation of ${src.length}.`);
+    if (length === 0) return new Float32Array(0);
+    return new Float32Array(await this.readBytes(act(src).buffer, offset * 4, length * 4));
+  }
+
+  /** Submits all recorded work plus a copy of the range, and maps it back. */
+  private async readBytes(buffer: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
+    const rb = this.rec.readback(buffer, offset, size);
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    this.rec.flush();
+    const validation = await this.device.popErrorScope();
+    const oom = await this.device.popErrorScope();
+    if (oom) this.fail(`out of GPU memory (${oom.message})`);
+    if (validation) this.fail(validation.message);
+    try {
+      await rb.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.fail(`reading results back failed: ${(e as Error).message}`);
+    }
+    this.alive();
+    const out = rb.getMappedRange().slice(0);
+    rb.destroy();
+    return out;
+  }
+
+  embed(table: Weight, ids: Int32Array, out: Activation): void {
+    this.alive();
+    const w = wt(table);
+    check(out.length >= ids.length * w.cols, 'BAD_ARGUMENT', `embed output of ${out.length} floats is too small for ${ids.length} rows of ${w.cols}.`);
+    for (const id of ids) check(id >= 0 && id < w.rows, 'BAD_ARGUMENT', `Token id ${id} is outside the vocabulary (0..${w.rows - 1}).`);
+    const idBuf = this.rec.temp(Uint32Array.from(ids));
+    const pipe = this.pipes.weight('embed', w.type, { WG });
+    const [gx, gy] = this.rec.grid(Math.ceil((ids.length * w.cols) / 4 / WG));
+    for (const c of w.chunks) {
+      if (!ids.some((id) => id >= c.row0 && id < c.row0 + c.rows)) continue;
+      this.rec.dispatch(pipe, [c.buffer, idBuf, act(out).buffer], [ids.length, w.cols, c.row0, c.rows, w.rowBytes, gx, 0, 0], [gx, gy]);
+      this.weightBytesRead += ids.length * w.rowBytes;
+    }
+  }
+
+  rmsnorm(x: Activation, w: Weight, out: Activation, nTokens: number, eps: number): void {
+    this.alive();
+    const g = wt(w);
+    check(g.chunks.length === 1 && x.length >= nTokens * g.cols && out.length >= nTokens * g.cols, 'BAD_ARGUMENT', `rmsnorm shapes do not fit '${g.name}'.`);
+    const pipe = this.pipes.weight('rmsnorm', g.type, { WG });
+    this.rec.dispatch(pipe, [g.chunks[0].buffer, act(x).buffer, act(out).buffer], [g.cols, { f32: eps }, 0, 0], [nTokens, 1]);
+    this.weightBytesRead += g.rowBytes;
+  }
+
+  matmul(w: Weight, x: Activation, out: Activation, nTokens: number): void {
+    this.alive();
+    const m = wt(w);
+    check(x.length >= nTokens * m.cols && out.length >= nTokens * m.rows, 'BAD_ARGUMENT',
+      `matmul of '${m.name}' (${m.rows}×${m.cols}) over ${nTokens} tokens does not fit its activations.`);
+    const tok = nTokens === 1 ? 1 : 8; // 1: matrix-vector for decode; 8 tokens share each dequantized weight
+    const pipe = this.pipes.weight('matmul', m.type, { WG, TOK: tok });
+    for (const c of m.chunks) {
+      const [gx, gy] = this.rec.grid(c.rows);
+      this.rec.dispatch(pipe, [c.buffer, act(x).buffer, act(out).buffer],
+        [c.rows, m.cols, nTokens, c.row0, m.rows, gx, m.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)]);
+      this.weightBytesRead += c.rows * m.rowBytes;
+    }
+  }
+
+  addBias(x: Activation, bias: Weight, nTokens: number): void {
+    this.alive();
+    const b = wt(bias);
+    const width = b.cols * b.rows;
+    check(b.chunks.length === 1 && x.length >= nTokens * width, 'BAD_ARGUMENT', `addBias shapes do not fit '${b.name}'.`);
+    const n4 = (nTokens * width) / 4;
+    const [gx, gy] = this.rec.grid(Math.ceil(n4 / WG));
+    this.rec.dispatch(this.pipes.weight('add-bias', b.type, { WG }), [b.chunks[0].buffer, act(x).buffer], [n4, width, gx, 0], [gx, gy]);
+  }
+
+  rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void {
+    this.alive();
+    check(p.nRot % 2 === 0 && p.nRot <= headDim && x.length >= nTokens * nHeads * headDim, 'BAD_ARGUMENT', `rope shapes do not fit (nRot ${p.nRot}, headDim ${headDim}).`);
+    // q and k of every layer share one table per batch
+    const key = `${pos0}:${nTokens}:${p.nRot}:${p.freqBase}:${p.freqFactors?.join(',') ?? ''}`;
+    if (!this.ropeCache || this.ropeCache.key !== key || this.ropeCache.submits !== this.rec.submits) {
+      this.ropeCache = { key, submits: this.rec.submits, buf: this.rec.temp(ropeTable(pos0, nTokens, p)) };
+    }
+    const total = nTokens * nHeads * (p.nRot / 2);
+    const [gx, gy] = this.rec.grid(Math.ceil(total / WG));
+    this.rec.dispatch(this.pipes.plain('rope', { WG }), [act(x).buffer, this.ropeCache.buf],
+      [nTokens, nHeads, headDim, p.nRot, p.neox ? 1 : 0, gx, 0, 0], [gx, gy]);
+  }
+
+  private layer(l: number): KVLayer {
+    const spec = this.kvSpec;
+    check(spec && l >= 0 && l < spec.nLayers, 'BAD_ARGUMENT', `No KV cache for layer ${l}; call createKVCache first.`);
+    return this.kv[l];
+  }
+
+  storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void {
+    this.alive();
+    const L = this.layer(layer);
+    const { kvDim, nCtx } = this.kvSpec!;
+    check(pos0 >= 0 && pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Positions ${pos0}..${pos0 + nTokens - 1} do not fit a context of ${nCtx}.`);
+    const n = (nTokens * kvDim) / (this.kvHalf ? 2 : 1);
+    const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
+    this.rec.dispatch(this.pipes.plain('store-kv', { WG, KV_HALF: this.kvHalf }),
+      [act(k).buffer, act(v).buffer, L.k, L.v], [nTokens, kvDim, pos0, gx], [gx, gy]);
+  }
+
+  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
+    nHead: number, nHeadKV: number, headDim: number, scale: number): void {
+    this.alive();
+    const L = this.layer(layer);
+    const { kvDim, nCtx } = this.kvSpec!;
+    check(nHead % nHeadKV === 0 && nHeadKV * headDim === kvDim, 'BAD_ARGUMENT', `attention heads (${nHead}/${nHeadKV} × ${headDim}) do not match the KV cache width ${kvDim}.`);
+    check(headDim <= 4 * WG, 'BAD_ARGUMENT', `head size ${headDim} is above the WebGPU kernel's limit of ${4 * WG}.`);
+    check(pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Position ${pos0 + nTokens - 1} is beyond the context of ${nCtx}.`);
+    this.rec.dispatch(this.pipes.plain('attention', { WG, KV_HALF: this.kvHalf }),
+      [act(q).buffer, L.k, L.v, act(out).buffer], [nHead, nHeadKV, headDim, pos0, kvDim, { f32: scale }, 0, 0], [nHead, nTokens]);
+  }
+
+  swiglu(gate: Activation, up: Activation, out: Activation, n: number): void {
+    this.alive();
+    check(gate !== up, 'BAD_ARGUMENT', 'swiglu needs distinct gate and up buffers.');
+    if (out !== gate && out !== up) this.copy(up, 0, out, 0, n);
+    const gateInPlace = out === gate;
+    const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
+    this.rec.dispatch(this.pipes.plain('swiglu', { WG, GATE_IN_PLACE: gateInPlace }),
+      [act(out).buffer, act(gateInPlace ? up : gate).buffer], [n, gx, 0, 0], [gx, gy]);
+  }
+
+  add(dst: Activation, src: Activation, n: number): void {
+    this.alive();
+    check(dst !== src, 'BAD_ARGUMENT', 'add needs distinct buffers.');
+    const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
+    this.rec.dispatch(this.pipes.plain('add', { WG }), [act(dst).buffer, act(src).buffer], [n, gx, 0, 0], [gx, gy]);
+  }
+
+  copy(src: Activation, srcOffset: number, dst: Activation, dstOffset: number, n: number): void {
+    this.alive();
+    check(src !== dst, 'BAD_ARGUMENT', 'copy needs distinct buffers.');
+    const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
+    this.rec.dispatch(this.pipes.plain('copy', { WG }), [act(src).buffer, act(dst).buffer], [n, srcOffset, dstOffset, gx], [gx, gy]);
+  }
+
+  softmax(x: Activation, nRows: number, width: number): void {
+    this.alive();
+    this.rec.dispatch(this.pipes.plain('softmax', { WG }), [act(x).buffer], [width, 0, 0, 0], [nRows, 1]);
+  }
+
+  async topK(logits: Activation, k: number, n = logits.length): Promise<TopK> {
+    this.alive();
+    check(k >= 1 && k <= n && n <= logits.length, 'BAD_ARGUMENT', `top-k needs 1 ≤ k ≤ n (k ${k}, n ${n}).`);
+    if (!this.topKOut || this.topKOut.size < 8 * k) {
+      this.topKOut?.destroy();
+      this.topKOut = this.device.createBuffer({ size: Math.max(64, 8 * k), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    }
+    const wg = Math.min(256, this.caps.maxComputeInvocationsPerWorkgroup);
+    this.rec.dispatch(this.pipes.plain('top-k', { WG: wg }), [act(logits).buffer, this.topKOut], [n, k, 0, 0], [1, 1]);
+    const words = await this.readBytes(this.topKOut, 0, 8 * k);
+    const u = new Uint32Array(words);
+    const f = new Float32Array(words);
+    return { ids: Array.from({ length: k }, (_, i) => u[2 * i]), values: Array.from({ length: k }, (_, i) => f[2 * i + 1]) };
+  }
+
+  async argmax(logits: Activation, n = logits.length): Promise<number> {
+    return (await this.topK(logits, 1, n)).ids[0];
+  }
+
+  onLost(cb: (e: EngineError) => void): void {
+    this.lostCallbacks.push(cb);
+  }
+
+  stats(): WebGPUStats {
+    return { dispatches: this.rec.dispatches, submits: this.rec.submits, pipelines: this.pipes.count,
+      weightBytes: this.weightBytes, weightBytesRead: this.weightBytesRead };
+  }
+
+  forceDeviceLoss(): void {
+    this.device.destroy();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.device.destroy();
+  }
+}
+
+export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
+  const { device, caps } = await requestDevice(opts);
+  return new WebGPUBackendImpl(device, caps, opts);
+}

@@ -1,0 +1,117 @@
+// Page side of webgpu-formats.test.ts: every weight-reading op × every block format of
+// FORMAT_TRAITS against the scalar reference dequantization + naive f64 math, and the forced small
+// binding limit (weights split across buffers) against the unforced run.
+import type { Backend, Weight } from '../../../src/backends/backend.ts';
+import { createWebGPUBackend, type WebGPUBackend } from '../../../src/backends/webgpu/webgpu-backend.ts';
+import { GPUWeight } from '../../../src/backends/webgpu/buffers.ts';
+import { dequantizeTensor, FORMAT_TRAITS } from '../../../src/quant/traits.ts';
+import type { FormatTraits } from '../../../src/quant/types.ts';
+import { matmulRef, randn, relErr, rmsnormRef, rng } from './reference.ts';
+
+export interface FormatResult {
+  format: string;
+  rows: number;
+  cols: number;
+  matvec: number;
+  matmul: number;
+  embed: number;
+  rmsnorm: number;
+  addBias: number;
+  /** chunks of the weight under the forced binding limit */
+  forcedChunks: number;
+  /** forced-split outputs equal the unforced ones bit for bit */
+  splitIdentical: boolean;
+}
+
+type R = ReturnType<typeof rng>;
+
+function quantized(t: FormatTraits, r: R, rows: number, cols: number, mean = 0): { bytes: Uint8Array; deq: Float32Array } {
+  const values = randn(r, rows * cols).map((v) => v + mean);
+  const nBlocks = (rows * cols) / t.blockSize;
+  const bytes = new Uint8Array(nBlocks * t.typeSize);
+  t.quantize!(values, 0, nBlocks, bytes, 0);
+  return { bytes, deq: dequantizeTensor(t.type, bytes, rows * cols, 'test') };
+}
+
+async function run(b: Backend, w: Weight, x: Float32Array, n: number): Promise<Float32Array> {
+  const xa = b.alloc(x.length);
+  const out = b.alloc(n * w.rows);
+  b.write(xa, x);
+  b.matmul(w, xa, out, n);
+  const y = await b.read(out, 0, n * w.rows);
+  b.free(xa);
+  b.free(out);
+  return y;
+}
+
+async function embedRows(b: Backend, w: Weight, ids: Int32Array): Promise<Float32Array> {
+  const out = b.alloc(ids.length * w.cols);
+  b.embed(w, ids, out);
+  const y = await b.read(out, 0, ids.length * w.cols);
+  b.free(out);
+  return y;
+}
+
+async function normAndBias(b: Backend, t: FormatTraits, r: R, cols: number): Promise<{ rmsnorm: number; addBias: number }> {
+  const g = quantized(t, r, 1, cols, 1);
+  const w = b.uploadWeight('norm', t.type, cols, 1, g.bytes);
+  const n = 3;
+  const x = randn(r, n * cols, 2);
+  const xa = b.alloc(n * cols);
+  const out = b.alloc(n * cols);
+  b.write(xa, x);
+  b.rmsnorm(xa, w, out, n, 1e-5);
+  const normed = await b.read(out, 0, n * cols);
+  b.addBias(xa, w, n);
+  const biased = await b.read(xa, 0, n * cols);
+  const biasRef = x.map((v, i) => v + g.deq[i % cols]);
+  return { rmsnorm: relErr(normed, rmsnormRef(x, g.deq, n, 1e-5)), addBias: relErr(biased, biasRef) };
+}
+
+const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+async function oneFormat(gpu: WebGPUBackend, t: FormatTraits, seed: number, forcedRows: number): Promise<FormatResult> {
+  const r = rng(seed + t.type);
+  const unit = Math.max(t.blockSize, 4) * (t.blockSize === 1 ? 8 : 1);
+  const cols = unit * (1 + r.int(3));
+  const rows = 13 + r.int(40);
+  const { bytes, deq } = quantized(t, r, rows, cols);
+  const w = gpu.uploadWeight(t.id, t.type, cols, rows, bytes);
+  const x1 = randn(r, cols);
+  const x11 = randn(r, 11 * cols);
+  const ids = Int32Array.from([rows - 1, 0, r.int(rows), r.int(rows), r.int(rows)]);
+  const y1 = await run(gpu, w, x1, 1);
+  const y11 = await run(gpu, w, x11, 11);
+  const emb = await embedRows(gpu, w, ids);
+  const embRef = new Float32Array(ids.length * cols);
+  ids.forEach((id, i) => embRef.set(deq.subarray(id * cols, (id + 1) * cols), i * cols));
+
+  // the same weight split into chunks of a few rows
+  const rowBytes = (cols / t.blockSize) * t.typeSize;
+  const forced = await createWebGPUBackend({ forceMaxBindingBytes: Math.ceil((rowBytes * forcedRows) / 4) * 4 });
+  const fw = forced.uploadWeight(t.id, t.type, cols, rows, bytes) as GPUWeight;
+  const splitIdentical = same(await run(forced, fw, x1, 1), y1) && same(await run(forced, fw, x11, 11), y11) &&
+    same(await embedRows(forced, fw, ids), emb);
+  forced.dispose();
+
+  return {
+    format: t.id, rows, cols,
+    matvec: relErr(y1, matmulRef(deq, rows, cols, x1, 1)),
+    matmul: relErr(y11, matmulRef(deq, rows, cols, x11, 11)),
+    embed: relErr(emb, embRef),
+    ...(await normAndBias(gpu, t, r, cols)),
+    forcedChunks: fw.chunks.length,
+    splitIdentical,
+  };
+}
+
+export async function runFormats(seed: number): Promise<{ adapter: string; shaderF16: boolean; results: FormatResult[] }> {
+  const gpu = await createWebGPUBackend();
+  try {
+    const results: FormatResult[] = [];
+    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormat(gpu, t, seed, 4));
+    return { adapter: gpu.caps.adapter, shaderF16: gpu.caps.shaderF16, results };
+  } finally {
+    gpu.dispose();
+  }
+}
