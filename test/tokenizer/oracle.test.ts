@@ -1,8 +1,12 @@
 // Independent oracle: node-llama-cpp (real llama.cpp) loads the same GGUFs and tokenizes the same
 // texts; our ids must be identical, with and without special-token parsing.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlamaLogLevel, getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
+import { parseHeader } from '../../src/formats/gguf/header-parser.ts';
+import { writeGGUF } from '../../src/formats/gguf/writer.ts';
 import { tokenizerFromGGUF } from '../../src/tokenizer/from-gguf.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { fixture } from '../fixtures.ts';
@@ -40,12 +44,30 @@ const MODELS: [string, string, boolean][] = [
   ['falcon', vocabFile('falcon'), true],
 ];
 
+/**
+ * The GPT-2 vocab re-labelled with another `tokenizer.ggml.pre`, so llama.cpp runs that
+ * pre-tokenizer (Llama 3, Qwen2, ...) whose real vocab files are too large for the fixtures.
+ */
+function relabelledVocab(dir: string, pre: string): string {
+  const buf = readFileSync(vocabFile('gpt-2'));
+  const h = parseHeader(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), buf.length, 'gpt-2');
+  const entries = [...h.metadata].map(([key, value]) => ({ key, value: key === 'tokenizer.ggml.pre' ? pre : value, type: h.metadataTypes.get(key)! }));
+  const file = path.join(dir, `relabelled-${pre}.gguf`);
+  writeFileSync(file, writeGGUF(entries, []));
+  return file;
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'tok-oracle-'));
+const RELABELLED: [string, string, boolean][] = ['llama-bpe', 'qwen2', 'deepseek-coder', 'starcoder', 'default', 'chatglm-bpe']
+  .map((pre) => [`gpt-2 vocab as ${pre}`, relabelledVocab(tmp, pre), true]);
+
 let llama: Llama;
 beforeAll(async () => {
   llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled });
 });
 afterAll(async () => {
   await llama?.dispose();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('U+FEFF token (llama-spm id 30143)', () => {
@@ -57,7 +79,7 @@ describe('U+FEFF token (llama-spm id 30143)', () => {
   });
 });
 
-describe.each(MODELS)('%s vs node-llama-cpp', (_name, file, vocabOnly) => {
+describe.each([...MODELS, ...RELABELLED])('%s vs node-llama-cpp', (name, file, vocabOnly) => {
   let model: LlamaModel;
   let tok: Tokenizer;
   beforeAll(async () => {
@@ -80,6 +102,14 @@ describe.each(MODELS)('%s vs node-llama-cpp', (_name, file, vocabOnly) => {
 
   it('tokenizes 300 random strings identically', () => {
     for (const t of randomTexts(300, 7)) expect(tok.encode(t), JSON.stringify(t)).toEqual(Array.from(model.tokenize(t, false)));
+  });
+
+  it('really runs the labelled pre-tokenizer (digits: gpt-2 one run, llama3 threes, qwen2 singles)', () => {
+    const pieces = tok.encode('1234567').map((id) => tok.tokenText(id));
+    const expected: Record<string, string[]> = { 'gpt-2': ['123', '45', '67'], 'gpt-2 vocab as llama-bpe': ['123', '456', '7'],
+      'gpt-2 vocab as qwen2': ['1', '2', '3', '4', '5', '6', '7'] };
+    if (expected[name]) expect(pieces).toEqual(expected[name]);
+    expect(tok.encode('1234567')).toEqual(Array.from(model.tokenize('1234567')));
   });
 
   it('agrees on BOS/EOS ids', () => {
