@@ -2,8 +2,8 @@
 // that share the memory and wait on Atomics (see worker-loop.js for the protocol).
 import { EngineError } from '../../shared/errors.ts';
 import {
-  ARGS_OFFSET, DONE, FAILED, GEN, GRAIN, KERNEL, NARGS, NTHREADS, SCRATCH_BASE, SCRATCH_STRIDE,
-  TOTAL, share,
+  ARGS_OFFSET, DONE, FAILED, GEN, GRAIN, KERNEL, MAX_ARGS, NARGS, NTHREADS, SCRATCH_BASE, SCRATCH_STRIDE,
+  TOTAL, share, waitChange,
 } from './worker-loop.js';
 
 type Kernel = (...args: number[]) => unknown;
@@ -72,6 +72,7 @@ export class KernelPool {
       }
       return;
     }
+    if (args.length > MAX_ARGS) throw new EngineError('BACKEND', `kernel ${kernel} takes more than ${MAX_ARGS} arguments`);
     const f64 = this.f64!;
     for (let i = 0; i < args.length; i++) f64[i] = args[i];
     ctl[KERNEL] = kernel;
@@ -112,10 +113,8 @@ export class KernelPool {
 
   private waitForWorkers(ctl: Int32Array): void {
     const need = this.threads - 1;
-    for (;;) {
-      const done = Atomics.load(ctl, DONE);
-      if (done >= need) return;
-      if (this.blocking) Atomics.wait(ctl, DONE, done);
+    for (let done = Atomics.load(ctl, DONE); done < need; done = Atomics.load(ctl, DONE)) {
+      waitChange(ctl, DONE, done, this.blocking);
     }
   }
 }

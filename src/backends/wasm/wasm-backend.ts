@@ -244,8 +244,8 @@ class WasmBackendImpl implements WasmBackend {
     const qa = this.need(this.act(q), nTokens * nHead * headDim, 'attention q');
     const oa = this.need(this.act(out), nTokens * nHead * headDim, 'attention output');
     const layerOff = layer * nCtx * kvDim * kv.elemBytes;
-    this.run(this.k.attention, [qa.ptr, oa.ptr, kv.k + layerOff, kv.v + layerOff, pos0, nHead, nHeadKV, headDim,
-      kvDim, scale, kv.elemBytes === 2 ? 1 : 0], nTokens * nHead, 1, nTokens * nHead * (pos0 + nTokens) * headDim);
+    this.run(this.k.attention, [qa.ptr, oa.ptr, kv.k + layerOff, kv.v + layerOff, pos0, nTokens, nHead, nHeadKV,
+      headDim, kvDim, scale, kv.elemBytes === 2 ? 1 : 0], nTokens * nHead, nTokens, nTokens * nHead * (pos0 + nTokens) * headDim);
   }
 
   swiglu(gate: Activation, up: Activation, out: Activation, n: number): void {

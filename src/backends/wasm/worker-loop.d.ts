@@ -13,6 +13,7 @@ export const MAX_ARGS: number;
 export const SCRATCH_BASE: number;
 export const SCRATCH_STRIDE: number;
 export const CONTROL_BYTES: number;
+export const SPIN: number;
 
 /** What a worker needs: the compiled kernels, the shared memory and the control block. */
 export interface WorkerInit {
@@ -24,4 +25,5 @@ export interface WorkerInit {
 }
 
 export function share(total: number, grain: number, nThreads: number, tid: number): [number, number];
+export function waitChange(ctl: Int32Array, i: number, value: number, canBlock: boolean): void;
 export function runWorker(init: WorkerInit, ready: () => void): void;

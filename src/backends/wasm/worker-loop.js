@@ -18,6 +18,15 @@ export const MAX_ARGS = 14;
 export const SCRATCH_BASE = 14;
 export const SCRATCH_STRIDE = 15;
 export const CONTROL_BYTES = ARGS_OFFSET + 16 * 8;
+/** Polls of a control word before sleeping in Atomics.wait: ops of one forward pass come back to
+ *  back, and a futex wake-up costs more than a few microseconds of polling. */
+export const SPIN = 20000;
+
+/** Returns once ctl[i] !== value: polls SPIN times, then sleeps (when this thread may block). */
+export function waitChange(ctl, i, value, canBlock) {
+  for (let n = 0; n < SPIN; n++) if (Atomics.load(ctl, i) !== value) return;
+  while (Atomics.load(ctl, i) === value) if (canBlock) Atomics.wait(ctl, i, value);
+}
 
 /** [begin, end) of thread `tid` when [0, total) is split in grain-aligned chunks over nThreads. */
 export function share(total, grain, nThreads, tid) {
@@ -39,7 +48,7 @@ export function runWorker(init, ready) {
   let seen = 0;
   ready();
   for (;;) {
-    Atomics.wait(ctl, GEN, seen);
+    waitChange(ctl, GEN, seen, true);
     seen = Atomics.load(ctl, GEN);
     const kernel = ctl[KERNEL];
     if (kernel < 0) return;

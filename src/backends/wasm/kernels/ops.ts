@@ -113,18 +113,19 @@ export function storeRows(src: usize, dst: usize, n: i32, f16: i32): void {
 }
 
 /**
- * Causal attention for items i0 ≤ i < i1, item = t·nHead + h: query token t (position pos0 + t)
+ * Causal attention for items i0 ≤ i < i1, item = h·nTokens + t (head-major, so a thread's share
+ * has every token of its heads: balanced work, shared KV rows): query token t (position pos0 + t)
  * attends to cached positions 0..pos0+t of kv head h / (nHead/nHeadKV). Cache rows hold kvDim
  * values (f32, or f16 when f16 = 1). scratch holds the scores (≥ pos0 + nTokens floats).
  */
-export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32, nHead: i32, nHeadKV: i32,
-  headDim: i32, kvDim: i32, scale: f32, f16: i32, i0: i32, i1: i32, scratch: usize): void {
+export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32, nTokens: i32, nHead: i32,
+  nHeadKV: i32, headDim: i32, kvDim: i32, scale: f32, f16: i32, i0: i32, i1: i32, scratch: usize): void {
   const group = nHead / nHeadKV;
   const es: usize = f16 != 0 ? 2 : 4;
   for (let i = i0; i < i1; i++) {
-    const t = i / nHead;
-    const h = i % nHead;
-    const off = (<usize>i * headDim) << 2;
+    const h = i / nTokens;
+    const t = i % nTokens;
+    const off = ((<usize>t * nHead + h) * headDim) << 2;
     const qv = q + off;
     const ov = out + off;
     const kvOff = <usize>(h / group) * headDim * es;
