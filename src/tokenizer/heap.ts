@@ -3,10 +3,6 @@ export class Heap<T> {
   private readonly items: T[] = [];
   constructor(private readonly before: (a: T, b: T) => boolean) {}
 
-  get size(): number {
-    return this.items.length;
-  }
-
   push(item: T): void {
     const a = this.items;
     a.push(item);

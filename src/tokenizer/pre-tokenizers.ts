@@ -72,8 +72,6 @@ export function preTokenizerFor(pre: string | undefined): PreTokenizerSpec | und
   return SPECS.get(pre || 'default');
 }
 
-export const knownPreTokenizers = (): string[] => [...SPECS.keys()];
-
 /** Splits `text` into words; each word is a substring of `text` (not yet byte-encoded). */
 export function preTokenize(text: string, steps: readonly SplitStep[]): string[] {
   const cpts = toCodepoints(text);
