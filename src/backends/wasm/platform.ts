@@ -12,8 +12,11 @@ export interface WasmPlatform {
   hardwareThreads(): number;
 }
 
+/** Kept out of browser bundles: a specifier the bundler does not follow. */
+const NODE_PLATFORM = './node-platform.ts';
+
 export async function defaultPlatform(): Promise<WasmPlatform> {
   const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (isNode) return (await import('./node-platform.ts')).nodePlatform;
+  if (isNode) return ((await import(/* @vite-ignore */ NODE_PLATFORM)) as typeof import('./node-platform.ts')).nodePlatform;
   return (await import('./browser-platform.ts')).browserPlatform;
 }
