@@ -13,6 +13,7 @@ struct P { n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, s
 override WG: u32 = 64u;   // power of two
 override KV_HALF: bool = false;
 const MAX_HEAD_DIM: u32 = 256u;
+const NEG_BIG: f32 = -3.0e38; // stands in for −∞: exp(NEG_BIG − m) = 0, and no NaN from −∞ − (−∞)
 var<workgroup> qv: array<f32, MAX_HEAD_DIM>;
 var<workgroup> prob: array<f32, WG>;
 var<workgroup> red: array<f32, WG>;
@@ -46,12 +47,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var d = li; d < hd; d += WG) { qv[d] = Q[qo + d]; }
   workgroupBarrier();
   let n_keys = p.pos0 + t + 1u;
-  var m = -3.4028235e38;
+  var m = NEG_BIG;
   var l = 0.0;
   var acc = vec4<f32>(0.0);
   for (var k0 = 0u; k0 < n_keys; k0 += WG) {
     let key = k0 + li;
-    var s = -3.4028235e38;
+    var s = NEG_BIG;
     if (key < n_keys) {
       s = 0.0;
       for (var d = 0u; d < hd; d++) { s += qv[d] * k_at(key * p.kv_dim + kvo + d); }

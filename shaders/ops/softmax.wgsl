@@ -22,7 +22,7 @@ fn reduce(li: u32, is_max: bool) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let base = wid.x * p.width;
-  var m = -3.4028235e38;
+  var m = -3.0e38;
   for (var i = li; i < p.width; i += WG) { m = max(m, X[base + i]); }
   red[li] = m;
   workgroupBarrier();

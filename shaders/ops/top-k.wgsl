@@ -1,7 +1,8 @@
 // The K largest of L[0..n) in order (value descending, index ascending on ties), by K rounds of a
 // workgroup-wide argmax that excludes what earlier rounds took. OUT[2r] = index, OUT[2r+1] = value bits.
 // K = 1 is argmax: decode reads back 8 bytes instead of the vocabulary.
-struct P { n: u32, k: u32, pad0: u32, pad1: u32 }
+// inf_bits = 0x7f800000 comes from the host: WGSL constant expressions cannot be infinite.
+struct P { n: u32, k: u32, inf_bits: u32, pad: u32 }
 
 @group(0) @binding(0) var<storage, read> L: array<f32>;
 @group(0) @binding(1) var<storage, read_write> OUT: array<u32>;
@@ -18,7 +19,7 @@ fn before(v: f32, i: u32, bv: f32, bi: u32) -> bool {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32) {
-  let inf = bitcast<f32>(0x7f800000u);
+  let inf = bitcast<f32>(p.inf_bits);
   var pv = inf;
   var pi = 0xffffffffu;
   for (var r = 0u; r < p.k; r++) {

@@ -285,7 +285,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
       this.topKOut = this.device.createBuffer({ size: Math.max(64, 8 * k), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     }
     const wg = Math.min(256, this.caps.maxComputeInvocationsPerWorkgroup);
-    this.rec.dispatch(this.pipes.plain('top-k', { WG: wg }), [act(logits).buffer, this.topKOut], [n, k, 0, 0], [1, 1]);
+    this.rec.dispatch(this.pipes.plain('top-k', { WG: wg }), [act(logits).buffer, this.topKOut], [n, k, 0x7f800000, 0], [1, 1]);
     const words = await this.readBytes(this.topKOut, 0, 8 * k);
     const u = new Uint32Array(words);
     const f = new Float32Array(words);

@@ -1,0 +1,140 @@
+// Page side of webgpu-ops.test.ts: the ops without weights (rope, KV store + attention, softmax,
+// swiglu, add, copy, top-k/argmax) and device-loss reporting, against naive f64 references.
+import type { Activation } from '../../../src/backends/backend.ts';
+import { createWebGPUBackend, type WebGPUBackend } from '../../../src/backends/webgpu/webgpu-backend.ts';
+import { isEngineError } from '../../../src/shared/errors.ts';
+import { attentionRef, randn, relErr, rng, ropeRef, roundF16, siluRef, softmaxRef } from './reference.ts';
+
+type R = ReturnType<typeof rng>;
+
+function put(b: WebGPUBackend, x: Float32Array): Activation {
+  const a = b.alloc(x.length);
+  b.write(a, x);
+  return a;
+}
+
+async function ropeCases(b: WebGPUBackend, r: R): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const ff = Float32Array.from({ length: 8 }, (_, i) => 1 + i * 0.7);
+  const cases = [
+    { name: 'normal', neox: false, nRot: 16, ff: undefined },
+    { name: 'neox', neox: true, nRot: 16, ff: undefined },
+    { name: 'partial-neox', neox: true, nRot: 8, ff: undefined },
+    { name: 'freq-factors', neox: false, nRot: 16, ff },
+  ];
+  const [n, nHeads, headDim, pos0, base] = [5, 3, 16, 1000 + r.int(3000), 10000];
+  for (const c of cases) {
+    const x = randn(r, n * nHeads * headDim);
+    const a = put(b, x);
+    b.rope(a, n, nHeads, headDim, pos0, { nRot: c.nRot, freqBase: base, neox: c.neox, freqFactors: c.ff?.subarray(0, c.nRot / 2) });
+    out[c.name] = relErr(await b.read(a, 0, x.length), ropeRef(x, n, nHeads, headDim, pos0, c.nRot, base, c.neox, c.ff));
+  }
+  return out;
+}
+
+/** Prefill nPre tokens (one batch, crossing the 64-key chunk), then decode one more, GQA 4/2. */
+async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: 'f32' | 'f16'): Promise<{ prefill: number; decode: number }> {
+  const [nHead, nHeadKV, nPre, nCtx] = [4, 2, 70, 96];
+  const kvDim = nHeadKV * headDim;
+  const scale = 1 / Math.sqrt(headDim);
+  b.createKVCache({ nLayers: 2, nCtx, kvDim, type: kvType });
+  let K = randn(r, (nPre + 1) * kvDim);
+  let V = randn(r, (nPre + 1) * kvDim);
+  const q = randn(r, (nPre + 1) * nHead * headDim);
+  const run = async (pos0: number, n: number) => {
+    const ka = put(b, K.slice(pos0 * kvDim, (pos0 + n) * kvDim));
+    const va = put(b, V.slice(pos0 * kvDim, (pos0 + n) * kvDim));
+    const qa = put(b, q.slice(pos0 * nHead * headDim, (pos0 + n) * nHead * headDim));
+    const o = b.alloc(n * nHead * headDim);
+    b.storeKV(1, ka, va, pos0, n);
+    b.attention(1, qa, o, pos0, n, nHead, nHeadKV, headDim, scale);
+    return b.read(o, 0, n * nHead * headDim);
+  };
+  const pre = await run(0, nPre);
+  const dec = await run(nPre, 1);
+  if (kvType === 'f16') [K, V] = [roundF16(K), roundF16(V)];
+  const ref = attentionRef(q, K, V, 0, nPre + 1, nHead, nHeadKV, headDim, scale);
+  return {
+    prefill: relErr(pre, ref.subarray(0, nPre * nHead * headDim)),
+    decode: relErr(dec, ref.subarray(nPre * nHead * headDim)),
+  };
+}
+
+async function elementwise(b: WebGPUBackend, r: R): Promise<Record<string, number>> {
+  const n = 1000 + r.int(500);
+  const g = randn(r, n, 3);
+  const u = randn(r, n);
+  const ref = Float64Array.from(g, (v, i) => siluRef(v) * u[i]);
+  const modes: Record<string, number> = {};
+  for (const mode of ['into-gate', 'into-up', 'separate'] as const) {
+    const ga = put(b, g);
+    const ua = put(b, u);
+    const out = mode === 'into-gate' ? ga : mode === 'into-up' ? ua : b.alloc(n);
+    b.swiglu(ga, ua, out, n);
+    modes[`swiglu-${mode}`] = relErr(await b.read(out, 0, n), ref);
+  }
+  const da = put(b, g);
+  b.add(da, put(b, u), n);
+  modes.add = relErr(await b.read(da, 0, n), Float64Array.from(g, (v, i) => v + u[i]));
+  const dst = put(b, u);
+  b.copy(put(b, g), 7, dst, 3, 100);
+  const copyRef = Float32Array.from(u);
+  copyRef.set(g.subarray(7, 107), 3);
+  modes.copy = relErr(await b.read(dst, 0, n), copyRef);
+  const [rows, width] = [3, 777];
+  const s = randn(r, rows * width, 4);
+  const sa = put(b, s);
+  b.softmax(sa, rows, width);
+  const sref = new Float64Array(rows * width);
+  for (let i = 0; i < rows; i++) sref.set(softmaxRef(s.subarray(i * width, (i + 1) * width)), i * width);
+  modes.softmax = relErr(await b.read(sa, 0, rows * width), sref);
+  return modes;
+}
+
+/** top-k over values with deliberate ties; the reference sorts by value desc, index asc. */
+async function topK(b: WebGPUBackend, r: R): Promise<{ ok: boolean; argmaxOk: boolean; got: number[]; want: number[] }> {
+  const n = 5003;
+  const x = Float32Array.from({ length: n }, () => Math.round(r.normal() * 20) / 4);
+  const a = put(b, x);
+  const want = [...x.keys()].sort((i, j) => x[j] - x[i] || i - j).slice(0, 40);
+  const got = await b.topK(a, 40);
+  const ok = got.ids.every((id, i) => id === want[i]) && got.values.every((v, i) => v === x[want[i]]);
+  const argmaxOk = (await b.argmax(a)) === want[0] && (await b.argmax(a, 100)) === [...x.subarray(0, 100).keys()].sort((i, j) => x[j] - x[i] || i - j)[0];
+  return { ok, argmaxOk, got: got.ids.slice(0, 8), want: want.slice(0, 8) };
+}
+
+export async function runOps(seed: number) {
+  const r = rng(seed);
+  const b = await createWebGPUBackend();
+  try {
+    return {
+      rope: await ropeCases(b, r),
+      attention: {
+        'f32-hd32': await attentionCase(b, r, 32, 'f32'),
+        'f32-hd80': await attentionCase(b, r, 80, 'f32'),
+        'f16-hd32': await attentionCase(b, r, 32, 'f16'),
+      },
+      elementwise: await elementwise(b, r),
+      topK: await topK(b, r),
+      stats: b.stats(),
+    };
+  } finally {
+    b.dispose();
+  }
+}
+
+/** Forces a device loss: onLost fires with a BACKEND error and later ops throw one. */
+export async function runDeviceLoss(): Promise<{ lostCode: string; lostMessage: string; thrownCode: string | null }> {
+  const b = await createWebGPUBackend();
+  const lost = new Promise<{ code: string; message: string }>((resolve) => b.onLost((e) => resolve({ code: e.code, message: e.message })));
+  const a = b.alloc(16);
+  b.forceDeviceLoss();
+  const { code, message } = await lost;
+  let thrownCode: string | null = null;
+  try {
+    await b.read(a, 0, 16);
+  } catch (e) {
+    thrownCode = isEngineError(e) ? e.code : `not an EngineError: ${e}`;
+  }
+  return { lostCode: code, lostMessage: message, thrownCode };
+}

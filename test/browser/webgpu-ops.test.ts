@@ -1,0 +1,50 @@
+// WebGPU ops without weights vs naive f64 references inside headless Chromium: rope (normal, NEOX,
+// partial rotation, frequency factors), KV store + causal GQA attention (prefill across key
+// chunks, then decode; f32 and f16 caches), swiglu, add, copy, softmax, top-k/argmax, device loss.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type BrowserHarness } from './harness.ts';
+import type { runOps } from './pages/webgpu-ops-page.ts';
+
+// f32 math in a different order (and exp/sin on the GPU): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5.
+const BOUND = 1e-5;
+
+describe('WebGPU plain ops', () => {
+  let h: BrowserHarness;
+  let r: Awaited<ReturnType<typeof runOps>>;
+  beforeAll(async () => {
+    h = await openBrowser({ timeoutMs: 60_000 });
+    r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7);
+    console.log(JSON.stringify({ rope: r.rope, attention: r.attention, elementwise: r.elementwise }));
+  }, 90_000);
+  afterAll(async () => { await h?.close(); });
+
+  it('rope: normal, NEOX, partial NEOX and frequency factors at positions in the thousands', () => {
+    expect(Object.keys(r.rope)).toHaveLength(4);
+    for (const [k, v] of Object.entries(r.rope)) expect(v, k).toBeLessThanOrEqual(BOUND);
+  });
+
+  it('attention: causal GQA prefill over > 64 keys and decode, f32 and f16 KV caches', () => {
+    for (const [k, v] of Object.entries(r.attention)) {
+      expect(v.prefill, `${k} prefill`).toBeLessThanOrEqual(BOUND);
+      expect(v.decode, `${k} decode`).toBeLessThanOrEqual(BOUND);
+    }
+  });
+
+  it('swiglu (in place over gate, over up, separate), add, copy, softmax', () => {
+    expect(Object.keys(r.elementwise)).toEqual(['swiglu-into-gate', 'swiglu-into-up', 'swiglu-separate', 'add', 'copy', 'softmax']);
+    for (const [k, v] of Object.entries(r.elementwise)) expect(v, k).toBeLessThanOrEqual(BOUND);
+  });
+
+  it('top-k and argmax on the GPU match a sort (ties by lowest index)', () => {
+    expect(r.topK.got).toEqual(r.topK.want);
+    expect(r.topK.ok).toBe(true);
+    expect(r.topK.argmaxOk).toBe(true);
+  });
+
+  it('a lost device is reported through onLost and later ops throw BACKEND errors', async () => {
+    const d = await h.run<{ lostCode: string; lostMessage: string; thrownCode: string | null }>('test/browser/pages/webgpu-ops-page.ts', 'runDeviceLoss');
+    expect(d.lostCode).toBe('BACKEND');
+    expect(d.lostMessage).toMatch(/GPU device was lost.*WASM/);
+    expect(d.thrownCode).toBe('BACKEND');
+  });
+});
