@@ -49,7 +49,6 @@ interface KVCache {
   readonly bytes: number;
 }
 
-
 function sharedMemoryUsable(): boolean {
   return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object'
     && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
