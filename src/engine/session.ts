@@ -71,9 +71,9 @@ export class Session {
     const sampler = new Sampler(opts.sampling ?? {}, tok.vocabSize);
     for (const id of promptIds) sampler.accept(id);
     const stops = new StopStringMatcher(opts.stop ?? []);
-    // SPM drops the space prefix of the first word when nothing but BOS precedes it (llama2.c, HF).
+    // A space-prefix vocab (SPM) drops the first word's space when nothing but BOS precedes it (llama2.c, HF).
     const onlyControl = promptIds.every((id) => tok.tokenType(id) === 'control');
-    const stream = createStreamDecoder(tok, { stripLeadingSpace: onlyControl });
+    const stream = createStreamDecoder(tok, { stripLeadingSpace: tok.addSpacePrefix && onlyControl });
 
     const t0 = now();
     let { logits, computed } = await this.prefill(promptIds);

@@ -10,6 +10,8 @@ export interface Tokenizer {
   readonly eotId: number | null;
   readonly addBos: boolean;
   readonly addEos: boolean;
+  /** SentencePiece-style: text gets a leading '▁', so the first word's space is dropped on output */
+  readonly addSpacePrefix: boolean;
   /** end-of-generation ids: eos, eot, and control tokens such as <|eot_id|>, <|im_end|>, <|end_of_text|>, <end_of_turn> */
   readonly eogIds: ReadonlySet<number>;
   /** Text → ids. Never adds BOS/EOS (callers do, per addBos). parseSpecial: recognise control/user-defined token text like "<|im_start|>". */

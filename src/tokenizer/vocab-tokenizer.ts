@@ -34,7 +34,7 @@ export class VocabTokenizer implements Tokenizer {
   readonly eogIds: ReadonlySet<number>;
   readonly addBos: boolean;
   readonly addEos: boolean;
-  private readonly addSpacePrefix: boolean;
+  readonly addSpacePrefix: boolean;
   /** control/user-defined/unknown tokens, longest text first */
   private readonly specials: number[];
   private readonly pieces: (Uint8Array | undefined)[] = [];

@@ -47,7 +47,7 @@ const TYPED_ARRAY: Readonly<Record<number, { new(b: ArrayBuffer): GGUFArray }>> 
 class Cursor {
   pos = 0;
   private readonly view: DataView;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
   constructor(private readonly buf: Uint8Array, private readonly fileSize: number, private readonly file: string) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
