@@ -2,8 +2,8 @@
 // that share the memory and wait on Atomics (see worker-loop.js for the protocol).
 import { EngineError } from '../../shared/errors.ts';
 import {
-  ARGS_OFFSET, DONE, FAILED, GEN, GRAIN, KERNEL, MAX_ARGS, NARGS, NTHREADS, SCRATCH_BASE, SCRATCH_STRIDE,
-  TOTAL, share, waitChange,
+  ARGS_OFFSET, CHUNK, DONE, FAILED, GEN, KERNEL, MAX_ARGS, NARGS, NEXT, SCRATCH_BASE, SCRATCH_STRIDE, TOTAL,
+  claimAndRun, waitChange,
 } from './worker-loop.js';
 
 type Kernel = (...args: number[]) => unknown;
@@ -42,7 +42,6 @@ export class KernelPool {
     if (control) {
       this.ctl = new Int32Array(control, 0, ARGS_OFFSET / 4);
       this.f64 = new Float64Array(control, ARGS_OFFSET, 16);
-      Atomics.store(this.ctl, NTHREADS, this.threads);
     }
     this.blocking = workers.length > 0 && canBlock();
   }
@@ -58,7 +57,7 @@ export class KernelPool {
   }
 
   /**
-   * kernel(...args, begin, end, scratch) over [0, total) in grain-aligned shares; work below
+   * kernel(...args, begin, end, scratch) over [0, total) in grain-aligned pieces; work below
    * minParallel stays on the calling thread (waking workers costs more than it saves).
    */
   run(kernel: number, args: readonly number[], total: number, grain: number, minParallel: number): void {
@@ -77,15 +76,18 @@ export class KernelPool {
     for (let i = 0; i < args.length; i++) f64[i] = args[i];
     ctl[KERNEL] = kernel;
     ctl[TOTAL] = total;
-    ctl[GRAIN] = grain;
+    // about four pieces per thread: small enough to balance fast and slow cores
+    ctl[CHUNK] = Math.max(1, Math.ceil(total / (this.threads * 4 * grain))) * grain;
     ctl[NARGS] = args.length;
+    Atomics.store(ctl, NEXT, 0);
     Atomics.store(ctl, DONE, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
-    const [begin, end] = share(total, grain, this.threads, 0);
     let error: unknown;
     try {
-      if (begin < end) this.call(kernel, args, begin, end, this.scratchBase);
+      const a = this.callArgs;
+      for (let i = 0; i < args.length; i++) a[i] = args[i];
+      claimAndRun(ctl, this.fns[kernel], a, args.length, this.scratchBase);
     } catch (e) {
       error = e;
     }

@@ -4,9 +4,9 @@ export const GEN: number;
 export const DONE: number;
 export const KERNEL: number;
 export const TOTAL: number;
-export const GRAIN: number;
+export const CHUNK: number;
 export const NARGS: number;
-export const NTHREADS: number;
+export const NEXT: number;
 export const FAILED: number;
 export const ARGS_OFFSET: number;
 export const MAX_ARGS: number;
@@ -24,6 +24,7 @@ export interface WorkerInit {
   names: string[];
 }
 
-export function share(total: number, grain: number, nThreads: number, tid: number): [number, number];
 export function waitChange(ctl: Int32Array, i: number, value: number, canBlock: boolean): void;
+export function claimAndRun(ctl: Int32Array, fn: (...args: number[]) => unknown, args: number[], nArgs: number,
+  scratch: number): void;
 export function runWorker(init: WorkerInit, ready: () => void): void;

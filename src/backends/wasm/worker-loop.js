@@ -1,16 +1,17 @@
 // Kernel worker loop, shared by node-worker.js and browser-worker.js. Plain JS (with
 // worker-loop.d.ts) because Node 20 worker_threads cannot load TypeScript.
 // Protocol (no message per op): the caller writes a kernel index and its arguments into a small
-// SharedArrayBuffer, bumps GEN and notifies; every thread runs its share of [0, TOTAL) and bumps
-// DONE. KERNEL = -1 asks workers to exit.
+// SharedArrayBuffer, resets NEXT, bumps GEN and notifies. Every thread (caller included) then
+// claims CHUNK-sized pieces of [0, TOTAL) from NEXT until none are left — fast cores take more
+// pieces, which matters on big.LITTLE CPUs — and workers bump DONE. KERNEL = -1 asks them to exit.
 
 export const GEN = 0;
 export const DONE = 1;
 export const KERNEL = 2;
 export const TOTAL = 3;
-export const GRAIN = 4;
+export const CHUNK = 4;
 export const NARGS = 5;
-export const NTHREADS = 6;
+export const NEXT = 6;
 export const FAILED = 7;
 /** Float64 slots after the Int32 header: kernel arguments, then the scratch base and stride. */
 export const ARGS_OFFSET = 64;
@@ -28,11 +29,19 @@ export function waitChange(ctl, i, value, canBlock) {
   while (Atomics.load(ctl, i) === value) if (canBlock) Atomics.wait(ctl, i, value);
 }
 
-/** [begin, end) of thread `tid` when [0, total) is split in grain-aligned chunks over nThreads. */
-export function share(total, grain, nThreads, tid) {
-  const chunk = Math.ceil(Math.ceil(total / grain) / nThreads) * grain;
-  const begin = Math.min(total, tid * chunk);
-  return [begin, Math.min(total, begin + chunk)];
+/** Runs fn(...args[0..nArgs), begin, end, scratch) on pieces claimed from NEXT until TOTAL is covered. */
+export function claimAndRun(ctl, fn, args, nArgs, scratch) {
+  const total = ctl[TOTAL];
+  const chunk = ctl[CHUNK];
+  args.length = nArgs + 3;
+  args[nArgs + 2] = scratch;
+  for (;;) {
+    const begin = Atomics.add(ctl, NEXT, chunk);
+    if (begin >= total) return;
+    args[nArgs] = begin;
+    args[nArgs + 1] = Math.min(total, begin + chunk);
+    fn.apply(undefined, args);
+  }
 }
 
 /**
@@ -52,17 +61,12 @@ export function runWorker(init, ready) {
     seen = Atomics.load(ctl, GEN);
     const kernel = ctl[KERNEL];
     if (kernel < 0) return;
-    const [begin, end] = share(ctl[TOTAL], ctl[GRAIN], ctl[NTHREADS], init.tid);
-    if (begin < end) {
-      const n = ctl[NARGS];
-      args.length = 0;
-      for (let i = 0; i < n; i++) args.push(f64[i]);
-      args.push(begin, end, f64[SCRATCH_BASE] + init.tid * f64[SCRATCH_STRIDE]);
-      try {
-        fns[kernel].apply(undefined, args);
-      } catch {
-        Atomics.store(ctl, FAILED, 1);
-      }
+    const n = ctl[NARGS];
+    for (let i = 0; i < n; i++) args[i] = f64[i];
+    try {
+      claimAndRun(ctl, fns[kernel], args, n, f64[SCRATCH_BASE] + init.tid * f64[SCRATCH_STRIDE]);
+    } catch {
+      Atomics.store(ctl, FAILED, 1);
     }
     Atomics.add(ctl, DONE, 1);
     Atomics.notify(ctl, DONE);
