@@ -34,11 +34,29 @@ export type GenerateEvent =
 
 const now = () => performance.now();
 
+/**
+ * Called when the backend fails mid-run (WebGPU device lost, out of GPU memory): returns the same
+ * model on another backend (WASM), or rethrows. The session then rebuilds the KV cache and goes on.
+ */
+export type Recover = (error: EngineError) => Promise<LoadedModel>;
+
 export class Session {
   /** tokens whose keys/values are in the cache, in order */
   private cached: number[] = [];
 
-  constructor(readonly model: LoadedModel) {}
+  constructor(public model: LoadedModel, private readonly recover?: Recover) {}
+
+  /** Logits after `ids` at pos0; on a backend failure, switches backend and replays the history. */
+  private async forward(ids: Int32Array, pos0: number): Promise<Float32Array> {
+    try {
+      return await this.model.decoder.forward(ids, pos0, false);
+    } catch (e) {
+      if (!this.recover || !(e instanceof EngineError) || e.code !== 'BACKEND') throw e;
+      this.model = await this.recover(e);
+      const history = Int32Array.from([...this.cached.slice(0, pos0), ...ids]);
+      return this.model.decoder.forward(history, 0, false);
+    }
+  }
 
   /** Prompt ids as the CLI contract defines them: [BOS if the model adds one] + tokenize(text). */
   promptIds(text: string, parseSpecial = false): number[] {
@@ -59,13 +77,13 @@ export class Session {
     while (keep < this.cached.length && keep < ids.length - 1 && this.cached[keep] === ids[keep]) keep++;
     const rest = Int32Array.from(ids.slice(keep));
     this.cached = this.cached.slice(0, keep);
-    const logits = await this.model.decoder.forward(rest, keep, false);
+    const logits = await this.forward(rest, keep);
     this.cached.push(...rest);
     return { logits, computed: rest.length };
   }
 
   async *generate(promptIds: readonly number[], opts: GenerateOptions = {}): AsyncGenerator<GenerateEvent> {
-    const { tokenizer: tok, decoder } = this.model;
+    const tok = this.model.tokenizer;
     const maxTokens = opts.maxTokens ?? 256;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EngineError('BAD_ARGUMENT', `maxTokens must be a whole number ≥ 0 (got ${maxTokens}).`);
     const sampler = new Sampler(opts.sampling ?? {}, tok.vocabSize);
@@ -93,8 +111,8 @@ export class Session {
       if (r.emit) { text += r.emit; yield { type: 'token', id, text: r.emit }; }
       if (r.stopped) { finish = 'stop'; break; }
       if (ids.length === maxTokens) break;
-      if (this.cached.length >= decoder.opts.nCtx) { finish = 'context'; break; }
-      logits = await decoder.forward(Int32Array.of(id), this.cached.length, false);
+      if (this.cached.length >= this.model.decoder.opts.nCtx) { finish = 'context'; break; }
+      logits = await this.forward(Int32Array.of(id), this.cached.length);
       this.cached.push(id);
     }
     if (!stops.stopped) {
