@@ -92,7 +92,8 @@ export class KernelPool {
       error = e;
     }
     this.waitForWorkers(ctl);
-    if (error !== undefined || Atomics.exchange(ctl, FAILED, 0) !== 0) throw kernelError(error);
+    const workerFailed = Atomics.exchange(ctl, FAILED, 0) !== 0;
+    if (error !== undefined || workerFailed) throw kernelError(error);
   }
 
   dispose(): void {
