@@ -47,7 +47,7 @@ async function generateEntry() {
     parts.push(body
       .replaceAll('deqGroup_FMT', group > 1 ? `deqGroup_${f.id}` : `deqBlock_${f.id}`)
       .replaceAll('FMT', f.id)
-      .replaceAll('GROUP', String(group))
+      .replaceAll(/\bGROUP\b/g, String(group))
       .replaceAll(/\bBS\b/g, String(f.blockSize))
       .replaceAll(/\bTS\b/g, String(f.typeSize)));
   }
