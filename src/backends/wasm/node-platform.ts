@@ -18,7 +18,11 @@ function spawnWorker(init: WorkerInit): Promise<WorkerHandle> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./node-worker.js', import.meta.url), { workerData: init });
     live++;
-    w.once('exit', () => live--);
+    w.once('exit', (code) => {
+      live--;
+      // no-op once ready; before that, a worker that just exits would otherwise hang the caller
+      reject(new EngineError('BACKEND', `a WASM worker exited (code ${code}) before it was ready`));
+    });
     w.once('error', (e) => reject(new EngineError('BACKEND', `a WASM worker failed to start: ${e.message}`, { cause: e })));
     w.once('message', () => {
       // an undisposed backend must not keep the process alive; but only unref once ready, or an
