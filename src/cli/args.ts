@@ -1,8 +1,9 @@
 // Command-line contract (see README): parsing and validation only, no engine work.
 import { parseArgs } from 'node:util';
 import { EngineError } from '../shared/errors.ts';
+import { FILE_TYPES, isFileTypeName } from '../quant/quantize-model.ts';
 
-export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench'] as const;
+export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench', 'quantize'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -26,6 +27,10 @@ export interface CliOptions {
   backend: 'wasm' | 'webgpu';
   browser: boolean;
   ctx?: number;
+  /** quantize: input model, output path and target type (a FileTypeName) */
+  in?: string;
+  out?: string;
+  type?: string;
 }
 
 export const USAGE = `usage: npm run -s cli -- <command> [options]
@@ -34,6 +39,7 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   perplexity --model PATH --file TEXT_FILE [--json]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
+  quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|F16|BF16 --out PATH
 every command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N]`;
 
 function bad(msg: string): never {
@@ -50,6 +56,15 @@ function number(v: string | undefined, name: string, opts: { int?: boolean; min?
   return n;
 }
 
+function quantizeOptions(v: { in?: string; out?: string; type?: string; json?: boolean }): CliOptions {
+  if (!v.in || !v.out || !v.type) bad('quantize needs --in MODEL.gguf, --type TYPE and --out PATH.');
+  if (!isFileTypeName(v.type)) bad(`--type must be one of ${Object.keys(FILE_TYPES).join(', ')} (got ${v.type}).`);
+  return {
+    command: 'quantize', model: v.in, in: v.in, out: v.out, type: v.type, maxTokens: 0, chat: false, json: !!v.json,
+    noBos: false, promptTokens: 0, genTokens: 0, backend: 'wasm', browser: false,
+  };
+}
+
 export function parseCli(argv: string[]): CliOptions {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -62,11 +77,13 @@ export function parseCli(argv: string[]): CliOptions {
       chat: { type: 'boolean' }, json: { type: 'boolean' }, 'no-bos': { type: 'boolean' },
       'prompt-tokens': { type: 'string' }, 'gen-tokens': { type: 'string' }, backend: { type: 'string' },
       browser: { type: 'boolean' }, ctx: { type: 'string' },
+      in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
     },
   });
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command)) bad(positionals[0] ? `Unknown command "${positionals[0]}".` : 'No command given.');
   if (positionals.length > 1) bad(`Unexpected argument "${positionals[1]}".`);
+  if (command === 'quantize') return quantizeOptions(values);
   if (!values.model) bad('--model PATH is required.');
   const backend = values.backend ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'webgpu') bad(`--backend must be wasm or webgpu (got ${backend}).`);

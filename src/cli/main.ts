@@ -1,4 +1,4 @@
-// Node command line: generate, perplexity, tokenize, bench. With --json the last stdout line is
+// Node command line: generate, perplexity, tokenize, bench, quantize. With --json the last stdout line is
 // one JSON object (a contract other tools parse); otherwise output is for people.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,10 +6,11 @@ import { createWasmBackend } from '../backends/wasm/wasm-backend.ts';
 import { openNodeFiles } from '../formats/node-file-source.ts';
 import { loadModel, openTokenizer, type LoadedModel } from '../engine/load.ts';
 import { Session } from '../engine/session.ts';
-import { renderChat, detectTemplate } from '../engine/chat-template.ts';
+import { buildChatPrompt } from '../engine/chat.ts';
 import { EngineError, isEngineError } from '../shared/errors.ts';
 import { parseCli, USAGE, type CliOptions } from './args.ts';
 import { runBench } from './bench.ts';
+import { runQuantize } from './quantize.ts';
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
@@ -33,27 +34,15 @@ async function load(o: CliOptions): Promise<LoadedModel> {
   }
 }
 
-function chatPrompt(m: LoadedModel, prompt: string): { text: string; parseSpecial: boolean } {
-  const choice = detectTemplate(m.chatTemplate, m.arch.name);
-  if (!choice) return { text: prompt, parseSpecial: false };
-  const t = m.tokenizer;
-  const text = renderChat({
-    template: m.chatTemplate, fallback: choice.kind === 'named' ? choice.name : undefined,
-    messages: [{ role: 'user', content: prompt }], addGenerationPrompt: true,
-    bosToken: t.bosId !== null ? t.tokenText(t.bosId) : '', eosToken: t.eosId !== null ? t.tokenText(t.eosId) : '',
-  });
-  return { text, parseSpecial: true };
-}
-
 async function generate(o: CliOptions): Promise<void> {
   const m = await load(o);
   try {
     const s = new Session(m);
-    const { text, parseSpecial } = o.chat ? chatPrompt(m, o.prompt!) : { text: o.prompt!, parseSpecial: false };
-    let promptIds = s.promptIds(text, parseSpecial);
-    if (parseSpecial && promptIds[1] === promptIds[0] && promptIds[0] === m.tokenizer.bosId) promptIds = promptIds.slice(1);
+    const { promptIds, stop } = o.chat
+      ? buildChatPrompt(m, [{ role: 'user', content: o.prompt! }])
+      : { promptIds: s.promptIds(o.prompt!), stop: [] };
     const events = s.generate(promptIds, {
-      maxTokens: o.maxTokens,
+      maxTokens: o.maxTokens, stop,
       sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP, seed: o.seed },
     });
     for await (const ev of events) {
@@ -108,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     if (o.browser) {
       throw new EngineError('BAD_ARGUMENT', '--browser (running the command inside headless Chromium) is not built yet; it arrives with the WebGPU backend.');
     }
-    const run = { generate, perplexity, tokenize, bench: (x: CliOptions) => runBench(x, load) }[o.command];
+    const run = { generate, perplexity, tokenize, bench: (x: CliOptions) => runBench(x, load), quantize: runQuantize }[o.command];
     await run(o);
     return 0;
   } catch (e) {
