@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { buildChatPrompt } from '../../src/engine/chat.ts';
+import { openTokenizer, type LoadedModel } from '../../src/engine/load.ts';
+import { openNodeFiles } from '../../src/formats/node-file-source.ts';
+import { fixture } from '../fixtures.ts';
+
+/** buildChatPrompt reads only the tokenizer, template and architecture of a model. */
+async function vocabModel(file: string, arch: string): Promise<LoadedModel> {
+  const { file: f, tokenizer } = await openTokenizer(await openNodeFiles(file));
+  const tpl = f.metadata.get('tokenizer.chat_template');
+  await f.close();
+  return { tokenizer, chatTemplate: typeof tpl === 'string' ? tpl : null, arch: { name: arch } } as unknown as LoadedModel;
+}
+
+describe('buildChatPrompt', () => {
+  it("uses the GGUF's own template (phi-3), special tokens parsed, one BOS", async () => {
+    const m = await vocabModel(fixture('tokenizers', 'llama.cpp', 'ggml-vocab-phi-3.gguf'), 'phi3');
+    const p = buildChatPrompt(m, [{ role: 'user', content: 'Hello' }]);
+    const t = m.tokenizer;
+    expect(p.template).toBe('model');
+    expect(p.promptIds.filter((id) => id === t.bosId).length).toBeLessThanOrEqual(1);
+    const text = t.decode(p.promptIds, { special: true });
+    expect(text).toContain('<|user|>');
+    expect(text).toContain('<|assistant|>');
+    expect(p.promptIds).toContain(t.tokenId('<|user|>'));
+  });
+
+  it('falls back by architecture (qwen2 → chatml) and passes its end-of-turn stop', async () => {
+    const m = await vocabModel(fixture('quant', 'dev-qwen2-tied.Q8_0.gguf'), 'qwen2');
+    const p = buildChatPrompt(m, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]);
+    expect(p.template).toBe('chatml');
+    expect(p.stop).toEqual(['<|im_end|>']);
+    expect(m.tokenizer.decode(p.promptIds)).toContain('<|im_start|>assistant\n');
+  });
+
+  it('no template: plain continuation of the text (stories260K)', async () => {
+    const m = await vocabModel(fixture('models', 'stories260K.gguf'), 'llama');
+    const p = buildChatPrompt(m, [{ role: 'user', content: 'Once upon a time' }]);
+    expect(p).toEqual({ promptIds: [1, 403, 407, 261, 378], stop: [], template: 'none' });
+  });
+});
