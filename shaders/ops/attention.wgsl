@@ -2,7 +2,7 @@
 // (query head, token t at position pos0 + t) walks keys 0..pos0+t in chunks of WG with an online
 // softmax (running max m, running sum l, output rescaled by exp(m_old − m_new) per chunk).
 // Thread li owns output dims li, li + WG, ... (head_dim ≤ 4·WG).
-struct P { n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, pad0: u32, pad1: u32 }
+struct P { n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, n_tok: u32, pad: u32 }
 
 @group(0) @binding(0) var<storage, read> Q: array<f32>;
 @group(0) @binding(1) var<storage, read> KC: array<u32>;
@@ -83,4 +83,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let d = li + i * WG;
     if (d < hd) { O[qo + d] = acc[i] / l; }
   }
+}
+
+// Entry point for CPU-emulated adapters (SwiftShader), where barriers are costly: one thread per
+// (query head, token) walks all its keys with the same online softmax, rescaling per key.
+@compute @workgroup_size(WG)
+fn main_serial(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let h = gid.x % p.n_head;
+  let t = gid.x / p.n_head;
+  if (t >= p.n_tok) { return; }
+  let hd = p.head_dim;
+  let kvo = (h / (p.n_head / p.n_head_kv)) * hd;
+  let qo = (t * p.n_head + h) * hd;
+  var acc: array<f32, MAX_HEAD_DIM>;
+  var m = NEG_BIG;
+  var l = 0.0;
+  for (var j = 0u; j < p.pos0 + t + 1u; j++) {
+    var s = 0.0;
+    for (var d = 0u; d < hd; d++) { s += Q[qo + d] * k_at(j * p.kv_dim + kvo + d); }
+    s *= p.scale;
+    let m_new = max(m, s);
+    let alpha = exp(m - m_new);
+    let pr = exp(s - m_new);
+    l = l * alpha + pr;
+    for (var d = 0u; d < hd; d++) { acc[d] = acc[d] * alpha + pr * v_at(j * p.kv_dim + kvo + d); }
+    m = m_new;
+  }
+  for (var d = 0u; d < hd; d++) { O[qo + d] = acc[d] / l; }
 }

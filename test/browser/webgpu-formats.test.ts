@@ -1,5 +1,5 @@
 // WebGPU weight-reading ops (matrix-vector, matrix-matrix, embedding, RMSNorm weight, bias) for
-// every block format of FORMAT_TRAITS vs the scalar reference dequantization with naive f64 math,
+// every block format of FORMAT_TRAITS (serial and workgroup-reduction matmul paths) vs the scalar reference dequantization with naive f64 math,
 // inside headless Chromium. Also: a forced small binding limit splits weights and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMAT_TRAITS } from '../../src/quant/traits.ts';
@@ -20,7 +20,7 @@ describe('WebGPU ops × block formats', () => {
     if (!r.shaderF16) console.log(`notice: adapter '${r.adapter}' has no shader-f16; f16 kernel variants not tested`);
     results = r.results;
     for (const x of results) {
-      console.log(`${x.format.padEnd(5)} ${x.rows}×${x.cols}: matvec ${x.matvec.toExponential(1)} matmul ${x.matmul.toExponential(1)} ` +
+      console.log(`${x.format.padEnd(5)} ${x.rows}×${x.cols}: matvec ${x.matvec.toExponential(1)} matmul ${x.matmul.toExponential(1)} coop ${x.matvecCoop.toExponential(1)}/${x.matmulCoop.toExponential(1)} ` +
         `embed ${x.embed.toExponential(1)} rmsnorm ${x.rmsnorm.toExponential(1)} bias ${x.addBias.toExponential(1)} chunks ${x.forcedChunks}`);
     }
   }, 120_000);
@@ -31,10 +31,10 @@ describe('WebGPU ops × block formats', () => {
   });
 
   for (const t of FORMAT_TRAITS.values()) {
-    it(`${t.id}: matvec, matmul, embed, rmsnorm, addBias within ${BOUND}; split weights identical`, () => {
+    it(`${t.id}: matvec, matmul (1 and 16 threads per row), embed, rmsnorm, addBias within ${BOUND}; split weights identical`, () => {
       const r = results.find((x) => x.format === t.id)!;
       expect(r, `no result for ${t.id}`).toBeDefined();
-      for (const k of ['matvec', 'matmul', 'embed', 'rmsnorm', 'addBias'] as const) {
+      for (const k of ['matvec', 'matmul', 'matvecCoop', 'matmulCoop', 'embed', 'rmsnorm', 'addBias'] as const) {
         expect(r[k], `${t.id} ${k} (${r.rows}×${r.cols})`).toBeLessThanOrEqual(BOUND);
       }
       expect(r.forcedChunks).toBeGreaterThan(2);

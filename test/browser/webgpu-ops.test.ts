@@ -8,15 +8,17 @@ import type { runOps } from './pages/webgpu-ops-page.ts';
 // f32 math in a different order (and exp/sin on the GPU): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5.
 const BOUND = 1e-5;
 
-describe('WebGPU plain ops', () => {
-  let h: BrowserHarness;
+let h: BrowserHarness;
+beforeAll(async () => { h = await openBrowser({ timeoutMs: 60_000 }); });
+afterAll(async () => { await h?.close(); });
+
+// threadsPerRow 1: serial attention (the SwiftShader default); 16: the cooperative kernel
+describe.each([1, 16])('WebGPU plain ops, %i thread(s) per row', (threadsPerRow) => {
   let r: Awaited<ReturnType<typeof runOps>>;
   beforeAll(async () => {
-    h = await openBrowser({ timeoutMs: 60_000 });
-    r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7);
+    r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7 + threadsPerRow, threadsPerRow);
     console.log(JSON.stringify({ rope: r.rope, attention: r.attention, elementwise: r.elementwise }));
   }, 90_000);
-  afterAll(async () => { await h?.close(); });
 
   it('rope: normal, NEOX, partial NEOX and frequency factors at positions in the thousands', () => {
     expect(Object.keys(r.rope)).toHaveLength(4);
@@ -41,6 +43,9 @@ describe('WebGPU plain ops', () => {
     expect(r.topK.argmaxOk).toBe(true);
   });
 
+});
+
+describe('WebGPU device loss', () => {
   it('a lost device is reported through onLost and later ops throw BACKEND errors', async () => {
     const d = await h.run<{ lostCode: string; lostMessage: string; thrownCode: string | null }>('test/browser/pages/webgpu-ops-page.ts', 'runDeviceLoss');
     expect(d.lostCode).toBe('BACKEND');

@@ -20,12 +20,12 @@ export class Pipelines {
     return this.get(`${op}:${type}`, () => weightOpSource(op, type), overrides);
   }
 
-  plain(op: PlainOp, overrides: Overrides = {}): GPUComputePipeline {
-    return this.get(op, () => plainOpSource(op), overrides);
+  plain(op: PlainOp, overrides: Overrides = {}, entryPoint = 'main'): GPUComputePipeline {
+    return this.get(op, () => plainOpSource(op), overrides, entryPoint);
   }
 
-  private get(name: string, source: () => string, overrides: Overrides): GPUComputePipeline {
-    const key = `${name}|${JSON.stringify(overrides)}`;
+  private get(name: string, source: () => string, overrides: Overrides, entryPoint = 'main'): GPUComputePipeline {
+    const key = `${name}|${entryPoint}|${JSON.stringify(overrides)}`;
     let p = this.pipelines.get(key);
     if (p) return p;
     let module = this.modules.get(name);
@@ -38,7 +38,7 @@ export class Pipelines {
       this.modules.set(name, module);
     }
     const constants = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, Number(v)]));
-    p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main', constants } });
+    p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint, constants } });
     this.pipelines.set(key, p);
     return p;
   }

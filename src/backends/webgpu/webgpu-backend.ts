@@ -14,6 +14,8 @@ import { ropeTable } from './rope-table.ts';
 export interface WebGPUBackendOptions extends DeviceOptions {
   /** overrides the KV cache type the model asks for */
   kvType?: 'f32' | 'f16';
+  /** matmul tuning: threads sharing one weight row (power of two ≤ 64); default by adapter */
+  threadsPerRow?: number;
 }
 
 export interface WebGPUStats {
@@ -66,7 +68,12 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private topKOut: GPUBuffer | null = null;
   private ropeCache: { key: string; submits: number; buf: GPUBuffer } | null = null;
 
+  /** matmul threads per row; 1 also selects the serial attention. SwiftShader runs barrier-free
+   *  kernels far faster, GPUs want several lanes per row. */
+  private readonly threadsPerRow: number;
+
   constructor(private readonly device: GPUDevice, readonly caps: GPUCaps, private readonly opts: WebGPUBackendOptions) {
+    this.threadsPerRow = opts.threadsPerRow ?? (caps.adapter.includes('swiftshader') ? 1 : 16);
     this.rec = new Recorder(device, caps.maxComputeWorkgroupsPerDimension);
     this.pipes = new Pipelines(device, (msg) => this.fail(`shader compilation failed: ${msg}`));
     device.addEventListener('uncapturederror', (ev) => {
@@ -186,9 +193,10 @@ class WebGPUBackendImpl implements WebGPUBackend {
     check(x.length >= nTokens * m.cols && out.length >= nTokens * m.rows, 'BAD_ARGUMENT',
       `matmul of '${m.name}' (${m.rows}×${m.cols}) over ${nTokens} tokens does not fit its activations.`);
     const tok = nTokens === 1 ? 1 : 8; // 1: matrix-vector for decode; 8 tokens share each dequantized weight
-    const pipe = this.pipes.weight('matmul', m.type, { WG, TOK: tok });
+    const tpr = this.threadsPerRow;
+    const pipe = this.pipes.weight('matmul', m.type, { WG, TOK: tok, TPR: tpr });
     for (const c of m.chunks) {
-      const [gx, gy] = this.rec.grid(c.rows);
+      const [gx, gy] = this.rec.grid(Math.ceil(c.rows / (WG / tpr)));
       this.rec.dispatch(pipe, [c.buffer, act(x).buffer, act(out).buffer],
         [c.rows, m.cols, nTokens, c.row0, m.rows, gx, m.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)]);
       this.weightBytesRead += c.rows * m.rowBytes;
@@ -244,8 +252,14 @@ class WebGPUBackendImpl implements WebGPUBackend {
     check(nHead % nHeadKV === 0 && nHeadKV * headDim === kvDim, 'BAD_ARGUMENT', `attention heads (${nHead}/${nHeadKV} × ${headDim}) do not match the KV cache width ${kvDim}.`);
     check(headDim <= 4 * WG, 'BAD_ARGUMENT', `head size ${headDim} is above the WebGPU kernel's limit of ${4 * WG}.`);
     check(pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Position ${pos0 + nTokens - 1} is beyond the context of ${nCtx}.`);
-    this.rec.dispatch(this.pipes.plain('attention', { WG, KV_HALF: this.kvHalf }),
-      [act(q).buffer, L.k, L.v, act(out).buffer], [nHead, nHeadKV, headDim, pos0, kvDim, { f32: scale }, 0, 0], [nHead, nTokens]);
+    const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: scale }, nTokens, 0];
+    const bufs = [act(q).buffer, L.k, L.v, act(out).buffer];
+    const overrides = { WG, KV_HALF: this.kvHalf };
+    if (this.threadsPerRow === 1) {
+      this.rec.dispatch(this.pipes.plain('attention', overrides, 'main_serial'), bufs, fields, [Math.ceil((nHead * nTokens) / WG), 1]);
+    } else {
+      this.rec.dispatch(this.pipes.plain('attention', overrides), bufs, fields, [nHead, nTokens]);
+    }
   }
 
   swiglu(gate: Activation, up: Activation, out: Activation, n: number): void {

@@ -14,6 +14,9 @@ export interface FormatResult {
   cols: number;
   matvec: number;
   matmul: number;
+  /** the same products with 16 threads per row (workgroup reduction path) */
+  matvecCoop: number;
+  matmulCoop: number;
   embed: number;
   rmsnorm: number;
   addBias: number;
@@ -70,7 +73,7 @@ async function normAndBias(b: Backend, t: FormatTraits, r: R, cols: number): Pro
 
 const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
-async function oneFormat(gpu: WebGPUBackend, t: FormatTraits, seed: number, forcedRows: number): Promise<FormatResult> {
+async function oneFormat(gpu: WebGPUBackend, coop: WebGPUBackend, t: FormatTraits, seed: number, forcedRows: number): Promise<FormatResult> {
   const r = rng(seed + t.type);
   const unit = Math.max(t.blockSize, 4) * (t.blockSize === 1 ? 8 : 1);
   const cols = unit * (1 + r.int(3));
@@ -83,12 +86,14 @@ async function oneFormat(gpu: WebGPUBackend, t: FormatTraits, seed: number, forc
   const y1 = await run(gpu, w, x1, 1);
   const y11 = await run(gpu, w, x11, 11);
   const emb = await embedRows(gpu, w, ids);
+  const cw = coop.uploadWeight(t.id, t.type, cols, rows, bytes);
+  const [c1, c11] = [await run(coop, cw, x1, 1), await run(coop, cw, x11, 11)];
   const embRef = new Float32Array(ids.length * cols);
   ids.forEach((id, i) => embRef.set(deq.subarray(id * cols, (id + 1) * cols), i * cols));
 
   // the same weight split into chunks of a few rows
   const rowBytes = (cols / t.blockSize) * t.typeSize;
-  const forced = await createWebGPUBackend({ forceMaxBindingBytes: Math.ceil((rowBytes * forcedRows) / 4) * 4 });
+  const forced = await createWebGPUBackend({ threadsPerRow: 1, forceMaxBindingBytes: Math.ceil((rowBytes * forcedRows) / 4) * 4 });
   const fw = forced.uploadWeight(t.id, t.type, cols, rows, bytes) as GPUWeight;
   const splitIdentical = same(await run(forced, fw, x1, 1), y1) && same(await run(forced, fw, x11, 11), y11) &&
     same(await embedRows(forced, fw, ids), emb);
@@ -98,6 +103,8 @@ async function oneFormat(gpu: WebGPUBackend, t: FormatTraits, seed: number, forc
     format: t.id, rows, cols,
     matvec: relErr(y1, matmulRef(deq, rows, cols, x1, 1)),
     matmul: relErr(y11, matmulRef(deq, rows, cols, x11, 11)),
+    matvecCoop: relErr(c1, matmulRef(deq, rows, cols, x1, 1)),
+    matmulCoop: relErr(c11, matmulRef(deq, rows, cols, x11, 11)),
     embed: relErr(emb, embRef),
     ...(await normAndBias(gpu, t, r, cols)),
     forcedChunks: fw.chunks.length,
@@ -106,12 +113,14 @@ async function oneFormat(gpu: WebGPUBackend, t: FormatTraits, seed: number, forc
 }
 
 export async function runFormats(seed: number): Promise<{ adapter: string; shaderF16: boolean; results: FormatResult[] }> {
-  const gpu = await createWebGPUBackend();
+  const gpu = await createWebGPUBackend({ threadsPerRow: 1 });
+  const coop = await createWebGPUBackend({ threadsPerRow: 16 });
   try {
     const results: FormatResult[] = [];
-    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormat(gpu, t, seed, 4));
+    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormat(gpu, coop, t, seed, 4));
     return { adapter: gpu.caps.adapter, shaderF16: gpu.caps.shaderF16, results };
   } finally {
     gpu.dispose();
+    coop.dispose();
   }
 }

@@ -103,9 +103,10 @@ async function topK(b: WebGPUBackend, r: R): Promise<{ ok: boolean; argmaxOk: bo
   return { ok, argmaxOk, got: got.ids.slice(0, 8), want: want.slice(0, 8) };
 }
 
-export async function runOps(seed: number) {
+/** threadsPerRow 1 selects the serial attention kernel, > 1 the cooperative one. */
+export async function runOps(seed: number, threadsPerRow: number) {
   const r = rng(seed);
-  const b = await createWebGPUBackend();
+  const b = await createWebGPUBackend({ threadsPerRow });
   try {
     return {
       rope: await ropeCases(b, r),
