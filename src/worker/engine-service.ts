@@ -157,7 +157,9 @@ export class EngineService implements EngineWorkerApi {
     });
     const ids = chatPromptIds(session, cur.template, params);
     let first = true;
+    const breathe = eventLoopBreather();
     for await (const ev of session.generate(ids, generateOptions(params, signal))) {
+      await breathe();
       if (ev.type === 'token') {
         onChunk(chunk(first ? { role: 'assistant', content: ev.text } : { content: ev.text }, null));
         first = false;
@@ -166,6 +168,24 @@ export class EngineService implements EngineWorkerApi {
       }
     }
   }
+}
+
+/**
+ * The WASM backend computes without yielding to the event loop, so a decode loop made only of
+ * resolved promises would never see an abort() message. Every ~16 ms this yields one macrotask
+ * (a MessageChannel hop: unlike setTimeout it is not clamped to 4 ms).
+ */
+function eventLoopBreather(intervalMs = 16): () => Promise<void> {
+  const channel = new MessageChannel();
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < intervalMs) return;
+    await new Promise<void>((resolve) => {
+      channel.port1.onmessage = () => resolve();
+      channel.port2.postMessage(null);
+    });
+    last = performance.now();
+  };
 }
 
 function usage(s: GenerationStats): ChatCompletionChunk['usage'] {

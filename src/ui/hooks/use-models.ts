@@ -61,20 +61,26 @@ export function useModels(settings: Settings): Models {
     else next[id] = { ...(all[id] as Transfer), ...t };
     return next;
   }), []);
+  /** Progress may arrive after the transfer ended (another MessagePort): only running ones take it. */
+  const progressOf = useCallback((id: string) => (progress: TransferProgress) => setTransfers((all) => (
+    all[id]?.state === 'running' ? { ...all, [id]: { ...all[id], progress } } : all)), []);
 
   const load = useCallback(async (ref: ModelRef) => {
     const name = ref.kind === 'bundled' ? ref.name : ref.id;
     setLoading({ name });
     setLoadError(null);
+    // Progress arrives on its own MessagePort and may land after the result: drop it by then.
+    let settled = false;
     try {
       const info = await engine.loadModel(ref, { backend: loadOpts.current.backend },
-        (progress) => setLoading({ name, progress }));
+        (progress) => { if (!settled) setLoading({ name, progress }); });
       setLoaded(info);
       localStorage.setItem(LAST_MODEL, JSON.stringify(ref));
     } catch (e) {
       setLoaded(null);
       setLoadError(`${name} could not be loaded: ${errorMessage(e)}`);
     } finally {
+      settled = true;
       setLoading(null);
     }
   }, [engine]);
@@ -108,26 +114,26 @@ export function useModels(settings: Settings): Models {
     askPersistence();
     patch(id, { id, name: files.map((f) => f.name).join(', '), kind: 'import', state: 'running' });
     try {
-      await engine.importFiles(files, (progress) => patch(id, { progress }));
+      await engine.importFiles(files, progressOf(id));
       patch(id, null);
     } catch (e) {
       patch(id, { state: 'failed', error: errorMessage(e) });
     }
     await refresh();
-  }, [engine, patch, refresh]);
+  }, [engine, patch, progressOf, refresh]);
 
   const download = useCallback(async (req: DownloadRequest) => {
     askPersistence();
     patch(req.id, { id: req.id, name: req.name, kind: 'download', state: 'running', request: req, error: undefined });
     try {
-      await engine.download(req, (progress) => patch(req.id, { progress }));
+      await engine.download(req, progressOf(req.id));
       patch(req.id, null);
     } catch (e) {
       const paused = errorCode(e) === 'ABORTED';
       patch(req.id, paused ? { state: 'paused' } : { state: 'failed', error: errorMessage(e) });
     }
     await refresh();
-  }, [engine, patch, refresh]);
+  }, [engine, patch, progressOf, refresh]);
 
   const pause = useCallback((id: string) => void engine.pauseDownload(id), [engine]);
   const dismiss = useCallback((id: string) => patch(id, null), [patch]);

@@ -22,7 +22,7 @@ export const DEFAULT_SETTINGS: Settings = {
   topP: 0.95,
   topK: 40,
   minP: 0.05,
-  repeatPenalty: 1.1,
+  repeatPenalty: 1.0,
   maxTokens: 256,
   seed: '',
   backend: 'auto',
