@@ -1,7 +1,7 @@
 // Runs TypeScript modules inside headless Chromium (WebGPU via SwiftShader here): a Vite dev server
 // on an ephemeral localhost port (secure context + COOP/COEP) serves the repo, playwright drives
 // Debian chromium, and `run` calls an exported async function in the page and returns its JSON.
-// Node-only (tests and the CLI's --browser runner import it).
+// Node-only: the CLI's --browser runner and the tests under test/browser use it.
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +27,7 @@ const PAGE_CALL = `async ([url, fn, args]) => {
 const PAGE = '<!doctype html><meta charset="utf-8"><title>harness</title><link rel="icon" href="data:,">';
 
 export interface HarnessOptions {
-  /** per `run` call; default 60 s */
+  /** per `run` call; default 60 s; Infinity for none */
   timeoutMs?: number;
   /** text the page writes with globalThis.__harnessWrite(stream, text) */
   onWrite?: (stream: 'stdout' | 'stderr', text: string) => void;
@@ -104,6 +104,7 @@ async function startVite(files: string[]): Promise<{ server: ViteDevServer; orig
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  if (!Number.isFinite(ms)) return p;
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
