@@ -29,7 +29,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var c = lane; c < c4; c += TPR) {
       let w = dq4(rb, c * 4u);
       for (var t = 0u; t < TOK; t++) {
-        if (t0 + t < p.n_tok) { acc[t] += dot(w, X[(t0 + t) * c4 + c]); }
+        if (t0 + t < p.n_tok) { acc[t] += dotw(w, X[(t0 + t) * c4 + c]); }
       }
     }
   }

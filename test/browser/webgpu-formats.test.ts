@@ -9,6 +9,8 @@ import type { FormatResult } from './pages/webgpu-formats-page.ts';
 // f32 path: both sides use the same dequantized values, so the only difference is f32 vs f64
 // accumulation order: ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5 (observed ~1e-7).
 const BOUND = 1e-5;
+// f16 products (11-bit mantissa, summed per 4 in f16): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 2e-3.
+const F16_BOUND = 2e-3;
 
 describe('WebGPU ops × block formats', () => {
   let h: BrowserHarness;
@@ -39,6 +41,12 @@ describe('WebGPU ops × block formats', () => {
       }
       expect(r.forcedChunks).toBeGreaterThan(2);
       expect(r.splitIdentical).toBe(true);
+    });
+    it(`${t.id}: f16 matvec and matmul within ${F16_BOUND} (adapters with shader-f16)`, (ctx) => {
+      const r = results.find((x) => x.format === t.id)!;
+      if (!r.f16) return ctx.skip();
+      expect(r.f16.matvec).toBeLessThanOrEqual(F16_BOUND);
+      expect(r.f16.matmul).toBeLessThanOrEqual(F16_BOUND);
     });
   }
 });

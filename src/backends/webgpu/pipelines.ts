@@ -16,8 +16,8 @@ export class Pipelines {
     return this.pipelines.size;
   }
 
-  weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}): GPUComputePipeline {
-    return this.get(`${op}:${type}`, () => weightOpSource(op, type), overrides);
+  weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}, f16 = false): GPUComputePipeline {
+    return this.get(`${op}:${type}${f16 ? ':f16' : ''}`, () => weightOpSource(op, type, f16), overrides);
   }
 
   plain(op: PlainOp, overrides: Overrides = {}, entryPoint = 'main'): GPUComputePipeline {

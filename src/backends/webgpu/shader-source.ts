@@ -36,8 +36,10 @@ export function weightFormats(): GGMLType[] {
   return [...FORMAT_TRAITS.keys()];
 }
 
-export function weightOpSource(op: WeightOp, type: GGMLType): string {
-  return `${opSource('weights')}\n${quantSnippet(type)}\n${opSource(op)}`;
+/** A weight op for one block format; `f16` selects f16 products (needs shader-f16; matmul only). */
+export function weightOpSource(op: WeightOp, type: GGMLType, f16 = false): string {
+  const precision = opSource(f16 ? 'precision-f16' : 'precision-f32');
+  return `${precision}\n${opSource('weights')}\n${quantSnippet(type)}\n${opSource(op)}`;
 }
 
 export function plainOpSource(op: PlainOp): string {

@@ -16,6 +16,8 @@ export interface WebGPUBackendOptions extends DeviceOptions {
   kvType?: 'f32' | 'f16';
   /** matmul tuning: threads sharing one weight row (power of two ≤ 64); default by adapter */
   threadsPerRow?: number;
+  /** f16 products in matmul; default: when the adapter has shader-f16 */
+  f16?: boolean;
 }
 
 export interface WebGPUStats {
@@ -71,9 +73,12 @@ class WebGPUBackendImpl implements WebGPUBackend {
   /** matmul threads per row; 1 also selects the serial attention. SwiftShader runs barrier-free
    *  kernels far faster, GPUs want several lanes per row. */
   private readonly threadsPerRow: number;
+  private readonly f16: boolean;
 
   constructor(private readonly device: GPUDevice, readonly caps: GPUCaps, private readonly opts: WebGPUBackendOptions) {
     this.threadsPerRow = opts.threadsPerRow ?? (caps.adapter.includes('swiftshader') ? 1 : 16);
+    check(!opts.f16 || caps.shaderF16, 'BACKEND', 'f16 kernels were requested but this GPU adapter has no shader-f16.');
+    this.f16 = opts.f16 ?? caps.shaderF16;
     this.rec = new Recorder(device, caps.maxComputeWorkgroupsPerDimension);
     this.pipes = new Pipelines(device, (msg) => this.fail(`shader compilation failed: ${msg}`));
     device.addEventListener('uncapturederror', (ev) => {
@@ -194,7 +199,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
       `matmul of '${m.name}' (${m.rows}×${m.cols}) over ${nTokens} tokens does not fit its activations.`);
     const tok = nTokens === 1 ? 1 : 8; // 1: matrix-vector for decode; 8 tokens share each dequantized weight
     const tpr = this.threadsPerRow;
-    const pipe = this.pipes.weight('matmul', m.type, { WG, TOK: tok, TPR: tpr });
+    const pipe = this.pipes.weight('matmul', m.type, { WG, TOK: tok, TPR: tpr }, this.f16);
     for (const c of m.chunks) {
       const [gx, gy] = this.rec.grid(Math.ceil(c.rows / (WG / tpr)));
       this.rec.dispatch(pipe, [c.buffer, act(x).buffer, act(out).buffer],

@@ -24,6 +24,8 @@ export interface FormatResult {
   forcedChunks: number;
   /** forced-split outputs equal the unforced ones bit for bit */
   splitIdentical: boolean;
+  /** f16-product matmul errors, when the adapter has shader-f16 */
+  f16: { matvec: number; matmul: number } | null;
 }
 
 type R = ReturnType<typeof rng>;
@@ -73,7 +75,7 @@ async function normAndBias(b: Backend, t: FormatTraits, r: R, cols: number): Pro
 
 const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
-async function oneFormat(gpu: WebGPUBackend, coop: WebGPUBackend, t: FormatTraits, seed: number, forcedRows: number): Promise<FormatResult> {
+async function oneFormat(gpu: WebGPUBackend, coop: WebGPUBackend, half: WebGPUBackend | null, t: FormatTraits, seed: number, forcedRows: number): Promise<FormatResult> {
   const r = rng(seed + t.type);
   const unit = Math.max(t.blockSize, 4) * (t.blockSize === 1 ? 8 : 1);
   const cols = unit * (1 + r.int(3));
@@ -88,12 +90,17 @@ async function oneFormat(gpu: WebGPUBackend, coop: WebGPUBackend, t: FormatTrait
   const emb = await embedRows(gpu, w, ids);
   const cw = coop.uploadWeight(t.id, t.type, cols, rows, bytes);
   const [c1, c11] = [await run(coop, cw, x1, 1), await run(coop, cw, x11, 11)];
+  const hw = half?.uploadWeight(t.id, t.type, cols, rows, bytes);
+  const f16 = half && hw ? {
+    matvec: relErr(await run(half, hw, x1, 1), matmulRef(deq, rows, cols, x1, 1)),
+    matmul: relErr(await run(half, hw, x11, 11), matmulRef(deq, rows, cols, x11, 11)),
+  } : null;
   const embRef = new Float32Array(ids.length * cols);
   ids.forEach((id, i) => embRef.set(deq.subarray(id * cols, (id + 1) * cols), i * cols));
 
   // the same weight split into chunks of a few rows
   const rowBytes = (cols / t.blockSize) * t.typeSize;
-  const forced = await createWebGPUBackend({ threadsPerRow: 1, forceMaxBindingBytes: Math.ceil((rowBytes * forcedRows) / 4) * 4 });
+  const forced = await createWebGPUBackend({ threadsPerRow: 1, f16: false, forceMaxBindingBytes: Math.ceil((rowBytes * forcedRows) / 4) * 4 });
   const fw = forced.uploadWeight(t.id, t.type, cols, rows, bytes) as GPUWeight;
   const splitIdentical = same(await run(forced, fw, x1, 1), y1) && same(await run(forced, fw, x11, 11), y11) &&
     same(await embedRows(forced, fw, ids), emb);
@@ -109,18 +116,21 @@ async function oneFormat(gpu: WebGPUBackend, coop: WebGPUBackend, t: FormatTrait
     ...(await normAndBias(gpu, t, r, cols)),
     forcedChunks: fw.chunks.length,
     splitIdentical,
+    f16,
   };
 }
 
 export async function runFormats(seed: number): Promise<{ adapter: string; shaderF16: boolean; results: FormatResult[] }> {
-  const gpu = await createWebGPUBackend({ threadsPerRow: 1 });
-  const coop = await createWebGPUBackend({ threadsPerRow: 16 });
+  const gpu = await createWebGPUBackend({ threadsPerRow: 1, f16: false });
+  const coop = await createWebGPUBackend({ threadsPerRow: 16, f16: false });
+  const half = gpu.caps.shaderF16 ? await createWebGPUBackend({ f16: true }) : null;
   try {
     const results: FormatResult[] = [];
-    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormat(gpu, coop, t, seed, 4));
+    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormat(gpu, coop, half, t, seed, 4));
     return { adapter: gpu.caps.adapter, shaderF16: gpu.caps.shaderF16, results };
   } finally {
     gpu.dispose();
     coop.dispose();
+    half?.dispose();
   }
 }
