@@ -40,7 +40,7 @@ export function closeServer(server: Server): Promise<void> {
 export interface Opened {
   context: BrowserContext;
   page: Page;
-  /** every dialog (alert/confirm/prompt) the page opened; they are dismissed */
+  /** every dialog (alert/confirm/prompt) the page opened */
   dialogs: string[];
   errors: string[];
 }
@@ -50,7 +50,8 @@ export async function openApp(browser: Browser, url: string): Promise<Opened> {
   const page = await context.newPage();
   const dialogs: string[] = [];
   const errors: string[] = [];
-  page.on('dialog', (d) => { dialogs.push(`${d.type()}: ${d.message()}`); void d.dismiss(); });
+  // Confirmations (delete) are accepted; anything else is recorded and dismissed.
+  page.on('dialog', (d) => { dialogs.push(`${d.type()}: ${d.message()}`); void (d.type() === 'confirm' ? d.accept() : d.dismiss()); });
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
   return { context, page, dialogs, errors };

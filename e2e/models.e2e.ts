@@ -1,0 +1,144 @@
+// Model manager: import through the file chooser and chat; a download whose connection drops
+// halfway resumes with a Range request and stores the exact bytes; 404, non-GGUF and quota
+// failures explain themselves and store nothing.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { type App, ask, expect, FIXTURES, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
+import { startModelServer, type ModelServer } from './model-server.ts';
+
+const MiB = 1024 * 1024;
+
+/** stories260K followed by pseudo-random padding: a valid GGUF larger than two 16 MiB storage chunks. */
+function paddedModel(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out.set(readFileSync(path.join(FIXTURES, 'models/stories260K.gguf')));
+  let x = 0x9e3779b9;
+  for (let i = 1185376; i < size; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** SHA-256 of what IndexedDB holds for file 0 of a model, read from the raw chunks in the page. */
+function storedSha256(page: Page, id: string): Promise<string> {
+  return page.evaluate((modelId) => new Promise<string>((resolve, reject) => {
+    const open = indexedDB.open('edge-llm-models');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const store = open.result.transaction('shards').objectStore('shards');
+      const keys = store.getAllKeys(IDBKeyRange.bound(`${modelId}/0/`, `${modelId}/0/\uffff`));
+      keys.onsuccess = () => {
+        const sorted = (keys.result as string[]).sort((a, b) => Number(a.split('/')[2]) - Number(b.split('/')[2]));
+        const values = sorted.map((k) => store.get(k));
+        let left = values.length;
+        for (const v of values) {
+          v.onsuccess = async () => {
+            if (--left > 0) return;
+            const parts = values.map((r) => r.result as Uint8Array);
+            const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+            let o = 0;
+            for (const p of parts) { all.set(p, o); o += p.length; }
+            const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+            resolve(Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''));
+          };
+        }
+      };
+    };
+  }), id);
+}
+
+async function openModels(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Models', exact: true }).click();
+}
+
+async function startDownload(page: Page, url: string): Promise<void> {
+  await page.getByTestId('download-url').fill(url);
+  await page.getByTestId('download-button').click();
+}
+
+let browser: Browser;
+let app: App;
+let host: ModelServer;
+const big = paddedModel(40 * MiB);
+const bigSha = createHash('sha256').update(big).digest('hex');
+
+beforeAll(async () => {
+  [browser, app, host] = await Promise.all([launch(), startApp(), startModelServer({
+    'big-model.gguf': big,
+    'not-a-model.gguf': new TextEncoder().encode('<!doctype html><title>Sign in</title><p>This is a login page, not a model.</p>'),
+  })]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([app?.close(), host?.close()]);
+});
+
+describe('model manager', () => {
+  it('imports a GGUF through the file chooser, chats with it, and deletes it', async () => {
+    const { context, page } = await openApp(browser, app.url);
+    await waitForModel(page);
+    await openModels(page);
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByText('choose files').click();
+    await (await chooser).setFiles(path.join(FIXTURES, 'quant/dev-qwen2-tied.Q4_K_M.gguf'));
+    const card = page.getByTestId('stored-model').filter({ hasText: 'dev-qwen2-tied.Q4_K_M' });
+    await expect(card).toContainText('MB');
+    await page.getByTestId('model-picker').selectOption({ label: 'dev-qwen2-tied.Q4_K_M' });
+    await expect(page.getByTestId('model-picker')).toHaveValue('stored:dev-qwen2-tied.Q4_K_M');
+    await waitForModel(page);
+    await ask(page, 'Hello there');
+    await expect(page.getByTestId('message-assistant').last()).toContainText('dev-qwen2-tied.Q4_K_M');
+
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await expect(card).toHaveCount(0);
+    expect(await storedKeys(page, 'dev-qwen2-tied.Q4_K_M')).toEqual([]);
+    await context.close();
+  });
+
+  it('resumes a download whose connection drops halfway and stores the exact bytes', async () => {
+    const { context, page } = await openApp(browser, app.url);
+    await waitForModel(page);
+    await openModels(page);
+    await startDownload(page, `${host.url}drop-once/big-model.gguf`);
+    const card = page.getByTestId('stored-model').filter({ hasText: 'big-model' });
+    await expect(card.getByRole('button', { name: 'Load' })).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('transfer')).toHaveCount(0);
+
+    const requests = host.log.filter((r) => r.path.endsWith('/big-model.gguf'));
+    expect(requests[0]).toMatchObject({ range: undefined, status: 200 });
+    // The retry continues after the last whole 16 MiB chunk that was stored.
+    expect(requests.slice(1)).toEqual([expect.objectContaining({ range: `bytes=${16 * MiB}-`, status: 206 })]);
+    expect(await storedSha256(page, 'big-model')).toBe(bigSha);
+
+    // The stored copy is a working model (the padding after the tensors is ignored).
+    await card.getByRole('button', { name: 'Load' }).click();
+    await expect(page.getByTestId('model-picker')).toHaveValue('stored:big-model');
+    await waitForModel(page);
+    expect((await ask(page, 'Once upon a time')).length).toBeGreaterThan(0);
+    await context.close();
+  });
+
+  it('explains a 404, a non-GGUF file and a full quota, and stores nothing', async () => {
+    const { context, page } = await openApp(browser, app.url);
+    await waitForModel(page);
+    await openModels(page);
+    const error = (name: string) => page.getByTestId('transfer').filter({ hasText: name }).getByTestId('transfer-error');
+
+    await startDownload(page, `${host.url}files/missing-model.gguf`);
+    await expect(error('missing-model')).toContainText('HTTP 404');
+    await startDownload(page, `${host.url}files/not-a-model.gguf`);
+    await expect(error('not-a-model')).toContainText('is not a GGUF model file');
+
+    // The quota is checked against the announced size before anything is written.
+    await startDownload(page, `${host.url}huge/huge-model.gguf`);
+    await expect(error('huge-model')).toContainText(/Not enough browser storage for huge-model: needs 1024\.0 TB .* available/);
+
+    for (const id of ['missing-model', 'not-a-model', 'huge-model']) expect(await storedKeys(page, id)).toEqual([]);
+    await expect(page.getByTestId('stored-model')).toHaveCount(0);
+    await context.close();
+  });
+});
