@@ -1,0 +1,137 @@
+// One bench cell: a GGUF at a thread count, both engines loaded in the same Chromium page, runs
+// interleaved (ours, wllama, ours, …) on the same random prompt per run, medians reported.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { BrowserHarness } from '../test/browser/harness.ts';
+import { openGGUF } from '../src/formats/gguf/reader.ts';
+import { openNodeFile } from '../src/formats/node-file-source.ts';
+import { Rng } from '../src/engine/rng.ts';
+import { openTokenizer } from '../src/engine/load.ts';
+import type { Tokenizer } from '../src/tokenizer/tokenizer.ts';
+import type { EngineRun, LoadInfo } from './page/bench-page.ts';
+
+export const PAGE = 'bench/page/bench-page.ts';
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface CellOptions { threads: number; runs: number; promptTokens: number; genTokens: number }
+
+export interface EngineStats {
+  prefillTokPerSec: number;
+  decodeTokPerSec: number;
+  /** every run, for the record */
+  runs: { prefill: number; decode: number }[];
+  loadMs: number;
+}
+
+export interface CellResult {
+  threads: number;
+  ours: EngineStats & { peakMemoryBytes: number };
+  wllama: EngineStats;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function stats(runs: EngineRun[], load: LoadInfo): EngineStats {
+  const r = runs.map((x) => ({ prefill: (x.prefillTokens * 1000) / x.prefillMs, decode: (x.decodeTokens * 1000) / x.decodeMs }));
+  return { prefillTokPerSec: median(r.map((x) => x.prefill)), decodeTokPerSec: median(r.map((x) => x.decode)), runs: r, loadMs: load.loadMs };
+}
+
+export interface Prompt { text: string; ids: number[] }
+
+/**
+ * A random text that tokenizes to exactly `n` ids with BOS (wllama takes prompts as text only, so
+ * both engines get this text's ids; run() checks that llama.cpp counted the same number).
+ */
+export function randomPrompt(t: Tokenizer, n: number, seed: number): Prompt {
+  const rng = new Rng(seed);
+  const bos = t.bosId !== null && t.addBos ? [t.bosId] : [];
+  const want = n - bos.length;
+  const pick = () => {
+    for (;;) {
+      const id = Math.floor(rng.nextFloat() * t.vocabSize);
+      if (t.tokenType(id) === 'normal') return id;
+    }
+  };
+  let ids = Array.from({ length: want }, pick);
+  for (let i = 0; i < 100; i++) {
+    const text = t.decode(ids);
+    const enc = t.encode(text, { parseSpecial: true });
+    if (enc.length === want) return { text, ids: [...bos, ...enc] };
+    ids = enc.length > want ? enc.slice(0, want) : [...enc, pick()];
+  }
+  throw new Error(`could not build a ${n}-token prompt`);
+}
+
+export async function tokenizerOf(file: string): Promise<Tokenizer> {
+  const { file: f, tokenizer } = await openTokenizer(await openNodeFile(file));
+  await f.close();
+  return tokenizer;
+}
+
+export async function benchCell(h: BrowserHarness, file: string, o: CellOptions, log: (s: string) => void = () => {}): Promise<CellResult> {
+  const url = h.fileUrl(file);
+  const tok = await tokenizerOf(file);
+  const banned = [...Array(tok.vocabSize).keys()].filter((id) => tok.tokenType(id) === 'byte');
+  const nCtx = o.promptTokens + o.genTokens + 16;
+  const ourLoad = await h.run<LoadInfo>(PAGE, 'loadOurs', url, o.threads, nCtx);
+  try {
+    const theirLoad = await h.run<LoadInfo>(PAGE, 'loadWllama', url, o.threads, nCtx);
+    try {
+      const ours: (EngineRun & { peakMemoryBytes: number })[] = [];
+      const theirs: EngineRun[] = [];
+      for (let i = 0; i < o.runs; i++) {
+        const prompt = randomPrompt(tok, o.promptTokens, 1000 + i);
+        ours.push(await h.run(PAGE, 'runOurs', prompt.ids, o.genTokens));
+        theirs.push(await h.run(PAGE, 'runWllama', prompt.text, prompt.ids.length, o.genTokens, banned));
+        log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${fmtRun(theirs[i])}`);
+      }
+      return {
+        threads: o.threads,
+        ours: { ...stats(ours, ourLoad), peakMemoryBytes: Math.max(...ours.map((r) => r.peakMemoryBytes)) },
+        wllama: stats(theirs, theirLoad),
+      };
+    } finally {
+      await h.run(PAGE, 'unloadWllama');
+    }
+  } finally {
+    await h.run(PAGE, 'unloadOurs');
+  }
+}
+
+function fmtRun(r: EngineRun): string {
+  return `pp ${((r.prefillTokens * 1000) / r.prefillMs).toFixed(1)} tg ${((r.decodeTokens * 1000) / r.decodeMs).toFixed(1)} tok/s`;
+}
+
+/** Bytes a decode step streams: every matrix but the embedding table (one row), the output matrix
+ *  (the embedding table itself when tied), and the f32 KV cache up to the mean decode position. */
+export async function bytesPerToken(file: string, meanPos: number): Promise<number> {
+  const f = await openGGUF(await openNodeFile(file));
+  await f.close();
+  const tied = !f.tensor('output.weight');
+  let bytes = 0;
+  for (const t of f.tensors) if (t.shape.length > 1 && (t.name !== 'token_embd.weight' || tied)) bytes += t.byteSize;
+  const arch = String(f.metadata.get('general.architecture'));
+  const n = (k: string) => Number(f.metadata.get(`${arch}.${k}`));
+  const kvDim = (n('embedding_length') / n('attention.head_count')) * n('attention.head_count_kv');
+  return bytes + n('block_count') * 2 * kvDim * 4 * meanPos;
+}
+
+/** `cli bench --json` in Node for the same file and threads (median of `runs`). */
+export async function nodeBench(file: string, o: CellOptions): Promise<{ prefillTokPerSec: number; decodeTokPerSec: number }> {
+  const res: { prefillTokensPerSec: number; decodeTokensPerSec: number }[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    const out = await new Promise<string>((resolve, reject) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'bench', '--model', file, '--threads', String(o.threads),
+        '--prompt-tokens', String(o.promptTokens), '--gen-tokens', String(o.genTokens), '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      let s = '';
+      p.stdout.on('data', (d: Buffer) => { s += d; });
+      p.on('error', reject);
+      p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`cli bench exited with ${code}`))));
+    });
+    res.push(JSON.parse(out.trim().split('\n').pop()!));
+  }
+  return { prefillTokPerSec: median(res.map((r) => r.prefillTokensPerSec)), decodeTokPerSec: median(res.map((r) => r.decodeTokensPerSec)) };
+}

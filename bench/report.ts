@@ -1,0 +1,118 @@
+// Bench results → a console table, a hand-written SVG bar chart and the README's Benchmarks section.
+import type { CellResult } from './measure.ts';
+
+export interface BenchCell extends CellResult {
+  model: string;
+  quant: string;
+  fileBytes: number;
+  bytesPerToken: number;
+  /** decode tok/s the memory bandwidth at this thread count allows */
+  rooflineTokPerSec: number;
+  node?: { prefillTokPerSec: number; decodeTokPerSec: number };
+}
+
+export interface BenchResults {
+  date: string;
+  quick: boolean;
+  environment: { userAgent: string; cores: number; node: string; isolated: boolean };
+  settings: { promptTokens: number; genTokens: number; runs: number };
+  /** streaming read bandwidth in bytes/s by thread count */
+  bandwidth: Record<string, number>;
+  cells: BenchCell[];
+}
+
+const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+export function rows(r: BenchResults): string[][] {
+  const head = ['model', 'quant', 'thr', 'prefill ours', 'prefill wllama', 'ratio', 'decode ours', 'decode wllama', 'ratio',
+    'roofline', 'peak mem', 'node/browser (pp, tg)'];
+  const body = r.cells.map((c) => [
+    c.model, c.quant, String(c.threads),
+    f1(c.ours.prefillTokPerSec), f1(c.wllama.prefillTokPerSec), ratio(c.ours.prefillTokPerSec, c.wllama.prefillTokPerSec),
+    f1(c.ours.decodeTokPerSec), f1(c.wllama.decodeTokPerSec), ratio(c.ours.decodeTokPerSec, c.wllama.decodeTokPerSec),
+    pct(c.ours.decodeTokPerSec / c.rooflineTokPerSec), `${(c.ours.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB`,
+    c.node ? `${ratio(c.node.prefillTokPerSec, c.ours.prefillTokPerSec)}, ${ratio(c.node.decodeTokPerSec, c.ours.decodeTokPerSec)}` : '–',
+  ]);
+  return [head, ...body];
+}
+
+export function textTable(r: BenchResults): string {
+  const t = rows(r);
+  const w = t[0].map((_, i) => Math.max(...t.map((row) => row[i].length)));
+  return t.map((row) => row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
+}
+
+export function markdownSection(r: BenchResults, svgName: string): string {
+  const t = rows(r);
+  const bw = Object.entries(r.bandwidth).map(([k, v]) => `${(v / 1e9).toFixed(1)} GB/s with ${k} thread(s)`).join(', ');
+  return [
+    '## Benchmarks',
+    '',
+    `\`npm run bench\` runs our WASM engine and [wllama](https://github.com/ngxson/wllama) (llama.cpp compiled to WASM)`,
+    'on the same GGUF in the same headless Chromium page (cross-origin isolated, so both get threads), runs',
+    `interleaved, median of ${r.settings.runs}: prefill of ${r.settings.promptTokens} tokens, then ${r.settings.genTokens} greedy decode steps (tok/s).`,
+    'Bench models have random weights at real shapes and are written by our own `cli quantize`',
+    '(`bench/make-models.ts`). "roofline" is our decode speed as a share of what memory bandwidth allows',
+    `(bytes streamed per token ÷ ${bw}, measured by a WASM SIMD streaming kernel in the page).`,
+    `"node/browser" compares \`cli bench\` in Node with the browser numbers. Latest run: ${r.date}${r.quick ? ' (--quick)' : ''},`,
+    `${r.environment.cores} cores, ${r.environment.userAgent.replace(/^.*(HeadlessChrome\/[\d.]+).*$/, '$1')}; raw data and chart in \`bench/results/\`.`,
+    '',
+    `| ${t[0].join(' | ')} |`,
+    `| ${t[0].map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
+    ...t.slice(1).map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `![bench chart](bench/results/${svgName})`,
+    '',
+  ].join('\n');
+}
+
+/** Replaces (or inserts before "## Credits") the README's Benchmarks section. */
+export function updateReadme(readme: string, section: string): string {
+  const start = readme.indexOf('## Benchmarks');
+  const credits = readme.indexOf('## Credits');
+  if (start >= 0) {
+    const next = readme.indexOf('\n## ', start + 3);
+    return readme.slice(0, start) + section + (next >= 0 ? readme.slice(next + 1) : '');
+  }
+  if (credits >= 0) return readme.slice(0, credits) + section + '\n' + readme.slice(credits);
+  return `${readme.trimEnd()}\n\n${section}`;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
+/** Two panels (prefill, decode), one bar pair per cell: ours vs wllama. */
+export function svgChart(r: BenchResults): string {
+  const W = 900, panelH = 220, top = 40, left = 60, barW = 14, gap = 12;
+  const groupW = 2 * barW + gap;
+  const width = Math.max(W, left + r.cells.length * groupW + 40);
+  const out: string[] = [];
+  const panel = (y0: number, title: string, get: (c: BenchCell) => [number, number]) => {
+    const max = Math.max(1, ...r.cells.flatMap(get)) * 1.1;
+    out.push(`<text x="${left}" y="${y0 - 12}" font-size="14" font-weight="bold">${esc(title)}</text>`);
+    out.push(`<line x1="${left}" y1="${y0 + panelH}" x2="${width - 20}" y2="${y0 + panelH}" stroke="#444"/>`);
+    for (let k = 0; k <= 4; k++) {
+      const v = (max * k) / 4, y = y0 + panelH - (panelH * k) / 4;
+      out.push(`<text x="${left - 6}" y="${y + 4}" font-size="10" text-anchor="end">${f1(v)}</text>`);
+      if (k) out.push(`<line x1="${left}" y1="${y}" x2="${width - 20}" y2="${y}" stroke="#ddd"/>`);
+    }
+    r.cells.forEach((c, i) => {
+      const x = left + 8 + i * groupW;
+      get(c).forEach((v, j) => {
+        const h = (panelH * v) / max;
+        out.push(`<rect x="${x + j * barW}" y="${(y0 + panelH - h).toFixed(1)}" width="${barW - 2}" height="${h.toFixed(1)}" fill="${j ? '#d9822b' : '#2b6cb0'}"><title>${esc(`${c.model} ${c.quant} ${c.threads}T: ${f1(v)} tok/s`)}</title></rect>`);
+      });
+      out.push(`<text x="${x + barW}" y="${y0 + panelH + 12}" font-size="9" text-anchor="middle">${esc(`${c.quant} ${c.threads}T`)}</text>`);
+      out.push(`<text x="${x + barW}" y="${y0 + panelH + 22}" font-size="8" text-anchor="middle" fill="#666">${esc(c.model.replace(/^llama-?/, ''))}</text>`);
+    });
+  };
+  panel(top, 'prefill tok/s', (c) => [c.ours.prefillTokPerSec, c.wllama.prefillTokPerSec]);
+  panel(top + panelH + 70, 'decode tok/s', (c) => [c.ours.decodeTokPerSec, c.wllama.decodeTokPerSec]);
+  const height = top + 2 * panelH + 110;
+  const legend = `<rect x="${width - 200}" y="10" width="12" height="12" fill="#2b6cb0"/><text x="${width - 184}" y="20" font-size="12">ours</text>`
+    + `<rect x="${width - 130}" y="10" width="12" height="12" fill="#d9822b"/><text x="${width - 114}" y="20" font-size="12">wllama</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">\n`
+    + `<rect width="100%" height="100%" fill="white"/>\n${legend}\n${out.join('\n')}\n`
+    + `<text x="${left}" y="${height - 8}" font-size="10" fill="#666">${esc(`${r.date}, ${r.settings.promptTokens}-token prefill, ${r.settings.genTokens} decode steps, median of ${r.settings.runs}`)}</text>\n</svg>\n`;
+}

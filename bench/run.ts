@@ -1,0 +1,79 @@
+// `npm run bench [-- --quick] [--runs N] [--q4_0] [--no-node] [--no-make] [--no-readme]`: our engine vs wllama in headless
+// Chromium on the bench models (made on first use by bench/make-models.ts), plus memory bandwidth and
+// `cli bench` in Node. Writes bench/results/<date>.json and .svg and the README's Benchmarks table.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openBrowser } from '../test/browser/harness.ts';
+import { ensureModels, modelPath, ROOT, SHAPES } from './make-models.ts';
+import { benchCell, bytesPerToken, nodeBench, PAGE, type CellOptions } from './measure.ts';
+import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, type BenchResults } from './report.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean' }, runs: { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
+    'no-readme': { type: 'boolean' }, 'no-make': { type: 'boolean' },
+  },
+});
+const quick = !!args.quick;
+const shapes = quick ? SHAPES.slice(0, 1) : SHAPES;
+const quants = ['Q4_K_M', 'Q8_0', ...(args.q4_0 ? ['Q4_0'] : [])];
+const threadCounts = [1, 2];
+const settings = { promptTokens: 128, genTokens: 64, runs: Number(args.runs ?? (quick ? 1 : 3)) };
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+async function main(): Promise<void> {
+  if (!args['no-make']) await ensureModels(shapes, quants);
+  const h = await openBrowser({ timeoutMs: 15 * 60_000 });
+  const cells: BenchCell[] = [];
+  let results: BenchResults;
+  try {
+    const env = await h.run<{ userAgent: string; isolated: boolean; cores: number }>(PAGE, 'environment');
+    if (!env.isolated) throw new Error('the bench page is not cross-origin isolated: no threads for either engine');
+    const bandwidth: Record<string, number> = {};
+    for (const t of threadCounts) bandwidth[t] = await h.run<number>(PAGE, 'bandwidth', t, 512);
+    log(`memory bandwidth: ${Object.entries(bandwidth).map(([t, b]) => `${(b / 1e9).toFixed(1)} GB/s (${t}T)`).join(', ')}`);
+    for (const s of shapes) {
+      for (const q of quants) {
+        const file = modelPath(s, q);
+        if (!existsSync(file)) { log(`skipping ${s.id} ${q}: ${file} is missing`); continue; }
+        const bpt = await bytesPerToken(file, settings.promptTokens + settings.genTokens / 2);
+        for (const threads of threadCounts) {
+          log(`${s.id} ${q}, ${threads} thread(s)`);
+          const o: CellOptions = { ...settings, threads };
+          const cell = await benchCell(h, file, o, log);
+          const node = args['no-node'] ? undefined : await nodeBench(file, { ...o, runs: 1 });
+          cells.push({ ...cell, model: s.id, quant: q, fileBytes: (await stat(file)).size, bytesPerToken: bpt,
+            rooflineTokPerSec: bandwidth[threads] / bpt, node });
+        }
+      }
+    }
+    results = {
+      date: new Date().toISOString().slice(0, 10), quick,
+      environment: { userAgent: env.userAgent, cores: env.cores, node: process.version, isolated: env.isolated },
+      settings, bandwidth, cells,
+    };
+  } finally {
+    await h.close();
+  }
+  await write(results);
+}
+
+async function write(r: BenchResults): Promise<void> {
+  const dir = path.join(ROOT, 'bench/results');
+  await mkdir(dir, { recursive: true });
+  const json = path.join(dir, `${r.date}.json`);
+  const svgName = `${r.date}.svg`;
+  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
+  await writeFile(path.join(dir, svgName), svgChart(r));
+  if (!args['no-readme']) {
+    const readme = path.join(ROOT, 'README.md');
+    await writeFile(readme, updateReadme(await readFile(readme, 'utf8'), markdownSection(r, svgName)));
+  }
+  process.stdout.write(`\n${textTable(r)}\n\nwrote ${path.relative(ROOT, json)} and ${svgName}${args['no-readme'] ? '' : ', README.md Benchmarks'}\n`);
+  log(`(${os.cpus().length} CPUs; tok/s; ratios are ours ÷ wllama and Node ÷ browser)`);
+}
+
+await main();

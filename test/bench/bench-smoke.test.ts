@@ -1,0 +1,53 @@
+// The bench pipeline end to end on a tiny model, one run: both engines load the same GGUF in one
+// Chromium page and time the same prompt (wllama's own count of prompt tokens must equal ours), the
+// bandwidth kernel runs on two workers, and the report renders. No timing assertions: speed is the
+// benchmark's business, never a test's.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type BrowserHarness } from '../browser/harness.ts';
+import { benchCell, bytesPerToken, PAGE, randomPrompt, tokenizerOf } from '../../bench/measure.ts';
+import { markdownSection, svgChart, textTable, updateReadme, type BenchResults } from '../../bench/report.ts';
+import { streamKernel } from '../../bench/page/memory-bandwidth.ts';
+import { fixture } from '../fixtures.ts';
+
+const MODEL = fixture('quant', 'dev-llama.Q4_K_M.gguf');
+
+describe('bench pipeline', () => {
+  let h: BrowserHarness;
+  beforeAll(async () => { h = await openBrowser({ timeoutMs: 60_000 }); });
+  afterAll(async () => { await h?.close(); });
+
+  it('runs both engines on the same prompt and renders the report', async () => {
+    const cell = await benchCell(h, MODEL, { threads: 2, runs: 1, promptTokens: 24, genTokens: 4 });
+    for (const e of [cell.ours, cell.wllama]) {
+      expect(e.runs).toHaveLength(1);
+      expect(e.prefillTokPerSec).toBeGreaterThan(0);
+      expect(Number.isFinite(e.decodeTokPerSec) && e.decodeTokPerSec > 0).toBe(true);
+    }
+    expect(cell.ours.peakMemoryBytes).toBeGreaterThan(1 << 20);
+    const bpt = await bytesPerToken(MODEL, 26);
+    const r: BenchResults = {
+      date: '2000-01-01', quick: true, environment: { userAgent: 'HeadlessChrome/1.0', cores: 2, node: 'v0', isolated: true },
+      settings: { promptTokens: 24, genTokens: 4, runs: 1 }, bandwidth: { 1: 1e9 },
+      cells: [{ ...cell, model: 'dev-llama', quant: 'Q4_K_M', fileBytes: 1, bytesPerToken: bpt, rooflineTokPerSec: 1e9 / bpt }],
+    };
+    expect(textTable(r).split('\n')).toHaveLength(2);
+    expect(svgChart(r)).toMatch(/^<svg[\s\S]*<rect[\s\S]*<\/svg>\n$/);
+    const readme = updateReadme('# x\n\n## Usage\n\nu\n\n## Credits\n\nc\n', markdownSection(r, '2000-01-01.svg'));
+    expect(readme).toMatch(/## Usage\n\nu\n\n## Benchmarks\n[\s\S]*\| dev-llama \| Q4_K_M \| 2 \|[\s\S]*\n## Credits\n\nc\n$/);
+    expect(updateReadme(readme, '## Benchmarks\n\nnew\n')).toBe('# x\n\n## Usage\n\nu\n\n## Benchmarks\n\nnew\n## Credits\n\nc\n');
+  });
+
+  it('bandwidth kernel: a valid module, measured on two workers', async () => {
+    expect(WebAssembly.validate(streamKernel(16))).toBe(true);
+    expect(await h.run<number>(PAGE, 'bandwidth', 2, 32)).toBeGreaterThan(0);
+  });
+
+  it('prompts have exactly the asked number of tokens, BOS included', async () => {
+    const t = await tokenizerOf(MODEL);
+    for (const seed of [1, 2, 3]) {
+      const p = randomPrompt(t, 40, seed);
+      expect(p.ids).toHaveLength(40);
+      expect([t.bosId, ...t.encode(p.text, { parseSpecial: true })]).toEqual(p.ids);
+    }
+  });
+});
