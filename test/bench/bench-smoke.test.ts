@@ -38,7 +38,7 @@ describe('bench pipeline', () => {
   });
 
   it('bandwidth kernel: a valid module, measured on two workers', async () => {
-    expect(WebAssembly.validate(streamKernel(16))).toBe(true);
+    expect(WebAssembly.validate(streamKernel(16) as Uint8Array<ArrayBuffer>)).toBe(true);
     expect(await h.run<number>(PAGE, 'bandwidth', 2, 32)).toBeGreaterThan(0);
   });
 
