@@ -46,6 +46,10 @@ describe('chat with the bundled demo model', () => {
     const second = await ask(page, 'The little dog');
     expect(second.trim().length).toBeGreaterThan(0);
     await expect(page.getByTestId('message-user')).toHaveCount(2);
+    // Still cross-origin isolated when the service worker serves the page (COOP/COEP kept).
+    await page.getByRole('button', { name: 'Device' }).click();
+    await expect(page.locator('.device')).toContainText(/Cross-origin isolated\s*yes/);
+    await expect(page.locator('.device')).toContainText(/Backend\s*wasm, 2 thread/);
     expect(errors).toEqual([]);
     await context.close();
   });

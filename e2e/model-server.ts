@@ -5,7 +5,7 @@ import { parseRange } from '../scripts/serve.mjs';
 import { closeServer } from './harness.ts';
 
 export interface ModelServer {
-  /** origin with a trailing slash; files are at files/<name>, drop-once/<name>, huge/<name> */
+  /** origin with a trailing slash; files are at files/<name>, drop-once/<name>, slow/<name> (≈5 MB/s), huge/<name> */
   url: string;
   log: { path: string; range?: string; status: number }[];
   close(): Promise<void>;
@@ -16,6 +16,15 @@ const CORS = {
   'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges',
   'Cross-Origin-Resource-Policy': 'cross-origin',
 };
+
+/** 256 KiB every 50 ms, until done or the client goes away. */
+async function trickle(res: http.ServerResponse, data: Uint8Array): Promise<void> {
+  for (let o = 0; o < data.length && !res.destroyed; o += 256 * 1024) {
+    res.write(data.subarray(o, o + 256 * 1024));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  res.end();
+}
 
 export async function startModelServer(files: Record<string, Uint8Array>): Promise<ModelServer> {
   const log: ModelServer['log'] = [];
@@ -35,7 +44,7 @@ export async function startModelServer(files: Record<string, Uint8Array>): Promi
     }
     const body = name ? files[name] : undefined;
     const range = body ? parseRange(req.headers.range, body.length) : undefined;
-    const status = !body || (route !== 'files' && route !== 'drop-once') ? 404 : range === null ? 416 : range ? 206 : 200;
+    const status = !body || !['files', 'drop-once', 'slow'].includes(route) ? 404 : range === null ? 416 : range ? 206 : 200;
     log.push({ path: req.url ?? '', range: req.headers.range, status });
     if (status === 404 || status === 416 || !body) {
       res.writeHead(status, { ...CORS, 'Content-Type': 'text/plain' }).end(status === 404 ? 'Not found' : '');
@@ -54,6 +63,10 @@ export async function startModelServer(files: Record<string, Uint8Array>): Promi
       dropped.add(name);
       // Half the bytes, then the connection dies: the client sees a network error mid-body.
       res.write(part.subarray(0, part.length >> 1), () => setTimeout(() => res.socket?.destroy(), 200));
+      return;
+    }
+    if (route === 'slow') {
+      void trickle(res, part);
       return;
     }
     res.end(part);

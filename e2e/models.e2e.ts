@@ -122,6 +122,31 @@ describe('model manager', () => {
     await context.close();
   });
 
+  it('pauses a download, lists the partial after a reload, and resumes it by Range', async () => {
+    const { context, page } = await openApp(browser, app.url);
+    await waitForModel(page);
+    await openModels(page);
+    await startDownload(page, `${host.url}slow/big-model.gguf`);
+    const transfer = page.getByTestId('transfer').filter({ hasText: 'big-model' });
+    await expect(transfer).toContainText(/MB\/s · ETA/);
+    // Past the first 16 MiB chunk, so something is stored when we pause.
+    await expect(transfer).toContainText(/(1[7-9]|[23]\d)\.\d MB \/ 40\.0 MB/, { timeout: 30_000 });
+    await transfer.getByRole('button', { name: 'Pause' }).click();
+    await expect(transfer).toContainText('paused');
+
+    await page.reload();
+    await waitForModel(page);
+    await openModels(page);
+    const card = page.getByTestId('stored-model').filter({ hasText: 'big-model' });
+    await expect(card).toContainText(/partial: (16|32)\.0 MB of 40\.0 MB/);
+    const before = host.log.length;
+    await card.getByRole('button', { name: 'Resume' }).click();
+    await expect(card.getByRole('button', { name: 'Load' })).toBeVisible({ timeout: 60_000 });
+    expect(host.log[before].range).toMatch(/^bytes=(16777216|33554432)-$/);
+    expect(await storedSha256(page, 'big-model')).toBe(bigSha);
+    await context.close();
+  });
+
   it('explains a 404, a non-GGUF file and a full quota, and stores nothing', async () => {
     const { context, page } = await openApp(browser, app.url);
     await waitForModel(page);
