@@ -37,9 +37,12 @@ describe('WebGPU generation and binding limits', () => {
   it('stories260K greedy from BOS prints the llama2.c golden text (200 tokens)', async () => {
     const readme = readFileSync(fixture('models', 'README.md'), 'utf8');
     const golden = /> (Once upon a time, there was a little girl named Lily\..*?so she)\n/s.exec(readme)![1].replace(/\\n/g, '\n');
-    const r = await h.run<{ text: string; ids: number[]; submits: number }>(PAGE, 'greedy', h.fixtureUrl('models', 'stories260K.gguf'), 200);
+    const r = await h.run<{ text: string; ids: number[]; submits: number; dispatches: number }>(PAGE, 'greedy', h.fixtureUrl('models', 'stories260K.gguf'), 200);
     expect(r.ids).toHaveLength(200);
     expect(r.text).toBe(golden);
+    // one command submission per forward pass (1 prefill + 199 decode steps)
+    console.log(`stories260K: ${(r.dispatches / 200).toFixed(1)} dispatches and ${(r.submits / 200).toFixed(2)} submissions per token`);
+    expect(r.submits).toBeLessThanOrEqual(r.ids.length);
   });
 
   it('an embedding / tied LM head above a forced 1 MiB binding limit is split and gives the same perplexity', async () => {

@@ -28,6 +28,8 @@ export interface WebGPUStats {
   weightBytes: number;
   /** weight bytes bound by matmul/embed/norm dispatches so far (a proxy for bytes read) */
   weightBytesRead: number;
+  /** device bytes held now: weights, activations, KV cache */
+  deviceBytes: number;
 }
 
 export interface TopK {
@@ -43,6 +45,8 @@ export interface WebGPUBackend extends Backend {
   topK(logits: Activation, k: number, n?: number): Promise<TopK>;
   /** in-place softmax over each of nRows rows of `width` */
   softmax(x: Activation, nRows: number, width: number): void;
+  /** device bytes held (weights, activations, KV cache), for the bench's memory figure */
+  memoryBytes(): number;
   /** cb runs once when the device is lost (not on dispose) */
   onLost(cb: (e: EngineError) => void): void;
   stats(): WebGPUStats;
@@ -67,6 +71,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private readonly lostCallbacks: ((e: EngineError) => void)[] = [];
   private weightBytes = 0;
   private weightBytesRead = 0;
+  private activationBytes = 0;
   private topKOut: GPUBuffer | null = null;
   private ropeCache: { key: string; submits: number; buf: GPUBuffer } | null = null;
 
@@ -116,11 +121,14 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   alloc(length: number): Activation {
     this.alive();
-    return allocActivation(this.device, this.deviceLimit, length);
+    const a = allocActivation(this.device, this.deviceLimit, length);
+    this.activationBytes += a.buffer.size;
+    return a;
   }
 
   free(a: Activation): void {
     this.rec.flush();
+    this.activationBytes -= act(a).buffer.size;
     act(a).buffer.destroy();
   }
 
@@ -160,6 +168,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     try {
       await rb.mapAsync(GPUMapMode.READ);
     } catch (e) {
+      // a lost device rejects pending maps: give its handler a moment so its explanation wins
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 50))]);
       this.fail(`reading results back failed: ${(e as Error).message}`);
     }
     this.alive();
@@ -321,7 +331,11 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   stats(): WebGPUStats {
     return { dispatches: this.rec.dispatches, submits: this.rec.submits, pipelines: this.pipes.count,
-      weightBytes: this.weightBytes, weightBytesRead: this.weightBytesRead };
+      weightBytes: this.weightBytes, weightBytesRead: this.weightBytesRead, deviceBytes: this.memoryBytes() };
+  }
+
+  memoryBytes(): number {
+    return this.weightBytes + this.activationBytes + this.kv.reduce((s, l) => s + l.k.size + l.v.size, 0);
   }
 
   forceDeviceLoss(): void {
