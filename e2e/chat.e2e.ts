@@ -54,6 +54,22 @@ describe('chat with the bundled demo model', () => {
     await context.close();
   });
 
+  it('runs on WebGPU when chosen (SwiftShader here) with the same greedy answer', async () => {
+    const app = await startApp();
+    const { context, page } = await openApp(browser, app.url);
+    await waitForModel(page);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Temperature (0 = greedy)').fill('0');
+    await page.getByLabel('Max answer tokens').fill('48');
+    await page.getByLabel('Backend').selectOption('webgpu');
+    await expect(page.locator('.topbar .status')).toHaveText('webgpu', { timeout: 60_000 });
+    const answer = await ask(page, 'Once upon a time');
+    expect(answer.replace(/\s+/g, ' ').trim()).toBe(refs['stories260K.gguf'].greedy);
+    await expect(page.getByTestId('stats')).toContainText('webgpu');
+    await context.close();
+    await app.close();
+  });
+
   it('stops a streaming answer with Esc and regenerates', async () => {
     const app = await startApp();
     const { context, page } = await openApp(browser, app.url);

@@ -37,7 +37,11 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, [chat]);
 
-  const updateSettings = (s: Settings): void => { setSettings(s); saveSettings(s); };
+  const updateSettings = (s: Settings): void => {
+    setSettings(s);
+    saveSettings(s);
+    if (s.backend !== settings.backend && models.loaded) void models.load(models.loaded.ref, s.backend);
+  };
   const status = models.loading
     ? `Loading ${models.loading.name}…`
     : models.loaded ? `${models.loaded.backend}${models.loaded.backend === 'wasm' ? ` ×${models.loaded.threads}` : ''}` : '';
@@ -84,7 +88,7 @@ export function App() {
           </header>
           <div className="panel-body">
             {panel === 'models' && <ModelManager models={models} />}
-            {panel === 'settings' && <SettingsPanel settings={settings} onChange={updateSettings} />}
+            {panel === 'settings' && <SettingsPanel settings={settings} onChange={updateSettings} busy={chat.generating || models.loading !== null} />}
             {panel === 'device' && <DevicePanel loaded={models.loaded} />}
           </div>
         </section>

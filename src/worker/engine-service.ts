@@ -4,13 +4,14 @@ import { releaseProxy } from 'comlink';
 import type { TemplateChoice } from '../engine/chat-template.ts';
 import { loadModel, type LoadedModel } from '../engine/load.ts';
 import { Session, type GenerationStats } from '../engine/session.ts';
+import type { Backend } from '../backends/backend.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { EngineError } from '../shared/errors.ts';
 import type {
   Callback, Capabilities, ChatCompletionChunk, ChatCompletionParams, DownloadRequest, EngineWorkerApi,
   FinishReason, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, StoredModel, TransferProgress,
 } from './api.ts';
-import { createBackend } from './backend-select.ts';
+import { backendOrder, createBackend } from './backend-select.ts';
 import { capabilities } from './capabilities.ts';
 import { chatPromptIds, chooseTemplate, generateOptions, templateLabel } from './chat.ts';
 import { ModelStore, openBundled } from './model-store.ts';
@@ -61,17 +62,7 @@ export class EngineService implements EngineWorkerApi {
       name = ref.name;
       sources = [await openBundled(ref.url, ref.name)];
     }
-    const backend = await createBackend(opts);
-    let model: LoadedModel;
-    try {
-      model = await loadModel(sources, backend, {
-        nCtx: opts.nCtx,
-        onProgress: (p) => onProgress?.({ phase: 'weights', loaded: p.loadedBytes, total: p.totalBytes }),
-      });
-    } catch (e) {
-      backend.dispose();
-      throw e;
-    }
+    const { model, backend } = await this.loadOnBestBackend(sources, opts, onProgress);
     const template = chooseTemplate(model);
     const info: LoadedModelInfo = {
       ref, name, arch: model.h.arch,
@@ -84,6 +75,25 @@ export class EngineService implements EngineWorkerApi {
     };
     this.loaded = { model, session: new Session(model), template, info };
     return info;
+  }
+
+  /** Tries each backend in order; a WebGPU failure (no device, out of memory) falls back to WASM. */
+  private async loadOnBestBackend(sources: ByteSource[], opts: LoadOptions, onProgress?: Callback<LoadProgress>) {
+    const order = await backendOrder(opts);
+    for (let i = 0; ; i++) {
+      let backend: Backend | undefined;
+      try {
+        backend = await createBackend(order[i], opts);
+        const model = await loadModel(sources, backend, {
+          nCtx: opts.nCtx,
+          onProgress: (p) => onProgress?.({ phase: 'weights', loaded: p.loadedBytes, total: p.totalBytes }),
+        });
+        return { model, backend };
+      } catch (e) {
+        backend?.dispose();
+        if (i + 1 >= order.length) throw e;
+      }
+    }
   }
 
   async unloadModel(): Promise<void> {

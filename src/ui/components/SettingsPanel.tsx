@@ -13,7 +13,7 @@ const NUMBERS: { key: NumKey; label: string; min: number; max: number; step: num
   { key: 'maxTokens', label: 'Max answer tokens', min: 1, max: 4096, step: 1 },
 ];
 
-export function SettingsPanel({ settings, onChange }: { settings: Settings; onChange(s: Settings): void }) {
+export function SettingsPanel({ settings, onChange, busy }: { settings: Settings; onChange(s: Settings): void; busy: boolean }) {
   return (
     <div className="settings">
       <label className="field">
@@ -37,8 +37,8 @@ export function SettingsPanel({ settings, onChange }: { settings: Settings; onCh
           onChange={(e) => onChange({ ...settings, seed: e.target.value.replace(/[^0-9]/g, '') })} />
       </label>
       <label className="field row">
-        <span>Backend (applies on next load)</span>
-        <select value={settings.backend} onChange={(e) => onChange({ ...settings, backend: e.target.value as Settings['backend'] })}>
+        <span>Backend</span>
+        <select value={settings.backend} disabled={busy} onChange={(e) => onChange({ ...settings, backend: e.target.value as Settings['backend'] })}>
           <option value="auto">Auto</option>
           <option value="webgpu">WebGPU</option>
           <option value="wasm">WASM (CPU)</option>

@@ -24,7 +24,8 @@ export interface Models {
   loading: { name: string; progress?: LoadProgress } | null;
   loadError: string | null;
   transfers: Transfer[];
-  load(ref: ModelRef): Promise<void>;
+  /** Loads a model; `backend` defaults to the one in the settings. */
+  load(ref: ModelRef, backend?: Settings['backend']): Promise<void>;
   remove(id: string): Promise<void>;
   importFiles(files: File[]): Promise<void>;
   download(req: DownloadRequest): Promise<void>;
@@ -65,14 +66,14 @@ export function useModels(settings: Settings): Models {
   const progressOf = useCallback((id: string) => (progress: TransferProgress) => setTransfers((all) => (
     all[id]?.state === 'running' ? { ...all, [id]: { ...all[id], progress } } : all)), []);
 
-  const load = useCallback(async (ref: ModelRef) => {
+  const load = useCallback(async (ref: ModelRef, backend = loadOpts.current.backend) => {
     const name = ref.kind === 'bundled' ? ref.name : ref.id;
     setLoading({ name });
     setLoadError(null);
     // Progress arrives on its own MessagePort and may land after the result: drop it by then.
     let settled = false;
     try {
-      const info = await engine.loadModel(ref, { backend: loadOpts.current.backend },
+      const info = await engine.loadModel(ref, { backend },
         (progress) => { if (!settled) setLoading({ name, progress }); });
       setLoaded(info);
       localStorage.setItem(LAST_MODEL, JSON.stringify(ref));
