@@ -1,6 +1,6 @@
 // Browsers: kernels fetched next to this module (Vite resolves the URLs), module Web Workers.
 import { EngineError } from '../../shared/errors.ts';
-import type { WasmPlatform } from './platform.ts';
+import { kernelFile, validatesRelaxedSimd, type WasmPlatform } from './platform.ts';
 import type { WorkerHandle } from './thread-pool.ts';
 import type { WorkerInit } from './worker-loop.js';
 
@@ -20,9 +20,14 @@ function spawnWorker(init: WorkerInit): Promise<WorkerHandle> {
 }
 
 export const browserPlatform: WasmPlatform = {
-  loadModule: (threaded) => compile(threaded
-    ? new URL('./build/kernels.wasm', import.meta.url)
-    : new URL('./build/kernels-st.wasm', import.meta.url)),
+  // literal URLs so that bundlers see (and copy) every build
+  loadModule: (threaded, relaxed = false) => compile({
+    'kernels.wasm': new URL('./build/kernels.wasm', import.meta.url),
+    'kernels-st.wasm': new URL('./build/kernels-st.wasm', import.meta.url),
+    'kernels-relaxed.wasm': new URL('./build/kernels-relaxed.wasm', import.meta.url),
+    'kernels-st-relaxed.wasm': new URL('./build/kernels-st-relaxed.wasm', import.meta.url),
+  }[kernelFile(threaded, relaxed)]!),
+  relaxedSimd: validatesRelaxedSimd,
   spawnWorker,
   hardwareThreads: () => navigator.hardwareConcurrency || 1,
 };

@@ -1,9 +1,10 @@
 // Node: kernels read from disk, workers on worker_threads.
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { EngineError } from '../../shared/errors.ts';
-import type { WasmPlatform } from './platform.ts';
+import { kernelFile, validatesRelaxedSimd, type WasmPlatform } from './platform.ts';
 import type { WorkerHandle } from './thread-pool.ts';
 import type { WorkerInit } from './worker-loop.js';
 
@@ -34,8 +35,8 @@ function spawnWorker(init: WorkerInit): Promise<WorkerHandle> {
 }
 
 export const nodePlatform: WasmPlatform = {
-  async loadModule(threaded) {
-    const url = new URL(threaded ? './build/kernels.wasm' : './build/kernels-st.wasm', import.meta.url);
+  async loadModule(threaded, relaxed = false) {
+    const url = new URL(`./build/${kernelFile(threaded, relaxed)}`, import.meta.url);
     let bytes: Uint8Array<ArrayBuffer>;
     try {
       bytes = new Uint8Array(await readFile(url));
@@ -46,4 +47,10 @@ export const nodePlatform: WasmPlatform = {
   },
   spawnWorker,
   hardwareThreads: () => availableParallelism(),
+  relaxedSimd() {
+    // Node 20's V8 has relaxed SIMD behind a flag (on by default from Node 22); the flag is
+    // process-wide, so workers see it too
+    if (!validatesRelaxedSimd()) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return validatesRelaxedSimd();
+  },
 };

@@ -1,6 +1,8 @@
 // The CPU backend: AssemblyScript SIMD kernels on one WebAssembly.Memory, optionally split across
-// a pool of workers sharing that memory. Weights stay in their GGUF block format; matmul and embed
-// dequantize block runs into per-thread scratch on the fly.
+// a pool of workers sharing that memory. Weights stay in their GGUF block format. matmul rounds
+// the activations to 8-bit blocks once (as llama.cpp does) and runs integer dot products on the
+// weight blocks where the format has an integer kernel; other formats (and embed) dequantize
+// block runs into per-thread scratch on the fly.
 import { check } from '../../shared/assert.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { getTraits } from '../../quant/traits.ts';
@@ -22,9 +24,18 @@ export interface WasmBackendOptions {
   parallelThreshold?: number;
   /** how to load the .wasm and start workers (default: detected Node or browser) */
   platform?: WasmPlatform;
+  /** relaxed-SIMD kernels: default when the engine supports them; false = plain build; true = required */
+  relaxedSimd?: boolean;
+  /** 8-bit activations + integer dot products where the format has them (default true);
+   *  false keeps every matmul on the f32 path */
+  int8Matmul?: boolean;
 }
 
-export type WasmBackend = Backend & { memoryBytes(): number };
+export type WasmBackend = Backend & {
+  memoryBytes(): number;
+  /** which kernel build runs: relaxed SIMD or the plain-SIMD fallback */
+  readonly simd: 'relaxed' | 'plain';
+};
 
 type Fn = (...args: number[]) => number;
 
@@ -33,7 +44,9 @@ class WasmWeight implements Weight {
   vecPtr = -1;
   constructor(readonly name: string, readonly type: GGMLType, readonly cols: number, readonly rows: number,
     readonly ptr: number, readonly rowBytes: number, readonly blocksPerRow: number,
-    readonly matmul: number, readonly deq: Fn) {}
+    readonly matmul: number, readonly deq: Fn,
+    /** integer kernel (matmulq_<id>) and its activation block; -1 when the format has none */
+    readonly matmulq: number, readonly qb: number) {}
 }
 
 class WasmActivation implements Activation {
@@ -59,7 +72,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   const wanted = Math.max(1, Math.floor(opts.threads ?? Math.min(platform.hardwareThreads(), 8)));
   const threaded = wanted > 1 && sharedMemoryUsable();
   const limitBytes = Math.min(opts.maxMemoryBytes ?? WASM32_MAX_BYTES, WASM32_MAX_BYTES);
-  const module = await platform.loadModule(threaded);
+  const relaxed = opts.relaxedSimd !== false && platform.relaxedSimd();
+  if (opts.relaxedSimd && !relaxed) throw new EngineError('BACKEND', 'this WebAssembly engine has no relaxed SIMD');
+  const module = await platform.loadModule(threaded, relaxed);
   const { memory, limit } = createMemory(threaded, limitBytes);
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
@@ -80,13 +95,18 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   }
   const pool = new KernelPool(names.map((n) => exports[n] as Fn), workers, control);
   const heap = new WasmHeap(memory, (exports.heapBase as Fn)(), limit);
-  return new WasmBackendImpl(exports, names, heap, pool, opts);
+  return new WasmBackendImpl(exports, names, heap, pool, { ...opts, relaxedSimd: relaxed });
 }
 
 class WasmBackendImpl implements WasmBackend {
   readonly name = 'wasm' as const;
   readonly threads: number;
-  private readonly k: Record<'rmsnorm' | 'add' | 'addBias' | 'swiglu' | 'rope' | 'attention', number>;
+  readonly simd: 'relaxed' | 'plain';
+  private readonly k: Record<'rmsnorm' | 'add' | 'addBias' | 'swiglu' | 'rope' | 'attention' | 'quantizeActs', number>;
+  private readonly q8RowBytes: Fn;
+  private readonly int8: boolean;
+  /** activations rounded to 8 bits for the integer matmuls (grown on demand) */
+  private q8 = { ptr: 0, bytes: 0 };
   private readonly storeRows: Fn;
   private kv: KVCache | undefined;
   private scratch = { ptr: 0, stride: 0 };
@@ -99,11 +119,14 @@ class WasmBackendImpl implements WasmBackend {
   constructor(private readonly exports: Record<string, unknown>, private readonly names: string[],
     private readonly heap: WasmHeap, private readonly pool: KernelPool, opts: WasmBackendOptions) {
     this.threads = pool.threads;
+    this.simd = opts.relaxedSimd ? 'relaxed' : 'plain';
+    this.int8 = opts.int8Matmul ?? true;
+    this.q8RowBytes = exports.q8RowBytes as Fn;
     this.kvType = opts.kvType;
     this.parWork = opts.parallelThreshold ?? 1 << 16;
     const idx = (n: string): number => names.indexOf(n);
     this.k = { rmsnorm: idx('rmsnorm'), add: idx('add'), addBias: idx('addBias'), swiglu: idx('swiglu'),
-      rope: idx('rope'), attention: idx('attention') };
+      rope: idx('rope'), attention: idx('attention'), quantizeActs: idx('quantizeActs') };
     this.storeRows = exports.storeRows as Fn;
     this.ensureScratch((exports.CHUNK as WebAssembly.Global).value * 4);
   }
@@ -126,7 +149,10 @@ class WasmBackendImpl implements WasmBackend {
       () => `tensor '${name}': ${rows}×${cols} ${ggmlTypeName(type)} needs ${rows * rowBytes} bytes, got ${data.length}`);
     const ptr = this.heap.alloc(data.length);
     this.heap.u8().set(data, ptr);
-    return new WasmWeight(name, type, cols, rows, ptr, rowBytes, blocksPerRow, matmul, this.exports[`deq_${t.id}`] as Fn);
+    const matmulq = this.int8 ? this.names.indexOf(`matmulq_${t.id}`) : -1;
+    const qb = matmulq >= 0 ? (this.exports[`QB_${t.id}`] as WebAssembly.Global).value as number : 0;
+    return new WasmWeight(name, type, cols, rows, ptr, rowBytes, blocksPerRow, matmul, this.exports[`deq_${t.id}`] as Fn,
+      matmulq, qb);
   }
 
   alloc(length: number): Activation {
@@ -201,7 +227,25 @@ class WasmBackendImpl implements WasmBackend {
     const xa = this.need(this.act(x), nTokens * m.cols, `matmul input (${m.name})`);
     const oa = this.need(this.act(out), nTokens * m.rows, `matmul output (${m.name})`);
     check(xa !== oa, 'BAD_ARGUMENT', 'matmul cannot write into its input');
-    this.run(m.matmul, [m.ptr, xa.ptr, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, m.rows * m.cols * nTokens);
+    const work = m.rows * m.cols * nTokens;
+    if (m.matmulq < 0) {
+      this.run(m.matmul, [m.ptr, xa.ptr, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, work);
+      return;
+    }
+    const xq = this.quantizeActs(xa, m.cols, m.qb, nTokens);
+    this.run(m.matmulq, [m.ptr, xq, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, work);
+  }
+
+  /** x rounded to 8-bit blocks of qb values (q8-acts.ts layout) in the q8 buffer. */
+  private quantizeActs(x: WasmActivation, cols: number, qb: number, nTokens: number): number {
+    const bytes = this.q8RowBytes(cols, qb) * nTokens;
+    if (bytes > this.q8.bytes) {
+      if (this.q8.bytes > 0) this.heap.release(this.q8.ptr, this.q8.bytes);
+      this.q8 = { ptr: 0, bytes: 0 };
+      this.q8 = { ptr: this.heap.alloc(bytes), bytes };
+    }
+    this.run(this.k.quantizeActs, [x.ptr, this.q8.ptr, cols, qb], nTokens, 1, nTokens * cols);
+    return this.q8.ptr;
   }
 
   addBias(x: Activation, bias: Weight, nTokens: number): void {

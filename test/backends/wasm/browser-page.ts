@@ -3,11 +3,11 @@
 import { createWasmBackend } from '../../../src/backends/wasm/wasm-backend.ts';
 import { FORMAT_TRAITS } from '../../../src/quant/traits.ts';
 import { GGMLType } from '../../../src/quant/types.ts';
-import { dequant, randomF32, randomTensor, refMatmul, relErr, rng } from './helpers.ts';
+import { dequant, randomF32, randomTensor, refMatmul, relErr, rng, roundActs } from './helpers.ts';
 
-export interface BrowserResult { threads: number; isolated: boolean; err: number }
+export interface BrowserResult { threads: number; isolated: boolean; simd: string; err: number }
 
-/** A Q4_K matmul over 7 tokens vs the scalar reference. */
+/** A Q4_K matmul (integer path) over 7 tokens vs the scalar reference on 8-bit rounded activations. */
 export async function matmulCheck(threads: number): Promise<BrowserResult> {
   const b = await createWasmBackend({ threads, parallelThreshold: 0 });
   try {
@@ -22,8 +22,8 @@ export async function matmulCheck(threads: number): Promise<BrowserResult> {
     const out = b.alloc(7 * rows);
     b.write(x, xf);
     b.matmul(w, x, out, 7);
-    const err = relErr(await b.read(out, 0, 7 * rows), refMatmul(dequant(t, bytes, rows * cols), xf, rows, cols, 7));
-    return { threads: b.threads, isolated: crossOriginIsolated, err };
+    const err = relErr(await b.read(out, 0, 7 * rows), refMatmul(dequant(t, bytes, rows * cols), roundActs(xf, 256), rows, cols, 7));
+    return { threads: b.threads, isolated: crossOriginIsolated, simd: b.simd, err };
   } finally {
     b.dispose();
   }

@@ -91,3 +91,21 @@ export function refMatmul(w: Float32Array, x: Float32Array, rows: number, cols: 
   }
   return out;
 }
+
+/** x rounded like the kernels: per qb block d = amax/127 (f32), q = round-half-even(x/d). */
+export function roundActs(x: Float32Array, qb: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < x.length; b += qb) {
+    let amax = 0;
+    for (let i = b; i < b + qb; i++) amax = Math.max(amax, Math.abs(x[i]));
+    const d = Math.fround(amax / 127);
+    const inv = d > 0 ? Math.fround(1 / d) : 0;
+    for (let i = b; i < b + qb; i++) {
+      const v = Math.fround(x[i] * inv);
+      let q = Math.round(v);
+      if (q - v === 0.5 && q % 2 !== 0) q -= 1;
+      out[i] = q * d;
+    }
+  }
+  return out;
+}

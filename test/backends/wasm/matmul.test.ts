@@ -1,4 +1,4 @@
-// matmul and embed for every block format vs src/quant's scalar dequant + naive f64 math,
+// matmul (f32 path) and embed for every block format vs src/quant's scalar dequant + naive f64 math,
 // on odd shapes, nTokens 1/7/33, single-threaded and with a 2-thread pool.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../../../src/backends/wasm/wasm-backend.ts';
@@ -11,8 +11,9 @@ const TOKENS = [1, 7, 33];
 
 describe.each([1, 2])('wasm matmul/embed, %i thread(s)', (threads) => {
   let b: WasmBackend;
-  // parallelThreshold 0: every op is split across the pool even when tiny
-  beforeAll(async () => { b = await createWasmBackend({ threads, parallelThreshold: 0 }); });
+  // parallelThreshold 0: every op is split across the pool even when tiny; int8Matmul false keeps
+  // every format on the f32 path (the integer path has its own tests in matmul-int8.test.ts)
+  beforeAll(async () => { b = await createWasmBackend({ threads, parallelThreshold: 0, int8Matmul: false }); });
   afterAll(() => b.dispose());
 
   it('reports its thread count', () => expect(b.threads).toBe(threads));

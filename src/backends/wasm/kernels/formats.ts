@@ -162,7 +162,7 @@ const LO4 = i8x16.splat(0x0f);
 }
 
 /** Packed 6-bit scale (which = 0) or min (which = 4) of sub-block j (0..7) in q4_K/q5_K. */
-@inline function kScaleMin(sc: usize, j: u32, which: u32): u32 {
+@inline export function kScaleMin(sc: usize, j: u32, which: u32): u32 {
   if (j < 4) return <u32>load<u8>(sc + j + which) & 63;
   const lo = which == 0 ? <u32>load<u8>(sc + j + 4) & 0xf : <u32>load<u8>(sc + j + 4) >> 4;
   return lo | ((<u32>load<u8>(sc + j - 4 + which) >> 6) << 4);

@@ -1,0 +1,26 @@
+// Template, not compiled directly: scripts/build-wasm.mjs emits one copy per format with an
+// integer path (FORMATS entries with `qb`), replacing FMT, TS (bytes per block), BS (values per
+// block) and QB (activation block: 32 or 256).
+
+/** Activation block this format's integer kernel expects (the JS side reads it). */
+export const QB_FMT: i32 = QB;
+
+/**
+ * out[t][r] = Σ_c W[r][c]·x[t][c] for rows r0 ≤ r < r1, x already rounded to 8 bits by
+ * quantizeActs (xq, qb = QB). A weight row stays in L1 while every token passes over it.
+ */
+export function matmulq_FMT(w: usize, xq: usize, out: usize, rows: i32, cols: i32, nTokens: i32,
+  r0: i32, r1: i32, _s: usize): void {
+  const nb = cols / BS;
+  const rowBytes = <usize>nb * TS;
+  const stride = <usize>q8RowBytes(cols, QB);
+  const dOff = q8ScaleOffset(cols);
+  const sOff = q8SumOffset(cols, QB);
+  for (let r = r0; r < r1; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let t = 0; t < nTokens; t++) {
+      const x = xq + <usize>t * stride;
+      store<f32>(out + ((<usize>t * rows + r) << 2), rowdotq_FMT(wr, x, x + dOff, x + sOff, nb));
+    }
+  }
+}
