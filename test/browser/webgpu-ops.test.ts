@@ -45,7 +45,13 @@ describe.each([1, 16])('WebGPU plain ops, %i thread(s) per row', (threadsPerRow)
 
 });
 
-describe('WebGPU device loss', () => {
+describe('WebGPU failures', () => {
+  it('no WebGPU in the browser: a BACKEND error that names the WASM fallback', async () => {
+    const r = await h.run<{ code: string; message: string }>('test/browser/pages/webgpu-ops-page.ts', 'runNoWebGPU');
+    expect(r.code).toBe('BACKEND');
+    expect(r.message).toMatch(/WebGPU is not available.*WASM/);
+  });
+
   it('a lost device is reported through onLost and later ops throw BACKEND errors', async () => {
     const d = await h.run<{ lostCode: string; lostMessage: string; thrownCode: string | null }>('test/browser/pages/webgpu-ops-page.ts', 'runDeviceLoss');
     expect(d.lostCode).toBe('BACKEND');

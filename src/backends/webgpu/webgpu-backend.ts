@@ -350,6 +350,14 @@ class WebGPUBackendImpl implements WebGPUBackend {
 }
 
 export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
+  const tpr = opts.threadsPerRow;
+  check(tpr === undefined || (tpr >= 1 && tpr <= WG && (tpr & (tpr - 1)) === 0), 'BAD_ARGUMENT',
+    `threadsPerRow must be a power of two from 1 to ${WG} (got ${tpr}).`);
   const { device, caps } = await requestDevice(opts);
-  return new WebGPUBackendImpl(device, caps, opts);
+  try {
+    return new WebGPUBackendImpl(device, caps, opts);
+  } catch (e) {
+    device.destroy();
+    throw e;
+  }
 }

@@ -139,3 +139,16 @@ export async function runDeviceLoss(): Promise<{ lostCode: string; lostMessage: 
   }
   return { lostCode: code, lostMessage: message, thrownCode };
 }
+
+/** Without navigator.gpu the backend refuses with a BACKEND error that points to WASM. */
+export async function runNoWebGPU(): Promise<{ code: string; message: string }> {
+  Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true });
+  try {
+    await createWebGPUBackend();
+    return { code: 'none', message: 'created a backend without WebGPU' };
+  } catch (e) {
+    return isEngineError(e) ? { code: e.code, message: e.message } : { code: 'not an EngineError', message: String(e) };
+  } finally {
+    delete (navigator as unknown as Record<string, unknown>).gpu;
+  }
+}
