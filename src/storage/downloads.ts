@@ -43,7 +43,9 @@ export async function downloadModel(opts: DownloadOptions): Promise<ModelManifes
   check(!active.has(opts.modelId), 'BAD_ARGUMENT', `"${opts.name}" is already downloading.`);
   active.add(opts.modelId);
   try {
-    return await runDownload({ opts, cache: opts.cache ?? defaultShardCache(), fetchImpl: opts.fetchImpl ?? fetch });
+    // an unbound global fetch throws "Illegal invocation" in browsers when called as ctx.fetchImpl()
+    const fetchImpl = opts.fetchImpl ?? ((input, init) => fetch(input, init));
+    return await runDownload({ opts, cache: opts.cache ?? defaultShardCache(), fetchImpl });
   } finally {
     active.delete(opts.modelId);
   }

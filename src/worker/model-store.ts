@@ -45,9 +45,6 @@ export class ModelStore {
       const m = await downloadModel({
         url: req.url, modelId: req.id, name: req.name, expectedSha256: req.sha256, expectedSize: req.size,
         signal: ctrl.signal, onProgress,
-        // Bound: downloads.ts calls ctx.fetchImpl(...), and an unbound global fetch throws
-        // "Illegal invocation" when called as a method of another object.
-        fetchImpl: (input, init) => fetch(input, init),
       });
       return toStored(m);
     } finally {
