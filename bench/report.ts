@@ -14,6 +14,8 @@ export interface BenchCell extends CellResult {
 export interface BenchResults {
   date: string;
   quick: boolean;
+  /** caveat printed with the table (e.g. a machine shared with other work) */
+  note?: string;
   environment: { userAgent: string; cores: number; node: string; isolated: boolean };
   settings: { promptTokens: number; genTokens: number; runs: number };
   /** streaming read bandwidth in bytes/s by thread count */
@@ -58,6 +60,7 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     `(bytes streamed per token ÷ ${bw}, measured by a WASM SIMD streaming kernel in the page).`,
     `"node/browser" compares \`cli bench\` in Node with the browser numbers. Latest run: ${r.date}${r.quick ? ' (--quick)' : ''},`,
     `${r.environment.cores} cores, ${r.environment.userAgent.replace(/^.*(HeadlessChrome\/[\d.]+).*$/, '$1')}; raw data and chart in \`bench/results/\`.`,
+    ...(r.note ? ['', `**Note:** ${r.note}`] : []),
     '',
     `| ${t[0].join(' | ')} |`,
     `| ${t[0].map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,

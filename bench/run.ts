@@ -1,8 +1,9 @@
-// `npm run bench [-- --quick] [--runs N] [--q4_0] [--no-node] [--no-make] [--no-readme]`: our engine vs wllama in headless
+// `npm run bench [-- --quick] [--runs N] [--q4_0] [--no-node] [--no-make] [--no-readme] [--note TEXT]
+// [--report-only]`: our engine vs wllama in headless
 // Chromium on the bench models (made on first use by bench/make-models.ts), plus memory bandwidth and
 // `cli bench` in Node. Writes bench/results/<date>.json and .svg and the README's Benchmarks table.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +15,7 @@ import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, typ
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' }, runs: { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
-    'no-readme': { type: 'boolean' }, 'no-make': { type: 'boolean' },
+    'no-readme': { type: 'boolean' }, 'no-make': { type: 'boolean' }, note: { type: 'string' }, 'report-only': { type: 'boolean' },
   },
 });
 const quick = !!args.quick;
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       }
     }
     results = {
-      date: new Date().toISOString().slice(0, 10), quick,
+      date: new Date().toISOString().slice(0, 10), quick, note: args.note,
       environment: { userAgent: env.userAgent, cores: env.cores, node: process.version, isolated: env.isolated },
       settings, bandwidth, cells,
     };
@@ -76,4 +77,13 @@ async function write(r: BenchResults): Promise<void> {
   log(`(${os.cpus().length} CPUs; tok/s; ratios are ours ÷ wllama and Node ÷ browser)`);
 }
 
-await main();
+/** Re-renders the chart and README from the newest bench/results/*.json (e.g. after editing its note). */
+async function reportOnly(): Promise<void> {
+  const dir = path.join(ROOT, 'bench/results');
+  const latest = (await readdir(dir)).filter((f) => /^\d{4}-\d{2}-\d{2}\.json$/.test(f)).sort().pop();
+  if (!latest) throw new Error('no bench/results/<date>.json yet: run npm run bench first');
+  const r = JSON.parse(await readFile(path.join(dir, latest), 'utf8')) as BenchResults;
+  await write(args.note === undefined ? r : { ...r, note: args.note });
+}
+
+await (args['report-only'] ? reportOnly() : main());
