@@ -7,7 +7,7 @@
 // The per-format kernels are generated from one template per op (kernels/matmul.template.ts: f32
 // over dequantized blocks, every format; kernels/matmul-q8.template.ts: integer dot with 8-bit
 // activations, formats with `qb`); each format contributes only its snippets (formats.ts,
-// formats-q8.ts).
+// formats-q8.ts, formats-q8x4.ts).
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -55,6 +55,7 @@ async function generateEntry() {
     "import { ROW_CHUNK, accumulate4Rows, accumulateRow, zeroColumn } from './matmul-core';",
     `import { ${snippets.join(', ')} } from './formats';`,
     `import { ${q8.map((f) => `rowdotq_${f.id}`).join(', ')} } from './formats-q8';`,
+    `import { ${q8.map((f) => `rowdotq4_${f.id}`).join(', ')} } from './formats-q8x4';`,
   ];
   for (const f of q8) {
     parts.push(bodyQ8.replaceAll('FMT', f.id).replaceAll(/\bQB\b/g, String(f.qb))

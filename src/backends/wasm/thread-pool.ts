@@ -2,8 +2,8 @@
 // that share the memory and wait on Atomics (see worker-loop.js for the protocol).
 import { EngineError } from '../../shared/errors.ts';
 import {
-  ARGS_OFFSET, CHUNK, DONE, FAILED, GEN, KERNEL, MAX_ARGS, NARGS, NEXT, SCRATCH_BASE, SCRATCH_STRIDE, TOTAL,
-  claimAndRun, waitChange,
+  ARGS_OFFSET, CHUNK, CLOSED, DONE, FAILED, GEN, KERNEL, MAX_ARGS, NARGS, NEXT, SCRATCH_BASE, SCRATCH_STRIDE, TOTAL,
+  claimAndRun, nextTag, waitChange,
 } from './worker-loop.js';
 
 type Kernel = (...args: number[]) => unknown;
@@ -73,27 +73,26 @@ export class KernelPool {
     }
     if (args.length > MAX_ARGS) throw new EngineError('BACKEND', `kernel ${kernel} takes more than ${MAX_ARGS} arguments`);
     const f64 = this.f64!;
+    const gen = (Atomics.load(ctl, GEN) + 1) | 0;
+    // close NEXT first: a late worker of the previous op must not claim with the new arguments
+    Atomics.store(ctl, NEXT, nextTag(gen) | CLOSED);
     for (let i = 0; i < args.length; i++) f64[i] = args[i];
     ctl[KERNEL] = kernel;
     ctl[TOTAL] = total;
     // about four pieces per thread: small enough to balance fast and slow cores
-    ctl[CHUNK] = Math.max(1, Math.ceil(total / (this.threads * 4 * grain))) * grain;
+    const chunk = Math.max(1, Math.ceil(total / (this.threads * 4 * grain))) * grain;
+    ctl[CHUNK] = chunk;
     ctl[NARGS] = args.length;
-    Atomics.store(ctl, NEXT, 0);
     Atomics.store(ctl, DONE, 0);
-    Atomics.add(ctl, GEN, 1);
+    Atomics.store(ctl, NEXT, nextTag(gen));
+    Atomics.store(ctl, GEN, gen);
     Atomics.notify(ctl, GEN);
-    let error: unknown;
-    try {
-      const a = this.callArgs;
-      for (let i = 0; i < args.length; i++) a[i] = args[i];
-      claimAndRun(ctl, this.fns[kernel], a, args.length, this.scratchBase);
-    } catch (e) {
-      error = e;
-    }
-    this.waitForWorkers(ctl);
-    const workerFailed = Atomics.exchange(ctl, FAILED, 0) !== 0;
-    if (error !== undefined || workerFailed) throw kernelError(error);
+    const a = this.callArgs;
+    for (let i = 0; i < args.length; i++) a[i] = args[i];
+    const ok = claimAndRun(ctl, this.fns[kernel], a, args.length, this.scratchBase, gen);
+    this.waitForPieces(ctl, Math.ceil(total / chunk));
+    const failed = Atomics.exchange(ctl, FAILED, 0) !== 0;
+    if (!ok || failed) throw kernelError(undefined);
   }
 
   dispose(): void {
@@ -114,9 +113,9 @@ export class KernelPool {
     this.fns[kernel].apply(undefined, a);
   }
 
-  private waitForWorkers(ctl: Int32Array): void {
-    const need = this.threads - 1;
-    for (let done = Atomics.load(ctl, DONE); done < need; done = Atomics.load(ctl, DONE)) {
+  /** Until every piece is done: workers that never woke up hold nothing back. */
+  private waitForPieces(ctl: Int32Array, pieces: number): void {
+    for (let done = Atomics.load(ctl, DONE); done < pieces; done = Atomics.load(ctl, DONE)) {
       waitChange(ctl, DONE, done, this.blocking);
     }
   }

@@ -14,6 +14,9 @@ export const SCRATCH_BASE: number;
 export const SCRATCH_STRIDE: number;
 export const CONTROL_BYTES: number;
 export const SPIN: number;
+export const CLOSED: number;
+
+export function nextTag(gen: number): number;
 
 /** What a worker needs: the compiled kernels, the shared memory and the control block. */
 export interface WorkerInit {
@@ -26,5 +29,5 @@ export interface WorkerInit {
 
 export function waitChange(ctl: Int32Array, i: number, value: number, canBlock: boolean): void;
 export function claimAndRun(ctl: Int32Array, fn: (...args: number[]) => unknown, args: number[], nArgs: number,
-  scratch: number): void;
+  scratch: number, gen: number): boolean;
 export function runWorker(init: WorkerInit, ready: () => void): void;

@@ -1,9 +1,14 @@
 // Kernel worker loop, shared by node-worker.js and browser-worker.js. Plain JS (with
 // worker-loop.d.ts) because Node 20 worker_threads cannot load TypeScript.
 // Protocol (no message per op): the caller writes a kernel index and its arguments into a small
-// SharedArrayBuffer, resets NEXT, bumps GEN and notifies. Every thread (caller included) then
-// claims CHUNK-sized pieces of [0, TOTAL) from NEXT until none are left — fast cores take more
-// pieces, which matters on big.LITTLE CPUs — and workers bump DONE. KERNEL = -1 asks them to exit.
+// SharedArrayBuffer, opens NEXT for the new generation, bumps GEN and notifies. Every thread
+// (caller included) then claims CHUNK-sized pieces of [0, TOTAL) from NEXT until none are left —
+// fast cores take more pieces, which matters on big.LITTLE CPUs — and counts finished pieces in
+// DONE. The caller waits for the pieces, not for the workers: a worker that wakes late (or is
+// descheduled on a busy machine) finds nothing left to claim and costs the op nothing.
+// NEXT packs the generation (high 16 bits) with the next piece index (low 16), so a late worker
+// can never claim a piece of a newer op with the arguments of an older one: the caller closes
+// NEXT under the new generation before it rewrites the arguments. KERNEL = -1 asks workers to exit.
 
 export const GEN = 0;
 export const DONE = 1;
@@ -22,6 +27,13 @@ export const CONTROL_BYTES = ARGS_OFFSET + 16 * 8;
 /** Polls of a control word before sleeping in Atomics.wait: ops of one forward pass come back to
  *  back, and a futex wake-up costs more than a few microseconds of polling. */
 export const SPIN = 20000;
+/** Piece index that is never claimable (pieces per op stay far below it). */
+export const CLOSED = 0xffff;
+
+/** NEXT value for piece 0 of generation gen. */
+export function nextTag(gen) {
+  return (gen & 0xffff) << 16;
+}
 
 /** Returns once ctl[i] !== value: polls SPIN times, then sleeps (when this thread may block). */
 export function waitChange(ctl, i, value, canBlock) {
@@ -29,18 +41,32 @@ export function waitChange(ctl, i, value, canBlock) {
   while (Atomics.load(ctl, i) === value) if (canBlock) Atomics.wait(ctl, i, value);
 }
 
-/** Runs fn(...args[0..nArgs), begin, end, scratch) on pieces claimed from NEXT until TOTAL is covered. */
-export function claimAndRun(ctl, fn, args, nArgs, scratch) {
+/**
+ * Runs fn(...args[0..nArgs), begin, end, scratch) on pieces of generation gen claimed from NEXT
+ * until none are left. Returns false if a piece threw (it still counts as done).
+ */
+export function claimAndRun(ctl, fn, args, nArgs, scratch, gen) {
   const total = ctl[TOTAL];
   const chunk = ctl[CHUNK];
+  const pieces = Math.ceil(total / chunk);
+  const tag = nextTag(gen);
   args.length = nArgs + 3;
   args[nArgs + 2] = scratch;
+  let ok = true;
   for (;;) {
-    const begin = Atomics.add(ctl, NEXT, chunk);
-    if (begin >= total) return;
-    args[nArgs] = begin;
-    args[nArgs + 1] = Math.min(total, begin + chunk);
-    fn.apply(undefined, args);
+    const cur = Atomics.load(ctl, NEXT);
+    const piece = cur & 0xffff;
+    if ((cur & ~0xffff) !== tag || piece >= pieces) return ok;
+    if (Atomics.compareExchange(ctl, NEXT, cur, cur + 1) !== cur) continue;
+    args[nArgs] = piece * chunk;
+    args[nArgs + 1] = Math.min(total, (piece + 1) * chunk);
+    try {
+      fn.apply(undefined, args);
+    } catch {
+      ok = false;
+      Atomics.store(ctl, FAILED, 1);
+    }
+    if (Atomics.add(ctl, DONE, 1) + 1 === pieces) Atomics.notify(ctl, DONE);
   }
 }
 
@@ -54,7 +80,7 @@ export function runWorker(init, ready) {
   const ctl = new Int32Array(init.control, 0, ARGS_OFFSET / 4);
   const f64 = new Float64Array(init.control, ARGS_OFFSET, 16);
   const args = [];
-  let seen = 0;
+  let seen = Atomics.load(ctl, GEN);
   ready();
   for (;;) {
     waitChange(ctl, GEN, seen, true);
@@ -63,12 +89,6 @@ export function runWorker(init, ready) {
     if (kernel < 0) return;
     const n = ctl[NARGS];
     for (let i = 0; i < n; i++) args[i] = f64[i];
-    try {
-      claimAndRun(ctl, fns[kernel], args, n, f64[SCRATCH_BASE] + init.tid * f64[SCRATCH_STRIDE]);
-    } catch {
-      Atomics.store(ctl, FAILED, 1);
-    }
-    Atomics.add(ctl, DONE, 1);
-    Atomics.notify(ctl, DONE);
+    claimAndRun(ctl, fns[kernel], args, n, f64[SCRATCH_BASE] + init.tid * f64[SCRATCH_STRIDE], seen);
   }
 }

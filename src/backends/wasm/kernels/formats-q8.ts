@@ -7,9 +7,9 @@ import { loadF16 } from './common';
 import { dotU7 } from './dot';
 import { kScaleMin } from './formats';
 
-const LO4 = i8x16.splat(0x0f);
+export const LO4 = i8x16.splat(0x0f);
 
-@inline function hsumI(v: v128): i32 {
+@inline export function hsumI(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
@@ -17,12 +17,12 @@ const LO4 = i8x16.splat(0x0f);
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
-@inline function sum16(xs: usize, g: usize): i32 {
+@inline export function sum16(xs: usize, g: usize): i32 {
   return <i32>load<i16>(xs + (g << 1));
 }
 
 /** Exact signed × signed dot of 16 bytes, as i32x4 partial sums. */
-@inline function dotS8(acc: v128, w: v128, a: v128): v128 {
+@inline export function dotS8(acc: v128, w: v128, a: v128): v128 {
   acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_low_i8x16_s(w, a)));
   return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_high_i8x16_s(w, a)));
 }

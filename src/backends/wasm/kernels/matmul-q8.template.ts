@@ -7,7 +7,8 @@ export const QB_FMT: i32 = QB;
 
 /**
  * out[t][r] = Σ_c W[r][c]·x[t][c] for rows r0 ≤ r < r1, x already rounded to 8 bits by
- * quantizeActs (xq, qb = QB). A weight row stays in L1 while every token passes over it.
+ * quantizeActs (xq, qb = QB). A weight row stays in L1 while every token passes over it, four
+ * tokens at a time (rowdotq4_FMT) so each block is unpacked once per four.
  */
 export function matmulq_FMT(w: usize, xq: usize, out: usize, rows: i32, cols: i32, nTokens: i32,
   r0: i32, r1: i32, _s: usize): void {
@@ -18,7 +19,11 @@ export function matmulq_FMT(w: usize, xq: usize, out: usize, rows: i32, cols: i3
   const sOff = q8SumOffset(cols, QB);
   for (let r = r0; r < r1; r++) {
     const wr = w + <usize>r * rowBytes;
-    for (let t = 0; t < nTokens; t++) {
+    let t = 0;
+    for (; t + 4 <= nTokens; t += 4) {
+      rowdotq4_FMT(wr, xq + <usize>t * stride, stride, dOff, sOff, nb, out + ((<usize>t * rows + r) << 2), <usize>rows << 2);
+    }
+    for (; t < nTokens; t++) {
       const x = xq + <usize>t * stride;
       store<f32>(out + ((<usize>t * rows + r) << 2), rowdotq_FMT(wr, x, x + dOff, x + sOff, nb));
     }
