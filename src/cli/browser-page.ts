@@ -3,7 +3,7 @@
 // terminal. Runs in the browser: no node: imports (CliOptions is a type-only import).
 import type { Backend } from '../backends/backend.ts';
 import { createWasmBackend } from '../backends/wasm/wasm-backend.ts';
-import { createWebGPUBackend } from '../backends/webgpu/webgpu-backend.ts';
+import { createWebGPUBackend, type WebGPUStats } from '../backends/webgpu/webgpu-backend.ts';
 import { buildChatPrompt } from '../engine/chat.ts';
 import { loadModel, openTokenizer, type LoadedModel } from '../engine/load.ts';
 import { Session } from '../engine/session.ts';
@@ -105,7 +105,8 @@ async function tokenize(o: CliOptions, env: Env, text: string): Promise<void> {
   for (const id of ids) env.io.out(`${String(id).padStart(7)}  ${JSON.stringify(t.tokenText(id))}\n`);
 }
 
-/** As src/cli/bench.ts (prefill random tokens, then greedy decode), with browser memory figures. */
+/** As src/cli/bench.ts (prefill random tokens, then greedy decode), with browser memory figures;
+ *  on WebGPU also dispatchesPerToken and gpuBytesPerToken. */
 async function bench(o: CliOptions, env: Env): Promise<void> {
   const ctx = o.promptTokens + o.genTokens + 1;
   const m = await load({ ...o, ctx: Math.max(o.ctx ?? 0, ctx) }, env);
@@ -116,6 +117,8 @@ async function bench(o: CliOptions, env: Env): Promise<void> {
     const t0 = performance.now();
     let logits = await decoder.forward(prompt, 0, false);
     const t1 = performance.now();
+    const gpu = decoder.backend as typeof decoder.backend & { stats?: () => WebGPUStats };
+    const s0 = gpu.stats?.();
     for (let i = 0; i < o.genTokens; i++) {
       let best = 0;
       for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
@@ -124,12 +127,18 @@ async function bench(o: CliOptions, env: Env): Promise<void> {
     const t2 = performance.now();
     const backend = decoder.backend as typeof decoder.backend & { memoryBytes?: () => number };
     const heap = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
+    const s1 = gpu.stats?.();
     const r = {
       prefillTokensPerSec: (o.promptTokens / (t1 - t0)) * 1000,
       decodeTokensPerSec: (o.genTokens / (t2 - t1)) * 1000,
       peakMemoryBytes: backend.memoryBytes?.() ?? heap,
       backend: backend.name,
       threads: backend.threads,
+      // WebGPU only: decode dispatches and weight bytes bound per token
+      ...(s0 && s1 ? {
+        dispatchesPerToken: (s1.dispatches - s0.dispatches) / o.genTokens,
+        gpuBytesPerToken: (s1.weightBytesRead - s0.weightBytesRead) / o.genTokens,
+      } : {}),
     };
     if (o.json) return void env.io.out(`${JSON.stringify(r)}\n`);
     const rows: [string, string][] = [
@@ -139,6 +148,9 @@ async function bench(o: CliOptions, env: Env): Promise<void> {
       [`decode (${o.genTokens} tokens)`, `${r.decodeTokensPerSec.toFixed(1)} tok/s`],
       ['peak memory', `${(r.peakMemoryBytes / 2 ** 20).toFixed(1)} MiB`],
     ];
+    if (r.dispatchesPerToken !== undefined) {
+      rows.push(['dispatches per token', r.dispatchesPerToken.toFixed(1)], ['GPU bytes per token', `${(r.gpuBytesPerToken! / 2 ** 20).toFixed(2)} MiB`]);
+    }
     for (const [k, v] of rows) env.io.out(`${k.padEnd(24)} ${v}\n`);
   } finally {
     await m.dispose();
