@@ -4,7 +4,7 @@
 // unsigned (0..15, 0..63) and the format's offset or min is taken off with the activation sums.
 // The build's `qb` for each format (FORMATS in scripts/build-wasm.mjs) sets the activation block.
 import { loadF16 } from './common';
-import { dotU7 } from './dot';
+import { dot16 } from './dot';
 import { kScaleMin } from './formats';
 
 export const LO4 = i8x16.splat(0x0f);
@@ -19,6 +19,16 @@ export const LO4 = i8x16.splat(0x0f);
 
 @inline export function sum16(xs: usize, g: usize): i32 {
   return <i32>load<i16>(xs + (g << 1));
+}
+
+/** acc (i32x4) += Σ w·a over 16 bytes (w 0..127); lanes hold partial sums. */
+@inline export function dotU7(acc: v128, w: v128, a: v128): v128 {
+  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(dot16(w, a)));
+}
+
+/** acc += sc · (Σ w0·a0 + Σ w1·a1) over 16 bytes each, w ≤ 15 (so i16 pair sums cannot overflow). */
+@inline export function dotScaled2(acc: v128, w0: v128, a0: v128, w1: v128, a1: v128, sc: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.add(dot16(w0, a0), dot16(w1, a1)), sc));
 }
 
 /** Exact signed × signed dot of 16 bytes, as i32x4 partial sums. */
@@ -68,10 +78,10 @@ export function rowdotq_q4_k(w: usize, xq: usize, xd: usize, xs: usize, nb: i32)
       const q0 = v128.load(blk + 16 + c * 32);
       const q1 = v128.load(blk + 32 + c * 32);
       const ac = a + c * 64;
-      const lo = dotU7(dotU7(i32x4.splat(0), v128.and(q0, LO4), v128.load(ac)), v128.and(q1, LO4), v128.load(ac + 16));
-      const hi = dotU7(dotU7(i32x4.splat(0), i8x16.shr_u(q0, 4), v128.load(ac + 32)), i8x16.shr_u(q1, 4), v128.load(ac + 48));
-      isum = i32x4.add(isum, i32x4.mul(lo, i32x4.splat(kScaleMin(blk + 4, 2 * c, 0))));
-      isum = i32x4.add(isum, i32x4.mul(hi, i32x4.splat(kScaleMin(blk + 4, 2 * c + 1, 0))));
+      isum = dotScaled2(isum, v128.and(q0, LO4), v128.load(ac), v128.and(q1, LO4), v128.load(ac + 16),
+        i16x8.splat(<i16>kScaleMin(blk + 4, 2 * c, 0)));
+      isum = dotScaled2(isum, i8x16.shr_u(q0, 4), v128.load(ac + 32), i8x16.shr_u(q1, 4), v128.load(ac + 48),
+        i16x8.splat(<i16>kScaleMin(blk + 4, 2 * c + 1, 0)));
       const g = <usize>(4 * c);
       msum += <i32>kScaleMin(blk + 4, 2 * c, 4) * (sum16(s, g) + sum16(s, g + 1))
         + <i32>kScaleMin(blk + 4, 2 * c + 1, 4) * (sum16(s, g + 2) + sum16(s, g + 3));
@@ -84,7 +94,7 @@ export function rowdotq_q4_k(w: usize, xq: usize, xd: usize, xs: usize, nb: i32)
 /** One 16-value group of q6_k: 6-bit q (0..63) from a nibble vector and 2 high bits. */
 @inline function q6Group(acc: v128, nib: v128, hv: v128, shift: u32, a: usize, sc: i32): v128 {
   const q = v128.or(nib, i8x16.shl(v128.and(i8x16.shr_u(hv, shift), i8x16.splat(3)), 4));
-  return i32x4.add(acc, i32x4.mul(dotU7(i32x4.splat(0), q, v128.load(a)), i32x4.splat(sc)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q, v128.load(a)), i16x8.splat(<i16>sc)));
 }
 
 // q6_k (qb 256): ql[128], qh[64], i8 scales[16], f16 d; value (q − 32)·sc·d per 16 values.

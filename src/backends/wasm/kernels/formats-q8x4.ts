@@ -3,9 +3,9 @@
 // x, x + stride, x + 2·stride, x + 3·stride and stores the four sums at out, out + os, … (bytes).
 // Each weight block is unpacked and its scales decoded once for the four tokens.
 import { loadF16 } from './common';
-import { dotU7 } from './dot';
+import { dot16 } from './dot';
 import { kScaleMin } from './formats';
-import { LO4, dotS8, hsumI, sum16 } from './formats-q8';
+import { LO4, dotS8, dotScaled2, dotU7, hsumI, sum16 } from './formats-q8';
 
 @inline function scaleOf(x: usize, dOff: usize, b: i32): f32 {
   return load<f32>(x + dOff + (<usize>b << 2));
@@ -82,9 +82,8 @@ export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sO
 
 /** One token's 64 values of q4_k chunk: low-nibble sub-block (scale sl) and high (scale sh). */
 @inline function q4kTok(acc: v128, lo0: v128, lo1: v128, hi0: v128, hi1: v128, a: usize, sl: v128, sh: v128): v128 {
-  const lo = dotU7(dotU7(i32x4.splat(0), lo0, v128.load(a)), lo1, v128.load(a + 16));
-  const hi = dotU7(dotU7(i32x4.splat(0), hi0, v128.load(a + 32)), hi1, v128.load(a + 48));
-  return i32x4.add(acc, i32x4.add(i32x4.mul(lo, sl), i32x4.mul(hi, sh)));
+  acc = dotScaled2(acc, lo0, v128.load(a), lo1, v128.load(a + 16), sl);
+  return dotScaled2(acc, hi0, v128.load(a + 32), hi1, v128.load(a + 48), sh);
 }
 
 /** Σ_j m_j · (sum of sub-block j's activations) for one token of a q4_k block. */
@@ -111,8 +110,8 @@ export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sO
       const q1 = v128.load(blk + 32 + c * 32);
       const lo0 = v128.and(q0, LO4), lo1 = v128.and(q1, LO4);
       const hi0 = i8x16.shr_u(q0, 4), hi1 = i8x16.shr_u(q1, 4);
-      const sl = i32x4.splat(kScaleMin(blk + 4, 2 * c, 0));
-      const sh = i32x4.splat(kScaleMin(blk + 4, 2 * c + 1, 0));
+      const sl = i16x8.splat(<i16>kScaleMin(blk + 4, 2 * c, 0));
+      const sh = i16x8.splat(<i16>kScaleMin(blk + 4, 2 * c + 1, 0));
       const oc = o + c * 64;
       i0 = q4kTok(i0, lo0, lo1, hi0, hi1, x + oc, sl, sh);
       i1 = q4kTok(i1, lo0, lo1, hi0, hi1, x1 + oc, sl, sh);
@@ -130,7 +129,7 @@ export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sO
 }
 
 @inline function q6Tok(acc: v128, q: v128, a: usize, sc: v128): v128 {
-  return i32x4.add(acc, i32x4.mul(dotU7(i32x4.splat(0), q, v128.load(a)), sc));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q, v128.load(a)), sc));
 }
 
 /** Σ_g sc_g · (sum of group g's activations) for one token of a q6_k block. */
@@ -159,7 +158,7 @@ export function rowdotq4_q6_k(w: usize, x: usize, stride: usize, dOff: usize, sO
       const hv = v128.load(blk + 128 + n * 32 + h * 16);
       const nib = k < 2 ? v128.and(lv, LO4) : i8x16.shr_u(lv, 4);
       const q = v128.or(nib, i8x16.shl(v128.and(i8x16.shr_u(hv, <i32>(2 * k)), three), 4));
-      const sc = i32x4.splat(<i32>load<i8>(blk + 192 + g));
+      const sc = i16x8.splat(<i16>load<i8>(blk + 192 + g));
       const o = (<usize>b << 8) + (g << 4);
       i0 = q6Tok(i0, q, x + o, sc);
       i1 = q6Tok(i1, q, x1 + o, sc);
