@@ -49,20 +49,29 @@ export function randomPrompt(t: Tokenizer, n: number, seed: number): Prompt {
   const rng = new Rng(seed);
   const bos = t.bosId !== null && t.addBos ? [t.bosId] : [];
   const want = n - bos.length;
-  const pick = () => {
-    for (;;) {
-      const id = Math.floor(rng.nextFloat() * t.vocabSize);
-      if (t.tokenType(id) === 'normal') return id;
-    }
-  };
-  let ids = Array.from({ length: want }, pick);
-  for (let i = 0; i < 100; i++) {
-    const text = t.decode(ids);
-    const enc = t.encode(text, { parseSpecial: true });
-    if (enc.length === want) return { text, ids: [...bos, ...enc] };
-    ids = enc.length > want ? enc.slice(0, want) : [...enc, pick()];
+  const ids: number[] = [];
+  while (ids.length < 2 * want) {
+    const id = Math.floor(rng.nextFloat() * t.vocabSize);
+    if (t.tokenType(id) === 'normal') ids.push(id);
   }
-  throw new Error(`could not build a ${n}-token prompt`);
+  // Token count grows with the length of a text prefix: bisect for `want`, then look nearby (one
+  // character can add several byte tokens).
+  const chars = Array.from(t.decode(ids).replace(/\uFFFD/g, ''));
+  const count = (len: number) => t.encode(chars.slice(0, len).join(''), { parseSpecial: true }).length;
+  let lo = 0, hi = chars.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (count(mid) < want) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let d = 0; d < 64; d++) {
+    for (const len of [lo + d, lo - d]) {
+      if (len < 0 || len > chars.length || count(len) !== want) continue;
+      const text = chars.slice(0, len).join('');
+      return { text, ids: [...bos, ...t.encode(text, { parseSpecial: true })] };
+    }
+  }
+  return randomPrompt(t, n, seed + 7919);
 }
 
 export async function tokenizerOf(file: string): Promise<Tokenizer> {
