@@ -1,0 +1,158 @@
+// The CLI commands, written once for both hosts: Node (main.ts) and headless Chromium
+// (browser-page.ts, for --browser). No node: imports here; the host supplies I/O and sources.
+import type { Backend } from '../backends/backend.ts';
+import { buildChatPrompt } from '../engine/chat.ts';
+import { loadModel, openTokenizer, type LoadedModel } from '../engine/load.ts';
+import { Rng } from '../engine/rng.ts';
+import { Session, type Recover } from '../engine/session.ts';
+import type { ByteSource } from '../formats/byte-source.ts';
+import { EngineError } from '../shared/errors.ts';
+import type { CliOptions } from './args.ts';
+
+export interface CliEnv {
+  out(s: string): void;
+  err(s: string): void;
+  /** show loading progress (stderr is a terminal) */
+  progress: boolean;
+  /** fresh byte sources of the model (all split parts, in order) */
+  sources(): Promise<ByteSource[]>;
+  createBackend(name: CliOptions['backend'], o: CliOptions): Promise<Backend>;
+  /** text of --file (perplexity, tokenize) */
+  fileText?: string;
+  /** memory figure when the backend cannot report its own */
+  hostMemoryBytes(): number;
+}
+
+async function load(o: CliOptions, env: CliEnv, backendName = o.backend): Promise<LoadedModel> {
+  const backend = await env.createBackend(backendName, o);
+  const showProgress = !o.json && env.progress;
+  try {
+    return await loadModel(await env.sources(), backend, {
+      nCtx: o.ctx,
+      onProgress: showProgress ? (p) => env.err(`\rloading ${Math.round((100 * p.loadedBytes) / p.totalBytes)}% `) : undefined,
+    });
+  } catch (e) {
+    backend.dispose();
+    throw e;
+  } finally {
+    if (showProgress) env.err('\r\x1b[K');
+  }
+}
+
+/** On a GPU failure mid-answer, reload on WASM; the session rebuilds its cache and goes on. */
+function wasmFallback(o: CliOptions, env: CliEnv, failed: LoadedModel): Recover | undefined {
+  if (o.backend === 'wasm') return undefined;
+  return async (e) => {
+    env.err(`warning: ${e.message} — continuing on the WASM backend\n`);
+    await failed.dispose().catch(() => {});
+    return load({ ...o, json: true }, env, 'wasm');
+  };
+}
+
+async function generate(o: CliOptions, env: CliEnv): Promise<void> {
+  const m = await load(o, env);
+  const s = new Session(m, wasmFallback(o, env, m));
+  try {
+    const { promptIds, stop } = o.chat
+      ? buildChatPrompt(m, [{ role: 'user', content: o.prompt! }])
+      : { promptIds: s.promptIds(o.prompt!), stop: [] };
+    const events = s.generate(promptIds, {
+      maxTokens: o.maxTokens, stop,
+      sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP, seed: o.seed },
+    });
+    for await (const ev of events) {
+      if (ev.type === 'token' && !o.json) env.out(ev.text);
+      if (ev.type !== 'done') continue;
+      const st = ev.stats;
+      if (o.json) {
+        env.out(`${JSON.stringify({ text: ev.text, promptIds, ids: ev.ids,
+          prefillTokensPerSec: st.prefillTokensPerSec, decodeTokensPerSec: st.decodeTokensPerSec })}\n`);
+      } else {
+        env.out('\n');
+        env.err(`\n[${st.promptTokens} prompt tokens, prefill ${st.prefillTokensPerSec.toFixed(1)} tok/s; ` +
+          `${st.generatedTokens} generated, decode ${st.decodeTokensPerSec.toFixed(1)} tok/s; ${st.finishReason}]\n`);
+      }
+    }
+  } finally {
+    await s.model.dispose();
+  }
+}
+
+async function perplexity(o: CliOptions, env: CliEnv): Promise<void> {
+  const m = await load(o, env);
+  try {
+    const t = m.tokenizer;
+    const ids = [...(t.bosId !== null ? [t.bosId] : []), ...t.encode(env.fileText ?? '')];
+    const r = await new Session(m).perplexity(ids);
+    env.out(o.json ? `${JSON.stringify(r)}\n` : `perplexity ${r.ppl.toFixed(4)} over ${r.nTokens} tokens\n`);
+  } finally {
+    await m.dispose();
+  }
+}
+
+async function tokenize(o: CliOptions, env: CliEnv): Promise<void> {
+  const { file, tokenizer: t } = await openTokenizer(await env.sources());
+  await file.close();
+  const ids = [...(!o.noBos && t.addBos && t.bosId !== null ? [t.bosId] : []), ...t.encode(o.text ?? env.fileText ?? '')];
+  if (o.json) return void env.out(`${JSON.stringify({ ids })}\n`);
+  for (const id of ids) env.out(`${String(id).padStart(7)}  ${JSON.stringify(t.tokenText(id))}\n`);
+}
+
+interface GpuCounters { dispatches: number; weightBytesRead: number }
+
+/** Prefill N random tokens, then decode M greedily; on WebGPU also dispatches and bytes per token. */
+async function bench(o: CliOptions, env: CliEnv): Promise<void> {
+  const m = await load({ ...o, ctx: Math.max(o.ctx ?? 0, o.promptTokens + o.genTokens + 1) }, env);
+  try {
+    const { decoder, h } = m;
+    const backend = decoder.backend as Backend & { memoryBytes?: () => number; stats?: () => GpuCounters };
+    const rng = new Rng(1234);
+    const prompt = Int32Array.from({ length: o.promptTokens }, () => Math.floor(rng.nextFloat() * h.vocabSize));
+    const t0 = performance.now();
+    let logits = await decoder.forward(prompt, 0, false);
+    const t1 = performance.now();
+    const s0 = backend.stats?.();
+    for (let i = 0; i < o.genTokens; i++) {
+      let best = 0;
+      for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+      logits = await decoder.forward(Int32Array.of(best), o.promptTokens + i, false);
+    }
+    const t2 = performance.now();
+    const s1 = backend.stats?.();
+    const r = {
+      prefillTokensPerSec: (o.promptTokens / (t1 - t0)) * 1000,
+      decodeTokensPerSec: (o.genTokens / (t2 - t1)) * 1000,
+      peakMemoryBytes: backend.memoryBytes?.() ?? env.hostMemoryBytes(),
+      backend: backend.name,
+      threads: backend.threads,
+      ...(s0 && s1 ? {
+        dispatchesPerToken: (s1.dispatches - s0.dispatches) / o.genTokens,
+        gpuBytesPerToken: (s1.weightBytesRead - s0.weightBytesRead) / o.genTokens,
+      } : {}),
+    };
+    if (o.json) return void env.out(`${JSON.stringify(r)}\n`);
+    const rows: [string, string][] = [
+      ['model', `${h.name} (${h.arch}, ${h.nLayers} layers, dim ${h.dim})`],
+      ['backend', `${r.backend}, ${r.threads} thread(s)`],
+      [`prefill (${o.promptTokens} tokens)`, `${r.prefillTokensPerSec.toFixed(1)} tok/s`],
+      [`decode (${o.genTokens} tokens)`, `${r.decodeTokensPerSec.toFixed(1)} tok/s`],
+      ['peak memory', `${(r.peakMemoryBytes / 2 ** 20).toFixed(1)} MiB`],
+    ];
+    if (r.dispatchesPerToken !== undefined) {
+      rows.push(['dispatches per token', r.dispatchesPerToken.toFixed(1)],
+        ['GPU bytes per token', `${(r.gpuBytesPerToken! / 2 ** 20).toFixed(2)} MiB`]);
+    }
+    for (const [k, v] of rows) env.out(`${k.padEnd(24)} ${v}\n`);
+  } finally {
+    await m.dispose();
+  }
+}
+
+const COMMANDS = { generate, perplexity, tokenize, bench } as const;
+
+/** Runs a model command; `quantize` is Node-only and handled by main.ts. */
+export async function runModelCommand(o: CliOptions, env: CliEnv): Promise<void> {
+  const run = COMMANDS[o.command as keyof typeof COMMANDS];
+  if (!run) throw new EngineError('BAD_ARGUMENT', `${o.command} runs in Node only; drop --browser.`);
+  await run(o, env);
+}
