@@ -73,8 +73,20 @@ export class EngineService implements EngineWorkerApi {
       threads: backend.threads,
       loadMs: performance.now() - t0,
     };
-    this.loaded = { model, session: new Session(model), template, info };
+    const session = new Session(model, backend.name === 'wasm' ? undefined : (e) => this.recoverOnWasm(e, sources, opts));
+    this.loaded = { model, session, template, info };
     return info;
+  }
+
+  /** The GPU failed mid-answer (device lost, out of memory): the same model on WASM; the session rebuilds its cache. */
+  private async recoverOnWasm(e: EngineError, sources: ByteSource[], opts: LoadOptions): Promise<LoadedModel> {
+    const cur = this.loaded!;
+    console.warn(`${e.message}; continuing on the WASM backend`);
+    await cur.model.dispose().catch(() => {});
+    const wasm = await createBackend('wasm', opts);
+    cur.model = await loadModel(sources, wasm, { nCtx: opts.nCtx });
+    cur.info = { ...cur.info, backend: wasm.name, threads: wasm.threads };
+    return cur.model;
   }
 
   /** Tries each backend in order; a WebGPU failure (no device, out of memory) falls back to WASM. */
@@ -174,7 +186,8 @@ export class EngineService implements EngineWorkerApi {
         onChunk(chunk(first ? { role: 'assistant', content: ev.text } : { content: ev.text }, null));
         first = false;
       } else {
-        onChunk({ ...chunk({}, ev.stats.finishReason), usage: usage(ev.stats), stats: { ...pickStats(ev.stats), backend: info.backend, threads: info.threads } });
+        // cur.info, not info: a GPU failure during this answer may have moved the model to WASM
+        onChunk({ ...chunk({}, ev.stats.finishReason), usage: usage(ev.stats), stats: { ...pickStats(ev.stats), backend: cur.info.backend, threads: cur.info.threads } });
       }
     }
   }
