@@ -39,45 +39,55 @@ function dequantize(src: Uint8Array, offset: number, nBlocks: number, dst: Float
 
 const SEARCH = { nmax: 15, rmin: -1, rdelta: f(0.1), nstep: 20, useMad: false } as const;
 
-// quantize_row_q4_K_ref: per sub-block asymmetric fit, then 6-bit quantized scales/mins and a
-// final re-quantization of every value against the stored (rounded) scales.
+type Search = typeof SEARCH | { nmax: number; rmin: number; rdelta: number; nstep: number; useMad: boolean };
+
+/** Scratch for fitBlockK4, allocated once per quantize call. */
+export function kFitScratch() {
+  return { aux: new Uint8Array(32), w: new Float32Array(32), scales: new Float32Array(8), mins: new Float32Array(8),
+    ls: new Uint8Array(8), lm: new Uint8Array(8) };
+}
+
+/**
+ * The part of quantize_row_q4_K_ref / q5_K_ref both share (same d / dmin / 6-bit scale header):
+ * per sub-block asymmetric fit, 6-bit quantized scales and mins written to the block, and every
+ * value re-quantized into L (levels 0..nmax) against the stored, rounded scales.
+ */
+export function fitBlockK4(src: Float32Array, x: number, blk: Uint8Array, o: number, L: Uint8Array,
+  search: Search, s: ReturnType<typeof kFitScratch>): void {
+  let maxScale = 0;
+  let maxMin = 0;
+  for (let j = 0; j < 8; j++) {
+    subBlockWeights(src, x + 32 * j, s.w);
+    [s.scales[j], s.mins[j]] = makeQkx2Quants(32, src, x + 32 * j, s.w, L, 32 * j, s.aux, search);
+    if (s.scales[j] > maxScale) maxScale = s.scales[j];
+    if (s.mins[j] > maxMin) maxMin = s.mins[j];
+  }
+  const invScale = maxScale > 0 ? f(63 / maxScale) : 0;
+  const invMin = maxMin > 0 ? f(63 / maxMin) : 0;
+  for (let j = 0; j < 8; j++) {
+    s.ls[j] = Math.min(63, nearestInt(f(invScale * s.scales[j])) & 0xff);
+    s.lm[j] = Math.min(63, nearestInt(f(invMin * s.mins[j])) & 0xff);
+  }
+  packScaleMinK4(blk, o + Q4_K_SCALES, s.ls, s.lm);
+  writeF16(blk, o + Q4_K_D, f(maxScale / 63));
+  writeF16(blk, o + Q4_K_DMIN, f(maxMin / 63));
+  requantize(src, x, blk, o, L, search.nmax);
+}
+
+// quantize_row_q4_K_ref: the shared fit, then two sub-blocks per 32 bytes of nibbles.
 function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Uint8Array, dstOffset: number): void {
   const L = new Uint8Array(QK_K);
-  const aux = new Uint8Array(32);
-  const w = new Float32Array(32);
-  const scales = new Float32Array(8);
-  const mins = new Float32Array(8);
-  const ls = new Uint8Array(8);
-  const lm = new Uint8Array(8);
+  const scratch = kFitScratch();
   for (let b = 0; b < nBlocks; b++) {
-    const x = srcOffset + b * QK_K;
     const o = dstOffset + b * Q4_K_TYPE_SIZE;
-    let maxScale = 0;
-    let maxMin = 0;
-    for (let j = 0; j < 8; j++) {
-      subBlockWeights(src, x + 32 * j, w);
-      [scales[j], mins[j]] = makeQkx2Quants(32, src, x + 32 * j, w, L, 32 * j, aux, SEARCH);
-      if (scales[j] > maxScale) maxScale = scales[j];
-      if (mins[j] > maxMin) maxMin = mins[j];
-    }
-    const invScale = maxScale > 0 ? f(63 / maxScale) : 0;
-    const invMin = maxMin > 0 ? f(63 / maxMin) : 0;
-    for (let j = 0; j < 8; j++) {
-      ls[j] = Math.min(63, nearestInt(f(invScale * scales[j])) & 0xff);
-      lm[j] = Math.min(63, nearestInt(f(invMin * mins[j])) & 0xff);
-    }
-    packScaleMinK4(dst, o + Q4_K_SCALES, ls, lm);
-    writeF16(dst, o + Q4_K_D, f(maxScale / 63));
-    writeF16(dst, o + Q4_K_DMIN, f(maxMin / 63));
-    requantize(src, x, dst, o, L, 15);
+    fitBlockK4(src, srcOffset + b * QK_K, dst, o, L, SEARCH, scratch);
     for (let c = 0; c < 4; c++) {
       for (let l = 0; l < 32; l++) dst[o + Q4_K_QS + 32 * c + l] = L[64 * c + l] | (L[64 * c + 32 + l] << 4);
     }
   }
 }
 
-/** llama.cpp's weights for the reference K-quant fits: rms of the sub-block + |x|. */
-export function subBlockWeights(src: Float32Array, x: number, w: Float32Array): void {
+function subBlockWeights(src: Float32Array, x: number, w: Float32Array): void {
   let sumX2 = 0;
   for (let l = 0; l < 32; l++) sumX2 = f(sumX2 + f(src[x + l] * src[x + l]));
   const avX = f(Math.sqrt(f(sumX2 / 32)));
@@ -85,7 +95,7 @@ export function subBlockWeights(src: Float32Array, x: number, w: Float32Array): 
 }
 
 /** Re-derive every level from the stored f16 d/dmin and 6-bit scales (shared with q5_k: same header layout). */
-export function requantize(src: Float32Array, x: number, blk: Uint8Array, o: number, L: Uint8Array, nmax: number): void {
+function requantize(src: Float32Array, x: number, blk: Uint8Array, o: number, L: Uint8Array, nmax: number): void {
   const d0 = readF16(blk, o + Q4_K_D);
   const dmin0 = readF16(blk, o + Q4_K_DMIN);
   for (let j = 0; j < 8; j++) {

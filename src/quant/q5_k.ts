@@ -1,8 +1,7 @@
-import { f, nearestInt } from './float-ops.ts';
-import { readF16, writeF16 } from './half.ts';
-import { kMin, kScale, packScaleMinK4, QK_K } from './k-common.ts';
-import { makeQkx2Quants } from './k-quant-search.ts';
-import { requantize, subBlockWeights } from './q4_k.ts';
+import { f } from './float-ops.ts';
+import { readF16 } from './half.ts';
+import { kMin, kScale, QK_K } from './k-common.ts';
+import { fitBlockK4, kFitScratch } from './q4_k.ts';
 import { GGMLType, type FormatTraits } from './types.ts';
 
 // block_q5_K: as q4_K (same d/dmin/scales header) plus a fifth bit per value.
@@ -46,36 +45,13 @@ function dequantize(src: Uint8Array, offset: number, nBlocks: number, dst: Float
 
 const SEARCH = { nmax: 31, rmin: -0.5, rdelta: f(0.1), nstep: 15, useMad: false } as const;
 
-// quantize_row_q5_K_ref: the q4_K procedure with 5-bit levels.
+// quantize_row_q5_K_ref: the q4_K fit with 5-bit levels; low nibbles as q4_K, fifth bits in qh.
 function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Uint8Array, dstOffset: number): void {
   const L = new Uint8Array(QK_K);
-  const aux = new Uint8Array(32);
-  const w = new Float32Array(32);
-  const scales = new Float32Array(8);
-  const mins = new Float32Array(8);
-  const ls = new Uint8Array(8);
-  const lm = new Uint8Array(8);
+  const scratch = kFitScratch();
   for (let b = 0; b < nBlocks; b++) {
-    const x = srcOffset + b * QK_K;
     const o = dstOffset + b * Q5_K_TYPE_SIZE;
-    let maxScale = 0;
-    let maxMin = 0;
-    for (let j = 0; j < 8; j++) {
-      subBlockWeights(src, x + 32 * j, w);
-      [scales[j], mins[j]] = makeQkx2Quants(32, src, x + 32 * j, w, L, 32 * j, aux, SEARCH);
-      if (scales[j] > maxScale) maxScale = scales[j];
-      if (mins[j] > maxMin) maxMin = mins[j];
-    }
-    const invScale = maxScale > 0 ? f(63 / maxScale) : 0;
-    const invMin = maxMin > 0 ? f(63 / maxMin) : 0;
-    for (let j = 0; j < 8; j++) {
-      ls[j] = Math.min(63, nearestInt(f(invScale * scales[j])) & 0xff);
-      lm[j] = Math.min(63, nearestInt(f(invMin * mins[j])) & 0xff);
-    }
-    packScaleMinK4(dst, o + Q5_K_SCALES, ls, lm);
-    writeF16(dst, o + Q5_K_D, f(maxScale / 63));
-    writeF16(dst, o + Q5_K_DMIN, f(maxMin / 63));
-    requantize(src, x, dst, o, L, 31);
+    fitBlockK4(src, srcOffset + b * QK_K, dst, o, L, SEARCH, scratch);
     dst.fill(0, o + Q5_K_QH, o + Q5_K_QH + 32);
     for (let c = 0; c < 4; c++) {
       for (let l = 0; l < 32; l++) {
