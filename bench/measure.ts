@@ -85,29 +85,34 @@ export async function benchCell(h: BrowserHarness, file: string, o: CellOptions,
   const tok = await tokenizerOf(file);
   const banned = [...Array(tok.vocabSize).keys()].filter((id) => tok.tokenType(id) === 'byte');
   const nCtx = o.promptTokens + o.genTokens + 16;
-  const ourLoad = await h.run<LoadInfo>(PAGE, 'loadOurs', url, o.threads, nCtx);
-  try {
-    const theirLoad = await h.run<LoadInfo>(PAGE, 'loadWllama', url, o.threads, nCtx);
+  // Only one engine is loaded at a time: both keep worker threads that spin between operations
+  // (llama.cpp's thread pool polls), and an idle engine spinning next to the measured one steals
+  // its cores. Runs still alternate ours / wllama, each on a freshly loaded model.
+  const ours: (EngineRun & { peakMemoryBytes: number })[] = [];
+  const theirs: EngineRun[] = [];
+  const ourLoads: LoadInfo[] = [];
+  const theirLoads: LoadInfo[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    const prompt = randomPrompt(tok, o.promptTokens, 1000 + i);
+    ourLoads.push(await h.run<LoadInfo>(PAGE, 'loadOurs', url, o.threads, nCtx));
     try {
-      const ours: (EngineRun & { peakMemoryBytes: number })[] = [];
-      const theirs: EngineRun[] = [];
-      for (let i = 0; i < o.runs; i++) {
-        const prompt = randomPrompt(tok, o.promptTokens, 1000 + i);
-        ours.push(await h.run(PAGE, 'runOurs', prompt.ids, o.genTokens));
-        theirs.push(await h.run(PAGE, 'runWllama', prompt.text, prompt.ids.length, o.genTokens, banned));
-        log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${fmtRun(theirs[i])}`);
-      }
-      return {
-        threads: o.threads,
-        ours: { ...stats(ours, ourLoad), peakMemoryBytes: Math.max(...ours.map((r) => r.peakMemoryBytes)) },
-        wllama: stats(theirs, theirLoad),
-      };
+      ours.push(await h.run(PAGE, 'runOurs', prompt.ids, o.genTokens));
+    } finally {
+      await h.run(PAGE, 'unloadOurs');
+    }
+    theirLoads.push(await h.run<LoadInfo>(PAGE, 'loadWllama', url, o.threads, nCtx));
+    try {
+      theirs.push(await h.run(PAGE, 'runWllama', prompt.text, prompt.ids.length, o.genTokens, banned));
     } finally {
       await h.run(PAGE, 'unloadWllama');
     }
-  } finally {
-    await h.run(PAGE, 'unloadOurs');
+    log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${fmtRun(theirs[i])}`);
   }
+  return {
+    threads: o.threads,
+    ours: { ...stats(ours, ourLoads[0]), peakMemoryBytes: Math.max(...ours.map((r) => r.peakMemoryBytes)) },
+    wllama: stats(theirs, theirLoads[0]),
+  };
 }
 
 function fmtRun(r: EngineRun): string {
