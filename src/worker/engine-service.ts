@@ -13,7 +13,8 @@ import type {
 } from './api.ts';
 import { backendOrder, createBackend } from './backend-select.ts';
 import { capabilities } from './capabilities.ts';
-import { chatPromptIds, chooseTemplate, generateOptions, templateLabel } from './chat.ts';
+import { generateOptions, templateLabel } from './chat.ts';
+import { buildChatPrompt, chooseTemplate } from '../engine/chat.ts';
 import { ModelStore, openBundled } from './model-store.ts';
 
 interface Loaded {
@@ -177,10 +178,10 @@ export class EngineService implements EngineWorkerApi {
       id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: info.name,
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    const ids = chatPromptIds(session, cur.template, params);
+    const { promptIds: ids, stop } = buildChatPrompt(session.model, params.messages, cur.template);
     let first = true;
     const breathe = eventLoopBreather();
-    for await (const ev of session.generate(ids, generateOptions(params, signal))) {
+    for await (const ev of session.generate(ids, generateOptions(params, signal, stop))) {
       await breathe();
       if (ev.type === 'token') {
         onChunk(chunk(first ? { role: 'assistant', content: ev.text } : { content: ev.text }, null));
