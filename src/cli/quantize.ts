@@ -4,6 +4,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { openGGUF } from '../formats/gguf/reader.ts';
 import { openNodeFiles } from '../formats/node-file-source.ts';
+import { createQuantizePool } from '../quant/node-quantize-pool.ts';
 import { planQuantization, quantizeModel, type FileTypeName } from '../quant/quantize-model.ts';
 import { ggmlTypeName } from '../quant/types.ts';
 import { EngineError } from '../shared/errors.ts';
@@ -23,14 +24,16 @@ export async function quantizeFile(input: string, out: string, type: FileTypeNam
       throw new EngineError('IO', `Cannot write ${out}: ${e.message}`, { cause: e });
     });
     let bytes: number;
+    const pool = createQuantizePool();
     try {
       bytes = await quantizeModel(file, plan, {
         async write(pos, b) {
           let done = 0;
           while (done < b.length) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
         },
-      }, (p) => onProgress?.(p.doneBytes, p.totalBytes, p.tensor));
+      }, (p) => onProgress?.(p.doneBytes, p.totalBytes, p.tensor), { convert: pool.convert, inFlight: 2 * pool.size });
     } finally {
+      await pool.close();
       await fh.close();
     }
     await rename(tmp, out);

@@ -1,7 +1,7 @@
 import { clamp, f, nearestInt } from './float-ops.ts';
 import { readF16, writeF16 } from './half.ts';
 import { QK_K } from './k-common.ts';
-import { makeQkx2Quants } from './k-quant-search.ts';
+import { makeQkx2Quants, SearchScratch } from './k-quant-search.ts';
 import { GGMLType, type FormatTraits } from './types.ts';
 
 // block_q2_K: 256 values in 16 sub-blocks of 16; element = d·(sc_j & 15)·q − dmin·(sc_j >> 4),
@@ -42,7 +42,7 @@ const SEARCH = { nmax: 3, rmin: -0.5, rdelta: f(0.1), nstep: 15, useMad: true } 
 // 4-bit scales/mins relative to their maxima, then re-quantize against the stored ones.
 function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Uint8Array, dstOffset: number): void {
   const L = new Uint8Array(QK_K);
-  const aux = new Uint8Array(16);
+  const search = new SearchScratch();
   const w = new Float32Array(16);
   const scales = new Float32Array(16);
   const mins = new Float32Array(16);
@@ -53,7 +53,8 @@ function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Ui
     let maxMin = 0;
     for (let j = 0; j < 16; j++) {
       for (let l = 0; l < 16; l++) w[l] = Math.abs(src[x + 16 * j + l]);
-      [scales[j], mins[j]] = makeQkx2Quants(16, src, x + 16 * j, w, L, 16 * j, aux, SEARCH);
+      scales[j] = makeQkx2Quants(16, src, x + 16 * j, w, L, 16 * j, SEARCH, search);
+      mins[j] = search.min;
       if (scales[j] > maxScale) maxScale = scales[j];
       if (mins[j] > maxMin) maxMin = mins[j];
     }

@@ -1,7 +1,7 @@
 import { clamp, f, nearestInt } from './float-ops.ts';
 import { readF16, writeF16 } from './half.ts';
 import { QK_K } from './k-common.ts';
-import { makeQ3Quants } from './k-quant-search.ts';
+import { makeQ3Quants, SearchScratch } from './k-quant-search.ts';
 import { packQ2 } from './q2_k.ts';
 import { GGMLType, type FormatTraits } from './types.ts';
 
@@ -50,13 +50,14 @@ function dequantize(src: Uint8Array, offset: number, nBlocks: number, dst: Float
 function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Uint8Array, dstOffset: number): void {
   const L = new Uint8Array(QK_K);
   const scales = new Float32Array(16);
+  const search = new SearchScratch();
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOffset + b * QK_K;
     const o = dstOffset + b * Q3_K_TYPE_SIZE;
     let maxScale = 0;
     let amax = 0;
     for (let j = 0; j < 16; j++) {
-      scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j);
+      scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j, search);
       if (Math.abs(scales[j]) > amax) {
         amax = Math.abs(scales[j]);
         maxScale = scales[j];

@@ -1,7 +1,7 @@
 import { clamp, f, nearestInt } from './float-ops.ts';
 import { readF16, writeF16 } from './half.ts';
 import { kMin, kScale, packScaleMinK4, QK_K } from './k-common.ts';
-import { makeQkx2Quants } from './k-quant-search.ts';
+import { makeQkx2Quants, SearchScratch } from './k-quant-search.ts';
 import { GGMLType, type FormatTraits } from './types.ts';
 
 // block_q4_K: 256 values in 8 sub-blocks of 32; element = d·sc_j·q − dmin·m_j, q unsigned 4-bit,
@@ -43,7 +43,7 @@ type Search = typeof SEARCH | { nmax: number; rmin: number; rdelta: number; nste
 
 /** Scratch for fitBlockK4, allocated once per quantize call. */
 export function kFitScratch() {
-  return { aux: new Uint8Array(32), w: new Float32Array(32), scales: new Float32Array(8), mins: new Float32Array(8),
+  return { search: new SearchScratch(), w: new Float32Array(32), scales: new Float32Array(8), mins: new Float32Array(8),
     ls: new Uint8Array(8), lm: new Uint8Array(8) };
 }
 
@@ -58,7 +58,8 @@ export function fitBlockK4(src: Float32Array, x: number, blk: Uint8Array, o: num
   let maxMin = 0;
   for (let j = 0; j < 8; j++) {
     subBlockWeights(src, x + 32 * j, s.w);
-    [s.scales[j], s.mins[j]] = makeQkx2Quants(32, src, x + 32 * j, s.w, L, 32 * j, s.aux, search);
+    s.scales[j] = makeQkx2Quants(32, src, x + 32 * j, s.w, L, 32 * j, search, s.search);
+    s.mins[j] = s.search.min;
     if (s.scales[j] > maxScale) maxScale = s.scales[j];
     if (s.mins[j] > maxMin) maxMin = s.mins[j];
   }

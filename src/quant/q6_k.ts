@@ -1,7 +1,7 @@
 import { clamp, f, nearestInt } from './float-ops.ts';
 import { readF16, writeF16 } from './half.ts';
 import { QK_K } from './k-common.ts';
-import { makeQxQuants } from './k-quant-search.ts';
+import { makeQxQuants, SearchScratch } from './k-quant-search.ts';
 import { GGMLType, type FormatTraits } from './types.ts';
 
 // block_q6_K: 256 values in 16 sub-blocks of 16; element = d·sc_j·(q − 32), q unsigned 6-bit,
@@ -52,13 +52,14 @@ function dequantize(src: Uint8Array, offset: number, nBlocks: number, dst: Float
 function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Uint8Array, dstOffset: number): void {
   const L = new Uint8Array(QK_K);
   const scales = new Float32Array(16);
+  const search = new SearchScratch();
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOffset + b * QK_K;
     const o = dstOffset + b * Q6_K_TYPE_SIZE;
     let maxScale = 0;
     let maxAbsScale = 0;
     for (let j = 0; j < 16; j++) {
-      scales[j] = makeQxQuants(16, 32, src, x + 16 * j, L, 16 * j);
+      scales[j] = makeQxQuants(16, 32, src, x + 16 * j, L, 16 * j, search);
       if (Math.abs(scales[j]) > maxAbsScale) {
         maxAbsScale = Math.abs(scales[j]);
         maxScale = scales[j];
@@ -85,7 +86,10 @@ function packQ6(L: Uint8Array, dst: Uint8Array, o: number): void {
     const ql = o + Q6_K_QL + 64 * h;
     const qh = o + Q6_K_QH + 32 * h;
     for (let l = 0; l < 32; l++) {
-      const [a, b, c, e] = [L[128 * h + l], L[128 * h + l + 32], L[128 * h + l + 64], L[128 * h + l + 96]];
+      const a = L[128 * h + l];
+      const b = L[128 * h + l + 32];
+      const c = L[128 * h + l + 64];
+      const e = L[128 * h + l + 96];
       dst[ql + l] = (a & 0x0f) | ((c & 0x0f) << 4);
       dst[ql + l + 32] = (b & 0x0f) | ((e & 0x0f) << 4);
       dst[qh + l] = (a >> 4) | ((b >> 4) << 2) | ((c >> 4) << 4) | ((e >> 4) << 6);

@@ -237,14 +237,27 @@ export function convertRows(srcType: number, dstType: number, src: Uint8Array, r
   return out;
 }
 
-/** Writes the quantized model through `sink`: header first, then each tensor in row chunks. */
+/** convertRows, possibly elsewhere (node-quantize-pool.ts runs it on worker threads). */
+export type RowConverter = (srcType: number, dstType: number, src: Uint8Array, rowLen: number, rows: number,
+  name: string) => Uint8Array | Promise<Uint8Array>;
+
+export interface QuantizeOptions {
+  convert?: RowConverter;
+  /** chunks read and converted at once (default 1; give a pool about twice its size) */
+  inFlight?: number;
+}
+
+/** Writes the quantized model through `sink`: header first, then each tensor in row chunks. Chunks
+ *  land at fixed offsets, so converting several at once leaves the file unchanged. */
 export async function quantizeModel(file: GGUFFile, plan: QuantPlan, sink: QuantizeSink,
-  onProgress?: (p: QuantizeProgress) => void): Promise<number> {
+  onProgress?: (p: QuantizeProgress) => void, opts: QuantizeOptions = {}): Promise<number> {
   const { header, relOffsets, dataOffset } = encodeGGUFHeader(plan.entries,
     plan.tensors.map((t) => ({ name: t.src.name, type: t.type, shape: t.src.shape, byteSize: t.byteSize })), plan.alignment);
   await sink.write(0, header);
+  const convert = opts.convert ?? convertRows;
   const totalBytes = plan.tensors.reduce((a, t) => a + t.src.byteSize, 0);
   let doneBytes = 0;
+  const pending: Promise<void>[] = [];
   for (let i = 0; i < plan.tensors.length; i++) {
     const { src, type, byteSize } = plan.tensors[i];
     const rowLen = src.shape[0], nRows = src.nElements / rowLen;
@@ -253,15 +266,21 @@ export async function quantizeModel(file: GGUFFile, plan: QuantPlan, sink: Quant
     const source = file.sources[src.fileIndex];
     for (let r = 0; r < nRows; r += step) {
       const rows = Math.min(step, nRows - r);
-      const bytes = await source.read(src.offset + r * srcRow, rows * srcRow);
-      await sink.write(dataOffset + relOffsets[i] + r * dstRow, convertRows(src.type, type, bytes, rowLen, rows, src.name));
-      doneBytes += rows * srcRow;
-      onProgress?.({ tensor: src.name, index: i, count: plan.tensors.length, doneBytes, totalBytes });
+      const chunk = (async () => {
+        const bytes = await source.read(src.offset + r * srcRow, rows * srcRow);
+        await sink.write(dataOffset + relOffsets[i] + r * dstRow, await convert(src.type, type, bytes, rowLen, rows, src.name));
+        doneBytes += rows * srcRow;
+        onProgress?.({ tensor: src.name, index: i, count: plan.tensors.length, doneBytes, totalBytes });
+      })();
+      chunk.catch(() => {}); // awaited below, in order; this only stops an early failure counting as unhandled
+      pending.push(chunk);
+      if (pending.length >= (opts.inFlight ?? 1)) await pending.shift();
     }
     const end = dataOffset + relOffsets[i] + byteSize;
     const pad = Math.ceil(byteSize / plan.alignment) * plan.alignment - byteSize;
     if (pad) await sink.write(end, new Uint8Array(pad));
   }
+  for (const chunk of pending) await chunk;
   const last = plan.tensors.length - 1;
   return last < 0 ? dataOffset : dataOffset + relOffsets[last] + Math.ceil(plan.tensors[last].byteSize / plan.alignment) * plan.alignment;
 }
