@@ -69,5 +69,11 @@ export interface Backend {
   /** dst[dstOffset..+n] = src[srcOffset..+n] (e.g. the last token's row before the LM head) */
   copy(src: Activation, srcOffset: number, dst: Activation, dstOffset: number, n: number): void;
 
+  /**
+   * Optional: the k largest of the first n values of `logits`, largest first (ties: lower index
+   * first), computed on the device so a decode step reads back k pairs instead of the vocabulary.
+   */
+  topK?(logits: Activation, k: number, n?: number): Promise<{ ids: ArrayLike<number>; values: ArrayLike<number> }>;
+
   dispose(): void;
 }

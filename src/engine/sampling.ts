@@ -134,6 +134,35 @@ export class Sampler {
   }
 
   /**
+   * How many top candidates, computed on the device, let `sampleTop` choose exactly what `sample`
+   * would choose from the full logits: 1 when greedy, topK when top-k is on; 0 when the full logits
+   * are needed (a penalty applies, or top-k is off).
+   */
+  candidatesNeeded(): number {
+    const p = this.params;
+    const penalties = (p.repeatPenalty !== 1 || p.frequencyPenalty !== 0 || p.presencePenalty !== 0) && this.counts.size > 0;
+    if (penalties) return 0;
+    if (p.temperature <= 0) return 1;
+    return p.topK > 0 ? Math.min(p.topK, this.vocabSize) : 0;
+  }
+
+  /** `sample` given only the candidatesNeeded() best logits: largest first, ties lower id first. */
+  sampleTop(ids: ArrayLike<number>, logits: ArrayLike<number>): number {
+    const n = ids.length;
+    check(n > 0 && n === logits.length && n <= this.candIds.length, 'BAD_ARGUMENT',
+      () => `sampling: expected 1..${this.candIds.length} candidates, got ${n}`);
+    if (this.params.temperature <= 0) return ids[0];
+    for (let i = 0; i < n; i++) {
+      this.candIds[i] = ids[i];
+      this.candLogits[i] = logits[i];
+    }
+    let m = n;
+    if (this.params.topP < 1) m = this.applyTopP(m, this.params.topP);
+    if (this.params.minP > 0) m = this.applyMinP(m, this.params.minP);
+    return this.draw(m, this.weigh(m));
+  }
+
+  /**
    * The tokens `sample` would choose from and their probabilities (after penalties, filters and
    * temperature), most likely first. For inspection (logprobs, UI); allocates its result.
    */

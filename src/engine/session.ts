@@ -40,21 +40,32 @@ const now = () => performance.now();
  */
 export type Recover = (error: EngineError) => Promise<LoadedModel>;
 
+type StepLogits = { full: Float32Array } | { ids: ArrayLike<number>; values: ArrayLike<number> };
+
+function pick(sampler: Sampler, l: StepLogits): number {
+  return 'full' in l ? sampler.sample(l.full) : sampler.sampleTop(l.ids, l.values);
+}
+
 export class Session {
   /** tokens whose keys/values are in the cache, in order */
   private cached: number[] = [];
 
   constructor(public model: LoadedModel, private readonly recover?: Recover) {}
 
-  /** Logits after `ids` at pos0; on a backend failure, switches backend and replays the history. */
-  private async forward(ids: Int32Array, pos0: number): Promise<Float32Array> {
+  /**
+   * The next-token distribution after `ids` at pos0: the k best logits computed on the device when
+   * k > 0 and the backend can (a few bytes read back per token), else all of them. On a backend
+   * failure, switches backend (recover) and replays the history into the new cache.
+   */
+  private async step(ids: Int32Array, pos0: number, k: number): Promise<StepLogits> {
+    const run = async (m: LoadedModel, x: Int32Array, p: number): Promise<StepLogits> =>
+      k > 0 && m.decoder.backend.topK ? m.decoder.forwardTopK(x, p, k) : { full: await m.decoder.forward(x, p, false) };
     try {
-      return await this.model.decoder.forward(ids, pos0, false);
+      return await run(this.model, ids, pos0);
     } catch (e) {
       if (!this.recover || !(e instanceof EngineError) || e.code !== 'BACKEND') throw e;
       this.model = await this.recover(e);
-      const history = Int32Array.from([...this.cached.slice(0, pos0), ...ids]);
-      return this.model.decoder.forward(history, 0, false);
+      return run(this.model, Int32Array.from([...this.cached.slice(0, pos0), ...ids]), 0);
     }
   }
 
@@ -70,14 +81,14 @@ export class Session {
     this.cached = [];
   }
 
-  /** Computes logits after `ids`, reusing whatever prefix of them is already cached. */
-  private async prefill(ids: readonly number[]): Promise<{ logits: Float32Array; computed: number }> {
+  /** The distribution after `ids`, reusing whatever prefix of them is already cached. */
+  private async prefill(ids: readonly number[], k: number): Promise<{ logits: StepLogits; computed: number }> {
     if (ids.length === 0) throw new EngineError('BAD_ARGUMENT', 'The prompt is empty: nothing to continue from.');
     let keep = 0;
     while (keep < this.cached.length && keep < ids.length - 1 && this.cached[keep] === ids[keep]) keep++;
     const rest = Int32Array.from(ids.slice(keep));
     this.cached = this.cached.slice(0, keep);
-    const logits = await this.forward(rest, keep);
+    const logits = await this.step(rest, keep, k);
     this.cached.push(...rest);
     return { logits, computed: rest.length };
   }
@@ -94,7 +105,7 @@ export class Session {
     const stream = createStreamDecoder(tok, { stripLeadingSpace: tok.addSpacePrefix && onlyControl });
 
     const t0 = now();
-    let { logits, computed } = await this.prefill(promptIds);
+    let { logits, computed } = await this.prefill(promptIds, sampler.candidatesNeeded());
     const t1 = now();
     const ids: number[] = [];
     let text = '';
@@ -102,7 +113,7 @@ export class Session {
     let tFirst = 0;
     while (ids.length < maxTokens) {
       if (opts.signal?.aborted) { finish = 'abort'; break; }
-      const id = sampler.sample(logits);
+      const id = pick(sampler, logits);
       if (tok.eogIds.has(id)) { finish = 'stop'; break; }
       ids.push(id);
       sampler.accept(id);
@@ -112,7 +123,7 @@ export class Session {
       if (r.stopped) { finish = 'stop'; break; }
       if (ids.length === maxTokens) break;
       if (this.cached.length >= this.model.decoder.opts.nCtx) { finish = 'context'; break; }
-      logits = await this.forward(Int32Array.of(id), this.cached.length);
+      logits = await this.step(Int32Array.of(id), this.cached.length, sampler.candidatesNeeded());
       this.cached.push(id);
     }
     if (!stops.stopped) {

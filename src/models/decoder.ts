@@ -47,9 +47,7 @@ export class Decoder {
    * else of the last token only. Inputs longer than maxBatch are processed in slices.
    */
   async forward(ids: Int32Array, pos0: number, all: boolean): Promise<Float32Array> {
-    if (pos0 + ids.length > this.opts.nCtx) {
-      throw new EngineError('CONTEXT_FULL', `The conversation needs ${pos0 + ids.length} tokens but the context holds ${this.opts.nCtx}.`);
-    }
+    this.checkContext(pos0, ids.length);
     const V = this.h.vocabSize;
     const out = new Float32Array((all ? ids.length : 1) * V);
     for (let start = 0; start < ids.length; start += this.opts.maxBatch) {
@@ -96,13 +94,41 @@ export class Decoder {
     });
   }
 
+  /**
+   * Logits of the last token of `ids` reduced on the device to its k best candidates (largest
+   * first), so decoding reads back a few bytes; needs a backend with topK.
+   */
+  async forwardTopK(ids: Int32Array, pos0: number, k: number): Promise<{ ids: ArrayLike<number>; values: ArrayLike<number> }> {
+    const topK = this.backend.topK;
+    if (!topK) throw new EngineError('BACKEND', `The ${this.backend.name} backend has no device-side top-k.`);
+    this.checkContext(pos0, ids.length);
+    for (let start = 0; start < ids.length; start += this.opts.maxBatch) {
+      const chunk = ids.subarray(start, Math.min(ids.length, start + this.opts.maxBatch));
+      this.layers(chunk, pos0 + start);
+      if (start + chunk.length === ids.length) this.lastLogits(chunk.length);
+    }
+    return topK.call(this.backend, this.s.logits, Math.min(k, this.h.vocabSize), this.h.vocabSize);
+  }
+
+  private checkContext(pos0: number, n: number): void {
+    if (pos0 + n > this.opts.nCtx) {
+      throw new EngineError('CONTEXT_FULL', `The conversation needs ${pos0 + n} tokens but the context holds ${this.opts.nCtx}.`);
+    }
+  }
+
+  /** Final norm + LM head of the last of n tokens into s.logits[0..vocab). */
+  private lastLogits(n: number): void {
+    const { backend: b, h, s, w } = this;
+    b.copy(s.x, (n - 1) * h.dim, s.last, 0, h.dim);
+    b.rmsnorm(s.last, w.outputNorm, s.xb, 1, h.rmsEps);
+    b.matmul(w.output, s.xb, s.logits, 1);
+  }
+
   /** Final norm + LM head over all n tokens, or only the last one. */
   private async head(n: number, lastOnly: boolean): Promise<Float32Array> {
     const { backend: b, h, s, w } = this;
     if (lastOnly) {
-      b.copy(s.x, (n - 1) * h.dim, s.last, 0, h.dim);
-      b.rmsnorm(s.last, w.outputNorm, s.xb, 1, h.rmsEps);
-      b.matmul(w.output, s.xb, s.logits, 1);
+      this.lastLogits(n);
       return b.read(s.logits, 0, h.vocabSize);
     }
     b.rmsnorm(s.x, w.outputNorm, s.xb, n, h.rmsEps);

@@ -30,6 +30,8 @@ export interface WebGPUStats {
   weightBytesRead: number;
   /** device bytes held now: weights, activations, KV cache */
   deviceBytes: number;
+  /** bytes mapped back to the CPU so far (logits, top-k candidates) */
+  readBackBytes: number;
 }
 
 export interface TopK {
@@ -71,6 +73,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private readonly lostCallbacks: ((e: EngineError) => void)[] = [];
   private weightBytes = 0;
   private weightBytesRead = 0;
+  private readBackBytes = 0;
   private activationBytes = 0;
   private topKOut: GPUBuffer | null = null;
   private ropeCache: { key: string; submits: number; buf: GPUBuffer } | null = null;
@@ -157,6 +160,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   /** Submits all recorded work plus a copy of the range, and maps it back. */
   private async readBytes(buffer: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
+    this.readBackBytes += size;
     const rb = this.rec.readback(buffer, offset, size);
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
@@ -331,7 +335,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   stats(): WebGPUStats {
     return { dispatches: this.rec.dispatches, submits: this.rec.submits, pipelines: this.pipes.count,
-      weightBytes: this.weightBytes, weightBytesRead: this.weightBytesRead, deviceBytes: this.memoryBytes() };
+      weightBytes: this.weightBytes, weightBytesRead: this.weightBytesRead, deviceBytes: this.memoryBytes(),
+      readBackBytes: this.readBackBytes };
   }
 
   memoryBytes(): number {

@@ -35,3 +35,26 @@ export async function greedy(url: string, maxTokens: number): Promise<{ text: st
     await m.dispose();
   }
 }
+
+/**
+ * Sampled generation (seeded, top-k 40) on WebGPU or WASM from the same prompt; on WebGPU the
+ * sampler reads only the device's top-k candidates back, so readBackBytes stays tiny.
+ */
+export async function sampled(url: string, backendName: 'webgpu' | 'wasm', maxTokens: number):
+  Promise<{ ids: number[]; readBackBytesPerToken: number }> {
+  const { createWasmBackend } = await import('../../../src/backends/wasm/wasm-backend.ts');
+  const backend = backendName === 'webgpu' ? await createWebGPUBackend() : await createWasmBackend({ threads: 1 });
+  const m = await loadModel(await urlSource(url), backend);
+  try {
+    const s = new Session(m);
+    let ids: number[] = [];
+    const sampling = { temperature: 0.9, topK: 40, topP: 0.95, minP: 0.02, seed: 7 };
+    for await (const ev of s.generate(s.promptIds('Once upon a time'), { maxTokens, sampling })) {
+      if (ev.type === 'done') ids = ev.ids;
+    }
+    const st = (backend as { stats?: () => { readBackBytes: number } }).stats?.();
+    return { ids, readBackBytesPerToken: st ? st.readBackBytes / ids.length : NaN };
+  } finally {
+    await m.dispose();
+  }
+}
