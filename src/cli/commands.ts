@@ -4,6 +4,7 @@ import type { Backend } from '../backends/backend.ts';
 import { buildChatPrompt } from '../engine/chat.ts';
 import { loadModel, openTokenizer, type LoadedModel } from '../engine/load.ts';
 import { Rng } from '../engine/rng.ts';
+import { argmax } from '../engine/sampling.ts';
 import { Session, type Recover } from '../engine/session.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { EngineError } from '../shared/errors.ts';
@@ -108,15 +109,16 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
     const backend = decoder.backend as Backend & { memoryBytes?: () => number; stats?: () => GpuCounters };
     const rng = new Rng(1234);
     const prompt = Int32Array.from({ length: o.promptTokens }, () => Math.floor(rng.nextFloat() * h.vocabSize));
+    // greedy, with the argmax on the device when it can (as generation does)
+    const next = async (ids: Int32Array, pos: number): Promise<number> => {
+      if (backend.topK) return (await decoder.forwardTopK(ids, pos, 1)).ids[0];
+      return argmax(await decoder.forward(ids, pos, false));
+    };
     const t0 = performance.now();
-    let logits = await decoder.forward(prompt, 0, false);
+    let id = await next(prompt, 0);
     const t1 = performance.now();
     const s0 = backend.stats?.();
-    for (let i = 0; i < o.genTokens; i++) {
-      let best = 0;
-      for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-      logits = await decoder.forward(Int32Array.of(best), o.promptTokens + i, false);
-    }
+    for (let i = 0; i < o.genTokens; i++) id = await next(Int32Array.of(id), o.promptTokens + i);
     const t2 = performance.now();
     const s1 = backend.stats?.();
     const r = {
