@@ -5,7 +5,6 @@
 // The build's `qb` for each format (FORMATS in scripts/build-wasm.mjs) sets the activation block.
 import { loadF16 } from './common';
 import { dot16 } from './dot';
-import { kScaleMin } from './formats';
 
 export const LO4 = i8x16.splat(0x0f);
 
@@ -31,10 +30,10 @@ export const LO4 = i8x16.splat(0x0f);
   return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.add(dot16(w0, a0), dot16(w1, a1)), sc));
 }
 
-/** Exact signed × signed dot of 16 bytes, as i32x4 partial sums. */
+/** Exact signed × signed dot of 16 bytes, as i32x4 partial sums (bytes widened to i16, then pmaddwd). */
 @inline export function dotS8(acc: v128, w: v128, a: v128): v128 {
-  acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_low_i8x16_s(w, a)));
-  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_high_i8x16_s(w, a)));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_s(a)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(a)));
 }
 
 // q8_0 (qb 32): f16 d, i8 qs[32]
@@ -57,7 +56,7 @@ export function rowdotq_q4_0(w: usize, xq: usize, xd: usize, xs: usize, nb: i32)
     const blk = w + <usize>b * 18;
     const a = xq + (<usize>b << 5);
     const q = v128.load(blk + 2);
-    const p = dotU7(dotU7(i32x4.splat(0), v128.and(q, LO4), v128.load(a)), i8x16.shr_u(q, 4), v128.load(a + 16));
+    const p = dotU7(dotU7(i32x4.splat(0), v128.and(q, LO4), v128.load(a)), hiNib(q), v128.load(a + 16));
     const s = loadF16(blk) * load<f32>(xd + (<usize>b << 2));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.splat(s)));
     corr += s * <f32>(sum16(xs, 2 * b) + sum16(xs, 2 * b + 1));
@@ -65,49 +64,106 @@ export function rowdotq_q4_0(w: usize, xq: usize, xd: usize, xs: usize, nb: i32)
   return hsumF(acc) - 8 * corr;
 }
 
-// q4_k (qb 256): f16 d, f16 dmin, scales[12], qs[128]; sub-block j of 32 is sc_j·d·q − m_j·dmin
-export function rowdotq_q4_k(w: usize, xq: usize, xd: usize, xs: usize, nb: i32): f32 {
-  let sum: f32 = 0;
-  for (let b = 0; b < nb; b++) {
-    const blk = w + <usize>b * 144;
-    const a = xq + (<usize>b << 8);
-    const s = xs + (<usize>b << 5);
-    let isum = i32x4.splat(0);
-    let msum: i32 = 0;
-    for (let c: u32 = 0; c < 4; c++) {
-      const q0 = v128.load(blk + 16 + c * 32);
-      const q1 = v128.load(blk + 32 + c * 32);
-      const ac = a + c * 64;
-      isum = dotScaled2(isum, v128.and(q0, LO4), v128.load(ac), v128.and(q1, LO4), v128.load(ac + 16),
-        i16x8.splat(<i16>kScaleMin(blk + 4, 2 * c, 0)));
-      isum = dotScaled2(isum, i8x16.shr_u(q0, 4), v128.load(ac + 32), i8x16.shr_u(q1, 4), v128.load(ac + 48),
-        i16x8.splat(<i16>kScaleMin(blk + 4, 2 * c + 1, 0)));
-      const g = <usize>(4 * c);
-      msum += <i32>kScaleMin(blk + 4, 2 * c, 4) * (sum16(s, g) + sum16(s, g + 1))
-        + <i32>kScaleMin(blk + 4, 2 * c + 1, 4) * (sum16(s, g + 2) + sum16(s, g + 3));
-    }
-    sum += load<f32>(xd + (<usize>b << 2)) * (loadF16(blk) * <f32>hsumI(isum) - loadF16(blk + 2) * <f32>msum);
-  }
-  return sum;
+/** High nibbles of 16 bytes as 0..15 (an i16 shift and a mask: cheaper than i8x16.shr_u on x64). */
+@inline export function hiNib(q: v128): v128 {
+  return v128.and(i16x8.shr_u(q, 4), LO4);
 }
 
-/** One 16-value group of q6_k: 6-bit q (0..63) from a nibble vector and 2 high bits. */
-@inline function q6Group(acc: v128, nib: v128, hv: v128, shift: u32, a: usize, sc: i32): v128 {
-  const q = v128.or(nib, i8x16.shl(v128.and(i8x16.shr_u(hv, shift), i8x16.splat(3)), 4));
-  return i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q, v128.load(a)), i16x8.splat(<i16>sc)));
+/**
+ * The 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a q4_k/q5_k block, decoded from the 12
+ * packed bytes at p (the 4 bytes read past them are masked off): sub-block j < 4 keeps the low 6
+ * bits of scale byte j (min: j + 4); j ≥ 4 takes a nibble of byte j + 4 and the top 2 bits of
+ * byte j − 4 (min: byte j).
+ */
+@inline export function kScalesMins(p: usize): v128 {
+  const v = v128.load(p);
+  const a = i8x16.shuffle(v, v, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+  const low = v128.or(v128.and(a, i8x16(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0)),
+    v128.and(i16x8.shr_u(a, 4), i8x16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15)));
+  const top = v128.and(i8x16.shuffle(v, v, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7),
+    i8x16(0, 0, 0, 0, -64, -64, -64, -64, 0, 0, 0, 0, -64, -64, -64, -64));
+  return v128.or(low, i16x8.shr_u(top, 2));
+}
+
+/** Σ_j min_j · (activation sum of sub-block j) as i32x4 partial sums; mins = i16 mins 0..7, s the 16-value sums. */
+@inline export function kMinSums(mins: v128, s: usize): v128 {
+  const lo = i16x8.shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3);
+  const hi = i16x8.shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
+  return i32x4.add(i32x4.dot_i16x8_s(lo, v128.load(s)), i32x4.dot_i16x8_s(hi, v128.load(s + 16)));
+}
+
+/** 64 values of q4_k (32 weight bytes at q: low nibbles sub-block sl, high sh) against activations at a. */
+@inline function q4kChunk(acc: v128, q: usize, a: usize, sl: v128, sh: v128): v128 {
+  const q0 = v128.load(q);
+  const q1 = v128.load(q + 16);
+  acc = dotScaled2(acc, v128.and(q0, LO4), v128.load(a), v128.and(q1, LO4), v128.load(a + 16), sl);
+  return dotScaled2(acc, hiNib(q0), v128.load(a + 32), hiNib(q1), v128.load(a + 48), sh);
+}
+
+/** Σ sc_j · (sub-block j · activations) over one q4_k block, scales s16 as i16 (i32x4 partial sums). */
+@inline export function q4kBlock(blk: usize, a: usize, s16: v128): v128 {
+  let acc = q4kChunk(i32x4.splat(0), blk + 16, a, i16x8.shuffle(s16, s16, 0, 0, 0, 0, 0, 0, 0, 0),
+    i16x8.shuffle(s16, s16, 1, 1, 1, 1, 1, 1, 1, 1));
+  acc = q4kChunk(acc, blk + 48, a + 64, i16x8.shuffle(s16, s16, 2, 2, 2, 2, 2, 2, 2, 2),
+    i16x8.shuffle(s16, s16, 3, 3, 3, 3, 3, 3, 3, 3));
+  acc = q4kChunk(acc, blk + 80, a + 128, i16x8.shuffle(s16, s16, 4, 4, 4, 4, 4, 4, 4, 4),
+    i16x8.shuffle(s16, s16, 5, 5, 5, 5, 5, 5, 5, 5));
+  return q4kChunk(acc, blk + 112, a + 192, i16x8.shuffle(s16, s16, 6, 6, 6, 6, 6, 6, 6, 6),
+    i16x8.shuffle(s16, s16, 7, 7, 7, 7, 7, 7, 7, 7));
+}
+
+/** d·isum − dmin·msum (both i32x4 partial sums) scaled by the activation scale xd, as f32x4. */
+@inline export function kFinish(isum: v128, msum: v128, d: f32, dmin: f32, xd: f32): v128 {
+  return f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.splat(d * xd)),
+    f32x4.mul(f32x4.convert_i32x4_s(msum), f32x4.splat(dmin * xd)));
+}
+
+// q4_k (qb 256): f16 d, f16 dmin, scales[12], qs[128]; sub-block j of 32 is sc_j·d·q − m_j·dmin
+export function rowdotq_q4_k(w: usize, xq: usize, xd: usize, xs: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 144;
+    const sm = kScalesMins(blk + 4);
+    const isum = q4kBlock(blk, xq + (<usize>b << 8), i16x8.extend_low_i8x16_u(sm));
+    const msum = kMinSums(i16x8.extend_high_i8x16_u(sm), xs + (<usize>b << 5));
+    acc = f32x4.add(acc, kFinish(isum, msum, loadF16(blk), loadF16(blk + 2), load<f32>(xd + (<usize>b << 2))));
+  }
+  return hsumF(acc);
+}
+
+/** The 6-bit values of q6_k group k (0..3) of 16: a nibble of l plus 2 bits of hv moved to bits 4..5. */
+@inline export function q6Values(l: v128, hv: v128, k: i32): v128 {
+  if (k == 0) return v128.or(v128.and(l, LO4), i16x8.shl(v128.and(hv, i8x16.splat(0x03)), 4));
+  if (k == 1) return v128.or(v128.and(l, LO4), i16x8.shl(v128.and(hv, i8x16.splat(0x0c)), 2));
+  if (k == 2) return v128.or(hiNib(l), v128.and(hv, i8x16.splat(0x30)));
+  return v128.or(hiNib(l), i16x8.shr_u(v128.and(hv, i8x16.splat(-64)), 2));
+}
+
+/** The i8 scale at p splatted to i16x8. */
+@inline export function splatScale(p: usize): v128 {
+  return i16x8.extend_low_i8x16_s(v128.load8_splat(p));
+}
+
+/** 32·Σ_g sc_g · (activation sum of group g) for one q6_k block, as i32x4 partial sums. */
+@inline export function q6Offsets(sc: usize, s: usize): v128 {
+  const v = v128.load(sc);
+  const o = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v), v128.load(s)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v), v128.load(s + 16)));
+  return i32x4.shl(o, 5);
+}
+
+@inline function q6Group(acc: v128, q: v128, a: usize, sc: usize): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q, v128.load(a)), splatScale(sc)));
 }
 
 // q6_k (qb 256): ql[128], qh[64], i8 scales[16], f16 d; value (q − 32)·sc·d per 16 values.
 // Group (n, k, h) holds values n·128 + 32k + 16h .. +16 with scale sc[8n + 2k + h].
 export function rowdotq_q6_k(w: usize, xq: usize, xd: usize, xs: usize, nb: i32): f32 {
-  let sum: f32 = 0;
+  let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 210;
     const a = xq + (<usize>b << 8);
-    const s = xs + (<usize>b << 5);
-    let isum = i32x4.splat(0);
-    let off: i32 = 0;
-    for (let g: usize = 0; g < 16; g++) off += <i32>load<i8>(blk + 192 + g) * sum16(s, g);
+    let isum = i32x4.neg(q6Offsets(blk + 192, xs + (<usize>b << 5)));
     for (let n: usize = 0; n < 2; n++) {
       const ql = blk + n * 64;
       const sc = blk + 192 + n * 8;
@@ -117,13 +173,13 @@ export function rowdotq_q6_k(w: usize, xq: usize, xd: usize, xs: usize, nb: i32)
         const l1 = v128.load(ql + 32 + h * 16);
         const hv = v128.load(blk + 128 + n * 32 + h * 16);
         const ah = an + h * 16;
-        isum = q6Group(isum, v128.and(l0, LO4), hv, 0, ah, <i32>load<i8>(sc + h));
-        isum = q6Group(isum, v128.and(l1, LO4), hv, 2, ah + 32, <i32>load<i8>(sc + h + 2));
-        isum = q6Group(isum, i8x16.shr_u(l0, 4), hv, 4, ah + 64, <i32>load<i8>(sc + h + 4));
-        isum = q6Group(isum, i8x16.shr_u(l1, 4), hv, 6, ah + 96, <i32>load<i8>(sc + h + 6));
+        isum = q6Group(isum, q6Values(l0, hv, 0), ah, sc + h);
+        isum = q6Group(isum, q6Values(l1, hv, 1), ah + 32, sc + h + 2);
+        isum = q6Group(isum, q6Values(l0, hv, 2), ah + 64, sc + h + 4);
+        isum = q6Group(isum, q6Values(l1, hv, 3), ah + 96, sc + h + 6);
       }
     }
-    sum += load<f32>(xd + (<usize>b << 2)) * loadF16(blk + 208) * <f32>(hsumI(isum) - 32 * off);
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.splat(load<f32>(xd + (<usize>b << 2)) * loadF16(blk + 208))));
   }
-  return sum;
+  return hsumF(acc);
 }

@@ -4,8 +4,7 @@
 // Each weight block is unpacked and its scales decoded once for the four tokens.
 import { loadF16 } from './common';
 import { dot16 } from './dot';
-import { kScaleMin } from './formats';
-import { LO4, dotS8, dotScaled2, dotU7, hsumI, sum16 } from './formats-q8';
+import { LO4, dotS8, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q4kBlock, q6Offsets, q6Values, splatScale, sum16 } from './formats-q8';
 
 @inline function scaleOf(x: usize, dOff: usize, b: i32): f32 {
   return load<f32>(x + dOff + (<usize>b << 2));
@@ -63,7 +62,7 @@ export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sO
     const blk = w + <usize>b * 18;
     const q = v128.load(blk + 2);
     const lo = v128.and(q, LO4);
-    const hi = i8x16.shr_u(q, 4);
+    const hi = hiNib(q);
     const d = loadF16(blk);
     const o = <usize>b << 5;
     const s0 = d * scaleOf(x, dOff, b), s1 = d * scaleOf(x1, dOff, b);
@@ -80,96 +79,67 @@ export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sO
   store4(out, os, hsumF(a0) - 8 * c0, hsumF(a1) - 8 * c1, hsumF(a2) - 8 * c2, hsumF(a3) - 8 * c3);
 }
 
-/** One token's 64 values of q4_k chunk: low-nibble sub-block (scale sl) and high (scale sh). */
-@inline function q4kTok(acc: v128, lo0: v128, lo1: v128, hi0: v128, hi1: v128, a: usize, sl: v128, sh: v128): v128 {
-  acc = dotScaled2(acc, lo0, v128.load(a), lo1, v128.load(a + 16), sl);
-  return dotScaled2(acc, hi0, v128.load(a + 32), hi1, v128.load(a + 48), sh);
-}
-
-/** Σ_j m_j · (sum of sub-block j's activations) for one token of a q4_k block. */
-@inline function q4kMins(sc: usize, s: usize): i32 {
-  let m = 0;
-  for (let j: u32 = 0; j < 8; j++) m += <i32>kScaleMin(sc, j, 4) * (sum16(s, <usize>(2 * j)) + sum16(s, <usize>(2 * j + 1)));
-  return m;
-}
-
-@inline function q4kDone(x: usize, dOff: usize, sOff: usize, b: i32, sc: usize, isum: v128, d: f32, dmin: f32): f32 {
-  return scaleOf(x, dOff, b) * (d * <f32>hsumI(isum) - dmin * <f32>q4kMins(sc, x + sOff + (<usize>b << 5)));
-}
-
 export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
   out: usize, os: usize): void {
-  let f0: f32 = 0, f1: f32 = 0, f2: f32 = 0, f3: f32 = 0;
+  let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 144;
     const o = <usize>b << 8;
-    let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
-    for (let c: u32 = 0; c < 4; c++) {
-      const q0 = v128.load(blk + 16 + c * 32);
-      const q1 = v128.load(blk + 32 + c * 32);
-      const lo0 = v128.and(q0, LO4), lo1 = v128.and(q1, LO4);
-      const hi0 = i8x16.shr_u(q0, 4), hi1 = i8x16.shr_u(q1, 4);
-      const sl = i16x8.splat(<i16>kScaleMin(blk + 4, 2 * c, 0));
-      const sh = i16x8.splat(<i16>kScaleMin(blk + 4, 2 * c + 1, 0));
-      const oc = o + c * 64;
-      i0 = q4kTok(i0, lo0, lo1, hi0, hi1, x + oc, sl, sh);
-      i1 = q4kTok(i1, lo0, lo1, hi0, hi1, x1 + oc, sl, sh);
-      i2 = q4kTok(i2, lo0, lo1, hi0, hi1, x2 + oc, sl, sh);
-      i3 = q4kTok(i3, lo0, lo1, hi0, hi1, x3 + oc, sl, sh);
-    }
+    const so = sOff + (<usize>b << 5);
+    const sm = kScalesMins(blk + 4);
+    const s16 = i16x8.extend_low_i8x16_u(sm);
+    const m16 = i16x8.extend_high_i8x16_u(sm);
     const d = loadF16(blk);
     const dmin = loadF16(blk + 2);
-    f0 += q4kDone(x, dOff, sOff, b, blk + 4, i0, d, dmin);
-    f1 += q4kDone(x1, dOff, sOff, b, blk + 4, i1, d, dmin);
-    f2 += q4kDone(x2, dOff, sOff, b, blk + 4, i2, d, dmin);
-    f3 += q4kDone(x3, dOff, sOff, b, blk + 4, i3, d, dmin);
+    f0 = f32x4.add(f0, kFinish(q4kBlock(blk, x + o, s16), kMinSums(m16, x + so), d, dmin, scaleOf(x, dOff, b)));
+    f1 = f32x4.add(f1, kFinish(q4kBlock(blk, x1 + o, s16), kMinSums(m16, x1 + so), d, dmin, scaleOf(x1, dOff, b)));
+    f2 = f32x4.add(f2, kFinish(q4kBlock(blk, x2 + o, s16), kMinSums(m16, x2 + so), d, dmin, scaleOf(x2, dOff, b)));
+    f3 = f32x4.add(f3, kFinish(q4kBlock(blk, x3 + o, s16), kMinSums(m16, x3 + so), d, dmin, scaleOf(x3, dOff, b)));
   }
-  store4(out, os, f0, f1, f2, f3);
+  store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
 
 @inline function q6Tok(acc: v128, q: v128, a: usize, sc: v128): v128 {
   return i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q, v128.load(a)), sc));
 }
 
-/** Σ_g sc_g · (sum of group g's activations) for one token of a q6_k block. */
-@inline function q6Offset(sc: usize, s: usize): i32 {
-  let off = 0;
-  for (let g: usize = 0; g < 16; g++) off += <i32>load<i8>(sc + g) * sum16(s, g);
-  return off;
-}
-
-@inline function q6Done(x: usize, dOff: usize, sOff: usize, b: i32, sc: usize, isum: v128, d: f32): f32 {
-  return scaleOf(x, dOff, b) * d * <f32>(hsumI(isum) - 32 * q6Offset(sc, x + sOff + (<usize>b << 5)));
+@inline function q6Done(acc: v128, isum: v128, s: f32): v128 {
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.splat(s)));
 }
 
 export function rowdotq4_q6_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
   out: usize, os: usize): void {
-  let f0: f32 = 0, f1: f32 = 0, f2: f32 = 0, f3: f32 = 0;
+  let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
-  const three = i8x16.splat(3);
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 210;
-    let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+    const so = sOff + (<usize>b << 5);
+    let i0 = i32x4.neg(q6Offsets(blk + 192, x + so)), i1 = i32x4.neg(q6Offsets(blk + 192, x1 + so));
+    let i2 = i32x4.neg(q6Offsets(blk + 192, x2 + so)), i3 = i32x4.neg(q6Offsets(blk + 192, x3 + so));
     // group g = 8n + 2k + h: values 16g.., nibble of ql[64n + 32(k&1) + 16h] (high when k ≥ 2), qh bits 2k
-    for (let g: usize = 0; g < 16; g++) {
-      const n = g >> 3, k = (g >> 1) & 3, h = g & 1;
-      const lv = v128.load(blk + n * 64 + (k & 1) * 32 + h * 16);
-      const hv = v128.load(blk + 128 + n * 32 + h * 16);
-      const nib = k < 2 ? v128.and(lv, LO4) : i8x16.shr_u(lv, 4);
-      const q = v128.or(nib, i8x16.shl(v128.and(i8x16.shr_u(hv, <i32>(2 * k)), three), 4));
-      const sc = i16x8.splat(<i16>load<i8>(blk + 192 + g));
-      const o = (<usize>b << 8) + (g << 4);
-      i0 = q6Tok(i0, q, x + o, sc);
-      i1 = q6Tok(i1, q, x1 + o, sc);
-      i2 = q6Tok(i2, q, x2 + o, sc);
-      i3 = q6Tok(i3, q, x3 + o, sc);
+    for (let n: usize = 0; n < 2; n++) {
+      for (let h: usize = 0; h < 2; h++) {
+        const l0 = v128.load(blk + n * 64 + h * 16);
+        const l1 = v128.load(blk + n * 64 + 32 + h * 16);
+        const hv = v128.load(blk + 128 + n * 32 + h * 16);
+        for (let k = 0; k < 4; k++) {
+          const q = q6Values(k & 1 ? l1 : l0, hv, k);
+          const g = n * 8 + <usize>(2 * k) + h;
+          const sc = splatScale(blk + 192 + g);
+          const o = (<usize>b << 8) + (g << 4);
+          i0 = q6Tok(i0, q, x + o, sc);
+          i1 = q6Tok(i1, q, x1 + o, sc);
+          i2 = q6Tok(i2, q, x2 + o, sc);
+          i3 = q6Tok(i3, q, x3 + o, sc);
+        }
+      }
     }
     const d = loadF16(blk + 208);
-    f0 += q6Done(x, dOff, sOff, b, blk + 192, i0, d);
-    f1 += q6Done(x1, dOff, sOff, b, blk + 192, i1, d);
-    f2 += q6Done(x2, dOff, sOff, b, blk + 192, i2, d);
-    f3 += q6Done(x3, dOff, sOff, b, blk + 192, i3, d);
+    f0 = q6Done(f0, i0, d * scaleOf(x, dOff, b));
+    f1 = q6Done(f1, i1, d * scaleOf(x1, dOff, b));
+    f2 = q6Done(f2, i2, d * scaleOf(x2, dOff, b));
+    f3 = q6Done(f3, i3, d * scaleOf(x3, dOff, b));
   }
-  store4(out, os, f0, f1, f2, f3);
+  store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
