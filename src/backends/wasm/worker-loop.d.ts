@@ -13,7 +13,7 @@ export const MAX_ARGS: number;
 export const SCRATCH_BASE: number;
 export const SCRATCH_STRIDE: number;
 export const CONTROL_BYTES: number;
-export const SPIN: number;
+export const SPIN_MS: number;
 export const CLOSED: number;
 
 export function nextTag(gen: number): number;

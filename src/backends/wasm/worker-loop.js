@@ -24,9 +24,11 @@ export const MAX_ARGS = 14;
 export const SCRATCH_BASE = 14;
 export const SCRATCH_STRIDE = 15;
 export const CONTROL_BYTES = ARGS_OFFSET + 16 * 8;
-/** Polls of a control word before sleeping in Atomics.wait: ops of one forward pass come back to
- *  back, and a futex wake-up costs more than a few microseconds of polling. */
-export const SPIN = 20000;
+/** Milliseconds a thread polls a control word before sleeping in Atomics.wait. The ops of a
+ *  forward pass (and consecutive decode steps) come back to back, tens of microseconds apart,
+ *  while a futex wake-up costs 50-200 µs on a VM: a thread that slept between two ops would join
+ *  the next one too late to help. Idle threads still sleep once a pass is over. */
+export const SPIN_MS = 4;
 /** Piece index that is never claimable (pieces per op stay far below it). */
 export const CLOSED = 0xffff;
 
@@ -35,9 +37,13 @@ export function nextTag(gen) {
   return (gen & 0xffff) << 16;
 }
 
-/** Returns once ctl[i] !== value: polls SPIN times, then sleeps (when this thread may block). */
+/** Returns once ctl[i] !== value: polls for SPIN_MS, then sleeps (when this thread may block). */
 export function waitChange(ctl, i, value, canBlock) {
-  for (let n = 0; n < SPIN; n++) if (Atomics.load(ctl, i) !== value) return;
+  if (Atomics.load(ctl, i) !== value) return;
+  const end = performance.now() + SPIN_MS;
+  do {
+    for (let n = 0; n < 1024; n++) if (Atomics.load(ctl, i) !== value) return;
+  } while (performance.now() < end);
   while (Atomics.load(ctl, i) === value) if (canBlock) Atomics.wait(ctl, i, value);
 }
 
