@@ -105,8 +105,9 @@ class WasmBackendImpl implements WasmBackend {
   private readonly k: Record<'rmsnorm' | 'add' | 'addBias' | 'swiglu' | 'rope' | 'attention' | 'quantizeActs', number>;
   private readonly q8RowBytes: Fn;
   private readonly int8: boolean;
-  /** activations rounded to 8 bits for the integer matmuls (grown on demand) */
-  private q8 = { ptr: 0, bytes: 0 };
+  /** activations rounded to 8 bits for the integer matmuls (grown on demand); key names the
+   *  activation and shape they hold, '' once any activation may have changed */
+  private q8 = { ptr: 0, bytes: 0, key: '' };
   private readonly storeRows: Fn;
   private kv: KVCache | undefined;
   private scratch = { ptr: 0, stride: 0 };
@@ -161,6 +162,7 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   free(a: Activation): void {
+    this.changed();
     const x = this.act(a);
     x.freed = true;
     this.heap.release(x.ptr, x.length * 4);
@@ -190,6 +192,7 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   write(dst: Activation, src: Float32Array, dstOffset = 0): void {
+    this.changed();
     const d = this.act(dst);
     check(dstOffset >= 0 && dstOffset + src.length <= d.length, 'BAD_ARGUMENT',
       () => `write of ${src.length} floats at ${dstOffset} overflows an activation of ${d.length}`);
@@ -205,6 +208,7 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   embed(table: Weight, ids: Int32Array, out: Activation): void {
+    this.changed();
     const w = this.weight(table);
     const o = this.act(out);
     this.need(o, ids.length * w.cols, 'embed output');
@@ -216,6 +220,7 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   rmsnorm(x: Activation, w: Weight, out: Activation, nTokens: number, eps: number): void {
+    this.changed();
     const width = w.cols;
     const xa = this.need(this.act(x), nTokens * width, 'rmsnorm input');
     const oa = this.need(this.act(out), nTokens * width, 'rmsnorm output');
@@ -228,6 +233,8 @@ class WasmBackendImpl implements WasmBackend {
     const oa = this.need(this.act(out), nTokens * m.rows, `matmul output (${m.name})`);
     check(xa !== oa, 'BAD_ARGUMENT', 'matmul cannot write into its input');
     const work = m.rows * m.cols * nTokens;
+    // the output may be the activation whose rounded copy is kept
+    if (this.q8.key.startsWith(`${oa.ptr}:`)) this.changed();
     if (m.matmulq < 0) {
       this.run(m.matmul, [m.ptr, xa.ptr, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, work);
       return;
@@ -236,25 +243,36 @@ class WasmBackendImpl implements WasmBackend {
     this.run(m.matmulq, [m.ptr, xq, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, work);
   }
 
+  /** Every op but matmul may change an activation: the rounded copy of one is stale then. */
+  private changed(): void {
+    this.q8.key = '';
+  }
+
   /** x rounded to 8-bit blocks of qb values (q8-acts.ts layout) in the q8 buffer. */
   private quantizeActs(x: WasmActivation, cols: number, qb: number, nTokens: number): number {
+    // q/k/v (and gate/up) read the same input: round it once
+    const key = `${x.ptr}:${cols}:${qb}:${nTokens}`;
+    if (key === this.q8.key) return this.q8.ptr;
     const bytes = this.q8RowBytes(cols, qb) * nTokens;
     if (bytes > this.q8.bytes) {
       if (this.q8.bytes > 0) this.heap.release(this.q8.ptr, this.q8.bytes);
-      this.q8 = { ptr: 0, bytes: 0 };
-      this.q8 = { ptr: this.heap.alloc(bytes), bytes };
+      this.q8 = { ptr: 0, bytes: 0, key: '' };
+      this.q8 = { ptr: this.heap.alloc(bytes), bytes, key: '' };
     }
     this.run(this.k.quantizeActs, [x.ptr, this.q8.ptr, cols, qb], nTokens, 1, nTokens * cols);
+    this.q8.key = key;
     return this.q8.ptr;
   }
 
   addBias(x: Activation, bias: Weight, nTokens: number): void {
+    this.changed();
     const width = bias.cols;
     const xa = this.need(this.act(x), nTokens * width, 'addBias input');
     this.run(this.k.addBias, [xa.ptr, this.vector(bias), width], nTokens, 1, nTokens * width);
   }
 
   rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void {
+    this.changed();
     const xa = this.need(this.act(x), nTokens * nHeads * headDim, 'rope input');
     check(p.nRot > 0 && p.nRot % 2 === 0 && p.nRot <= headDim, 'BAD_ARGUMENT',
       `rope: nRot ${p.nRot} must be even and at most headDim ${headDim}`);
@@ -280,6 +298,7 @@ class WasmBackendImpl implements WasmBackend {
 
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
     nHead: number, nHeadKV: number, headDim: number, scale: number): void {
+    this.changed();
     const kv = this.cacheFor(layer, pos0, nTokens);
     const { nCtx, kvDim } = kv.spec;
     check(nHeadKV * headDim === kvDim && nHead % nHeadKV === 0, 'BAD_ARGUMENT',
@@ -292,6 +311,7 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   swiglu(gate: Activation, up: Activation, out: Activation, n: number): void {
+    this.changed();
     const g = this.need(this.act(gate), n, 'swiglu gate');
     const u = this.need(this.act(up), n, 'swiglu up');
     const o = this.need(this.act(out), n, 'swiglu output');
@@ -299,12 +319,14 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   add(dst: Activation, src: Activation, n: number): void {
+    this.changed();
     const d = this.need(this.act(dst), n, 'add destination');
     const s = this.need(this.act(src), n, 'add source');
     this.run(this.k.add, [d.ptr, s.ptr], n, 16, n);
   }
 
   copy(src: Activation, srcOffset: number, dst: Activation, dstOffset: number, n: number): void {
+    this.changed();
     const s = this.act(src);
     const d = this.act(dst);
     check(srcOffset >= 0 && dstOffset >= 0 && n >= 0 && srcOffset + n <= s.length && dstOffset + n <= d.length,
