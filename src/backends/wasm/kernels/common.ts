@@ -1,14 +1,19 @@
 // Shared helpers for the kernels: half-float conversion and f32x4 dot products.
 // All pointers are byte addresses into the one (possibly shared) linear memory.
 
-/** 2^112: rescales an f16 exponent/mantissa shifted into f32 position (handles subnormals too). */
-const F16_RESCALE: f32 = 5.192296858534828e33;
+/** 2^-24: one f16 subnormal step. */
+const F16_TINY: f32 = 5.9604644775390625e-8;
+
+// f16 → f32 never computes with an f32 denormal: x86 takes a microcode assist (~100 cycles) on
+// each, and k-quant super-block scales are often f16 subnormals (every q6_k d of a model whose
+// weights are ~0.02). Normals are rebiased in the integer domain, subnormals converted from
+// their integer mantissa (exact: m·2^-24 is a normal f32).
 
 /** f16 bits → f32 (exact, incl. subnormals, inf and NaN). */
 @inline export function f16ToF32(h: u32): f32 {
-  const mag = (h & 0x7fff) << 13;
-  let bits = reinterpret<u32>(reinterpret<f32>(mag) * F16_RESCALE);
-  if ((h & 0x7c00) == 0x7c00) bits = mag | 0x7f800000;
+  const mag = h & 0x7fff;
+  const normal = select<u32>((mag << 13) | 0x7f800000, (mag << 13) + (112 << 23), mag >= 0x7c00);
+  const bits = select<u32>(normal, reinterpret<u32>(<f32>mag * F16_TINY), mag >= 0x0400);
   return reinterpret<f32>(bits | ((h & 0x8000) << 16));
 }
 
@@ -20,10 +25,12 @@ const F16_RESCALE: f32 = 5.192296858534828e33;
 /** Four f16 at `p` → f32x4. */
 @inline export function loadF16x4(p: usize): v128 {
   const h = v128.load16x4_u(p);
-  const mag = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
-  const scaled = f32x4.mul(mag, f32x4.splat(F16_RESCALE));
-  const infNan = i32x4.eq(v128.and(h, i32x4.splat(0x7c00)), i32x4.splat(0x7c00));
-  const v = v128.bitselect(v128.or(mag, i32x4.splat(0x7f800000)), scaled, infNan);
+  const mag = v128.and(h, i32x4.splat(0x7fff));
+  const shifted = i32x4.shl(mag, 13);
+  const normal = v128.bitselect(v128.or(shifted, i32x4.splat(0x7f800000)), i32x4.add(shifted, i32x4.splat(112 << 23)),
+    i32x4.gt_s(mag, i32x4.splat(0x7bff)));
+  const sub = f32x4.mul(f32x4.convert_i32x4_s(mag), f32x4.splat(F16_TINY));
+  const v = v128.bitselect(normal, sub, i32x4.gt_s(mag, i32x4.splat(0x03ff)));
   return v128.or(v, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
 }
 
