@@ -166,4 +166,25 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
       expect(() => b.storeKV(1, junk, junk, nCtx - 1, 2)).toThrow(expect.objectContaining({ code: 'CONTEXT_FULL' }));
       b.free(junk);
     });
+
+  it('attention with scores hundreds apart (weights below e^-80 skipped) matches f64 (rel err < 1e-5)', async () => {
+    const r = rng(4242);
+    const [nHead, hd, n] = [2, 16, 40];
+    b.createKVCache({ nLayers: 1, nCtx: n, kvDim: hd, type: 'f32' });
+    const K = randomF32(n * hd, r, 30);
+    const V = randomF32(n * hd, r);
+    const kv = [put(K), put(V)];
+    b.storeKV(0, kv[0], kv[1], 0, n);
+    const qf = randomF32(nHead * hd, r, 30);
+    const q = put(qf);
+    const out = b.alloc(nHead * hd);
+    b.attention(0, q, out, n - 1, 1, nHead, 1, hd, 1 / 4);
+    // the spread the kernel's cut-off acts on: > 80 for both heads
+    for (let h = 0; h < nHead; h++) {
+      const s = Array.from({ length: n }, (_, j) => qf.subarray(h * hd, (h + 1) * hd).reduce((a, x, i) => a + x * K[j * hd + i], 0) / 4);
+      expect(Math.max(...s) - Math.min(...s)).toBeGreaterThan(200);
+    }
+    expect(relErr(await get(out, nHead * hd), refAttention(qf, K, V, n - 1, 1, nHead, 1, hd, 1 / 4))).toBeLessThan(1e-5);
+    for (const a of [...kv, q, out]) b.free(a);
+  });
 });

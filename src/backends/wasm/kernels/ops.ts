@@ -140,7 +140,11 @@ export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32,
     memory.fill(ov, 0, <usize>headDim << 2);
     let sum: f32 = 0;
     for (let j = 0; j < n; j++) {
-      const p = Mathf.exp(load<f32>(scratch + (<usize>j << 2)) - mx);
+      // a weight below e^-80 is lost next to the max term's 1 anyway, and its products could be
+      // f32 denormals (a microcode assist each on x86)
+      const e = load<f32>(scratch + (<usize>j << 2)) - mx;
+      if (e < -80) continue;
+      const p = Mathf.exp(e);
       sum += p;
       const vp = vc + <usize>j * kvDim * es + kvOff;
       if (f16 != 0) axpyF16(ov, vp, p, headDim);
