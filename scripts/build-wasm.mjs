@@ -20,21 +20,23 @@ const buildDir = path.join(wasmDir, 'build');
  * Mirrors src/quant's FORMAT_TRAITS (type id, values and bytes per block); the tests check they agree.
  * group: blocks per SIMD snippet call for the 1-value float formats (deqGroup_<id>).
  * qb: activation block of the integer path (rowdotq_<id> in formats-q8.ts); absent = f32 path only.
+ * tiles: the format has four-token integer kernels (rowdotq4_<id>, formats-q8x4.ts); without them
+ *   its integer path serves decode batches only (the f32 path is faster for prefill).
  */
 export const FORMATS = [
   { id: 'f32', type: 0, blockSize: 1, typeSize: 4, group: 4 },
   { id: 'f16', type: 1, blockSize: 1, typeSize: 2, group: 4 },
   { id: 'bf16', type: 30, blockSize: 1, typeSize: 2, group: 4 },
-  { id: 'q8_0', type: 8, blockSize: 32, typeSize: 34, qb: 32 },
-  { id: 'q4_0', type: 2, blockSize: 32, typeSize: 18, qb: 32 },
-  { id: 'q4_1', type: 3, blockSize: 32, typeSize: 20 },
-  { id: 'q5_0', type: 6, blockSize: 32, typeSize: 22 },
-  { id: 'q5_1', type: 7, blockSize: 32, typeSize: 24 },
-  { id: 'q2_k', type: 10, blockSize: 256, typeSize: 84 },
-  { id: 'q3_k', type: 11, blockSize: 256, typeSize: 110 },
-  { id: 'q4_k', type: 12, blockSize: 256, typeSize: 144, qb: 256 },
-  { id: 'q5_k', type: 13, blockSize: 256, typeSize: 176 },
-  { id: 'q6_k', type: 14, blockSize: 256, typeSize: 210, qb: 256 },
+  { id: 'q8_0', type: 8, blockSize: 32, typeSize: 34, qb: 32, tiles: true },
+  { id: 'q4_0', type: 2, blockSize: 32, typeSize: 18, qb: 32, tiles: true },
+  { id: 'q4_1', type: 3, blockSize: 32, typeSize: 20, qb: 32 },
+  { id: 'q5_0', type: 6, blockSize: 32, typeSize: 22, qb: 32 },
+  { id: 'q5_1', type: 7, blockSize: 32, typeSize: 24, qb: 32 },
+  { id: 'q2_k', type: 10, blockSize: 256, typeSize: 84, qb: 256 },
+  { id: 'q3_k', type: 11, blockSize: 256, typeSize: 110, qb: 256 },
+  { id: 'q4_k', type: 12, blockSize: 256, typeSize: 144, qb: 256, tiles: true },
+  { id: 'q5_k', type: 13, blockSize: 256, typeSize: 176, qb: 256, tiles: true },
+  { id: 'q6_k', type: 14, blockSize: 256, typeSize: 210, qb: 256, tiles: true },
 ];
 
 /** The entry module: shared ops plus one instantiation of the template per format. */
@@ -55,10 +57,11 @@ async function generateEntry() {
     "import { ROW_CHUNK, accumulate4Rows, accumulateRow, zeroColumn } from './matmul-core';",
     `import { ${snippets.join(', ')} } from './formats';`,
     `import { ${q8.map((f) => `rowdotq_${f.id}`).join(', ')} } from './formats-q8';`,
-    `import { ${q8.map((f) => `rowdotq4_${f.id}`).join(', ')} } from './formats-q8x4';`,
+    `import { ${q8.filter((f) => f.tiles).map((f) => `rowdotq4_${f.id}`).join(', ')} } from './formats-q8x4';`,
   ];
   for (const f of q8) {
-    parts.push(bodyQ8.replaceAll('FMT', f.id).replaceAll(/\bQB\b/g, String(f.qb))
+    const body8 = f.tiles ? bodyQ8 : bodyQ8.replace(/\/\/ tiles:begin[\s\S]*?\/\/ tiles:end\n/, '');
+    parts.push(body8.replaceAll('FMT', f.id).replaceAll(/\bQB\b/g, String(f.qb)).replaceAll(/\bTILES\b/g, f.tiles ? '1' : '0')
       .replaceAll(/\bBS\b/g, String(f.blockSize)).replaceAll(/\bTS\b/g, String(f.typeSize)));
   }
   for (const f of FORMATS) {

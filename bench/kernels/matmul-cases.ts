@@ -8,7 +8,7 @@ import { randomF32, randomTensor, rng } from '../../test/backends/wasm/helpers.t
 
 const ROWS = 2816;
 const COLS = 1024;
-export const BENCH_TYPES = [GGMLType.Q4_K, GGMLType.Q6_K, GGMLType.Q8_0, GGMLType.Q4_0];
+export const BENCH_TYPES: GGMLType[] = [GGMLType.Q4_K, GGMLType.Q6_K, GGMLType.Q8_0, GGMLType.Q4_0];
 
 /** One line per format: best time and GMAC/s at n = 1 and n = 64. */
 export function matmulBench(b: WasmBackend, clock: () => number, types = BENCH_TYPES): string[] {

@@ -46,7 +46,9 @@ class WasmWeight implements Weight {
     readonly ptr: number, readonly rowBytes: number, readonly blocksPerRow: number,
     readonly matmul: number, readonly deq: Fn,
     /** integer kernel (matmulq_<id>) and its activation block; -1 when the format has none */
-    readonly matmulq: number, readonly qb: number) {}
+    readonly matmulq: number, readonly qb: number,
+    /** most tokens a batch may have for the integer kernel to beat the f32 one */
+    readonly int8MaxTokens: number) {}
 }
 
 class WasmActivation implements Activation {
@@ -153,7 +155,7 @@ class WasmBackendImpl implements WasmBackend {
     const matmulq = this.int8 ? this.names.indexOf(`matmulq_${t.id}`) : -1;
     const qb = matmulq >= 0 ? (this.exports[`QB_${t.id}`] as WebAssembly.Global).value as number : 0;
     return new WasmWeight(name, type, cols, rows, ptr, rowBytes, blocksPerRow, matmul, this.exports[`deq_${t.id}`] as Fn,
-      matmulq, qb);
+      matmulq, qb, matmulq >= 0 && (this.exports[`QT_${t.id}`] as WebAssembly.Global).value ? Infinity : 3);
   }
 
   alloc(length: number): Activation {
@@ -235,7 +237,7 @@ class WasmBackendImpl implements WasmBackend {
     const work = m.rows * m.cols * nTokens;
     // the output may be the activation whose rounded copy is kept
     if (this.q8.key.startsWith(`${oa.ptr}:`)) this.changed();
-    if (m.matmulq < 0) {
+    if (m.matmulq < 0 || nTokens > m.int8MaxTokens) {
       this.run(m.matmul, [m.ptr, xa.ptr, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, work);
       return;
     }

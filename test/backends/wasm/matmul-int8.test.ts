@@ -1,6 +1,7 @@
 // The integer matmul path (8-bit activations × weight blocks) for every format that has one, in
 // the relaxed-SIMD and the plain-SIMD build, 1 and 2 threads:
-//  - exactly the scheme: vs f64 math on src/quant's dequantized weights and activations rounded
+//  - exactly the scheme (or, for batches a format's integer kernel leaves to the f32 path, the
+//    f32 product): vs f64 math on src/quant's dequantized weights and activations rounded
 //    in JS the way llama.cpp rounds them (per-block amax/127), rel err < 1e-5;
 //  - the price of the rounding: vs the unrounded f64 product, rel err < 4e-2 (8-bit steps of a
 //    block holding a 6× outlier, summed over up to 1024 products).
@@ -10,8 +11,14 @@ import { FORMAT_TRAITS } from '../../../src/quant/traits.ts';
 import { GGMLType } from '../../../src/quant/types.ts';
 import { dequant, randomF32, randomTensor, refMatmul, relErr, rng, roundActs } from './helpers.ts';
 
-/** Formats with an integer kernel and their activation block (scripts/build-wasm.mjs FORMATS qb). */
-const INT8: [GGMLType, number][] = [[GGMLType.Q8_0, 32], [GGMLType.Q4_0, 32], [GGMLType.Q4_K, 256], [GGMLType.Q6_K, 256]];
+/** Formats with an integer kernel, their activation block (scripts/build-wasm.mjs FORMATS qb), and
+ *  whether it also runs batches of more than 3 tokens (else those take the f32 path: INT8_PREFILL
+ *  in wasm-backend.ts). */
+const INT8: [GGMLType, number, boolean][] = [
+  [GGMLType.Q8_0, 32, true], [GGMLType.Q4_0, 32, true], [GGMLType.Q4_1, 32, false], [GGMLType.Q5_0, 32, false],
+  [GGMLType.Q5_1, 32, false], [GGMLType.Q2_K, 256, false], [GGMLType.Q3_K, 256, false], [GGMLType.Q4_K, 256, true],
+  [GGMLType.Q5_K, 256, true], [GGMLType.Q6_K, 256, true],
+];
 
 describe.each([
   ['relaxed', 1], ['relaxed', 2], ['plain', 1], ['plain', 2],
@@ -23,7 +30,7 @@ describe.each([
 
   it('runs the requested build', () => expect(b.simd).toBe(simd));
 
-  it.each(INT8.map(([type, qb]) => [FORMAT_TRAITS.get(type)!.id, type, qb] as const))('%s', async (_id, type, qb) => {
+  it.each(INT8.map(([type, qb, prefill]) => [FORMAT_TRAITS.get(type)!.id, type, qb, prefill] as const))('%s', async (_id, type, qb, prefill) => {
     const t = FORMAT_TRAITS.get(type)!;
     const r = rng(type * 131 + threads + (relaxed ? 7 : 0));
     for (const cols of t.blockSize === 32 ? [32, 160, 1024] : [256, 768]) {
@@ -31,7 +38,7 @@ describe.each([
       const bytes = randomTensor(t, rows, cols, r);
       const wf = dequant(t, bytes, rows * cols);
       const w = b.uploadWeight(`w_${t.id}_${cols}`, type, cols, rows, bytes);
-      for (const nTokens of [1, 5]) {
+      for (const nTokens of [1, 3, 5, 9]) {
         // a few outliers per row, as real activations have
         const xf = randomF32(nTokens * cols, r);
         for (let i = 0; i < xf.length; i += 97) xf[i] *= 6;
@@ -41,7 +48,8 @@ describe.each([
         b.matmul(w, x, out, nTokens);
         const got = await b.read(out, 0, nTokens * rows);
         const what = `${t.id} ${rows}x${cols} nTokens=${nTokens}`;
-        expect(relErr(got, refMatmul(wf, roundActs(xf, qb), rows, cols, nTokens)), what).toBeLessThan(1e-5);
+        const int8 = prefill || nTokens <= 3;
+        expect(relErr(got, refMatmul(wf, int8 ? roundActs(xf, qb) : xf, rows, cols, nTokens)), `${what} int8 ${int8}`).toBeLessThan(1e-5);
         expect(relErr(got, refMatmul(wf, xf, rows, cols, nTokens)), what).toBeLessThan(4e-2);
         b.free(x);
         b.free(out);

@@ -12,7 +12,7 @@ export const LO4 = i8x16.splat(0x0f);
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
-@inline function hsumF(v: v128): f32 {
+@inline export function hsumF(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
@@ -183,3 +183,5 @@ export function rowdotq_q6_k(w: usize, xq: usize, xd: usize, xs: usize, nb: i32)
   }
   return hsumF(acc);
 }
+
+export { rowdotq_q4_1, rowdotq_q5_0, rowdotq_q5_1, rowdotq_q5_k, rowdotq_q2_k, rowdotq_q3_k } from './formats-q8-more';

@@ -3,6 +3,7 @@
 // x, x + stride, x + 2·stride, x + 3·stride and stores the four sums at out, out + os, … (bytes).
 // Each weight block is unpacked and its scales decoded once for the four tokens.
 import { loadF16 } from './common';
+import { q5kBlock } from './formats-q8-more';
 import { dot16 } from './dot';
 import { LO4, dotS8, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q4kBlock, q6Offsets, q6Values, splatScale, sum16 } from './formats-q8';
 
@@ -100,6 +101,27 @@ export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sO
   store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
 
+export function rowdotq4_q5_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
+  out: usize, os: usize): void {
+  let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
+  const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 176;
+    const o = <usize>b << 8;
+    const so = sOff + (<usize>b << 5);
+    const sm = kScalesMins(blk + 4);
+    const s16 = i16x8.extend_low_i8x16_u(sm);
+    const m16 = i16x8.extend_high_i8x16_u(sm);
+    const d = loadF16(blk);
+    const dmin = loadF16(blk + 2);
+    f0 = f32x4.add(f0, kFinish(q5kBlock(blk, x + o, s16), kMinSums(m16, x + so), d, dmin, scaleOf(x, dOff, b)));
+    f1 = f32x4.add(f1, kFinish(q5kBlock(blk, x1 + o, s16), kMinSums(m16, x1 + so), d, dmin, scaleOf(x1, dOff, b)));
+    f2 = f32x4.add(f2, kFinish(q5kBlock(blk, x2 + o, s16), kMinSums(m16, x2 + so), d, dmin, scaleOf(x2, dOff, b)));
+    f3 = f32x4.add(f3, kFinish(q5kBlock(blk, x3 + o, s16), kMinSums(m16, x3 + so), d, dmin, scaleOf(x3, dOff, b)));
+  }
+  store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
+}
+
 @inline function q6Tok(acc: v128, q: v128, a: usize, sc: v128): v128 {
   return i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q, v128.load(a)), sc));
 }
@@ -143,3 +165,4 @@ export function rowdotq4_q6_k(w: usize, x: usize, stride: usize, dOff: usize, sO
   }
   store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
+

@@ -78,7 +78,7 @@ const LO4 = i8x16.splat(0x0f);
 }
 
 /** Bit j of the 32-bit qh (j = 0..31) as 0x10 in byte lane j of two vectors (low: 0..15, high: 16..31). */
-@inline function q5HighBits(qh: u32, half: u32): v128 {
+@inline export function q5HighBits(qh: u32, half: u32): v128 {
   const bytes = i32x4.splat(qh >> (half * 16));
   // lane j reads byte j>>3 of the 16 bits, then tests bit j&7
   const spread = i8x16.swizzle(bytes, i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));

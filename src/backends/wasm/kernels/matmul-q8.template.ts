@@ -4,6 +4,9 @@
 
 /** Activation block this format's integer kernel expects (the JS side reads it). */
 export const QB_FMT: i32 = QB;
+/** 1 when the format has four-token kernels (rowdotq4_FMT), which make the integer path the
+ *  faster one for prefill too; without them the JS side sends only decode batches here. */
+export const QT_FMT: i32 = TILES;
 
 /**
  * out[t][r] = Σ_c W[r][c]·x[t][c] for rows r0 ≤ r < r1, x already rounded to 8 bits by
@@ -20,9 +23,11 @@ export function matmulq_FMT(w: usize, xq: usize, out: usize, rows: i32, cols: i3
   for (let r = r0; r < r1; r++) {
     const wr = w + <usize>r * rowBytes;
     let t = 0;
+    // tiles:begin
     for (; t + 4 <= nTokens; t += 4) {
       rowdotq4_FMT(wr, xq + <usize>t * stride, stride, dOff, sOff, nb, out + ((<usize>t * rows + r) << 2), <usize>rows << 2);
     }
+    // tiles:end
     for (; t < nTokens; t++) {
       const x = xq + <usize>t * stride;
       store<f32>(out + ((<usize>t * rows + r) << 2), rowdotq_FMT(wr, x, x + dOff, x + sOff, nb));
