@@ -12,6 +12,7 @@ import { WASM32_MAX_BYTES, WasmHeap, createMemory } from './heap.ts';
 import { defaultPlatform, type WasmPlatform } from './platform.ts';
 import { KernelPool, type WorkerHandle } from './thread-pool.ts';
 import { CONTROL_BYTES } from './worker-loop.js';
+import { WasmActivation, WasmWeight, type Fn, type KVCache } from './wasm-objects.ts';
 
 export interface WasmBackendOptions {
   /** kernel threads including the caller (default: logical CPUs, at most 8); 1 = no workers */
@@ -36,33 +37,6 @@ export type WasmBackend = Backend & {
   /** which kernel build runs: relaxed SIMD or the plain-SIMD fallback */
   readonly simd: 'relaxed' | 'plain';
 };
-
-type Fn = (...args: number[]) => number;
-
-class WasmWeight implements Weight {
-  /** f32 copy of a 1-row weight used as a vector (norm, bias) when stored in another format */
-  vecPtr = -1;
-  constructor(readonly name: string, readonly type: GGMLType, readonly cols: number, readonly rows: number,
-    readonly ptr: number, readonly rowBytes: number, readonly blocksPerRow: number,
-    readonly matmul: number, readonly deq: Fn,
-    /** integer kernel (matmulq_<id>) and its activation block; -1 when the format has none */
-    readonly matmulq: number, readonly qb: number,
-    /** most tokens a batch may have for the integer kernel to beat the f32 one */
-    readonly int8MaxTokens: number) {}
-}
-
-class WasmActivation implements Activation {
-  freed = false;
-  constructor(readonly length: number, readonly ptr: number) {}
-}
-
-interface KVCache {
-  readonly spec: KVCacheSpec;
-  readonly elemBytes: number;
-  readonly k: number;
-  readonly v: number;
-  readonly bytes: number;
-}
 
 function sharedMemoryUsable(): boolean {
   return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object'

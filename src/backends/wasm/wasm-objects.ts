@@ -1,0 +1,31 @@
+// The WASM backend's handles: weights and activations (pointers into its linear memory) and the
+// KV cache layout.
+import type { Activation, KVCacheSpec, Weight } from '../backend.ts';
+import type { GGMLType } from '../../quant/types.ts';
+
+export type Fn = (...args: number[]) => number;
+
+export class WasmWeight implements Weight {
+  /** f32 copy of a 1-row weight used as a vector (norm, bias) when stored in another format */
+  vecPtr = -1;
+  constructor(readonly name: string, readonly type: GGMLType, readonly cols: number, readonly rows: number,
+    readonly ptr: number, readonly rowBytes: number, readonly blocksPerRow: number,
+    readonly matmul: number, readonly deq: Fn,
+    /** integer kernel (matmulq_<id>) and its activation block; -1 when the format has none */
+    readonly matmulq: number, readonly qb: number,
+    /** most tokens a batch may have for the integer kernel to beat the f32 one */
+    readonly int8MaxTokens: number) {}
+}
+
+export class WasmActivation implements Activation {
+  freed = false;
+  constructor(readonly length: number, readonly ptr: number) {}
+}
+
+export interface KVCache {
+  readonly spec: KVCacheSpec;
+  readonly elemBytes: number;
+  readonly k: number;
+  readonly v: number;
+  readonly bytes: number;
+}
