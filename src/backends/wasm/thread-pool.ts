@@ -22,6 +22,12 @@ function canBlock(): boolean {
   }
 }
 
+/** Consecutive split ops that went badly (see noteShare) before the pool concludes that its
+ *  workers do not get cores of their own (another process, or a tab, holds them). */
+const SOLO_AFTER = 16;
+/** How long ops then stay on the calling thread before the workers are tried again (ms). */
+const SOLO_MS = 1000;
+
 function kernelError(cause: unknown): EngineError {
   return new EngineError('BACKEND', 'a WASM kernel failed (out-of-bounds access or a trap)', { cause });
 }
@@ -34,6 +40,9 @@ export class KernelPool {
   private readonly blocking: boolean;
   private scratchBase = 0;
   private scratchStride = 0;
+  /** split ops in a row that went badly, and until when to stop splitting */
+  private badStreak = 0;
+  private soloUntil = 0;
 
   /** control is the SharedArrayBuffer the workers were started with (absent when single-threaded). */
   constructor(private readonly fns: readonly Kernel[], private readonly workers: WorkerHandle[],
@@ -63,7 +72,7 @@ export class KernelPool {
   run(kernel: number, args: readonly number[], total: number, grain: number, minParallel: number): void {
     if (total <= 0) return;
     const ctl = this.ctl;
-    if (!ctl || this.threads === 1 || total < minParallel) {
+    if (!ctl || this.threads === 1 || total < minParallel || this.solo()) {
       try {
         this.call(kernel, args, 0, total, this.scratchBase);
       } catch (e) {
@@ -89,10 +98,30 @@ export class KernelPool {
     Atomics.notify(ctl, GEN);
     const a = this.callArgs;
     for (let i = 0; i < args.length; i++) a[i] = args[i];
-    const ok = claimAndRun(ctl, this.fns[kernel], a, args.length, this.scratchBase, gen);
-    this.waitForPieces(ctl, Math.ceil(total / chunk));
-    const failed = Atomics.exchange(ctl, FAILED, 0) !== 0;
-    if (!ok || failed) throw kernelError(undefined);
+    const pieces = Math.ceil(total / chunk);
+    const t0 = performance.now();
+    const mine = claimAndRun(ctl, this.fns[kernel], a, args.length, this.scratchBase, gen);
+    const t1 = performance.now();
+    this.waitForPieces(ctl, pieces);
+    if (Atomics.exchange(ctl, FAILED, 0) !== 0) throw kernelError(undefined);
+    if (pieces >= 4) this.noteShare(mine === pieces || performance.now() - t1 > t1 - t0);
+  }
+
+  /**
+   * Workers that share a core with the caller (more runnable threads than cores, e.g. another
+   * process busy) only slow an op down: they spin on the caller's core while it works, and hold
+   * pieces while it waits. Seen as ops that the caller finishes alone, or that it waits on for
+   * longer than it worked; after SOLO_AFTER of them in a row, ops run unsplit for SOLO_MS.
+   */
+  private noteShare(bad: boolean): void {
+    this.badStreak = bad ? this.badStreak + 1 : 0;
+    if (this.badStreak < SOLO_AFTER) return;
+    this.badStreak = 0;
+    this.soloUntil = performance.now() + SOLO_MS;
+  }
+
+  private solo(): boolean {
+    return this.soloUntil !== 0 && performance.now() < this.soloUntil;
   }
 
   dispose(): void {

@@ -29,5 +29,5 @@ export interface WorkerInit {
 
 export function waitChange(ctl: Int32Array, i: number, value: number, canBlock: boolean): void;
 export function claimAndRun(ctl: Int32Array, fn: (...args: number[]) => unknown, args: number[], nArgs: number,
-  scratch: number, gen: number): boolean;
+  scratch: number, gen: number): number;
 export function runWorker(init: WorkerInit, ready: () => void): void;

@@ -49,7 +49,8 @@ export function waitChange(ctl, i, value, canBlock) {
 
 /**
  * Runs fn(...args[0..nArgs), begin, end, scratch) on pieces of generation gen claimed from NEXT
- * until none are left. Returns false if a piece threw (it still counts as done).
+ * until none are left. Returns how many pieces this thread ran (a piece that threw counts, and
+ * sets FAILED).
  */
 export function claimAndRun(ctl, fn, args, nArgs, scratch, gen) {
   const total = ctl[TOTAL];
@@ -58,20 +59,20 @@ export function claimAndRun(ctl, fn, args, nArgs, scratch, gen) {
   const tag = nextTag(gen);
   args.length = nArgs + 3;
   args[nArgs + 2] = scratch;
-  let ok = true;
+  let ran = 0;
   for (;;) {
     const cur = Atomics.load(ctl, NEXT);
     const piece = cur & 0xffff;
-    if ((cur & ~0xffff) !== tag || piece >= pieces) return ok;
+    if ((cur & ~0xffff) !== tag || piece >= pieces) return ran;
     if (Atomics.compareExchange(ctl, NEXT, cur, cur + 1) !== cur) continue;
     args[nArgs] = piece * chunk;
     args[nArgs + 1] = Math.min(total, (piece + 1) * chunk);
     try {
       fn.apply(undefined, args);
     } catch {
-      ok = false;
       Atomics.store(ctl, FAILED, 1);
     }
+    ran++;
     if (Atomics.add(ctl, DONE, 1) + 1 === pieces) Atomics.notify(ctl, DONE);
   }
 }
