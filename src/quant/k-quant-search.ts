@@ -9,7 +9,7 @@
 // was already weighed. The error sum of make_qkx2 stops once it reaches the best error: its terms
 // are ≥ 0 and f32 addition of a non-negative term never decreases a sum, so it could not win.
 
-import { clamp, nearestInt } from './float-ops.ts';
+import { clamp, largestMagnitude, nearestInt } from './float-ops.ts';
 
 // a local binding, not float-ops' export: V8 can then inline Math.fround in these hot loops
 const f = Math.fround;
@@ -38,16 +38,8 @@ export class SearchScratch {
 
 /** The value of largest magnitude (first one on ties), or 0 if all are ~0. */
 function signedMax(x: Float32Array, xo: number, n: number): number {
-  let amax = 0;
-  let max = 0;
-  for (let i = 0; i < n; i++) {
-    const ax = Math.abs(x[xo + i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[xo + i];
-    }
-  }
-  return amax < GROUP_MAX_EPS ? 0 : max;
+  const max = largestMagnitude(x, xo, n);
+  return Math.abs(max) < GROUP_MAX_EPS ? 0 : max;
 }
 
 /** w = x², wx = x²·x, each rounded to f32 (the Float32Array stores round). */

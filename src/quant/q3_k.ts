@@ -1,4 +1,4 @@
-import { clamp, f, nearestInt } from './float-ops.ts';
+import { clamp, f, largestMagnitude, nearestInt } from './float-ops.ts';
 import { readF16, writeF16 } from './half.ts';
 import { QK_K } from './k-common.ts';
 import { makeQ3Quants, SearchScratch } from './k-quant-search.ts';
@@ -54,15 +54,8 @@ function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Ui
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOffset + b * QK_K;
     const o = dstOffset + b * Q3_K_TYPE_SIZE;
-    let maxScale = 0;
-    let amax = 0;
-    for (let j = 0; j < 16; j++) {
-      scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j, search);
-      if (Math.abs(scales[j]) > amax) {
-        amax = Math.abs(scales[j]);
-        maxScale = scales[j];
-      }
-    }
+    for (let j = 0; j < 16; j++) scales[j] = makeQ3Quants(16, 4, src, x + 16 * j, L, 16 * j, search);
+    const maxScale = largestMagnitude(scales, 0, 16);
     dst.fill(0, o, o + Q3_K_TYPE_SIZE);
     if (maxScale) {
       const iscale = f(-32 / maxScale);

@@ -1,4 +1,4 @@
-import { f } from './float-ops.ts';
+import { f, largestMagnitude } from './float-ops.ts';
 import { readF16, writeF16 } from './half.ts';
 import { GGMLType, type FormatTraits } from './types.ts';
 
@@ -29,15 +29,7 @@ function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Ui
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOffset + b * Q4_0_BLOCK_SIZE;
     const o = dstOffset + b * Q4_0_TYPE_SIZE;
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < 32; j++) {
-      const v = src[x + j];
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
+    const max = largestMagnitude(src, x, 32);
     const d = f(max / -8);
     const id = d ? f(1 / d) : 0;
     writeF16(dst, o + Q4_0_D, d);

@@ -1,4 +1,4 @@
-import { clamp, f, nearestInt } from './float-ops.ts';
+import { clamp, f, largestMagnitude, nearestInt } from './float-ops.ts';
 import { readF16, writeF16 } from './half.ts';
 import { QK_K } from './k-common.ts';
 import { makeQxQuants, SearchScratch } from './k-quant-search.ts';
@@ -56,17 +56,10 @@ function quantize(src: Float32Array, srcOffset: number, nBlocks: number, dst: Ui
   for (let b = 0; b < nBlocks; b++) {
     const x = srcOffset + b * QK_K;
     const o = dstOffset + b * Q6_K_TYPE_SIZE;
-    let maxScale = 0;
-    let maxAbsScale = 0;
-    for (let j = 0; j < 16; j++) {
-      scales[j] = makeQxQuants(16, 32, src, x + 16 * j, L, 16 * j, search);
-      if (Math.abs(scales[j]) > maxAbsScale) {
-        maxAbsScale = Math.abs(scales[j]);
-        maxScale = scales[j];
-      }
-    }
+    for (let j = 0; j < 16; j++) scales[j] = makeQxQuants(16, 32, src, x + 16 * j, L, 16 * j, search);
+    const maxScale = largestMagnitude(scales, 0, 16);
     dst.fill(0, o, o + Q6_K_TYPE_SIZE);
-    if (maxAbsScale < 1e-15) continue;
+    if (Math.abs(maxScale) < 1e-15) continue;
     const iscale = f(-128 / maxScale);
     writeF16(dst, o + Q6_K_D, f(1 / iscale));
     const d0 = readF16(dst, o + Q6_K_D);
