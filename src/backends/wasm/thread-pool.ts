@@ -22,11 +22,10 @@ function canBlock(): boolean {
   }
 }
 
-/** Consecutive split ops that went badly (see noteShare) before the pool concludes that its
- *  workers do not get cores of their own (another process, or a tab, holds them). */
-const SOLO_AFTER = 16;
-/** How long ops then stay on the calling thread before the workers are tried again (ms). */
-const SOLO_MS = 1000;
+/** Split ops per verdict on whether splitting pays (see noteSplit). */
+const WINDOW = 64;
+/** How long ops stay on the calling thread after a losing window, before splitting is tried again (ms). */
+const SOLO_MS = 250;
 
 function kernelError(cause: unknown): EngineError {
   return new EngineError('BACKEND', 'a WASM kernel failed (out-of-bounds access or a trap)', { cause });
@@ -40,8 +39,10 @@ export class KernelPool {
   private readonly blocking: boolean;
   private scratchBase = 0;
   private scratchStride = 0;
-  /** split ops in a row that went badly, and until when to stop splitting */
-  private badStreak = 0;
+  /** split ops in the current window, their summed gain over running alone (ms), and until when
+   *  ops stay unsplit (see noteSplit) */
+  private windowOps = 0;
+  private gainMs = 0;
   private soloUntil = 0;
 
   /** control is the SharedArrayBuffer the workers were started with (absent when single-threaded). */
@@ -104,20 +105,23 @@ export class KernelPool {
     const t1 = performance.now();
     this.waitForPieces(ctl, pieces);
     if (Atomics.exchange(ctl, FAILED, 0) !== 0) throw kernelError(undefined);
-    if (pieces >= 4) this.noteShare(mine === pieces || performance.now() - t1 > t1 - t0);
+    if (mine > 0) this.noteSplit(((t1 - t0) * pieces) / mine - (performance.now() - t0));
   }
 
   /**
    * Workers that share a core with the caller (more runnable threads than cores, e.g. another
-   * process busy) only slow an op down: they spin on the caller's core while it works, and hold
-   * pieces while it waits. Seen as ops that the caller finishes alone, or that it waits on for
-   * longer than it worked; after SOLO_AFTER of them in a row, ops run unsplit for SOLO_MS.
+   * process busy) can make an op slower than the caller alone: a worker descheduled in the middle
+   * of a piece holds the op for a scheduler tick. Each split op's gain is the caller's own pace
+   * times all pieces minus the time the op took; a window of WINDOW ops that lost in total sends
+   * ops to the calling thread for SOLO_MS. A single preemption (common on a VM) does not: it costs
+   * a few ms once, while staying solo would cost the workers' share of every op that follows.
    */
-  private noteShare(bad: boolean): void {
-    this.badStreak = bad ? this.badStreak + 1 : 0;
-    if (this.badStreak < SOLO_AFTER) return;
-    this.badStreak = 0;
-    this.soloUntil = performance.now() + SOLO_MS;
+  private noteSplit(gainMs: number): void {
+    this.gainMs += gainMs;
+    if (++this.windowOps < WINDOW) return;
+    if (this.gainMs < 0) this.soloUntil = performance.now() + SOLO_MS;
+    this.windowOps = 0;
+    this.gainMs = 0;
   }
 
   private solo(): boolean {

@@ -1,7 +1,8 @@
-// When the pool's workers get no core of their own, splitting ops only slows them down: after 16
-// split ops in a row that the caller finished alone, ops run unsplit on the caller for a second,
-// then splitting is tried again. Made deterministic with a "worker" that never runs (no thread
-// listens to the control block) and a mocked clock; GEN counts the ops handed to workers.
+// When the pool's workers get no core of their own, splitting can make ops slower than the caller
+// alone: a window of 64 split ops whose summed gain (the caller's pace times all pieces, minus the
+// time the op took) is negative sends ops to the caller for 250 ms, then splitting is tried again.
+// Made deterministic with a "worker" that never runs (no thread listens to the control block) and a
+// mocked clock; GEN counts the ops handed to workers.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemory } from '../../../src/backends/wasm/heap.ts';
 import { nodePlatform } from '../../../src/backends/wasm/node-platform.ts';
@@ -13,7 +14,7 @@ type Fn = (...args: number[]) => number;
 describe('kernel pool without a running worker', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('stops splitting after 16 ops it finished alone, and tries again a second later', async () => {
+  async function setup() {
     const module = await nodePlatform.loadModule(true);
     const { memory } = createMemory(true, 16 << 20);
     memory.grow(63);
@@ -23,8 +24,6 @@ describe('kernel pool without a running worker', () => {
     const pool = new KernelPool(names.map((n) => wasm[n]), [{ terminate: () => {} }], control);
     pool.setScratch(1 << 20, 1 << 16);
     const ctl = new Int32Array(control);
-    let now = 1000;
-    vi.spyOn(performance, 'now').mockImplementation(() => now);
     const n = 4096;
     const dst = 2 << 20;
     const src = dst + 4 * n;
@@ -33,13 +32,31 @@ describe('kernel pool without a running worker', () => {
       pool.run(names.indexOf('add'), [dst, src], n, 16, 2);
       return Atomics.load(ctl, GEN);
     };
-    for (let i = 1; i <= 16; i++) expect(add()).toBe(i); // split (8 pieces), all run by the caller
-    expect(add()).toBe(16); // unsplit now
-    now += 999;
-    expect(add()).toBe(16);
-    now += 2;
-    expect(add()).toBe(17); // split again
-    expect(new Float32Array(memory.buffer, dst, 4)[0]).toBe(19); // all 19 ops ran, split or not
+    const sum = () => new Float32Array(memory.buffer, dst, 4)[0];
+    return { pool, add, sum };
+  }
+
+  it('keeps splitting while splitting loses nothing (the caller just runs every piece)', async () => {
+    const { pool, add, sum } = await setup();
+    vi.spyOn(performance, 'now').mockImplementation(() => 1000);
+    for (let i = 1; i <= 200; i++) expect(add()).toBe(i);
+    expect(sum()).toBe(200);
+    pool.dispose();
+  });
+
+  it('stops splitting after a window of ops that took longer than the caller alone, and tries again 250 ms later', async () => {
+    const { pool, add, sum } = await setup();
+    // every clock read advances 1 ms: each split op reads start, end of its own pieces and end of
+    // the wait, so it "worked" 1 ms and waited 1 ms more: a loss of 1 ms
+    let now = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now++);
+    for (let i = 1; i <= 64; i++) expect(add()).toBe(i);
+    const soloFrom = now;
+    expect(add()).toBe(64); // unsplit now
+    while (now < soloFrom + 249) expect(add()).toBe(64);
+    now = soloFrom + 251;
+    expect(add()).toBe(65); // split again
+    expect(sum()).toBeGreaterThan(65); // every op ran, split or not
     pool.dispose();
   });
 });
