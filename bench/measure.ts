@@ -26,7 +26,9 @@ export interface EngineStats {
 export interface CellResult {
   threads: number;
   ours: EngineStats & { peakMemoryBytes: number };
-  wllama: EngineStats;
+  /** absent when wllama could not load or run this file (wllamaError says why) */
+  wllama?: EngineStats;
+  wllamaError?: string;
 }
 
 const median = (xs: number[]) => {
@@ -80,8 +82,13 @@ export async function tokenizerOf(file: string): Promise<Tokenizer> {
   return tokenizer;
 }
 
-export async function benchCell(h: BrowserHarness, file: string, o: CellOptions, log: (s: string) => void = () => {}): Promise<CellResult> {
-  const url = h.fileUrl(file);
+/**
+ * Each engine run gets a fresh Chromium (fresh page, fresh memory): several loads of a 1 GB+ model
+ * in one page exhausted it, and a crash must not take the other engine's numbers with it. wllama
+ * failing (it copies the whole file into its heap) is recorded, and ours is still measured.
+ */
+export async function benchCell(open: () => Promise<BrowserHarness>, file: string, o: CellOptions,
+  log: (s: string) => void = () => {}): Promise<CellResult> {
   const tok = await tokenizerOf(file);
   const banned = [...Array(tok.vocabSize).keys()].filter((id) => tok.tokenType(id) === 'byte');
   const nCtx = o.promptTokens + o.genTokens + 16;
@@ -92,27 +99,40 @@ export async function benchCell(h: BrowserHarness, file: string, o: CellOptions,
   const theirs: EngineRun[] = [];
   const ourLoads: LoadInfo[] = [];
   const theirLoads: LoadInfo[] = [];
+  let wllamaError: string | undefined;
   for (let i = 0; i < o.runs; i++) {
     const prompt = randomPrompt(tok, o.promptTokens, 1000 + i);
-    ourLoads.push(await h.run<LoadInfo>(PAGE, 'loadOurs', url, o.threads, nCtx));
-    try {
+    await inBrowser(open, async (h) => {
+      ourLoads.push(await h.run<LoadInfo>(PAGE, 'loadOurs', h.fileUrl(file), o.threads, nCtx));
       ours.push(await h.run(PAGE, 'runOurs', prompt.ids, o.genTokens));
-    } finally {
-      await h.run(PAGE, 'unloadOurs');
+    });
+    if (!wllamaError) {
+      try {
+        await inBrowser(open, async (h) => {
+          theirLoads.push(await h.run<LoadInfo>(PAGE, 'loadWllama', h.fileUrl(file), o.threads, nCtx));
+          theirs.push(await h.run(PAGE, 'runWllama', prompt.text, prompt.ids.length, o.genTokens, banned));
+        });
+      } catch (e) {
+        wllamaError = String((e as Error).message).split('\n')[0].slice(0, 300);
+        log(`    wllama failed, measuring ours only: ${wllamaError}`);
+      }
     }
-    theirLoads.push(await h.run<LoadInfo>(PAGE, 'loadWllama', url, o.threads, nCtx));
-    try {
-      theirs.push(await h.run(PAGE, 'runWllama', prompt.text, prompt.ids.length, o.genTokens, banned));
-    } finally {
-      await h.run(PAGE, 'unloadWllama');
-    }
-    log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${fmtRun(theirs[i])}`);
+    log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${theirs[i] ? fmtRun(theirs[i]) : 'failed'}`);
   }
   return {
     threads: o.threads,
     ours: { ...stats(ours, ourLoads[0]), peakMemoryBytes: Math.max(...ours.map((r) => r.peakMemoryBytes)) },
-    wllama: stats(theirs, theirLoads[0]),
+    ...(theirs.length === o.runs ? { wllama: stats(theirs, theirLoads[0]) } : { wllamaError }),
   };
+}
+
+async function inBrowser(open: () => Promise<BrowserHarness>, fn: (h: BrowserHarness) => Promise<void>): Promise<void> {
+  const h = await open();
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
 }
 
 function fmtRun(r: EngineRun): string {

@@ -16,6 +16,8 @@ export interface BenchResults {
   quick: boolean;
   /** caveat printed with the table (e.g. a machine shared with other work) */
   note?: string;
+  /** written after each cell while a run is in progress */
+  partial?: boolean;
   environment: { userAgent: string; cores: number; node: string; isolated: boolean };
   settings: { promptTokens: number; genTokens: number; runs: number };
   /** streaming read bandwidth in bytes/s by thread count */
@@ -30,10 +32,12 @@ const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 export function rows(r: BenchResults): string[][] {
   const head = ['model', 'quant', 'thr', 'prefill ours', 'prefill wllama', 'ratio', 'decode ours', 'decode wllama', 'ratio',
     'roofline', 'peak mem', 'node/browser (pp, tg)'];
+  const theirs = (x: number | undefined) => (x === undefined ? 'failed' : f1(x));
+  const vs = (ours: number, x: number | undefined) => (x === undefined ? '–' : ratio(ours, x));
   const body = r.cells.map((c) => [
     c.model, c.quant, String(c.threads),
-    f1(c.ours.prefillTokPerSec), f1(c.wllama.prefillTokPerSec), ratio(c.ours.prefillTokPerSec, c.wllama.prefillTokPerSec),
-    f1(c.ours.decodeTokPerSec), f1(c.wllama.decodeTokPerSec), ratio(c.ours.decodeTokPerSec, c.wllama.decodeTokPerSec),
+    f1(c.ours.prefillTokPerSec), theirs(c.wllama?.prefillTokPerSec), vs(c.ours.prefillTokPerSec, c.wllama?.prefillTokPerSec),
+    f1(c.ours.decodeTokPerSec), theirs(c.wllama?.decodeTokPerSec), vs(c.ours.decodeTokPerSec, c.wllama?.decodeTokPerSec),
     pct(c.ours.decodeTokPerSec / c.rooflineTokPerSec), `${(c.ours.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB`,
     c.node ? `${ratio(c.node.prefillTokPerSec, c.ours.prefillTokPerSec)}, ${ratio(c.node.decodeTokPerSec, c.ours.decodeTokPerSec)}` : '–',
   ]);
@@ -53,8 +57,8 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     '## Benchmarks',
     '',
     `\`npm run bench\` runs our WASM engine and [wllama](https://github.com/ngxson/wllama) (llama.cpp compiled to WASM)`,
-    'on the same GGUF in the same headless Chromium page (cross-origin isolated, so both get threads), runs',
-    `interleaved, median of ${r.settings.runs}: prefill of ${r.settings.promptTokens} tokens, then ${r.settings.genTokens} greedy decode steps (tok/s).`,
+    'on the same GGUF in headless Chromium (cross-origin isolated, so both get threads; each run in a fresh browser),',
+    `runs interleaved, median of ${r.settings.runs}: prefill of ${r.settings.promptTokens} tokens, then ${r.settings.genTokens} greedy decode steps (tok/s).`,
     'Bench models have random weights at real shapes and are written by our own `cli quantize`',
     '(`bench/make-models.ts`). "roofline" is our decode speed as a share of what memory bandwidth allows',
     `(bytes streamed per token ÷ ${bw}, measured by a WASM SIMD streaming kernel in the page).`,
@@ -66,6 +70,7 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     `| ${t[0].map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
     ...t.slice(1).map((row) => `| ${row.join(' | ')} |`),
     '',
+    ...r.cells.filter((c) => c.wllamaError).map((c) => `wllama failed on ${c.model} ${c.quant} ${c.threads}T: ${c.wllamaError}  `),
     `![bench chart](bench/results/${svgName})`,
     '',
   ].join('\n');
@@ -110,8 +115,8 @@ export function svgChart(r: BenchResults): string {
       out.push(`<text x="${x + barW}" y="${y0 + panelH + 22}" font-size="8" text-anchor="middle" fill="#666">${esc(c.model.replace(/^llama-?/, ''))}</text>`);
     });
   };
-  panel(top, 'prefill tok/s', (c) => [c.ours.prefillTokPerSec, c.wllama.prefillTokPerSec]);
-  panel(top + panelH + 70, 'decode tok/s', (c) => [c.ours.decodeTokPerSec, c.wllama.decodeTokPerSec]);
+  panel(top, 'prefill tok/s', (c) => [c.ours.prefillTokPerSec, c.wllama?.prefillTokPerSec ?? 0]);
+  panel(top + panelH + 70, 'decode tok/s', (c) => [c.ours.decodeTokPerSec, c.wllama?.decodeTokPerSec ?? 0]);
   const height = top + 2 * panelH + 110;
   const legend = `<rect x="${width - 200}" y="10" width="12" height="12" fill="#2b6cb0"/><text x="${width - 184}" y="20" font-size="12">ours</text>`
     + `<rect x="${width - 130}" y="10" width="12" height="12" fill="#d9822b"/><text x="${width - 114}" y="20" font-size="12">wllama</text>`;

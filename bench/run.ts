@@ -27,48 +27,61 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 
 async function main(): Promise<void> {
   if (!args['no-make']) await ensureModels(shapes, quants);
-  const h = await openBrowser({ timeoutMs: 15 * 60_000 });
-  const cells: BenchCell[] = [];
-  let results: BenchResults;
+  const open = () => openBrowser({ timeoutMs: 15 * 60_000 });
+  const h = await open();
+  let env: { userAgent: string; isolated: boolean; cores: number };
+  const bandwidth: Record<string, number> = {};
   try {
-    const env = await h.run<{ userAgent: string; isolated: boolean; cores: number }>(PAGE, 'environment');
+    env = await h.run(PAGE, 'environment');
     if (!env.isolated) throw new Error('the bench page is not cross-origin isolated: no threads for either engine');
-    const bandwidth: Record<string, number> = {};
     for (const t of threadCounts) bandwidth[t] = await h.run<number>(PAGE, 'bandwidth', t, 512);
-    log(`memory bandwidth: ${Object.entries(bandwidth).map(([t, b]) => `${(b / 1e9).toFixed(1)} GB/s (${t}T)`).join(', ')}`);
-    for (const s of shapes) {
-      for (const q of quants) {
-        const file = modelPath(s, q);
-        if (!existsSync(file)) { log(`skipping ${s.id} ${q}: ${file} is missing`); continue; }
-        const bpt = await bytesPerToken(file, settings.promptTokens + settings.genTokens / 2);
-        for (const threads of threadCounts) {
-          log(`${s.id} ${q}, ${threads} thread(s)`);
-          const o: CellOptions = { ...settings, threads };
-          const cell = await benchCell(h, file, o, log);
-          const node = args['no-node'] ? undefined : await nodeBench(file, { ...o, runs: 1 });
-          cells.push({ ...cell, model: s.id, quant: q, fileBytes: (await stat(file)).size, bytesPerToken: bpt,
-            rooflineTokPerSec: bandwidth[threads] / bpt, node });
-        }
-      }
-    }
-    results = {
-      date: new Date().toISOString().slice(0, 10), quick, note: args.note,
-      environment: { userAgent: env.userAgent, cores: env.cores, node: process.version, isolated: env.isolated },
-      settings, bandwidth, cells,
-    };
   } finally {
     await h.close();
+  }
+  log(`memory bandwidth: ${Object.entries(bandwidth).map(([t, b]) => `${(b / 1e9).toFixed(1)} GB/s (${t}T)`).join(', ')}`);
+  const results: BenchResults = {
+    date: new Date().toISOString().slice(0, 10), quick, note: args.note,
+    environment: { userAgent: env.userAgent, cores: env.cores, node: process.version, isolated: env.isolated },
+    settings, bandwidth, cells: [],
+  };
+  for (const s of shapes) {
+    for (const q of quants) {
+      const file = modelPath(s, q);
+      if (!existsSync(file)) { log(`skipping ${s.id} ${q}: ${file} is missing`); continue; }
+      const bpt = await bytesPerToken(file, settings.promptTokens + settings.genTokens / 2);
+      for (const threads of threadCounts) {
+        log(`${s.id} ${q}, ${threads} thread(s)`);
+        const o: CellOptions = { ...settings, threads };
+        let cell;
+        try {
+          cell = await benchCell(open, file, o, log);
+        } catch (e) {
+          log(`    skipped: our engine failed on this cell: ${(e as Error).message.split('\n')[0]}`);
+          continue;
+        }
+        const node = args['no-node'] ? undefined : await nodeBench(file, o);
+        results.cells.push({ ...cell, model: s.id, quant: q, fileBytes: (await stat(file)).size, bytesPerToken: bpt,
+          rooflineTokPerSec: bandwidth[threads] / bpt, node });
+        // a long run that dies later keeps what it measured
+        await writeJson({ ...results, partial: true });
+      }
+    }
   }
   await write(results);
 }
 
-async function write(r: BenchResults): Promise<void> {
+async function writeJson(r: BenchResults): Promise<string> {
   const dir = path.join(ROOT, 'bench/results');
   await mkdir(dir, { recursive: true });
   const json = path.join(dir, `${r.date}.json`);
-  const svgName = `${r.date}.svg`;
   await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
-  await writeFile(path.join(dir, svgName), svgChart(r));
+  return json;
+}
+
+async function write(r: BenchResults): Promise<void> {
+  const json = await writeJson(r);
+  const svgName = `${r.date}.svg`;
+  await writeFile(path.join(path.dirname(json), svgName), svgChart(r));
   if (!args['no-readme']) {
     const readme = path.join(ROOT, 'README.md');
     await writeFile(readme, updateReadme(await readFile(readme, 'utf8'), markdownSection(r, svgName)));

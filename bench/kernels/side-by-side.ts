@@ -8,17 +8,18 @@ import { benchCell, PAGE } from '../measure.ts';
 const runs = Number(process.argv[2] ?? 1);
 const quants = (process.argv[3] ?? 'Q4_K_M,Q8_0').split(',');
 const threadCounts = (process.argv[4] ?? '1,2').split(',').map(Number);
-const h = await openBrowser({ timeoutMs: 15 * 60_000 });
+const open = () => openBrowser({ timeoutMs: 15 * 60_000 });
+const h = await open();
 try {
   const env = await h.run<{ isolated: boolean }>(PAGE, 'environment');
   if (!env.isolated) throw new Error('bench page not cross-origin isolated');
-  for (const q of quants) {
-    for (const threads of threadCounts) {
-      const c = await benchCell(h, modelPath(SHAPES[0], q), { threads, runs, promptTokens: 128, genTokens: 64 });
-      const f = (s: { prefillTokPerSec: number; decodeTokPerSec: number }) => `${s.prefillTokPerSec.toFixed(1)} / ${s.decodeTokPerSec.toFixed(1)}`;
-      console.log(`${q} t${threads} ours ${f(c.ours)}  wllama ${f(c.wllama)}  (prefill / decode tok/s, median of ${runs})`);
-    }
-  }
 } finally {
   await h.close();
+}
+for (const q of quants) {
+  for (const threads of threadCounts) {
+    const c = await benchCell(open, modelPath(SHAPES[0], q), { threads, runs, promptTokens: 128, genTokens: 64 });
+    const f = (s?: { prefillTokPerSec: number; decodeTokPerSec: number }) => (s ? `${s.prefillTokPerSec.toFixed(1)} / ${s.decodeTokPerSec.toFixed(1)}` : 'failed');
+    console.log(`${q} t${threads} ours ${f(c.ours)}  wllama ${f(c.wllama)}  (prefill / decode tok/s, median of ${runs})`);
+  }
 }

@@ -1,6 +1,6 @@
 // Page side of `npm run bench`, driven through test/browser/harness.ts: our engine (in a module
-// worker) and wllama (llama.cpp in WASM, its own workers) loaded side by side on the same GGUF, so
-// bench/run.ts can interleave their runs; plus the memory-bandwidth probe.
+// worker) or wllama (llama.cpp in WASM, its own workers) on a GGUF, one engine per fresh browser
+// (bench/measure.ts interleaves their runs); plus the memory-bandwidth probe.
 import { Wllama } from '@wllama/wllama';
 import { measureBandwidth } from './memory-bandwidth.ts';
 import type { OursRequest, OursRun } from './ours-worker.ts';
@@ -32,13 +32,6 @@ export async function runOurs(prompt: number[], genTokens: number): Promise<Engi
   return { ...r, prefillTokens: prompt.length, decodeTokens: genTokens };
 }
 
-export async function unloadOurs(): Promise<void> {
-  if (!ours) return;
-  await call(ours, { op: 'unload' });
-  ours.terminate();
-  ours = null;
-}
-
 export async function loadWllama(url: string, threads: number, nCtx: number): Promise<LoadInfo> {
   const t0 = performance.now();
   const blob = await (await fetch(url)).blob();
@@ -63,11 +56,6 @@ export async function runWllama(prompt: string, nPromptTokens: number, genTokens
   if (!t) throw new Error('wllama returned no timings');
   if (t.prompt_n !== nPromptTokens) throw new Error(`wllama evaluated ${t.prompt_n} prompt tokens, expected ${nPromptTokens}`);
   return { prefillMs: t.prompt_ms, decodeMs: t.predicted_ms, prefillTokens: t.prompt_n, decodeTokens: t.predicted_n - 1 };
-}
-
-export async function unloadWllama(): Promise<void> {
-  await wllama?.exit();
-  wllama = null;
 }
 
 export async function bandwidth(threads: number, mib: number): Promise<number> {

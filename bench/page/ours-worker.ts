@@ -6,8 +6,7 @@ import { urlSource } from '../../src/formats/url-source.ts';
 
 export type OursRequest =
   | { op: 'load'; url: string; threads: number; nCtx: number }
-  | { op: 'run'; prompt: number[]; genTokens: number }
-  | { op: 'unload' };
+  | { op: 'run'; prompt: number[]; genTokens: number };
 
 export interface OursRun { prefillMs: number; decodeMs: number; peakMemoryBytes: number }
 
@@ -35,11 +34,7 @@ async function handle(req: OursRequest): Promise<unknown> {
     model = await loadModel(await urlSource(req.url), backend, { nCtx: req.nCtx });
     return { loadMs: performance.now() - t0, threads: backend.threads };
   }
-  if (req.op === 'run') return run(req.prompt, req.genTokens);
-  await model?.dispose();
-  model = null;
-  backend = null;
-  return null;
+  return run(req.prompt, req.genTokens);
 }
 
 self.onmessage = (e: MessageEvent<OursRequest>) => {

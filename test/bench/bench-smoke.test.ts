@@ -1,5 +1,5 @@
-// The bench pipeline end to end on a tiny model, one run: both engines load the same GGUF in one
-// Chromium page and time the same prompt (wllama's own count of prompt tokens must equal ours), the
+// The bench pipeline end to end on a tiny model, one run: both engines load the same GGUF, each in
+// a fresh Chromium, and time the same prompt (wllama's own count of prompt tokens must equal ours), the
 // bandwidth kernel runs on two workers, and the report renders. No timing assertions: speed is the
 // benchmark's business, never a test's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +17,9 @@ describe('bench pipeline', () => {
   afterAll(async () => { await h?.close(); });
 
   it('runs both engines on the same prompt and renders the report', async () => {
-    const cell = await benchCell(h, MODEL, { threads: 2, runs: 1, promptTokens: 24, genTokens: 4 });
-    for (const e of [cell.ours, cell.wllama]) {
+    const cell = await benchCell(() => openBrowser({ timeoutMs: 60_000 }), MODEL, { threads: 2, runs: 1, promptTokens: 24, genTokens: 4 });
+    expect(cell.wllamaError).toBeUndefined();
+    for (const e of [cell.ours, cell.wllama!]) {
       expect(e.runs).toHaveLength(1);
       expect(e.prefillTokPerSec).toBeGreaterThan(0);
       expect(Number.isFinite(e.decodeTokPerSec) && e.decodeTokPerSec > 0).toBe(true);
@@ -31,6 +32,10 @@ describe('bench pipeline', () => {
       cells: [{ ...cell, model: 'dev-llama', quant: 'Q4_K_M', fileBytes: 1, bytesPerToken: bpt, rooflineTokPerSec: 1e9 / bpt }],
     };
     expect(textTable(r).split('\n')).toHaveLength(2);
+    // a cell wllama could not run still reports ours, and says why in the README
+    const failed: BenchResults = { ...r, cells: [...r.cells, { ...r.cells[0], threads: 1, wllama: undefined, wllamaError: 'out of memory' }] };
+    expect(textTable(failed).split('\n')[2]).toMatch(/dev-llama\s+Q4_K_M\s+1\s+[\d.]+\s+failed\s+–\s+[\d.]+\s+failed\s+–/);
+    expect(markdownSection(failed, 'x.svg')).toContain('wllama failed on dev-llama Q4_K_M 1T: out of memory');
     expect(svgChart(r)).toMatch(/^<svg[\s\S]*<rect[\s\S]*<\/svg>\n$/);
     const readme = updateReadme('# x\n\n## Usage\n\nu\n\n## Credits\n\nc\n', markdownSection(r, '2000-01-01.svg'));
     expect(readme).toMatch(/## Usage\n\nu\n\n## Benchmarks\n[\s\S]*\| dev-llama \| Q4_K_M \| 2 \|[\s\S]*\n## Credits\n\nc\n$/);
