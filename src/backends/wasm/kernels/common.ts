@@ -24,7 +24,11 @@ const F16_TINY: f32 = 5.9604644775390625e-8;
 
 /** Four f16 at `p` → f32x4. */
 @inline export function loadF16x4(p: usize): v128 {
-  const h = v128.load16x4_u(p);
+  return f16x4ToF32(v128.load16x4_u(p));
+}
+
+/** Four f16 bit patterns (the low halves of i32x4 lanes, high halves zero) → f32x4, as f16ToF32. */
+@inline export function f16x4ToF32(h: v128): v128 {
   const mag = v128.and(h, i32x4.splat(0x7fff));
   const shifted = i32x4.shl(mag, 13);
   const normal = v128.bitselect(v128.or(shifted, i32x4.splat(0x7f800000)), i32x4.add(shifted, i32x4.splat(112 << 23)),

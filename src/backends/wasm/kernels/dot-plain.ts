@@ -4,3 +4,9 @@
 @inline export function dot16(w: v128, a: v128): v128 {
   return i16x8.add(i16x8.extmul_low_i8x16_s(w, a), i16x8.extmul_high_i8x16_s(w, a));
 }
+
+/** acc (i32x4) + Σ w·a over 16 signed bytes (|a| ≤ 127), as partial sums: bytes widened to i16, then pmaddwd. */
+@inline export function dotSS(acc: v128, w: v128, a: v128): v128 {
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_s(a)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(a)));
+}

@@ -3,8 +3,8 @@
 // the scales, xs the 16-value sums). Weights stay in their GGUF blocks; nibbles are multiplied as
 // unsigned (0..15, 0..63) and the format's offset or min is taken off with the activation sums.
 // The build's `qb` for each format (FORMATS in scripts/build-wasm.mjs) sets the activation block.
-import { loadF16 } from './common';
-import { dot16 } from './dot';
+import { f16x4ToF32, loadF16 } from './common';
+import { dot16, dotSS } from './dot';
 
 export const LO4 = i8x16.splat(0x0f);
 
@@ -30,38 +30,73 @@ export const LO4 = i8x16.splat(0x0f);
   return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.add(dot16(w0, a0), dot16(w1, a1)), sc));
 }
 
-/** Exact signed × signed dot of 16 bytes, as i32x4 partial sums (bytes widened to i16, then pmaddwd). */
-@inline export function dotS8(acc: v128, w: v128, a: v128): v128 {
-  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_s(a)));
-  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(a)));
+// q8_0 (qb 32): f16 d, i8 qs[32]
+
+/** Σ w·a over one q8_0 block's 32 weights at blk + 2 and 32 activation bytes at a (i32x4 partial sums). */
+@inline export function q8Block(blk: usize, a: usize): v128 {
+  return dotSS(dotSS(i32x4.splat(0), v128.load(blk + 2), v128.load(a)), v128.load(blk + 18), v128.load(a + 16));
 }
 
-// q8_0 (qb 32): f16 d, i8 qs[32]
+/** The leading f16 scales of four blocks of `size` bytes from blk, as f32x4 (gathered, converted at once). */
+@inline export function scales4(blk: usize, size: usize): v128 {
+  let h = i32x4.splat(0);
+  h = v128.load16_lane(blk, h, 0);
+  h = v128.load16_lane(blk + size, h, 2);
+  h = v128.load16_lane(blk + 2 * size, h, 4);
+  h = v128.load16_lane(blk + 3 * size, h, 6);
+  return f16x4ToF32(h);
+}
+
+/** [Σ p0, Σ p1, Σ p2, Σ p3]: the lane sums of four i32x4 in one vector. */
+@inline export function sum4(p0: v128, p1: v128, p2: v128, p3: v128): v128 {
+  const u = i32x4.add(i32x4.shuffle(p0, p1, 0, 1, 4, 5), i32x4.shuffle(p0, p1, 2, 3, 6, 7));
+  const v = i32x4.add(i32x4.shuffle(p2, p3, 0, 1, 4, 5), i32x4.shuffle(p2, p3, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(u, v, 0, 2, 4, 6), i32x4.shuffle(u, v, 1, 3, 5, 7));
+}
+
+/** Four blocks per step: their integer sums and scales (weight d × activation d) as one vector each. */
 export function rowdotq_q8_0(w: usize, xq: usize, xd: usize, _xs: usize, nb: i32): f32 {
   let acc = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
+  let b = 0;
+  for (; b + 4 <= nb; b += 4) {
     const blk = w + <usize>b * 34;
     const a = xq + (<usize>b << 5);
-    const p = dotS8(dotS8(i32x4.splat(0), v128.load(blk + 2), v128.load(a)), v128.load(blk + 18), v128.load(a + 16));
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.splat(loadF16(blk) * load<f32>(xd + (<usize>b << 2)))));
+    const p = sum4(q8Block(blk, a), q8Block(blk + 34, a + 32), q8Block(blk + 68, a + 64), q8Block(blk + 102, a + 96));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.mul(scales4(blk, 34), v128.load(xd + (<usize>b << 2)))));
   }
-  return hsumF(acc);
+  let tail: f32 = 0;
+  for (; b < nb; b++) {
+    const blk = w + <usize>b * 34;
+    tail += <f32>hsumI(q8Block(blk, xq + (<usize>b << 5))) * loadF16(blk) * load<f32>(xd + (<usize>b << 2));
+  }
+  return hsumF(acc) + tail;
 }
 
 // q4_0 (qb 32): f16 d, qs[16]; value (nibble − 8)·d, low nibbles first
+@inline function q4Block(blk: usize, a: usize): v128 {
+  const q = v128.load(blk + 2);
+  return dotU7(dotU7(i32x4.splat(0), v128.and(q, LO4), v128.load(a)), hiNib(q), v128.load(a + 16));
+}
+
+/** As rowdotq_q8_0, four blocks per step; the −8 offset is taken off with the blocks' activation sums. */
 export function rowdotq_q4_0(w: usize, xq: usize, xd: usize, xs: usize, nb: i32): f32 {
   let acc = f32x4.splat(0);
-  let corr: f32 = 0;
-  for (let b = 0; b < nb; b++) {
+  let b = 0;
+  for (; b + 4 <= nb; b += 4) {
     const blk = w + <usize>b * 18;
     const a = xq + (<usize>b << 5);
-    const q = v128.load(blk + 2);
-    const p = dotU7(dotU7(i32x4.splat(0), v128.and(q, LO4), v128.load(a)), hiNib(q), v128.load(a + 16));
-    const s = loadF16(blk) * load<f32>(xd + (<usize>b << 2));
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.splat(s)));
-    corr += s * <f32>(sum16(xs, 2 * b) + sum16(xs, 2 * b + 1));
+    const p = sum4(q4Block(blk, a), q4Block(blk + 18, a + 32), q4Block(blk + 36, a + 64), q4Block(blk + 54, a + 96));
+    const sums = i32x4.extadd_pairwise_i16x8_s(v128.load(xs + (<usize>b << 2)));
+    const s = f32x4.mul(scales4(blk, 18), v128.load(xd + (<usize>b << 2)));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(p, i32x4.shl(sums, 3))), s));
   }
-  return hsumF(acc) - 8 * corr;
+  let tail: f32 = 0;
+  for (; b < nb; b++) {
+    const blk = w + <usize>b * 18;
+    const p = hsumI(q4Block(blk, xq + (<usize>b << 5))) - 8 * (sum16(xs, 2 * b) + sum16(xs, 2 * b + 1));
+    tail += <f32>p * loadF16(blk) * load<f32>(xd + (<usize>b << 2));
+  }
+  return hsumF(acc) + tail;
 }
 
 /** High nibbles of 16 bytes as 0..15 (an i16 shift and a mask: cheaper than i8x16.shr_u on x64). */

@@ -4,8 +4,8 @@
 // Each weight block is unpacked and its scales decoded once for the four tokens.
 import { loadF16 } from './common';
 import { q5kBlock } from './formats-q8-more';
-import { dot16 } from './dot';
-import { LO4, dotS8, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q4kBlock, q6Offsets, q6Values, splatScale, sum16 } from './formats-q8';
+import { dot16, dotSS } from './dot';
+import { LO4, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q4kBlock, q6Offsets, q6Values, splatScale, sum16 } from './formats-q8';
 
 @inline function scaleOf(x: usize, dOff: usize, b: i32): f32 {
   return load<f32>(x + dOff + (<usize>b << 2));
@@ -18,9 +18,9 @@ import { LO4, dotS8, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q4kBlock, q6O
   store<f32>(out + 3 * os, s3);
 }
 
-@inline function q8Tok(acc: v128, w0: v128, w1: v128, a: usize, s: f32): v128 {
-  const p = dotS8(dotS8(i32x4.splat(0), w0, v128.load(a)), w1, v128.load(a + 16));
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.splat(s)));
+@inline function q8Tok(acc: v128, w0: v128, w1: v128, a: usize, s: v128): v128 {
+  const p = dotSS(dotSS(i32x4.splat(0), w0, v128.load(a)), w1, v128.load(a + 16));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), s));
 }
 
 export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, _sOff: usize, nb: i32,
@@ -31,12 +31,13 @@ export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, _s
     const blk = w + <usize>b * 34;
     const w0 = v128.load(blk + 2);
     const w1 = v128.load(blk + 18);
-    const d = loadF16(blk);
+    const d = f32x4.splat(loadF16(blk));
     const o = <usize>b << 5;
-    a0 = q8Tok(a0, w0, w1, x + o, d * scaleOf(x, dOff, b));
-    a1 = q8Tok(a1, w0, w1, x1 + o, d * scaleOf(x1, dOff, b));
-    a2 = q8Tok(a2, w0, w1, x2 + o, d * scaleOf(x2, dOff, b));
-    a3 = q8Tok(a3, w0, w1, x3 + o, d * scaleOf(x3, dOff, b));
+    const so = dOff + (<usize>b << 2);
+    a0 = q8Tok(a0, w0, w1, x + o, f32x4.mul(d, v128.load32_splat(x + so)));
+    a1 = q8Tok(a1, w0, w1, x1 + o, f32x4.mul(d, v128.load32_splat(x1 + so)));
+    a2 = q8Tok(a2, w0, w1, x2 + o, f32x4.mul(d, v128.load32_splat(x2 + so)));
+    a3 = q8Tok(a3, w0, w1, x3 + o, f32x4.mul(d, v128.load32_splat(x3 + so)));
   }
   store4(out, os, hsumF(a0), hsumF(a1), hsumF(a2), hsumF(a3));
 }
