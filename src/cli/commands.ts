@@ -114,6 +114,11 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
       if (backend.topK) return (await decoder.forwardTopK(ids, pos, 1)).ids[0];
       return argmax(await decoder.forward(ids, pos, false));
     };
+    // warm-up, as llama-bench does: the engine compiles WASM lazily (baseline code first, optimized
+    // code once a kernel is hot), which would otherwise land in the first timed prefill
+    const warm = Math.min(8, prompt.length);
+    await next(prompt.subarray(0, warm), 0);
+    for (let i = 0; i < Math.min(2, o.genTokens); i++) await next(prompt.subarray(0, 1), warm + i);
     const t0 = performance.now();
     let id = await next(prompt, 0);
     const t1 = performance.now();
