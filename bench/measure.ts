@@ -13,7 +13,11 @@ import type { EngineRun, LoadInfo } from './page/bench-page.ts';
 export const PAGE = 'bench/page/bench-page.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-export interface CellOptions { threads: number; runs: number; promptTokens: number; genTokens: number }
+export interface CellOptions {
+  threads: number; runs: number; promptTokens: number; genTokens: number;
+  /** also time `cli bench` in Node once per run, between the browser runs */
+  node?: boolean;
+}
 
 export interface EngineStats {
   prefillTokPerSec: number;
@@ -29,6 +33,8 @@ export interface CellResult {
   /** absent when wllama could not load or run this file (wllamaError says why) */
   wllama?: EngineStats;
   wllamaError?: string;
+  /** `cli bench` in Node, medians over the same runs */
+  node?: { prefillTokPerSec: number; decodeTokPerSec: number };
 }
 
 const median = (xs: number[]) => {
@@ -100,6 +106,7 @@ export async function benchCell(open: () => Promise<BrowserHarness>, file: strin
   const ourLoads: LoadInfo[] = [];
   const theirLoads: LoadInfo[] = [];
   let wllamaError: string | undefined;
+  const node: { prefill: number; decode: number }[] = [];
   for (let i = 0; i < o.runs; i++) {
     const prompt = randomPrompt(tok, o.promptTokens, 1000 + i);
     await inBrowser(open, async (h) => {
@@ -117,12 +124,16 @@ export async function benchCell(open: () => Promise<BrowserHarness>, file: strin
         log(`    wllama failed, measuring ours only: ${wllamaError}`);
       }
     }
-    log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${theirs[i] ? fmtRun(theirs[i]) : 'failed'}`);
+    // interleaved with the browser runs, so that a slow spell of this shared machine hits both
+    if (o.node) node.push(await nodeRun(file, o));
+    const n = node[i] ? ` | node pp ${node[i].prefill.toFixed(1)} tg ${node[i].decode.toFixed(1)} tok/s` : '';
+    log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${theirs[i] ? fmtRun(theirs[i]) : 'failed'}${n}`);
   }
   return {
     threads: o.threads,
     ours: { ...stats(ours, ourLoads[0]), peakMemoryBytes: Math.max(...ours.map((r) => r.peakMemoryBytes)) },
     ...(theirs.length === o.runs ? { wllama: stats(theirs, theirLoads[0]) } : { wllamaError }),
+    ...(node.length ? { node: { prefillTokPerSec: median(node.map((r) => r.prefill)), decodeTokPerSec: median(node.map((r) => r.decode)) } } : {}),
   };
 }
 
@@ -153,19 +164,16 @@ export async function bytesPerToken(file: string, meanPos: number): Promise<numb
   return bytes + n('block_count') * 2 * kvDim * 4 * meanPos;
 }
 
-/** `cli bench --json` in Node for the same file and threads (median of `runs`). */
-export async function nodeBench(file: string, o: CellOptions): Promise<{ prefillTokPerSec: number; decodeTokPerSec: number }> {
-  const res: { prefillTokensPerSec: number; decodeTokensPerSec: number }[] = [];
-  for (let i = 0; i < o.runs; i++) {
-    const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'bench', '--model', file, '--threads', String(o.threads),
-        '--prompt-tokens', String(o.promptTokens), '--gen-tokens', String(o.genTokens), '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-      let s = '';
-      p.stdout.on('data', (d: Buffer) => { s += d; });
-      p.on('error', reject);
-      p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`cli bench exited with ${code}`))));
-    });
-    res.push(JSON.parse(out.trim().split('\n').pop()!));
-  }
-  return { prefillTokPerSec: median(res.map((r) => r.prefillTokensPerSec)), decodeTokPerSec: median(res.map((r) => r.decodeTokensPerSec)) };
+/** One `cli bench --json` in Node for the same file and threads. */
+async function nodeRun(file: string, o: CellOptions): Promise<{ prefill: number; decode: number }> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'bench', '--model', file, '--threads', String(o.threads),
+      '--prompt-tokens', String(o.promptTokens), '--gen-tokens', String(o.genTokens), '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let s = '';
+    p.stdout.on('data', (d: Buffer) => { s += d; });
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`cli bench exited with ${code}`))));
+  });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { prefillTokensPerSec: number; decodeTokensPerSec: number };
+  return { prefill: r.prefillTokensPerSec, decode: r.decodeTokensPerSec };
 }

@@ -8,7 +8,6 @@ export interface BenchCell extends CellResult {
   bytesPerToken: number;
   /** decode tok/s the memory bandwidth at this thread count allows */
   rooflineTokPerSec: number;
-  node?: { prefillTokPerSec: number; decodeTokPerSec: number };
 }
 
 export interface BenchResults {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBrowser } from '../test/browser/harness.ts';
 import { ensureModels, modelPath, ROOT, SHAPES } from './make-models.ts';
-import { benchCell, bytesPerToken, nodeBench, PAGE, type CellOptions } from './measure.ts';
+import { benchCell, bytesPerToken, PAGE, type CellOptions } from './measure.ts';
 import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, type BenchResults } from './report.ts';
 
 const { values: args } = parseArgs({
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       const bpt = await bytesPerToken(file, settings.promptTokens + settings.genTokens / 2);
       for (const threads of threadCounts) {
         log(`${s.id} ${q}, ${threads} thread(s)`);
-        const o: CellOptions = { ...settings, threads };
+        const o: CellOptions = { ...settings, threads, node: !args['no-node'] };
         let cell;
         try {
           cell = await benchCell(open, file, o, log);
@@ -59,9 +59,8 @@ async function main(): Promise<void> {
           log(`    skipped: our engine failed on this cell: ${(e as Error).message.split('\n')[0]}`);
           continue;
         }
-        const node = args['no-node'] ? undefined : await nodeBench(file, o);
         results.cells.push({ ...cell, model: s.id, quant: q, fileBytes: (await stat(file)).size, bytesPerToken: bpt,
-          rooflineTokPerSec: bandwidth[threads] / bpt, node });
+          rooflineTokPerSec: bandwidth[threads] / bpt });
         // a long run that dies later keeps what it measured
         await writeJson({ ...results, partial: true });
       }

@@ -17,7 +17,7 @@ describe('bench pipeline', () => {
   afterAll(async () => { await h?.close(); });
 
   it('runs both engines on the same prompt and renders the report', async () => {
-    const cell = await benchCell(() => openBrowser({ timeoutMs: 60_000 }), MODEL, { threads: 2, runs: 1, promptTokens: 24, genTokens: 4 });
+    const cell = await benchCell(() => openBrowser({ timeoutMs: 60_000 }), MODEL, { threads: 2, runs: 1, promptTokens: 24, genTokens: 4, node: true });
     expect(cell.wllamaError).toBeUndefined();
     for (const e of [cell.ours, cell.wllama!]) {
       expect(e.runs).toHaveLength(1);
@@ -25,6 +25,8 @@ describe('bench pipeline', () => {
       expect(Number.isFinite(e.decodeTokPerSec) && e.decodeTokPerSec > 0).toBe(true);
     }
     expect(cell.ours.peakMemoryBytes).toBeGreaterThan(1 << 20);
+    expect(cell.node!.prefillTokPerSec).toBeGreaterThan(0); // cli bench in Node, in the same runs
+    expect(cell.node!.decodeTokPerSec).toBeGreaterThan(0);
     const bpt = await bytesPerToken(MODEL, 26);
     const r: BenchResults = {
       date: '2000-01-01', quick: true, environment: { userAgent: 'HeadlessChrome/1.0', cores: 2, node: 'v0', isolated: true },
