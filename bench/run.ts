@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--runs N] [--q4_0] [--no-node] [--no-make] [--no-readme] [--note TEXT]
+// `npm run bench [-- --quick] [--runs N] [--runs-1b N] [--q4_0] [--no-node] [--no-make] [--no-readme] [--note TEXT]
 // [--report-only]`: our engine vs wllama in headless
 // Chromium on the bench models (made on first use by bench/make-models.ts), plus memory bandwidth and
 // `cli bench` in Node. Writes bench/results/<date>.json and .svg and the README's Benchmarks table.
@@ -14,7 +14,7 @@ import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, typ
 
 const { values: args } = parseArgs({
   options: {
-    quick: { type: 'boolean' }, runs: { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
+    quick: { type: 'boolean' }, runs: { type: 'string' }, 'runs-1b': { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
     'no-readme': { type: 'boolean' }, 'no-make': { type: 'boolean' }, note: { type: 'string' }, 'report-only': { type: 'boolean' },
   },
 });
@@ -22,7 +22,8 @@ const quick = !!args.quick;
 const shapes = quick ? SHAPES.slice(0, 1) : SHAPES;
 const quants = ['Q4_K_M', 'Q8_0', ...(args.q4_0 ? ['Q4_0'] : [])];
 const threadCounts = [1, 2];
-const settings = { promptTokens: 128, genTokens: 64, runs: Number(args.runs ?? (quick ? 1 : 3)) };
+// the 1B shape's runs take minutes each (wllama prefills it at a few tok/s): fewer of them
+const settings = { promptTokens: 128, genTokens: 64, runs: Number(args.runs ?? (quick ? 1 : 5)), runs1b: Number(args['runs-1b'] ?? 3) };
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 async function main(): Promise<void> {
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       const bpt = await bytesPerToken(file, settings.promptTokens + settings.genTokens / 2);
       for (const threads of threadCounts) {
         log(`${s.id} ${q}, ${threads} thread(s)`);
-        const o: CellOptions = { ...settings, threads, node: !args['no-node'] };
+        const o: CellOptions = { ...settings, runs: s.id === 'llama-155m' ? settings.runs : settings.runs1b, threads, node: !args['no-node'] };
         let cell;
         try {
           cell = await benchCell(open, file, o, log);
