@@ -76,6 +76,7 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     ...r.cells.filter((c) => c.wllamaError).map((c) => `wllama failed on ${c.model} ${c.quant} ${c.threads}T: ${c.wllamaError}  `),
     `![bench chart](bench/results/${svgName})`,
     '',
+    '',
   ].join('\n');
 }
 
