@@ -48,13 +48,12 @@ export async function loadWllama(url: string, threads: number, nCtx: number): Pr
 export async function runWllama(prompt: string, nPromptTokens: number, genTokens: number, bannedIds: number[]): Promise<EngineRun> {
   // Random weights pick byte tokens whose text is not UTF-8, which llama-server cannot put into its
   // JSON reply; banning them leaves the work per token unchanged.
-  // warm-up, as for ours (llama-bench does the same)
-  await wllama!.createCompletion({ prompt: prompt.slice(0, 24), max_tokens: 3, temperature: 0, ignore_eos: true,
-    logit_bias: bannedIds.map((id) => [id, false]) } as unknown as Parameters<Wllama['createCompletion']>[0]);
-  const res = await wllama!.createCompletion({
-    prompt, max_tokens: genTokens + 1, temperature: 0, ignore_eos: true, cache_prompt: false, stream: false,
-    logit_bias: bannedIds.map((id) => [id, false]),
+  const logit_bias = bannedIds.map((id) => [id, false]);
+  const complete = (text: string, maxTokens: number) => wllama!.createCompletion({
+    prompt: text, max_tokens: maxTokens, temperature: 0, ignore_eos: true, cache_prompt: false, stream: false, logit_bias,
   } as unknown as Parameters<Wllama['createCompletion']>[0] & { stream?: false; cache_prompt: boolean });
+  await complete(prompt.slice(0, 24), 3); // warm-up, as for ours (llama-bench does the same)
+  const res = await complete(prompt, genTokens + 1);
   const t = res.timings;
   if (!t) throw new Error('wllama returned no timings');
   if (t.prompt_n !== nPromptTokens) throw new Error(`wllama evaluated ${t.prompt_n} prompt tokens, expected ${nPromptTokens}`);
