@@ -140,22 +140,24 @@ export function rowdotq4_q6_k(w: usize, x: usize, stride: usize, dOff: usize, sO
     const so = sOff + (<usize>b << 5);
     let i0 = i32x4.neg(q6Offsets(blk + 192, x + so)), i1 = i32x4.neg(q6Offsets(blk + 192, x1 + so));
     let i2 = i32x4.neg(q6Offsets(blk + 192, x2 + so)), i3 = i32x4.neg(q6Offsets(blk + 192, x3 + so));
-    // group g = 8n + 2k + h: values 16g.., nibble of ql[64n + 32(k&1) + 16h] (high when k ≥ 2), qh bits 2k
+    // group g = 8n + 2k + h: values 16g.., nibble of ql[64n + 32(k&1) + 16h] (high when k ≥ 2), qh bits 2k.
+    // k is written out: with a k loop, q6Values's branches and the l0/l1 choice ran per group in
+    // engines that do not unroll small loops themselves (Node 20's V8 does not; Chromium's does).
     for (let n: usize = 0; n < 2; n++) {
       for (let h: usize = 0; h < 2; h++) {
         const l0 = v128.load(blk + n * 64 + h * 16);
         const l1 = v128.load(blk + n * 64 + 32 + h * 16);
         const hv = v128.load(blk + 128 + n * 32 + h * 16);
-        for (let k = 0; k < 4; k++) {
-          const q = q6Values(k & 1 ? l1 : l0, hv, k);
-          const g = n * 8 + <usize>(2 * k) + h;
-          const sc = splatScale(blk + 192 + g);
-          const o = (<usize>b << 8) + (g << 4);
-          i0 = q6Tok(i0, q, x + o, sc);
-          i1 = q6Tok(i1, q, x1 + o, sc);
-          i2 = q6Tok(i2, q, x2 + o, sc);
-          i3 = q6Tok(i3, q, x3 + o, sc);
-        }
+        const g = n * 8 + h;
+        const o = (<usize>b << 8) + (g << 4);
+        let q = q6Values(l0, hv, 0), sc = splatScale(blk + 192 + g);
+        i0 = q6Tok(i0, q, x + o, sc); i1 = q6Tok(i1, q, x1 + o, sc); i2 = q6Tok(i2, q, x2 + o, sc); i3 = q6Tok(i3, q, x3 + o, sc);
+        q = q6Values(l1, hv, 1); sc = splatScale(blk + 194 + g);
+        i0 = q6Tok(i0, q, x + o + 32, sc); i1 = q6Tok(i1, q, x1 + o + 32, sc); i2 = q6Tok(i2, q, x2 + o + 32, sc); i3 = q6Tok(i3, q, x3 + o + 32, sc);
+        q = q6Values(l0, hv, 2); sc = splatScale(blk + 196 + g);
+        i0 = q6Tok(i0, q, x + o + 64, sc); i1 = q6Tok(i1, q, x1 + o + 64, sc); i2 = q6Tok(i2, q, x2 + o + 64, sc); i3 = q6Tok(i3, q, x3 + o + 64, sc);
+        q = q6Values(l1, hv, 3); sc = splatScale(blk + 198 + g);
+        i0 = q6Tok(i0, q, x + o + 96, sc); i1 = q6Tok(i1, q, x1 + o + 96, sc); i2 = q6Tok(i2, q, x2 + o + 96, sc); i3 = q6Tok(i3, q, x3 + o + 96, sc);
       }
     }
     const d = loadF16(blk + 208);
