@@ -60,7 +60,7 @@ export function rowdotq_q5_1(w: usize, xq: usize, xd: usize, xs: usize, nb: i32)
 }
 
 /** Bit k of every byte of v as 0 or `to` (a power of two ≤ 64), by i16 shifts (no i8x16 shifts). */
-@inline function bitAs(v: v128, k: i32, toShift: i32): v128 {
+@inline export function bitAs(v: v128, k: i32, toShift: i32): v128 {
   return i16x8.shl(v128.and(i16x8.shr_u(v, k), i8x16.splat(1)), toShift);
 }
 

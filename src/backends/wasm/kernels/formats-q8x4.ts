@@ -3,9 +3,9 @@
 // x, x + stride, x + 2·stride, x + 3·stride and stores the four sums at out, out + os, … (bytes).
 // Each weight block is unpacked and its scales decoded once for the four tokens.
 import { loadF16 } from './common';
-import { q5kBlock } from './formats-q8-more';
+import { bitAs } from './formats-q8-more';
 import { dot16, dotSS } from './dot';
-import { LO4, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q4kBlock, q6Offsets, q6Values, splatScale, sum16 } from './formats-q8';
+import { LO4, dotScaled2, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q6Offsets, q6Values, splatScale, sum16 } from './formats-q8';
 
 @inline function scaleOf(x: usize, dOff: usize, b: i32): f32 {
   return load<f32>(x + dOff + (<usize>b << 2));
@@ -81,23 +81,54 @@ export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sO
   store4(out, os, hsumF(a0) - 8 * c0, hsumF(a1) - 8 * c1, hsumF(a2) - 8 * c2, hsumF(a3) - 8 * c3);
 }
 
+/**
+ * Makes the engine finish `v` before the loads that follow: a store is ordered against loads, so
+ * this fences TurboFan (Node 20's V8), which otherwise schedules every load of a tile body first and
+ * spills most of them (2× the instructions). The slot written is the tile's own output, stored for
+ * real at the end; one movd per use.
+ */
+@inline function pin(out: usize, v: v128): void {
+  store<i32>(out, i32x4.extract_lane(v, 0));
+}
+
+/** acc + a q4_k/q5_k chunk (values l0, l1 low sub-block, h0, h1 high) against 64 activations at a, pinned. */
+@inline function kTok(acc: v128, l0: v128, l1: v128, h0: v128, h1: v128, a: usize, sl: v128, sh: v128, out: usize): v128 {
+  acc = dotScaled2(acc, l0, v128.load(a), l1, v128.load(a + 16), sl);
+  acc = dotScaled2(acc, h0, v128.load(a + 32), h1, v128.load(a + 48), sh);
+  pin(out, acc);
+  return acc;
+}
+
 export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
   out: usize, os: usize): void {
   let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 144;
-    const o = <usize>b << 8;
     const so = sOff + (<usize>b << 5);
     const sm = kScalesMins(blk + 4);
     const s16 = i16x8.extend_low_i8x16_u(sm);
+    let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+    // chunk c: 32 weight bytes, sub-blocks 2c (low nibbles) and 2c + 1 (high), each unpacked once for the four tokens
+    for (let c: usize = 0; c < 4; c++) {
+      const q0 = v128.load(blk + 16 + (c << 5));
+      const q1 = v128.load(blk + 32 + (c << 5));
+      const l0 = v128.and(q0, LO4), l1 = v128.and(q1, LO4), h0 = hiNib(q0), h1 = hiNib(q1);
+      const sl = i8x16.swizzle(s16, i16x8.splat(<i16>(0x0100 + c * 0x0404)));
+      const sh = i8x16.swizzle(s16, i16x8.splat(<i16>(0x0302 + c * 0x0404)));
+      const a = (<usize>b << 8) + (c << 6);
+      i0 = kTok(i0, l0, l1, h0, h1, x + a, sl, sh, out);
+      i1 = kTok(i1, l0, l1, h0, h1, x1 + a, sl, sh, out);
+      i2 = kTok(i2, l0, l1, h0, h1, x2 + a, sl, sh, out);
+      i3 = kTok(i3, l0, l1, h0, h1, x3 + a, sl, sh, out);
+    }
     const m16 = i16x8.extend_high_i8x16_u(sm);
     const d = loadF16(blk);
     const dmin = loadF16(blk + 2);
-    f0 = f32x4.add(f0, kFinish(q4kBlock(blk, x + o, s16), kMinSums(m16, x + so), d, dmin, scaleOf(x, dOff, b)));
-    f1 = f32x4.add(f1, kFinish(q4kBlock(blk, x1 + o, s16), kMinSums(m16, x1 + so), d, dmin, scaleOf(x1, dOff, b)));
-    f2 = f32x4.add(f2, kFinish(q4kBlock(blk, x2 + o, s16), kMinSums(m16, x2 + so), d, dmin, scaleOf(x2, dOff, b)));
-    f3 = f32x4.add(f3, kFinish(q4kBlock(blk, x3 + o, s16), kMinSums(m16, x3 + so), d, dmin, scaleOf(x3, dOff, b)));
+    f0 = f32x4.add(f0, kFinish(i0, kMinSums(m16, x + so), d, dmin, scaleOf(x, dOff, b)));
+    f1 = f32x4.add(f1, kFinish(i1, kMinSums(m16, x1 + so), d, dmin, scaleOf(x1, dOff, b)));
+    f2 = f32x4.add(f2, kFinish(i2, kMinSums(m16, x2 + so), d, dmin, scaleOf(x2, dOff, b)));
+    f3 = f32x4.add(f3, kFinish(i3, kMinSums(m16, x3 + so), d, dmin, scaleOf(x3, dOff, b)));
   }
   store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
@@ -108,23 +139,46 @@ export function rowdotq4_q5_k(w: usize, x: usize, stride: usize, dOff: usize, sO
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 176;
-    const o = <usize>b << 8;
     const so = sOff + (<usize>b << 5);
     const sm = kScalesMins(blk + 4);
     const s16 = i16x8.extend_low_i8x16_u(sm);
+    const qh0 = v128.load(blk + 16), qh1 = v128.load(blk + 32);
+    let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+    // as q4_k, plus bit 2c (low sub-block) and 2c + 1 (high) of qh as 16
+    for (let c: usize = 0; c < 4; c++) {
+      const q0 = v128.load(blk + 48 + (c << 5));
+      const q1 = v128.load(blk + 64 + (c << 5));
+      const k = <i32>c << 1;
+      const l0 = v128.or(v128.and(q0, LO4), bitAs(qh0, k, 4)), l1 = v128.or(v128.and(q1, LO4), bitAs(qh1, k, 4));
+      const h0 = v128.or(hiNib(q0), bitAs(qh0, k + 1, 4)), h1 = v128.or(hiNib(q1), bitAs(qh1, k + 1, 4));
+      const sl = i8x16.swizzle(s16, i16x8.splat(<i16>(0x0100 + c * 0x0404)));
+      const sh = i8x16.swizzle(s16, i16x8.splat(<i16>(0x0302 + c * 0x0404)));
+      const a = (<usize>b << 8) + (c << 6);
+      i0 = kTok(i0, l0, l1, h0, h1, x + a, sl, sh, out);
+      i1 = kTok(i1, l0, l1, h0, h1, x1 + a, sl, sh, out);
+      i2 = kTok(i2, l0, l1, h0, h1, x2 + a, sl, sh, out);
+      i3 = kTok(i3, l0, l1, h0, h1, x3 + a, sl, sh, out);
+    }
     const m16 = i16x8.extend_high_i8x16_u(sm);
     const d = loadF16(blk);
     const dmin = loadF16(blk + 2);
-    f0 = f32x4.add(f0, kFinish(q5kBlock(blk, x + o, s16), kMinSums(m16, x + so), d, dmin, scaleOf(x, dOff, b)));
-    f1 = f32x4.add(f1, kFinish(q5kBlock(blk, x1 + o, s16), kMinSums(m16, x1 + so), d, dmin, scaleOf(x1, dOff, b)));
-    f2 = f32x4.add(f2, kFinish(q5kBlock(blk, x2 + o, s16), kMinSums(m16, x2 + so), d, dmin, scaleOf(x2, dOff, b)));
-    f3 = f32x4.add(f3, kFinish(q5kBlock(blk, x3 + o, s16), kMinSums(m16, x3 + so), d, dmin, scaleOf(x3, dOff, b)));
+    f0 = f32x4.add(f0, kFinish(i0, kMinSums(m16, x + so), d, dmin, scaleOf(x, dOff, b)));
+    f1 = f32x4.add(f1, kFinish(i1, kMinSums(m16, x1 + so), d, dmin, scaleOf(x1, dOff, b)));
+    f2 = f32x4.add(f2, kFinish(i2, kMinSums(m16, x2 + so), d, dmin, scaleOf(x2, dOff, b)));
+    f3 = f32x4.add(f3, kFinish(i3, kMinSums(m16, x3 + so), d, dmin, scaleOf(x3, dOff, b)));
   }
   store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
 
-@inline function q6Tok(acc: v128, q: v128, a: usize, sc: v128): v128 {
-  return i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q, v128.load(a)), sc));
+/** acc + the four groups of one (n, h) of q6_k (values q0..q3, scales s0..s3) against activations at a, pinned. */
+@inline function q6Tok4(acc: v128, q0: v128, q1: v128, q2: v128, q3: v128, s0: v128, s1: v128, s2: v128, s3: v128,
+  a: usize, out: usize): v128 {
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q0, v128.load(a)), s0));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q1, v128.load(a + 32)), s1));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q2, v128.load(a + 64)), s2));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(dot16(q3, v128.load(a + 96)), s3));
+  pin(out, acc);
+  return acc;
 }
 
 @inline function q6Done(acc: v128, isum: v128, s: f32): v128 {
@@ -140,24 +194,23 @@ export function rowdotq4_q6_k(w: usize, x: usize, stride: usize, dOff: usize, sO
     const so = sOff + (<usize>b << 5);
     let i0 = i32x4.neg(q6Offsets(blk + 192, x + so)), i1 = i32x4.neg(q6Offsets(blk + 192, x1 + so));
     let i2 = i32x4.neg(q6Offsets(blk + 192, x2 + so)), i3 = i32x4.neg(q6Offsets(blk + 192, x3 + so));
-    // group g = 8n + 2k + h: values 16g.., nibble of ql[64n + 32(k&1) + 16h] (high when k ≥ 2), qh bits 2k.
-    // k is written out: with a k loop, q6Values's branches and the l0/l1 choice ran per group in
-    // engines that do not unroll small loops themselves (Node 20's V8 does not; Chromium's does).
+    // group g = 8n + 2k + h: values 16g.., nibble of ql[64n + 32(k&1) + 16h] (high when k ≥ 2), qh
+    // bits 2k. The four k are written out (q6Values's branches fold only for a constant k) and
+    // unpacked once for the four tokens.
     for (let n: usize = 0; n < 2; n++) {
       for (let h: usize = 0; h < 2; h++) {
         const l0 = v128.load(blk + n * 64 + h * 16);
         const l1 = v128.load(blk + n * 64 + 32 + h * 16);
         const hv = v128.load(blk + 128 + n * 32 + h * 16);
         const g = n * 8 + h;
+        const q0 = q6Values(l0, hv, 0), q1 = q6Values(l1, hv, 1), q2 = q6Values(l0, hv, 2), q3 = q6Values(l1, hv, 3);
+        const sc = blk + 192 + g;
+        const s0 = splatScale(sc), s1 = splatScale(sc + 2), s2 = splatScale(sc + 4), s3 = splatScale(sc + 6);
         const o = (<usize>b << 8) + (g << 4);
-        let q = q6Values(l0, hv, 0), sc = splatScale(blk + 192 + g);
-        i0 = q6Tok(i0, q, x + o, sc); i1 = q6Tok(i1, q, x1 + o, sc); i2 = q6Tok(i2, q, x2 + o, sc); i3 = q6Tok(i3, q, x3 + o, sc);
-        q = q6Values(l1, hv, 1); sc = splatScale(blk + 194 + g);
-        i0 = q6Tok(i0, q, x + o + 32, sc); i1 = q6Tok(i1, q, x1 + o + 32, sc); i2 = q6Tok(i2, q, x2 + o + 32, sc); i3 = q6Tok(i3, q, x3 + o + 32, sc);
-        q = q6Values(l0, hv, 2); sc = splatScale(blk + 196 + g);
-        i0 = q6Tok(i0, q, x + o + 64, sc); i1 = q6Tok(i1, q, x1 + o + 64, sc); i2 = q6Tok(i2, q, x2 + o + 64, sc); i3 = q6Tok(i3, q, x3 + o + 64, sc);
-        q = q6Values(l1, hv, 3); sc = splatScale(blk + 198 + g);
-        i0 = q6Tok(i0, q, x + o + 96, sc); i1 = q6Tok(i1, q, x1 + o + 96, sc); i2 = q6Tok(i2, q, x2 + o + 96, sc); i3 = q6Tok(i3, q, x3 + o + 96, sc);
+        i0 = q6Tok4(i0, q0, q1, q2, q3, s0, s1, s2, s3, x + o, out);
+        i1 = q6Tok4(i1, q0, q1, q2, q3, s0, s1, s2, s3, x1 + o, out);
+        i2 = q6Tok4(i2, q0, q1, q2, q3, s0, s1, s2, s3, x2 + o, out);
+        i3 = q6Tok4(i3, q0, q1, q2, q3, s0, s1, s2, s3, x3 + o, out);
       }
     }
     const d = loadF16(blk + 208);
