@@ -18,16 +18,21 @@ export interface BenchResults {
   /** written after each cell while a run is in progress */
   partial?: boolean;
   environment: { userAgent: string; cores: number; node: string; isolated: boolean };
-  /** runs: median of this many per cell (runs1b for the Llama-3.2-1B shape) */
+  /** runs asked for per cell (runs1b for the Llama-3.2-1B shape); the report counts each cell's own */
   settings: { promptTokens: number; genTokens: number; runs: number; runs1b?: number };
   /** streaming read bandwidth in bytes/s by thread count */
   bandwidth: Record<string, number>;
   cells: BenchCell[];
 }
 
-const medianOf = (r: BenchResults) =>
-  (r.settings.runs1b && r.cells.some((c) => c.model !== 'llama-155m') && r.settings.runs1b !== r.settings.runs
-    ? `${r.settings.runs} (1B shape: ${r.settings.runs1b})` : String(r.settings.runs));
+/** "5", or "5 (llama-3.2-1b-shape: 3)" when a model's cells ran a different number of times. */
+function medianOf(r: BenchResults): string {
+  const perModel = new Map(r.cells.map((c) => [c.model, c.ours.runs.length]));
+  const [first] = perModel.values();
+  if (first === undefined) return String(r.settings.runs);
+  const other = [...perModel].filter(([, n]) => n !== first).map(([m, n]) => `${m}: ${n}`);
+  return other.length ? `${first} (${other.join(', ')})` : String(first);
+}
 const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;

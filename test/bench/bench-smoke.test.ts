@@ -38,6 +38,10 @@ describe('bench pipeline', () => {
     const failed: BenchResults = { ...r, cells: [...r.cells, { ...r.cells[0], threads: 1, wllama: undefined, wllamaError: 'out of memory' }] };
     expect(textTable(failed).split('\n')[2]).toMatch(/dev-llama\s+Q4_K_M\s+1\s+[\d.]+\s+failed\s+–\s+[\d.]+\s+failed\s+–/);
     expect(markdownSection(failed, 'x.svg')).toContain('wllama failed on dev-llama Q4_K_M 1T: out of memory');
+    // "median of" counts each model's own runs (the 1B shape runs fewer times)
+    expect(markdownSection(r, 'x.svg')).toContain('median of 1:');
+    const big = { ...r.cells[0], model: 'big', ours: { ...r.cells[0].ours, runs: [0, 1, 2].map(() => cell.ours.runs[0]) } };
+    expect(markdownSection({ ...r, cells: [...r.cells, big] }, 'x.svg')).toContain('median of 1 (big: 3):');
     expect(svgChart(r)).toMatch(/^<svg[\s\S]*<rect[\s\S]*<\/svg>\n$/);
     const readme = updateReadme('# x\n\n## Usage\n\nu\n\n## Credits\n\nc\n', markdownSection(r, '2000-01-01.svg'));
     expect(readme).toMatch(/## Usage\n\nu\n\n## Benchmarks\n[\s\S]*\| dev-llama \| Q4_K_M \| 2 \|[\s\S]*\n## Credits\n\nc\n$/);
