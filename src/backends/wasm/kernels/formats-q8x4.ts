@@ -99,21 +99,33 @@ export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sO
   return acc;
 }
 
-export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+/**
+ * The q4_k / q5_k tile (blocks of `size` bytes; q5_k when `five`, a constant in both callers):
+ * f16 d, f16 dmin, 12 scale bytes, [q5_k: qh 32], qs 128. Chunk c is 32 qs bytes, sub-blocks 2c
+ * (low nibbles) and 2c + 1 (high; q5_k adds qh bits 2c and 2c + 1 as 16), unpacked once for the
+ * four tokens.
+ */
+@inline function kTile(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32, out: usize, os: usize,
+  size: usize, five: bool): void {
   let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {
-    const blk = w + <usize>b * 144;
+    const blk = w + <usize>b * size;
     const so = sOff + (<usize>b << 5);
     const sm = kScalesMins(blk + 4);
     const s16 = i16x8.extend_low_i8x16_u(sm);
+    const qs = blk + (five ? 48 : 16);
     let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
-    // chunk c: 32 weight bytes, sub-blocks 2c (low nibbles) and 2c + 1 (high), each unpacked once for the four tokens
     for (let c: usize = 0; c < 4; c++) {
-      const q0 = v128.load(blk + 16 + (c << 5));
-      const q1 = v128.load(blk + 32 + (c << 5));
-      const l0 = v128.and(q0, LO4), l1 = v128.and(q1, LO4), h0 = hiNib(q0), h1 = hiNib(q1);
+      const q0 = v128.load(qs + (c << 5));
+      const q1 = v128.load(qs + 16 + (c << 5));
+      let l0 = v128.and(q0, LO4), l1 = v128.and(q1, LO4), h0 = hiNib(q0), h1 = hiNib(q1);
+      if (five) {
+        const qh0 = v128.load(blk + 16), qh1 = v128.load(blk + 32);
+        const k = <i32>c << 1;
+        l0 = v128.or(l0, bitAs(qh0, k, 4)); l1 = v128.or(l1, bitAs(qh1, k, 4));
+        h0 = v128.or(h0, bitAs(qh0, k + 1, 4)); h1 = v128.or(h1, bitAs(qh1, k + 1, 4));
+      }
       const sl = i8x16.swizzle(s16, i16x8.splat(<i16>(0x0100 + c * 0x0404)));
       const sh = i8x16.swizzle(s16, i16x8.splat(<i16>(0x0302 + c * 0x0404)));
       const a = (<usize>b << 8) + (c << 6);
@@ -133,41 +145,14 @@ export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sO
   store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
 
+export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
+  out: usize, os: usize): void {
+  kTile(w, x, stride, dOff, sOff, nb, out, os, 144, false);
+}
+
 export function rowdotq4_q5_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
   out: usize, os: usize): void {
-  let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
-  const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
-  for (let b = 0; b < nb; b++) {
-    const blk = w + <usize>b * 176;
-    const so = sOff + (<usize>b << 5);
-    const sm = kScalesMins(blk + 4);
-    const s16 = i16x8.extend_low_i8x16_u(sm);
-    const qh0 = v128.load(blk + 16), qh1 = v128.load(blk + 32);
-    let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
-    // as q4_k, plus bit 2c (low sub-block) and 2c + 1 (high) of qh as 16
-    for (let c: usize = 0; c < 4; c++) {
-      const q0 = v128.load(blk + 48 + (c << 5));
-      const q1 = v128.load(blk + 64 + (c << 5));
-      const k = <i32>c << 1;
-      const l0 = v128.or(v128.and(q0, LO4), bitAs(qh0, k, 4)), l1 = v128.or(v128.and(q1, LO4), bitAs(qh1, k, 4));
-      const h0 = v128.or(hiNib(q0), bitAs(qh0, k + 1, 4)), h1 = v128.or(hiNib(q1), bitAs(qh1, k + 1, 4));
-      const sl = i8x16.swizzle(s16, i16x8.splat(<i16>(0x0100 + c * 0x0404)));
-      const sh = i8x16.swizzle(s16, i16x8.splat(<i16>(0x0302 + c * 0x0404)));
-      const a = (<usize>b << 8) + (c << 6);
-      i0 = kTok(i0, l0, l1, h0, h1, x + a, sl, sh, out);
-      i1 = kTok(i1, l0, l1, h0, h1, x1 + a, sl, sh, out);
-      i2 = kTok(i2, l0, l1, h0, h1, x2 + a, sl, sh, out);
-      i3 = kTok(i3, l0, l1, h0, h1, x3 + a, sl, sh, out);
-    }
-    const m16 = i16x8.extend_high_i8x16_u(sm);
-    const d = loadF16(blk);
-    const dmin = loadF16(blk + 2);
-    f0 = f32x4.add(f0, kFinish(i0, kMinSums(m16, x + so), d, dmin, scaleOf(x, dOff, b)));
-    f1 = f32x4.add(f1, kFinish(i1, kMinSums(m16, x1 + so), d, dmin, scaleOf(x1, dOff, b)));
-    f2 = f32x4.add(f2, kFinish(i2, kMinSums(m16, x2 + so), d, dmin, scaleOf(x2, dOff, b)));
-    f3 = f32x4.add(f3, kFinish(i3, kMinSums(m16, x3 + so), d, dmin, scaleOf(x3, dOff, b)));
-  }
-  store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
+  kTile(w, x, stride, dOff, sOff, nb, out, os, 176, true);
 }
 
 /** acc + the four groups of one (n, h) of q6_k (values q0..q3, scales s0..s3) against activations at a, pinned. */
