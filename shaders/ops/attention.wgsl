@@ -1,8 +1,13 @@
 // Causal attention with GQA, for decode (n_tok = 1) and prefill alike: one workgroup per
-// (query head, token t at position pos0 + t) walks keys 0..pos0+t in chunks of WG with an online
+// (query head, token t at position q = pos0 + t) walks keys j0..q in chunks of WG with an online
 // softmax (running max m, running sum l, output rescaled by exp(m_old − m_new) per chunk).
+// j0 = 0, or q − window + 1 on a sliding-window layer; key j lives in ring slot j % slots.
+// Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0 (Gemma 2).
 // Thread li owns output dims li, li + WG, ... (head_dim ≤ 4·WG).
-struct P { n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, n_tok: u32, pad: u32 }
+struct P {
+  n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, n_tok: u32, window: u32,
+  softcap: f32, slots: u32, pad0: u32, pad1: u32,
+}
 
 @group(0) @binding(0) var<storage, read> Q: array<f32>;
 @group(0) @binding(1) var<storage, read> KC: array<u32>;
@@ -25,6 +30,23 @@ fn kv_at(word: u32, idx: u32) -> f32 {
 fn k_at(idx: u32) -> f32 { return kv_at(KC[select(idx, idx >> 1u, KV_HALF)], idx); }
 fn v_at(idx: u32) -> f32 { return kv_at(VC[select(idx, idx >> 1u, KV_HALF)], idx); }
 
+// first key position a query at position q sees
+fn first_key(q: u32) -> u32 {
+  if (p.window > 0u && q + 1u > p.window) { return q + 1u - p.window; }
+  return 0u;
+}
+
+fn score(dot: f32) -> f32 {
+  let s = dot * p.scale;
+  if (p.softcap > 0.0) {
+    // cap · tanh(s / cap), tanh through exp of a non-positive argument
+    let z = s / p.softcap;
+    let e = exp(-2.0 * abs(z));
+    return p.softcap * sign(z) * (1.0 - e) / (1.0 + e);
+  }
+  return s;
+}
+
 fn reduce(li: u32, is_max: bool) -> f32 {
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     if (li < s) {
@@ -46,7 +68,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let qo = (t * p.n_head + h) * hd;
   for (var d = li; d < hd; d += WG) { qv[d] = Q[qo + d]; }
   workgroupBarrier();
-  let n_keys = p.pos0 + t + 1u;
+  let j0 = first_key(p.pos0 + t);
+  let n_keys = p.pos0 + t + 1u - j0;
   var m = NEG_BIG;
   var l = 0.0;
   var acc = vec4<f32>(0.0);
@@ -54,9 +77,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let key = k0 + li;
     var s = NEG_BIG;
     if (key < n_keys) {
-      s = 0.0;
-      for (var d = 0u; d < hd; d++) { s += qv[d] * k_at(key * p.kv_dim + kvo + d); }
-      s *= p.scale;
+      var dot = 0.0;
+      let row = ((j0 + key) % p.slots) * p.kv_dim + kvo;
+      for (var d = 0u; d < hd; d++) { dot += qv[d] * k_at(row + d); }
+      s = score(dot);
     }
     red[li] = s;
     workgroupBarrier();
@@ -72,7 +96,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let d = li + i * WG;
       if (d < hd) {
         var a = acc[i] * alpha;
-        for (var j = 0u; j < nk; j++) { a += prob[j] * v_at((k0 + j) * p.kv_dim + kvo + d); }
+        for (var j = 0u; j < nk; j++) { a += prob[j] * v_at(((j0 + k0 + j) % p.slots) * p.kv_dim + kvo + d); }
         acc[i] = a;
       }
     }
@@ -98,15 +122,16 @@ fn main_serial(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc: array<f32, MAX_HEAD_DIM>;
   var m = NEG_BIG;
   var l = 0.0;
-  for (var j = 0u; j < p.pos0 + t + 1u; j++) {
-    var s = 0.0;
-    for (var d = 0u; d < hd; d++) { s += Q[qo + d] * k_at(j * p.kv_dim + kvo + d); }
-    s *= p.scale;
+  for (var j = first_key(p.pos0 + t); j < p.pos0 + t + 1u; j++) {
+    let row = (j % p.slots) * p.kv_dim + kvo;
+    var dot = 0.0;
+    for (var d = 0u; d < hd; d++) { dot += Q[qo + d] * k_at(row + d); }
+    let s = score(dot);
     let m_new = max(m, s);
     let alpha = exp(m - m_new);
     let pr = exp(s - m_new);
     l = l * alpha + pr;
-    for (var d = 0u; d < hd; d++) { acc[d] = acc[d] * alpha + pr * v_at(j * p.kv_dim + kvo + d); }
+    for (var d = 0u; d < hd; d++) { acc[d] = acc[d] * alpha + pr * v_at(row + d); }
     m = m_new;
   }
   for (var d = 0u; d < hd; d++) { O[qo + d] = acc[d] / l; }

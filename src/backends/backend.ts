@@ -21,9 +21,27 @@ export interface RopeParams {
   readonly freqBase: number;
   /** NEOX (rotate-half, qwen2) when true; adjacent pairs (llama) when false */
   readonly neox: boolean;
-  /** optional per-frequency divisors (llama3 rope_freqs), length nRot/2 */
+  /** optional per-frequency divisors (llama3 rope_freqs, Phi-3 longrope factors), length nRot/2 */
   readonly freqFactors?: Float32Array;
+  /** multiplies cos and sin (longrope's attention factor); default 1 */
+  readonly attnFactor?: number;
 }
+
+/** One layer's attention: head layout, score scale, and what limits which keys a query sees. */
+export interface AttentionParams {
+  readonly nHead: number;
+  readonly nHeadKV: number;
+  readonly headDim: number;
+  /** multiplies q·k before the softmax (1/√headDim for most families) */
+  readonly scale: number;
+  /** sliding window: a query at position p sees keys p − window + 1 .. p; 0 = all earlier keys */
+  readonly window?: number;
+  /** attention logit soft-cap: s → cap · tanh(s / cap), after the scale; 0 = none */
+  readonly softcap?: number;
+}
+
+/** The gated activation of a feed-forward block: out = act(gate) · up. */
+export type GluKind = 'silu' | 'gelu_tanh';
 
 export interface KVCacheSpec {
   readonly nLayers: number;
@@ -31,6 +49,11 @@ export interface KVCacheSpec {
   /** nHeadKV * headDim */
   readonly kvDim: number;
   readonly type: 'f32' | 'f16';
+  /**
+   * per-layer ring capacity in positions (position p lives in slot p % slots); a sliding-window
+   * layer needs only window + batch − 1 of them. Default: nCtx for every layer.
+   */
+  readonly slots?: readonly number[];
 }
 
 export interface Backend {
@@ -59,11 +82,15 @@ export interface Backend {
   rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void;
   /** store k, v ([nTokens][kvDim]) at positions pos0.. of `layer` */
   storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void;
-  /** causal attention of q ([nTokens][nHead*headDim], positions pos0..) over cached keys 0..pos0+t */
-  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
-    nHead: number, nHeadKV: number, headDim: number, scale: number): void;
-  /** out = silu(gate) * up, elementwise over n */
-  swiglu(gate: Activation, up: Activation, out: Activation, n: number): void;
+  /** causal attention of q ([nTokens][nHead*headDim], positions pos0..) over the cached keys up to
+   *  pos0 + t (within the window, if any) */
+  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, p: AttentionParams): void;
+  /** out = act(gate) * up, elementwise over n */
+  glu(gate: Activation, up: Activation, out: Activation, n: number, act: GluKind): void;
+  /** x *= factor, elementwise over n */
+  scale(x: Activation, n: number, factor: number): void;
+  /** x = cap · tanh(x / cap), elementwise over n (final logit soft-capping) */
+  softcap(x: Activation, n: number, cap: number): void;
   /** dst += src, elementwise over n */
   add(dst: Activation, src: Activation, n: number): void;
   /** dst[dstOffset..+n] = src[srcOffset..+n] (e.g. the last token's row before the LM head) */

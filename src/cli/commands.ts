@@ -83,7 +83,8 @@ async function perplexity(o: CliOptions, env: CliEnv): Promise<void> {
   const m = await load(o, env);
   try {
     const t = m.tokenizer;
-    const ids = [...(t.bosId !== null ? [t.bosId] : []), ...t.encode(env.fileText ?? '')];
+    // as llama-perplexity: BOS only where the vocabulary adds one (Qwen does not)
+    const ids = [...(t.addBos && t.bosId !== null ? [t.bosId] : []), ...t.encode(env.fileText ?? '')];
     const r = await new Session(m).perplexity(ids);
     env.out(o.json ? `${JSON.stringify(r)}\n` : `perplexity ${r.ppl.toFixed(4)} over ${r.nTokens} tokens\n`);
   } finally {

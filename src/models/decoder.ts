@@ -1,9 +1,12 @@
-// The decoder-only transformer forward pass shared by every supported architecture, written
-// top to bottom in backend ops (llama2.c's run.c is the model for clarity).
-import type { Activation, Backend, RopeParams } from '../backends/backend.ts';
+// The decoder-only transformer forward pass shared by every supported family, written top to
+// bottom in backend ops (llama2.c's run.c is the model for clarity). What differs between families
+// comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
+// tests a family's name.
+import type { Activation, Backend } from '../backends/backend.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { ArchSpec } from './arch.ts';
 import type { HParams } from './hparams.ts';
+import { planModel, type ModelPlan } from './layer-plan.ts';
 import type { ModelWeights } from './weights.ts';
 
 export interface DecoderOptions {
@@ -16,12 +19,13 @@ export interface DecoderOptions {
 
 /** Scratch activations for up to maxBatch tokens, allocated once. */
 interface Scratch {
-  x: Activation; xb: Activation; q: Activation; k: Activation; v: Activation; att: Activation;
+  x: Activation; xb: Activation; xb2: Activation; q: Activation; k: Activation; v: Activation;
+  qn: Activation; kn: Activation; att: Activation;
   gate: Activation; up: Activation; last: Activation; logits: Activation;
 }
 
 export class Decoder {
-  readonly rope: RopeParams;
+  readonly plan: ModelPlan;
   private readonly s: Scratch;
 
   constructor(readonly backend: Backend, readonly h: HParams, readonly arch: ArchSpec,
@@ -29,17 +33,18 @@ export class Decoder {
     const { dim, nHead, nHeadKV, headDim, ffDim, vocabSize } = h;
     const B = opts.maxBatch;
     const a = (n: number) => backend.alloc(n);
+    const qDim = nHead * headDim, kvDim = nHeadKV * headDim;
     this.s = {
-      x: a(B * dim), xb: a(B * dim), q: a(B * nHead * headDim), k: a(B * nHeadKV * headDim),
-      v: a(B * nHeadKV * headDim), att: a(B * nHead * headDim), gate: a(B * ffDim), up: a(B * ffDim),
+      x: a(B * dim), xb: a(B * dim), xb2: arch.postNorms ? a(B * dim) : a(1),
+      q: a(B * qDim), k: a(B * kvDim), v: a(B * kvDim),
+      // q/k-norm writes into these: a WebGPU dispatch cannot read and write one buffer
+      qn: arch.qkNorm ? a(B * qDim) : a(1), kn: arch.qkNorm ? a(B * kvDim) : a(1),
+      att: a(B * qDim), gate: a(B * ffDim), up: a(B * ffDim),
       last: a(dim), logits: a(B * vocabSize),
     };
-    backend.createKVCache({ nLayers: h.nLayers, nCtx: opts.nCtx, kvDim: nHeadKV * headDim, type: opts.kvType });
-    let freqFactors = w.ropeFreqs;
-    if (h.ropeLinearFactor !== 1) {
-      freqFactors = (freqFactors ?? new Float32Array(h.nRot / 2).fill(1)).map((f) => f * h.ropeLinearFactor);
-    }
-    this.rope = { nRot: h.nRot, freqBase: h.ropeBase, neox: arch.ropeNeox, freqFactors };
+    this.plan = planModel(h, arch, w.ropeFactors, opts.nCtx, B);
+    backend.createKVCache({ nLayers: h.nLayers, nCtx: opts.nCtx, kvDim, type: opts.kvType,
+      slots: this.plan.layers.map((p) => p.slots) });
   }
 
   /**
@@ -64,34 +69,54 @@ export class Decoder {
 
   /** Embeds the tokens and runs every transformer block; the hidden state ends in s.x. */
   private layers(ids: Int32Array, pos0: number): void {
-    const { backend: b, h, s, w } = this;
+    const { backend: b, h, s, w, plan } = this;
     const n = ids.length;
     b.embed(w.tokEmbd, ids, s.x);
+    if (plan.embedScale !== 1) b.scale(s.x, n * h.dim, plan.embedScale);
     w.layers.forEach((L, l) => {
+      const P = plan.layers[l];
       // attention
       b.rmsnorm(s.x, L.attnNorm, s.xb, n, h.rmsEps);
       b.matmul(L.wq, s.xb, s.q, n);
       b.matmul(L.wk, s.xb, s.k, n);
       b.matmul(L.wv, s.xb, s.v, n);
-      if (L.bq && L.bk && L.bv) {
-        b.addBias(s.q, L.bq, n);
-        b.addBias(s.k, L.bk, n);
-        b.addBias(s.v, L.bv, n);
+      if (L.bq) b.addBias(s.q, L.bq, n);
+      if (L.bk) b.addBias(s.k, L.bk, n);
+      if (L.bv) b.addBias(s.v, L.bv, n);
+      let q = s.q, k = s.k;
+      if (L.qNorm && L.kNorm) {
+        // one RMSNorm per head: rows of headDim
+        b.rmsnorm(s.q, L.qNorm, s.qn, n * h.nHead, h.rmsEps);
+        b.rmsnorm(s.k, L.kNorm, s.kn, n * h.nHeadKV, h.rmsEps);
+        q = s.qn; k = s.kn;
       }
-      b.rope(s.q, n, h.nHead, h.headDim, pos0, this.rope);
-      b.rope(s.k, n, h.nHeadKV, h.headDim, pos0, this.rope);
-      b.storeKV(l, s.k, s.v, pos0, n);
-      b.attention(l, s.q, s.att, pos0, n, h.nHead, h.nHeadKV, h.headDim, 1 / Math.sqrt(h.headDim));
+      if (P.rope) {
+        b.rope(q, n, h.nHead, h.headDim, pos0, P.rope);
+        b.rope(k, n, h.nHeadKV, h.headDim, pos0, P.rope);
+      }
+      b.storeKV(l, k, s.v, pos0, n);
+      b.attention(l, q, s.att, pos0, n, P.attn);
       b.matmul(L.wo, s.att, s.xb, n);
-      b.add(s.x, s.xb, n * h.dim);
-      // feed-forward (SwiGLU)
+      this.residual(L.attnPostNorm, n);
+      // feed-forward (gated)
       b.rmsnorm(s.x, L.ffnNorm, s.xb, n, h.rmsEps);
       b.matmul(L.gate, s.xb, s.gate, n);
       b.matmul(L.up, s.xb, s.up, n);
-      b.swiglu(s.gate, s.up, s.gate, n * h.ffDim);
+      b.glu(s.gate, s.up, s.gate, n * h.ffDim, this.arch.ffn);
       b.matmul(L.down, s.gate, s.xb, n);
-      b.add(s.x, s.xb, n * h.dim);
+      this.residual(L.ffnPostNorm, n);
     });
+  }
+
+  /** x += xb, through the block's post-norm when the family has one. */
+  private residual(postNorm: ModelWeights['layers'][number]['attnPostNorm'], n: number): void {
+    const { backend: b, h, s } = this;
+    if (postNorm) {
+      b.rmsnorm(s.xb, postNorm, s.xb2, n, h.rmsEps);
+      b.add(s.x, s.xb2, n * h.dim);
+    } else {
+      b.add(s.x, s.xb, n * h.dim);
+    }
   }
 
   /**
@@ -122,6 +147,7 @@ export class Decoder {
     b.copy(s.x, (n - 1) * h.dim, s.last, 0, h.dim);
     b.rmsnorm(s.last, w.outputNorm, s.xb, 1, h.rmsEps);
     b.matmul(w.output, s.xb, s.logits, 1);
+    if (this.plan.finalSoftcap) b.softcap(s.logits, h.vocabSize, this.plan.finalSoftcap);
   }
 
   /** Final norm + LM head over all n tokens, or only the last one. */
@@ -133,6 +159,7 @@ export class Decoder {
     }
     b.rmsnorm(s.x, w.outputNorm, s.xb, n, h.rmsEps);
     b.matmul(w.output, s.xb, s.logits, n);
+    if (this.plan.finalSoftcap) b.softcap(s.logits, n * h.vocabSize, this.plan.finalSoftcap);
     return b.read(s.logits, 0, n * h.vocabSize);
   }
 }

@@ -19,6 +19,21 @@ export interface HParams {
   ropeLinearFactor: number;
   rmsEps: number;
   vocabSize: number;
+  /** `rope.scaling.type` as written ('linear', 'yarn', 'longrope', …), '' when absent */
+  ropeScalingType: string;
+  /** `rope.scaling.original_context_length` (longrope picks its factors by it); nCtxTrain if absent */
+  nCtxOrig: number;
+  /** `rope.scaling.attn_factor`: multiplies rope's cos and sin (Phi-3 longrope); 1 if absent */
+  ropeAttnFactor: number;
+  /** `attention.sliding_window`, when present (0 = none) */
+  slidingWindow?: number;
+  /** `attention.sliding_window_pattern`: every n-th layer global, or a per-layer flag (true = sliding) */
+  slidingWindowPattern?: number | boolean[];
+  /** `rope.freq_base_swa`: rope base of the sliding-window layers */
+  ropeBaseSwa?: number;
+  /** `attn_logit_softcapping` / `final_logit_softcapping`, when present */
+  attnSoftcap?: number;
+  finalSoftcap?: number;
 }
 
 type Meta = Map<string, GGUFValue>;
@@ -30,6 +45,19 @@ function num(meta: Meta, key: string, fallback?: number): number {
   throw new EngineError('BAD_SHAPE', v === undefined
     ? `The model file lacks the metadata key '${key}', which this architecture needs.`
     : `The metadata key '${key}' has an invalid value (${String(v)}).`);
+}
+
+function optNum(meta: Meta, key: string): number | undefined {
+  return meta.has(key) ? num(meta, key) : undefined;
+}
+
+function pattern(meta: Meta, key: string, nLayers: number): number | boolean[] | undefined {
+  const v = meta.get(key);
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  const arr = Array.isArray(v) || ArrayBuffer.isView(v) ? Array.from(v as ArrayLike<unknown>) : null;
+  if (arr && arr.length === nLayers) return arr.map((x) => x === true || x === 1);
+  throw new EngineError('BAD_SHAPE', `The metadata key '${key}' must be a layer interval or ${nLayers} per-layer flags.`);
 }
 
 function positiveInt(value: number, what: string): number {
@@ -54,22 +82,33 @@ export function readHParams(meta: Meta, arch: string): HParams {
   if (nRot > headDim || nRot % 2) throw new EngineError('BAD_SHAPE', `Rope dimension count ${nRot} does not fit head size ${headDim}.`);
   const scaling = meta.get(k('rope.scaling.type'));
   const factor = num(meta, k('rope.scaling.factor'), 1) || 1;
+  const nLayers = positiveInt(num(meta, k('block_count')), 'layer count');
+  const nCtxTrain = positiveInt(num(meta, k('context_length'), 2048), 'context length');
   const tokens = meta.get('tokenizer.ggml.tokens');
   const vocabSize = num(meta, k('vocab_size'), Array.isArray(tokens) ? tokens.length : 0);
   return {
     arch,
     name: typeof meta.get('general.name') === 'string' ? (meta.get('general.name') as string) : arch,
-    nCtxTrain: positiveInt(num(meta, k('context_length'), 2048), 'context length'),
+    nCtxTrain,
     dim,
-    nLayers: positiveInt(num(meta, k('block_count')), 'layer count'),
+    nLayers,
     ffDim: positiveInt(num(meta, k('feed_forward_length')), 'feed-forward size'),
     nHead,
     nHeadKV,
     headDim,
     nRot,
     ropeBase: num(meta, k('rope.freq_base'), 10000),
-    ropeLinearFactor: scaling === 'linear' ? factor : 1,
+    // llama.cpp reads a factor without a type as linear scaling
+    ropeLinearFactor: scaling === undefined || scaling === 'linear' ? factor : 1,
     rmsEps: num(meta, k('attention.layer_norm_rms_epsilon'), 1e-5),
     vocabSize: positiveInt(vocabSize, 'vocabulary size'),
+    ropeScalingType: typeof scaling === 'string' ? scaling : '',
+    nCtxOrig: positiveInt(num(meta, k('rope.scaling.original_context_length'), nCtxTrain), 'original context length'),
+    ropeAttnFactor: num(meta, k('rope.scaling.attn_factor'), 1),
+    slidingWindow: optNum(meta, k('attention.sliding_window')),
+    slidingWindowPattern: pattern(meta, k('attention.sliding_window_pattern'), nLayers),
+    ropeBaseSwa: optNum(meta, k('rope.freq_base_swa')),
+    attnSoftcap: optNum(meta, k('attn_logit_softcapping')),
+    finalSoftcap: optNum(meta, k('final_logit_softcapping')),
   };
 }

@@ -5,5 +5,5 @@ import type { ArchSpec } from './arch.ts';
 export const llama: ArchSpec = {
   name: 'llama',
   ropeNeox: false,
-  qkvBias: false,
+  ffn: 'silu',
 };

@@ -5,4 +5,5 @@ export const qwen2: ArchSpec = {
   name: 'qwen2',
   ropeNeox: true,
   qkvBias: true,
+  ffn: 'silu',
 };

@@ -1,6 +1,7 @@
 // WebGPU ops without weights vs naive f64 references inside headless Chromium: rope (normal, NEOX,
-// partial rotation, frequency factors), KV store + causal GQA attention (prefill across key
-// chunks, then decode; f32 and f16 caches), swiglu, add, copy, softmax, top-k/argmax, device loss.
+// partial rotation, frequency factors, longrope's attention factor), KV store + causal GQA
+// attention (prefill across key chunks, then decode; f32 and f16 caches; sliding windows over a
+// ring, soft-caps), glu (silu, GELU-tanh), scale, softcap, add, copy, softmax, top-k/argmax, device loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from './harness.ts';
 import type { runOps } from './pages/webgpu-ops-page.ts';
@@ -17,11 +18,11 @@ describe.each([1, 16])('WebGPU plain ops, %i thread(s) per row', (threadsPerRow)
   let r: Awaited<ReturnType<typeof runOps>>;
   beforeAll(async () => {
     r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7 + threadsPerRow, threadsPerRow);
-    console.log(JSON.stringify({ rope: r.rope, attention: r.attention, elementwise: r.elementwise }));
+    console.log(JSON.stringify({ rope: r.rope, attention: r.attention, sliding: r.sliding, elementwise: r.elementwise }));
   }, 90_000);
 
-  it('rope: normal, NEOX, partial NEOX and frequency factors at positions in the thousands', () => {
-    expect(Object.keys(r.rope)).toHaveLength(4);
+  it('rope: normal, NEOX, partial NEOX, frequency factors and longrope at positions in the thousands', () => {
+    expect(Object.keys(r.rope)).toHaveLength(5);
     for (const [k, v] of Object.entries(r.rope)) expect(v, k).toBeLessThanOrEqual(BOUND);
   });
 
@@ -32,8 +33,14 @@ describe.each([1, 16])('WebGPU plain ops, %i thread(s) per row', (threadsPerRow)
     }
   });
 
-  it('swiglu (in place over gate, over up, separate), add, copy, softmax', () => {
-    expect(Object.keys(r.elementwise)).toEqual(['swiglu-into-gate', 'swiglu-into-up', 'swiglu-separate', 'add', 'copy', 'softmax']);
+  it('sliding-window attention over a ring of window + batch − 1 slots, far past the window; soft-capped scores', () => {
+    expect(Object.keys(r.sliding)).toHaveLength(3);
+    for (const [k, v] of Object.entries(r.sliding)) expect(v, k).toBeLessThanOrEqual(BOUND);
+  });
+
+  it('glu: silu and GELU-tanh (in place over gate, over up, separate), scale, softcap, add, copy, softmax', () => {
+    expect(Object.keys(r.elementwise)).toEqual(['silu-into-gate', 'silu-into-up', 'silu-separate', 'gelu_tanh-into-gate',
+      'gelu_tanh-into-up', 'gelu_tanh-separate', 'scale', 'softcap', 'add', 'copy', 'softmax']);
     for (const [k, v] of Object.entries(r.elementwise)) expect(v, k).toBeLessThanOrEqual(BOUND);
   });
 

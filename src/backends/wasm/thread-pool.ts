@@ -51,7 +51,7 @@ export class KernelPool {
     this.threads = workers.length + 1;
     if (control) {
       this.ctl = new Int32Array(control, 0, ARGS_OFFSET / 4);
-      this.f64 = new Float64Array(control, ARGS_OFFSET, 16);
+      this.f64 = new Float64Array(control, ARGS_OFFSET, 18);
     }
     this.blocking = workers.length > 0 && canBlock();
   }

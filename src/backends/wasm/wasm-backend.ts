@@ -7,7 +7,7 @@ import { check } from '../../shared/assert.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { getTraits } from '../../quant/traits.ts';
 import { GGMLType, ggmlTypeName } from '../../quant/types.ts';
-import type { Activation, Backend, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
 import { WASM32_MAX_BYTES, WasmHeap, createMemory } from './heap.ts';
 import { defaultPlatform, type WasmPlatform } from './platform.ts';
 import { KernelPool, type WorkerHandle } from './thread-pool.ts';
@@ -78,7 +78,7 @@ class WasmBackendImpl implements WasmBackend {
   readonly name = 'wasm' as const;
   readonly threads: number;
   readonly simd: 'relaxed' | 'plain';
-  private readonly k: Record<'rmsnorm' | 'add' | 'addBias' | 'swiglu' | 'rope' | 'attention' | 'quantizeActs', number>;
+  private readonly k: Record<'rmsnorm' | 'add' | 'addBias' | 'glu' | 'scale' | 'softcap' | 'rope' | 'attention' | 'quantizeActs', number>;
   private readonly q8RowBytes: Fn;
   private readonly int8: boolean;
   /** activations rounded to 8 bits for the integer matmuls (grown on demand); key names the
@@ -102,7 +102,7 @@ class WasmBackendImpl implements WasmBackend {
     this.kvType = opts.kvType;
     this.parWork = opts.parallelThreshold ?? 1 << 16;
     const idx = (n: string): number => names.indexOf(n);
-    this.k = { rmsnorm: idx('rmsnorm'), add: idx('add'), addBias: idx('addBias'), swiglu: idx('swiglu'),
+    this.k = { rmsnorm: idx('rmsnorm'), add: idx('add'), addBias: idx('addBias'), glu: idx('glu'), scale: idx('scale'), softcap: idx('softcap'),
       rope: idx('rope'), attention: idx('attention'), quantizeActs: idx('quantizeActs') };
     this.storeRows = exports.storeRows as Fn;
     this.ensureScratch((exports.CHUNK as WebAssembly.Global).value * 4);
@@ -148,13 +148,20 @@ class WasmBackendImpl implements WasmBackend {
     const { nLayers, nCtx, kvDim } = spec;
     check([nLayers, nCtx, kvDim].every((n) => Number.isInteger(n) && n > 0), 'BAD_ARGUMENT',
       `bad KV cache shape: ${nLayers} layers × ${nCtx} positions × ${kvDim}`);
+    const slots = spec.slots ?? new Array<number>(nLayers).fill(nCtx);
+    check(slots.length === nLayers && slots.every((n) => Number.isInteger(n) && n > 0 && n <= nCtx), 'BAD_ARGUMENT',
+      `KV cache slots must give 1..${nCtx} positions for each of ${nLayers} layers`);
     if (this.kv) {
       this.heap.release(this.kv.k, this.kv.bytes);
       this.heap.release(this.kv.v, this.kv.bytes);
       this.kv = undefined;
     }
     const elemBytes = (this.kvType ?? spec.type) === 'f16' ? 2 : 4;
-    const bytes = nLayers * nCtx * kvDim * elemBytes;
+    // one block per K and V; layer l starts at the sum of the earlier layers' rings
+    const layerOff: number[] = [];
+    let rows = 0;
+    for (const n of slots) { layerOff.push(rows * kvDim * elemBytes); rows += n; }
+    const bytes = rows * kvDim * elemBytes;
     const k = this.heap.alloc(bytes);
     let v: number;
     try {
@@ -163,7 +170,7 @@ class WasmBackendImpl implements WasmBackend {
       this.heap.release(k, bytes);
       throw e;
     }
-    this.kv = { spec, elemBytes, k, v, bytes };
+    this.kv = { spec, elemBytes, k, v, bytes, slots, layerOff };
     this.ensureScratch(nCtx * 4);
   }
 
@@ -256,42 +263,69 @@ class WasmBackendImpl implements WasmBackend {
       `rope: freqFactors needs ${p.nRot / 2} entries`);
     this.ensureScratch(p.nRot * 4);
     const table = this.invFreq(p);
-    this.run(this.k.rope, [xa.ptr, nHeads, headDim, pos0, p.nRot, p.neox ? 1 : 0, table], nTokens, 1,
+    this.run(this.k.rope, [xa.ptr, nHeads, headDim, pos0, p.nRot, p.neox ? 1 : 0, table, p.attnFactor ?? 1], nTokens, 1,
       nTokens * nHeads * headDim);
   }
 
   storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void {
     const kv = this.cacheFor(layer, pos0, nTokens);
-    const n = nTokens * kv.spec.kvDim;
-    const ka = this.need(this.act(k), n, 'storeKV k');
-    const va = this.need(this.act(v), n, 'storeKV v');
-    const off = (layer * kv.spec.nCtx + pos0) * kv.spec.kvDim * kv.elemBytes;
+    const { kvDim } = kv.spec;
+    const slots = kv.slots[layer];
+    check(nTokens <= slots, 'BAD_ARGUMENT', () => `storeKV of ${nTokens} tokens overflows a ring of ${slots} positions`);
+    const ka = this.need(this.act(k), nTokens * kvDim, 'storeKV k');
+    const va = this.need(this.act(v), nTokens * kvDim, 'storeKV v');
     const f16 = kv.elemBytes === 2 ? 1 : 0;
     this.alive();
-    this.storeRows(ka.ptr, kv.k + off, n, f16);
-    this.storeRows(va.ptr, kv.v + off, n, f16);
+    // the ring wraps at most once within a batch
+    for (let t = 0; t < nTokens;) {
+      const slot = (pos0 + t) % slots;
+      const run = Math.min(nTokens - t, slots - slot);
+      const off = kv.layerOff[layer] + slot * kvDim * kv.elemBytes;
+      this.storeRows(ka.ptr + t * kvDim * 4, kv.k + off, run * kvDim, f16);
+      this.storeRows(va.ptr + t * kvDim * 4, kv.v + off, run * kvDim, f16);
+      t += run;
+    }
   }
 
-  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
-    nHead: number, nHeadKV: number, headDim: number, scale: number): void {
+  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, p: AttentionParams): void {
     this.changed();
     const kv = this.cacheFor(layer, pos0, nTokens);
-    const { nCtx, kvDim } = kv.spec;
+    const { kvDim } = kv.spec;
+    const { nHead, nHeadKV, headDim, scale } = p;
+    const window = p.window ?? 0;
+    const slots = kv.slots[layer];
     check(nHeadKV * headDim === kvDim && nHead % nHeadKV === 0, 'BAD_ARGUMENT',
       `attention: ${nHead} heads / ${nHeadKV} KV heads × ${headDim} does not match the cache's kvDim ${kvDim}`);
+    // a ring shorter than the context must still hold every key of the batch's windows
+    check(slots >= pos0 + nTokens || (window > 0 && slots >= window + nTokens - 1), 'BAD_ARGUMENT',
+      () => `attention: a ring of ${slots} positions cannot serve a window of ${window || 'all'} over ${nTokens} tokens`);
     const qa = this.need(this.act(q), nTokens * nHead * headDim, 'attention q');
     const oa = this.need(this.act(out), nTokens * nHead * headDim, 'attention output');
-    const layerOff = layer * nCtx * kvDim * kv.elemBytes;
-    this.run(this.k.attention, [qa.ptr, oa.ptr, kv.k + layerOff, kv.v + layerOff, pos0, nTokens, nHead, nHeadKV,
-      headDim, kvDim, scale, kv.elemBytes === 2 ? 1 : 0], nTokens * nHead, nTokens, nTokens * nHead * (pos0 + nTokens) * headDim);
+    const keys = window > 0 ? Math.min(pos0 + nTokens, window) : pos0 + nTokens;
+    this.run(this.k.attention, [qa.ptr, oa.ptr, kv.k + kv.layerOff[layer], kv.v + kv.layerOff[layer], pos0, nTokens, nHead,
+      nHeadKV, headDim, kvDim, scale, kv.elemBytes === 2 ? 1 : 0, window, p.softcap ?? 0, slots],
+    nTokens * nHead, nTokens, nTokens * nHead * keys * headDim);
   }
 
-  swiglu(gate: Activation, up: Activation, out: Activation, n: number): void {
+  glu(gate: Activation, up: Activation, out: Activation, n: number, act: GluKind): void {
     this.changed();
-    const g = this.need(this.act(gate), n, 'swiglu gate');
-    const u = this.need(this.act(up), n, 'swiglu up');
-    const o = this.need(this.act(out), n, 'swiglu output');
-    this.run(this.k.swiglu, [g.ptr, u.ptr, o.ptr], n, 16, n * 4);
+    const g = this.need(this.act(gate), n, 'glu gate');
+    const u = this.need(this.act(up), n, 'glu up');
+    const o = this.need(this.act(out), n, 'glu output');
+    this.run(this.k.glu, [g.ptr, u.ptr, o.ptr, act === 'silu' ? 0 : 1], n, 16, n * 4);
+  }
+
+  scale(x: Activation, n: number, factor: number): void {
+    this.changed();
+    const a = this.need(this.act(x), n, 'scale input');
+    this.run(this.k.scale, [a.ptr, factor], n, 16, n);
+  }
+
+  softcap(x: Activation, n: number, cap: number): void {
+    this.changed();
+    check(cap > 0, 'BAD_ARGUMENT', `softcap needs a positive cap (got ${cap})`);
+    const a = this.need(this.act(x), n, 'softcap input');
+    this.run(this.k.softcap, [a.ptr, cap], n, 16, n * 4);
   }
 
   add(dst: Activation, src: Activation, n: number): void {

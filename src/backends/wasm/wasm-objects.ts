@@ -27,5 +27,10 @@ export interface KVCache {
   readonly elemBytes: number;
   readonly k: number;
   readonly v: number;
+  /** bytes of each of k and v */
   readonly bytes: number;
+  /** ring capacity (positions) of each layer */
+  readonly slots: readonly number[];
+  /** byte offset of each layer's rows within k and v */
+  readonly layerOff: readonly number[];
 }

@@ -20,10 +20,10 @@ export const NEXT = 6;
 export const FAILED = 7;
 /** Float64 slots after the Int32 header: kernel arguments, then the scratch base and stride. */
 export const ARGS_OFFSET = 64;
-export const MAX_ARGS = 14;
-export const SCRATCH_BASE = 14;
-export const SCRATCH_STRIDE = 15;
-export const CONTROL_BYTES = ARGS_OFFSET + 16 * 8;
+export const MAX_ARGS = 16;
+export const SCRATCH_BASE = 16;
+export const SCRATCH_STRIDE = 17;
+export const CONTROL_BYTES = ARGS_OFFSET + 18 * 8;
 /** Milliseconds a thread polls a control word before sleeping in Atomics.wait. The ops of a
  *  forward pass (and consecutive decode steps) come back to back, tens of microseconds apart,
  *  while a futex wake-up costs 50-200 µs on a VM: a thread that slept between two ops would join
@@ -85,7 +85,7 @@ export function runWorker(init, ready) {
   const { exports } = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
   const fns = init.names.map((n) => exports[n]);
   const ctl = new Int32Array(init.control, 0, ARGS_OFFSET / 4);
-  const f64 = new Float64Array(init.control, ARGS_OFFSET, 16);
+  const f64 = new Float64Array(init.control, ARGS_OFFSET, 18);
   const args = [];
   let seen = Atomics.load(ctl, GEN);
   ready();

@@ -71,17 +71,22 @@ export function allocActivation(device: GPUDevice, bindingLimit: number, length:
 export interface KVLayer {
   readonly k: GPUBuffer;
   readonly v: GPUBuffer;
+  /** ring capacity in positions */
+  readonly slots: number;
 }
 
-/** Per-layer K and V caches of nCtx × kvDim values (f32 bits or packed f16 pairs in u32 words). */
-export function allocKV(device: GPUDevice, bindingLimit: number, nLayers: number, nCtx: number, kvDim: number, half: boolean): KVLayer[] {
+/** Per-layer K and V caches of slots[l] × kvDim values (f32 bits or packed f16 pairs in u32 words). */
+export function allocKV(device: GPUDevice, bindingLimit: number, slots: readonly number[], kvDim: number, half: boolean): KVLayer[] {
   if (half && kvDim % 2 !== 0) throw new EngineError('BAD_ARGUMENT', `An f16 KV cache needs an even KV width (got ${kvDim}).`);
-  const size = align4(Math.max(16, nCtx * kvDim * (half ? 2 : 4)));
-  if (size > bindingLimit) {
-    throw new EngineError('BACKEND', `A KV cache layer of ${size} bytes exceeds the GPU binding limit of ${bindingLimit} bytes; use a shorter context.`);
-  }
-  return Array.from({ length: nLayers }, (_, l) => ({
-    k: device.createBuffer({ label: `k${l}`, size, usage: storage() }),
-    v: device.createBuffer({ label: `v${l}`, size, usage: storage() }),
-  }));
+  return slots.map((n, l) => {
+    const size = align4(Math.max(16, n * kvDim * (half ? 2 : 4)));
+    if (size > bindingLimit) {
+      throw new EngineError('BACKEND', `A KV cache layer of ${size} bytes exceeds the GPU binding limit of ${bindingLimit} bytes; use a shorter context.`);
+    }
+    return {
+      k: device.createBuffer({ label: `k${l}`, size, usage: storage() }),
+      v: device.createBuffer({ label: `v${l}`, size, usage: storage() }),
+      slots: n,
+    };
+  });
 }

@@ -1,7 +1,7 @@
 // The Backend op set on WebGPU: weights stay in their GGUF blocks on the device, every op is a
 // compute dispatch recorded into one command encoder, and `read`/`topK` submit and map. Device
 // loss and GPU errors become EngineError('BACKEND') so the engine can fall back to WASM.
-import type { Activation, Backend, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
 import type { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
 import { EngineError } from '../../shared/errors.ts';
@@ -140,7 +140,10 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.rec.flush();
     for (const l of this.kv) { l.k.destroy(); l.v.destroy(); }
     this.kvHalf = (this.opts.kvType ?? spec.type) === 'f16';
-    this.kv = allocKV(this.device, this.deviceLimit, spec.nLayers, spec.nCtx, spec.kvDim, this.kvHalf);
+    const slots = spec.slots ?? new Array<number>(spec.nLayers).fill(spec.nCtx);
+    check(slots.length === spec.nLayers && slots.every((n) => Number.isInteger(n) && n > 0 && n <= spec.nCtx), 'BAD_ARGUMENT',
+      `KV cache slots must give 1..${spec.nCtx} positions for each of ${spec.nLayers} layers.`);
+    this.kv = allocKV(this.device, this.deviceLimit, slots, spec.kvDim, this.kvHalf);
     this.kvSpec = spec;
   }
 
@@ -236,7 +239,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.alive();
     check(p.nRot % 2 === 0 && p.nRot <= headDim && x.length >= nTokens * nHeads * headDim, 'BAD_ARGUMENT', `rope shapes do not fit (nRot ${p.nRot}, headDim ${headDim}).`);
     // q and k of every layer share one table per batch
-    const key = `${pos0}:${nTokens}:${p.nRot}:${p.freqBase}:${p.freqFactors?.join(',') ?? ''}`;
+    const key = `${pos0}:${nTokens}:${p.nRot}:${p.freqBase}:${p.attnFactor ?? 1}:${p.freqFactors?.join(',') ?? ''}`;
     if (!this.ropeCache || this.ropeCache.key !== key || this.ropeCache.submits !== this.rec.submits) {
       this.ropeCache = { key, submits: this.rec.submits, buf: this.rec.temp(ropeTable(pos0, nTokens, p)) };
     }
@@ -257,21 +260,25 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const L = this.layer(layer);
     const { kvDim, nCtx } = this.kvSpec!;
     check(pos0 >= 0 && pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Positions ${pos0}..${pos0 + nTokens - 1} do not fit a context of ${nCtx}.`);
+    check(nTokens <= L.slots, 'BAD_ARGUMENT', `storeKV of ${nTokens} tokens overflows a ring of ${L.slots} positions.`);
     const n = (nTokens * kvDim) / (this.kvHalf ? 2 : 1);
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
     this.rec.dispatch(this.pipes.plain('store-kv', { WG, KV_HALF: this.kvHalf }),
-      [act(k).buffer, act(v).buffer, L.k, L.v], [nTokens, kvDim, pos0, gx], [gx, gy]);
+      [act(k).buffer, act(v).buffer, L.k, L.v], [nTokens, kvDim, pos0, gx, L.slots, 0, 0, 0], [gx, gy]);
   }
 
-  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
-    nHead: number, nHeadKV: number, headDim: number, scale: number): void {
+  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams): void {
     this.alive();
     const L = this.layer(layer);
     const { kvDim, nCtx } = this.kvSpec!;
+    const { nHead, nHeadKV, headDim } = a;
+    const window = a.window ?? 0;
     check(nHead % nHeadKV === 0 && nHeadKV * headDim === kvDim, 'BAD_ARGUMENT', `attention heads (${nHead}/${nHeadKV} × ${headDim}) do not match the KV cache width ${kvDim}.`);
     check(headDim <= 4 * WG, 'BAD_ARGUMENT', `head size ${headDim} is above the WebGPU kernel's limit of ${4 * WG}.`);
     check(pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Position ${pos0 + nTokens - 1} is beyond the context of ${nCtx}.`);
-    const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: scale }, nTokens, 0];
+    check(L.slots >= pos0 + nTokens || (window > 0 && L.slots >= window + nTokens - 1), 'BAD_ARGUMENT',
+      `attention: a ring of ${L.slots} positions cannot serve a window of ${window || 'all'} over ${nTokens} tokens.`);
+    const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: a.scale }, nTokens, window, { f32: a.softcap ?? 0 }, L.slots, 0, 0];
     const bufs = [act(q).buffer, L.k, L.v, act(out).buffer];
     const overrides = { WG, KV_HALF: this.kvHalf };
     if (this.threadsPerRow === 1) {
@@ -281,14 +288,30 @@ class WebGPUBackendImpl implements WebGPUBackend {
     }
   }
 
-  swiglu(gate: Activation, up: Activation, out: Activation, n: number): void {
+  glu(gate: Activation, up: Activation, out: Activation, n: number, kind: GluKind): void {
     this.alive();
-    check(gate !== up, 'BAD_ARGUMENT', 'swiglu needs distinct gate and up buffers.');
+    check(gate !== up, 'BAD_ARGUMENT', 'glu needs distinct gate and up buffers.');
     if (out !== gate && out !== up) this.copy(up, 0, out, 0, n);
     const gateInPlace = out === gate;
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
-    this.rec.dispatch(this.pipes.plain('swiglu', { WG, GATE_IN_PLACE: gateInPlace }),
+    this.rec.dispatch(this.pipes.plain('glu', { WG, GATE_IN_PLACE: gateInPlace, GELU: kind === 'gelu_tanh' }),
       [act(out).buffer, act(gateInPlace ? up : gate).buffer], [n, gx, 0, 0], [gx, gy]);
+  }
+
+  scale(x: Activation, n: number, factor: number): void {
+    this.scaleOp(x, n, factor, false);
+  }
+
+  softcap(x: Activation, n: number, cap: number): void {
+    check(cap > 0, 'BAD_ARGUMENT', `softcap needs a positive cap (got ${cap}).`);
+    this.scaleOp(x, n, cap, true);
+  }
+
+  private scaleOp(x: Activation, n: number, factor: number, softcap: boolean): void {
+    this.alive();
+    check(n <= x.length, 'BAD_ARGUMENT', `scale of ${n} floats overflows an activation of ${x.length}.`);
+    const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
+    this.rec.dispatch(this.pipes.plain('scale', { WG, SOFTCAP: softcap }), [act(x).buffer], [n, gx, { f32: factor }, 0], [gx, gy]);
   }
 
   add(dst: Activation, src: Activation, n: number): void {

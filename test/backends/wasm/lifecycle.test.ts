@@ -98,7 +98,7 @@ describe('wasm backend lifecycle', () => {
       const x = b.alloc(8);
       expect(() => b.matmul(w, x, b.alloc(1), 1)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
       expect(() => b.embed(w, Int32Array.of(2), b.alloc(8))).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
-      expect(() => b.attention(0, x, x, 0, 1, 1, 1, 8, 1)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+      expect(() => b.attention(0, x, x, 0, 1, { nHead: 1, nHeadKV: 1, headDim: 8, scale: 1 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
       b.free(x);
       expect(() => b.free(x)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
     } finally {

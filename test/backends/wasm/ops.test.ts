@@ -17,39 +17,48 @@ function refRope(x: Float32Array, nTokens: number, nHeads: number, headDim: numb
         const [a, b] = p.neox ? [base + i, base + i + half] : [base + 2 * i, base + 2 * i + 1];
         const x0 = x[a];
         const x1 = x[b];
-        y[a] = x0 * Math.cos(theta) - x1 * Math.sin(theta);
-        y[b] = x0 * Math.sin(theta) + x1 * Math.cos(theta);
+        const m = p.attnFactor ?? 1;
+        y[a] = (x0 * Math.cos(theta) - x1 * Math.sin(theta)) * m;
+        y[b] = (x0 * Math.sin(theta) + x1 * Math.cos(theta)) * m;
       }
     }
   }
   return y;
 }
 
-/** Causal GQA attention of q (positions pos0..) over keys/values [pos][kvDim], in f64. */
-function refAttention(q: Float32Array, K: Float32Array, V: Float32Array, pos0: number, nTokens: number,
-  nHead: number, nHeadKV: number, hd: number, scale: number): Float64Array {
+/**
+ * Causal GQA attention of q (positions pos0..) over keys/values [pos][kvDim], in f64; a window
+ * limits a query at p to keys p − window + 1..p, a cap soft-caps the scaled scores.
+ */
+export function refAttention(q: Float32Array, K: Float32Array, V: Float32Array, pos0: number, nTokens: number,
+  nHead: number, nHeadKV: number, hd: number, scale: number, window = 0, cap = 0): Float64Array {
   const kvDim = nHeadKV * hd;
   const out = new Float64Array(nTokens * nHead * hd);
   for (let t = 0; t < nTokens; t++) {
     for (let h = 0; h < nHead; h++) {
       const kh = Math.floor(h / (nHead / nHeadKV));
-      const n = pos0 + t + 1;
+      const j0 = window > 0 ? Math.max(0, pos0 + t - window + 1) : 0;
+      const n = pos0 + t + 1 - j0;
       const s = new Float64Array(n);
-      for (let j = 0; j < n; j++) {
+      for (let jj = 0; jj < n; jj++) {
+        const j = j0 + jj;
         let d = 0;
         for (let i = 0; i < hd; i++) d += q[(t * nHead + h) * hd + i] * K[j * kvDim + kh * hd + i];
-        s[j] = d * scale;
+        s[jj] = cap > 0 ? cap * Math.tanh((d * scale) / cap) : d * scale;
       }
       const m = Math.max(...s);
       let sum = 0;
       for (let j = 0; j < n; j++) sum += (s[j] = Math.exp(s[j] - m));
-      for (let j = 0; j < n; j++) {
-        for (let i = 0; i < hd; i++) out[(t * nHead + h) * hd + i] += (s[j] / sum) * V[j * kvDim + kh * hd + i];
+      for (let jj = 0; jj < n; jj++) {
+        const j = j0 + jj;
+        for (let i = 0; i < hd; i++) out[(t * nHead + h) * hd + i] += (s[jj] / sum) * V[j * kvDim + kh * hd + i];
       }
     }
   }
   return out;
 }
+
+const geluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * x * (1 + 0.044715 * x * x)));
 
 const toF16 = (a: Float32Array): Float32Array => a.map((v) => f16ToF32(f32ToF16(v)));
 
@@ -112,8 +121,16 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
     const gf = randomF32(n, r, 6);
     const g = put(gf);
     const out = b.alloc(n);
-    b.swiglu(g, y, out, n);
+    b.glu(g, y, out, n, 'silu');
     expect(relErr(await get(out, n), Array.from(gf, (v, i) => (v / (1 + Math.exp(-v))) * yf[i]))).toBeLessThan(1e-6);
+    b.glu(g, y, out, n, 'gelu_tanh');
+    expect(relErr(await get(out, n), Array.from(gf, (v, i) => geluTanh(v) * yf[i]))).toBeLessThan(1e-6);
+
+    const sx = put(gf);
+    b.scale(sx, n, 8);
+    expect(relErr(await get(sx, n), Array.from(gf, (v) => v * 8))).toBeLessThan(1e-6);
+    b.softcap(sx, n, 30);
+    expect(relErr(await get(sx, n), Array.from(gf, (v) => 30 * Math.tanh((v * 8) / 30)))).toBeLessThan(1e-6);
 
     b.copy(y, 3 * width, out, 5, width);
     expect(Array.from(await b.read(out, 5, width))).toEqual(Array.from(yf.subarray(3 * width, 4 * width)));
@@ -124,6 +141,8 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
     ['neox, partial nRot', 33, 3, 24, { nRot: 16, freqBase: 1e6, neox: true }],
     ['freqFactors', 1, 5, 8, { nRot: 8, freqBase: 500000, neox: false, freqFactors: Float32Array.from([1, 2, 4, 8]) }],
     ['neox + freqFactors', 7, 2, 12, { nRot: 12, freqBase: 10000, neox: true, freqFactors: Float32Array.from([1, 1, 3, 5, 8, 40]) }],
+    ['longrope: factors + attention factor', 5, 2, 16, { nRot: 12, freqBase: 10000, neox: true,
+      freqFactors: Float32Array.from([1, 1.2, 2, 5, 9, 30]), attnFactor: 1.19 }],
   ];
   it.each(ropeCases)('rope: %s (rel err < 1e-5)', async (_name, nTokens, nHeads, headDim, p) => {
     const r = rng(nTokens * 100 + headDim);
@@ -157,7 +176,7 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
         const q = put(qf);
         const out = b.alloc(nTokens * nHead * hd);
         const scale = 1 / Math.sqrt(hd);
-        b.attention(1, q, out, pos0, nTokens, nHead, nHeadKV, hd, scale);
+        b.attention(1, q, out, pos0, nTokens, { nHead, nHeadKV, headDim: hd, scale });
         const want = refAttention(qf, cacheK, cacheV, pos0, nTokens, nHead, nHeadKV, hd, scale);
         expect(relErr(await get(out, qf.length), want), `pos0=${pos0} nTokens=${nTokens}`).toBeLessThan(1e-5);
         for (const a of [k, v, q, out]) b.free(a);
@@ -165,6 +184,40 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
       }
       expect(() => b.storeKV(1, junk, junk, nCtx - 1, 2)).toThrow(expect.objectContaining({ code: 'CONTEXT_FULL' }));
       b.free(junk);
+    });
+
+  it.each([['f32', 0], ['f16', 0], ['f32', 20]] as const)(
+    'sliding window over a ring of window + batch − 1 slots, far past the window, %s cache, soft-cap %i (rel err < 1e-5)',
+    async (type, cap) => {
+      const r = rng(777 + cap);
+      const [nHead, nHeadKV, hd, window, maxBatch, nCtx] = [4, 2, 8, 12, 5, 100];
+      const kvDim = nHeadKV * hd;
+      const slots = window + maxBatch - 1;
+      // layer 0 keeps every position, layer 1 is the ring
+      b.createKVCache({ nLayers: 2, nCtx, kvDim, type, slots: [nCtx, slots] });
+      const K = randomF32(nCtx * kvDim, r, 2);
+      const V = randomF32(nCtx * kvDim, r);
+      const cacheK = type === 'f16' ? toF16(K) : K;
+      const cacheV = type === 'f16' ? toF16(V) : V;
+      let pos0 = 0;
+      for (const nTokens of [5, 1, 3, 5, 5, 2, 5, 1, 5, 4, 5]) {
+        const k = put(K.subarray(pos0 * kvDim, (pos0 + nTokens) * kvDim));
+        const v = put(V.subarray(pos0 * kvDim, (pos0 + nTokens) * kvDim));
+        for (const l of [0, 1]) b.storeKV(l, k, v, pos0, nTokens);
+        const qf = randomF32(nTokens * nHead * hd, r, 2);
+        const q = put(qf);
+        const scale = 1 / Math.sqrt(hd);
+        for (const l of [0, 1]) {
+          const out = b.alloc(nTokens * nHead * hd);
+          b.attention(l, q, out, pos0, nTokens, { nHead, nHeadKV, headDim: hd, scale, window, softcap: cap });
+          const want = refAttention(qf, cacheK, cacheV, pos0, nTokens, nHead, nHeadKV, hd, scale, window, cap);
+          expect(relErr(await get(out, qf.length), want), `layer ${l} pos0=${pos0} nTokens=${nTokens}`).toBeLessThan(1e-5);
+          b.free(out);
+        }
+        for (const a of [k, v, q]) b.free(a);
+        pos0 += nTokens;
+      }
+      expect(pos0).toBeGreaterThan(3 * window);
     });
 
   it('attention with scores hundreds apart (weights below e^-80 skipped) matches f64 (rel err < 1e-5)', async () => {
@@ -178,7 +231,7 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
     const qf = randomF32(nHead * hd, r, 30);
     const q = put(qf);
     const out = b.alloc(nHead * hd);
-    b.attention(0, q, out, n - 1, 1, nHead, 1, hd, 1 / 4);
+    b.attention(0, q, out, n - 1, 1, { nHead, nHeadKV: 1, headDim: hd, scale: 1 / 4 });
     // the spread the kernel's cut-off acts on: > 80 for both heads
     for (let h = 0; h < nHead; h++) {
       const s = Array.from({ length: n }, (_, j) => qf.subarray(h * hd, (h + 1) * hd).reduce((a, x, i) => a + x * K[j * hd + i], 0) / 4);

@@ -49,7 +49,7 @@ describe.each([1, 2])('rounded-input reuse, %i thread(s)', (threads) => {
     ['write', () => b.write(x, randomF32(N * COLS, r))],
     ['add', () => { const s = b.alloc(N * COLS); b.write(s, randomF32(N * COLS, r)); b.add(x, s, N * COLS); b.free(s); }],
     ['copy', () => { const s = b.alloc(COLS); b.write(s, randomF32(COLS, r)); b.copy(s, 0, x, COLS, COLS); b.free(s); }],
-    ['swiglu', () => b.swiglu(x, x, x, N * COLS)],
+    ['glu', () => b.glu(x, x, x, N * COLS, 'silu')],
     ['matmul into the input', () => b.matmul(w, y, x, N)],
   ] as const)('%s in between drops the rounded copy', async (what, change) => {
     b.write(x, randomF32(N * COLS, r));

@@ -62,7 +62,7 @@ export function rmsnormRef(x: Float32Array, w: Float32Array, n: number, eps: num
 
 /** Rotary embedding from its definition: pair (a, b) rotated by (pos0 + t) · base^(−2i/nRot) / ff[i]. */
 export function ropeRef(x: Float32Array, n: number, nHeads: number, headDim: number, pos0: number,
-  nRot: number, base: number, neox: boolean, ff?: Float32Array): Float64Array {
+  nRot: number, base: number, neox: boolean, ff?: Float32Array, attnFactor = 1): Float64Array {
   const out = Float64Array.from(x);
   for (let t = 0; t < n; t++) {
     for (let h = 0; h < nHeads; h++) {
@@ -70,8 +70,8 @@ export function ropeRef(x: Float32Array, n: number, nHeads: number, headDim: num
       for (let i = 0; i < nRot / 2; i++) {
         const theta = ((pos0 + t) * base ** (-2 * i / nRot)) / (ff ? ff[i] : 1);
         const [a, b] = neox ? [o + i, o + i + nRot / 2] : [o + 2 * i, o + 2 * i + 1];
-        out[a] = x[a] * Math.cos(theta) - x[b] * Math.sin(theta);
-        out[b] = x[a] * Math.sin(theta) + x[b] * Math.cos(theta);
+        out[a] = (x[a] * Math.cos(theta) - x[b] * Math.sin(theta)) * attnFactor;
+        out[b] = (x[a] * Math.sin(theta) + x[b] * Math.cos(theta)) * attnFactor;
       }
     }
   }
@@ -82,27 +82,28 @@ export const roundF16 = (a: Float32Array): Float32Array => a.map((v) => f16ToF32
 
 /**
  * Causal GQA attention: token t of q (position pos0 + t) over cached positions 0..pos0+t of
- * K/V ([nCtx][nHeadKV*headDim]).
+ * K/V ([nCtx][nHeadKV*headDim]), or only the last `window` of them; scores soft-capped by `cap`.
  */
 export function attentionRef(q: Float32Array, K: Float32Array, V: Float32Array, pos0: number, n: number,
-  nHead: number, nHeadKV: number, headDim: number, scale: number): Float64Array {
+  nHead: number, nHeadKV: number, headDim: number, scale: number, window = 0, cap = 0): Float64Array {
   const kvDim = nHeadKV * headDim;
   const out = new Float64Array(n * nHead * headDim);
   for (let t = 0; t < n; t++) {
     for (let h = 0; h < nHead; h++) {
       const kvh = Math.floor(h / (nHead / nHeadKV));
       const qo = (t * nHead + h) * headDim;
-      const nk = pos0 + t + 1;
+      const j0 = window > 0 ? Math.max(0, pos0 + t - window + 1) : 0;
+      const nk = pos0 + t + 1 - j0;
       const s = new Float64Array(nk);
-      for (let j = 0; j < nk; j++) {
+      for (let jj = 0; jj < nk; jj++) {
         let d = 0;
-        for (let i = 0; i < headDim; i++) d += q[qo + i] * K[j * kvDim + kvh * headDim + i];
-        s[j] = d * scale;
+        for (let i = 0; i < headDim; i++) d += q[qo + i] * K[(j0 + jj) * kvDim + kvh * headDim + i];
+        s[jj] = cap > 0 ? cap * Math.tanh((d * scale) / cap) : d * scale;
       }
       const p = softmaxRef(s);
       for (let i = 0; i < headDim; i++) {
         let a = 0;
-        for (let j = 0; j < nk; j++) a += p[j] * V[j * kvDim + kvh * headDim + i];
+        for (let jj = 0; jj < nk; jj++) a += p[jj] * V[(j0 + jj) * kvDim + kvh * headDim + i];
         out[qo + i] = a;
       }
     }
@@ -119,3 +120,4 @@ export function softmaxRef(x: ArrayLike<number>): Float64Array {
 }
 
 export const siluRef = (g: number): number => g / (1 + Math.exp(-g));
+export const geluTanhRef = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * x * (1 + 0.044715 * x * x)));

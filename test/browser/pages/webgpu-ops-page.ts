@@ -1,9 +1,10 @@
-// Page side of webgpu-ops.test.ts: the ops without weights (rope, KV store + attention, softmax,
-// swiglu, add, copy, top-k/argmax) and device-loss reporting, against naive f64 references.
+// Page side of webgpu-ops.test.ts: the ops without weights (rope, KV store + attention with
+// windows, rings and soft-caps, softmax, glu, scale, softcap, add, copy, top-k/argmax) and
+// device-loss reporting, against naive f64 references.
 import type { Activation } from '../../../src/backends/backend.ts';
 import { createWebGPUBackend, type WebGPUBackend } from '../../../src/backends/webgpu/webgpu-backend.ts';
 import { isEngineError } from '../../../src/shared/errors.ts';
-import { attentionRef, randn, relErr, rng, ropeRef, roundF16, siluRef, softmaxRef } from './reference.ts';
+import { attentionRef, geluTanhRef, randn, relErr, rng, ropeRef, roundF16, siluRef, softmaxRef } from './reference.ts';
 
 type R = ReturnType<typeof rng>;
 
@@ -21,13 +22,15 @@ async function ropeCases(b: WebGPUBackend, r: R): Promise<Record<string, number>
     { name: 'neox', neox: true, nRot: 16, ff: undefined },
     { name: 'partial-neox', neox: true, nRot: 8, ff: undefined },
     { name: 'freq-factors', neox: false, nRot: 16, ff },
+    { name: 'longrope', neox: true, nRot: 12, ff, attnFactor: 1.19 },
   ];
   const [n, nHeads, headDim, pos0, base] = [5, 3, 16, 1000 + r.int(3000), 10000];
   for (const c of cases) {
     const x = randn(r, n * nHeads * headDim);
     const a = put(b, x);
-    b.rope(a, n, nHeads, headDim, pos0, { nRot: c.nRot, freqBase: base, neox: c.neox, freqFactors: c.ff?.subarray(0, c.nRot / 2) });
-    out[c.name] = relErr(await b.read(a, 0, x.length), ropeRef(x, n, nHeads, headDim, pos0, c.nRot, base, c.neox, c.ff));
+    const attnFactor = 'attnFactor' in c ? c.attnFactor : undefined;
+    b.rope(a, n, nHeads, headDim, pos0, { nRot: c.nRot, freqBase: base, neox: c.neox, freqFactors: c.ff?.subarray(0, c.nRot / 2), attnFactor });
+    out[c.name] = relErr(await b.read(a, 0, x.length), ropeRef(x, n, nHeads, headDim, pos0, c.nRot, base, c.neox, c.ff, attnFactor));
   }
   return out;
 }
@@ -47,7 +50,7 @@ async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: 'f
     const qa = put(b, q.slice(pos0 * nHead * headDim, (pos0 + n) * nHead * headDim));
     const o = b.alloc(n * nHead * headDim);
     b.storeKV(1, ka, va, pos0, n);
-    b.attention(1, qa, o, pos0, n, nHead, nHeadKV, headDim, scale);
+    b.attention(1, qa, o, pos0, n, { nHead, nHeadKV, headDim, scale });
     return b.read(o, 0, n * nHead * headDim);
   };
   const pre = await run(0, nPre);
@@ -60,19 +63,59 @@ async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: 'f
   };
 }
 
+/**
+ * A sliding layer on a ring of window + batch − 1 slots beside a full layer, batch after batch far
+ * past the window (keys wrap the ring several times), soft-capped scores; worst error of all steps.
+ */
+async function slidingCase(b: WebGPUBackend, r: R, kvType: 'f32' | 'f16', cap: number): Promise<number> {
+  const [nHead, nHeadKV, headDim, window, maxBatch, nCtx] = [4, 2, 16, 12, 5, 100];
+  const kvDim = nHeadKV * headDim;
+  const scale = 1 / Math.sqrt(headDim);
+  b.createKVCache({ nLayers: 2, nCtx, kvDim, type: kvType, slots: [nCtx, window + maxBatch - 1] });
+  let K = randn(r, nCtx * kvDim);
+  let V = randn(r, nCtx * kvDim);
+  const q = randn(r, nCtx * nHead * headDim, 2);
+  const outs: Float32Array[] = [[], []].map(() => new Float32Array(nCtx * nHead * headDim));
+  let pos0 = 0;
+  for (const n of [5, 1, 3, 5, 5, 2, 5, 1, 5, 4, 5]) {
+    const ka = put(b, K.slice(pos0 * kvDim, (pos0 + n) * kvDim));
+    const va = put(b, V.slice(pos0 * kvDim, (pos0 + n) * kvDim));
+    const qa = put(b, q.slice(pos0 * nHead * headDim, (pos0 + n) * nHead * headDim));
+    for (const l of [0, 1]) {
+      const o = b.alloc(n * nHead * headDim);
+      b.storeKV(l, ka, va, pos0, n);
+      b.attention(l, qa, o, pos0, n, { nHead, nHeadKV, headDim, scale, window, softcap: cap });
+      outs[l].set(await b.read(o, 0, n * nHead * headDim), pos0 * nHead * headDim);
+    }
+    pos0 += n;
+  }
+  if (kvType === 'f16') [K, V] = [roundF16(K), roundF16(V)];
+  const ref = attentionRef(q, K, V, 0, pos0, nHead, nHeadKV, headDim, scale, window, cap);
+  const m = pos0 * nHead * headDim;
+  return Math.max(relErr(outs[0].subarray(0, m), ref), relErr(outs[1].subarray(0, m), ref));
+}
+
 async function elementwise(b: WebGPUBackend, r: R): Promise<Record<string, number>> {
   const n = 1000 + r.int(500);
   const g = randn(r, n, 3);
   const u = randn(r, n);
-  const ref = Float64Array.from(g, (v, i) => siluRef(v) * u[i]);
   const modes: Record<string, number> = {};
-  for (const mode of ['into-gate', 'into-up', 'separate'] as const) {
-    const ga = put(b, g);
-    const ua = put(b, u);
-    const out = mode === 'into-gate' ? ga : mode === 'into-up' ? ua : b.alloc(n);
-    b.swiglu(ga, ua, out, n);
-    modes[`swiglu-${mode}`] = relErr(await b.read(out, 0, n), ref);
+  for (const kind of ['silu', 'gelu_tanh'] as const) {
+    const act = kind === 'silu' ? siluRef : geluTanhRef;
+    const ref = Float64Array.from(g, (v, i) => act(v) * u[i]);
+    for (const mode of ['into-gate', 'into-up', 'separate'] as const) {
+      const ga = put(b, g);
+      const ua = put(b, u);
+      const out = mode === 'into-gate' ? ga : mode === 'into-up' ? ua : b.alloc(n);
+      b.glu(ga, ua, out, n, kind);
+      modes[`${kind}-${mode}`] = relErr(await b.read(out, 0, n), ref);
+    }
   }
+  const sa0 = put(b, g);
+  b.scale(sa0, n, 8);
+  modes.scale = relErr(await b.read(sa0, 0, n), Float64Array.from(g, (v) => v * 8));
+  b.softcap(sa0, n, 30);
+  modes.softcap = relErr(await b.read(sa0, 0, n), Float64Array.from(g, (v) => 30 * Math.tanh((v * 8) / 30)));
   const da = put(b, g);
   b.add(da, put(b, u), n);
   modes.add = relErr(await b.read(da, 0, n), Float64Array.from(g, (v, i) => v + u[i]));
@@ -114,6 +157,11 @@ export async function runOps(seed: number, threadsPerRow: number) {
         'f32-hd32': await attentionCase(b, r, 32, 'f32'),
         'f32-hd80': await attentionCase(b, r, 80, 'f32'),
         'f16-hd32': await attentionCase(b, r, 32, 'f16'),
+      },
+      sliding: {
+        f32: await slidingCase(b, r, 'f32', 0),
+        f16: await slidingCase(b, r, 'f16', 0),
+        'f32-softcap': await slidingCase(b, r, 'f32', 20),
       },
       elementwise: await elementwise(b, r),
       topK: await topK(b, r),

@@ -60,12 +60,37 @@ export function addBias(x: usize, bias: usize, width: i32, t0: i32, t1: i32, _s:
   for (let t = t0; t < t1; t++) axpyF32(x + ((<usize>t * width) << 2), bias, 1, width);
 }
 
-/** out[i] = silu(g[i]) · u[i] for i in [i0, i1). */
-export function swiglu(g: usize, u: usize, out: usize, i0: i32, i1: i32, _s: usize): void {
+/** out[i] = act(g[i]) · u[i] for i in [i0, i1); act 0 = silu, 1 = GELU (tanh form). */
+export function glu(g: usize, u: usize, out: usize, act: i32, i0: i32, i1: i32, _s: usize): void {
   for (let i = i0; i < i1; i++) {
     const o = <usize>i << 2;
     const gv = load<f32>(g + o);
-    store<f32>(out + o, gv / (1 + Mathf.exp(-gv)) * load<f32>(u + o));
+    const a = act == 0 ? gv / (1 + Mathf.exp(-gv)) : geluTanh(gv);
+    store<f32>(out + o, a * load<f32>(u + o));
+  }
+}
+
+@inline function geluTanh(x: f32): f32 {
+  // 0.5·x·(1 + tanh(√(2/π)·x·(1 + 0.044715·x²))), as llama.cpp's ggml_gelu and HF's gelu_pytorch_tanh
+  return <f32>0.5 * x * (<f32>1 + Mathf.tanh(<f32>0.7978845608028654 * x * (<f32>1 + <f32>0.044715 * x * x)));
+}
+
+/** x[i] *= factor for i in [i0, i1). */
+export function scale(x: usize, factor: f32, i0: i32, i1: i32, _s: usize): void {
+  const f = f32x4.splat(factor);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const o = x + (<usize>i << 2);
+    v128.store(o, f32x4.mul(v128.load(o), f));
+  }
+  for (; i < i1; i++) store<f32>(x + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * factor);
+}
+
+/** x[i] = cap · tanh(x[i] / cap) for i in [i0, i1). */
+export function softcap(x: usize, cap: f32, i0: i32, i1: i32, _s: usize): void {
+  for (let i = i0; i < i1; i++) {
+    const o = x + (<usize>i << 2);
+    store<f32>(o, cap * Mathf.tanh(load<f32>(o) / cap));
   }
 }
 
@@ -86,17 +111,18 @@ export function swiglu(g: usize, u: usize, out: usize, i0: i32, i1: i32, _s: usi
 
 /**
  * In-place rotary embedding of tokens t0 ≤ t < t1 (position pos0 + t). invFreq holds nRot/2 f64
- * inverse frequencies (freqFactors already divided in); scratch gets the (cos, sin) pairs.
+ * inverse frequencies (freqFactors already divided in); scratch gets the (cos, sin) pairs, both
+ * multiplied by mscale (longrope's attention factor, else 1).
  */
 export function rope(x: usize, nHeads: i32, headDim: i32, pos0: i32, nRot: i32, neox: i32, invFreq: usize,
-  t0: i32, t1: i32, scratch: usize): void {
+  mscale: f32, t0: i32, t1: i32, scratch: usize): void {
   const half = nRot >> 1;
   for (let t = t0; t < t1; t++) {
     const pos = <f64>(pos0 + t);
     for (let i = 0; i < half; i++) {
       const theta = pos * load<f64>(invFreq + (<usize>i << 3));
-      store<f32>(scratch + (<usize>i << 3), <f32>Math.cos(theta));
-      store<f32>(scratch + (<usize>i << 3) + 4, <f32>Math.sin(theta));
+      store<f32>(scratch + (<usize>i << 3), <f32>Math.cos(theta) * mscale);
+      store<f32>(scratch + (<usize>i << 3) + 4, <f32>Math.sin(theta) * mscale);
     }
     const row = x + ((<usize>t * nHeads * headDim) << 2);
     for (let h = 0; h < nHeads; h++) rotateHead(row + ((<usize>h * headDim) << 2), nRot, neox != 0, scratch);
@@ -114,12 +140,15 @@ export function storeRows(src: usize, dst: usize, n: i32, f16: i32): void {
 
 /**
  * Causal attention for items i0 ≤ i < i1, item = h·nTokens + t (head-major, so a thread's share
- * has every token of its heads: balanced work, shared KV rows): query token t (position pos0 + t)
- * attends to cached positions 0..pos0+t of kv head h / (nHead/nHeadKV). Cache rows hold kvDim
- * values (f32, or f16 when f16 = 1). scratch holds the scores (≥ pos0 + nTokens floats).
+ * has every token of its heads: balanced work, shared KV rows): query token t (position
+ * p = pos0 + t) attends to cached positions max(0, p − window + 1)..p (window 0: from 0) of kv head
+ * h / (nHead/nHeadKV). Position j lives in ring slot j % slots; rows hold kvDim values (f32, or
+ * f16 when f16 = 1). Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0.
+ * scratch holds the scores (≥ min(pos0 + nTokens, window + nTokens) floats).
  */
 export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32, nTokens: i32, nHead: i32,
-  nHeadKV: i32, headDim: i32, kvDim: i32, scale: f32, f16: i32, i0: i32, i1: i32, scratch: usize): void {
+  nHeadKV: i32, headDim: i32, kvDim: i32, scale: f32, f16: i32, window: i32, cap: f32, slots: i32,
+  i0: i32, i1: i32, scratch: usize): void {
   const group = nHead / nHeadKV;
   const es: usize = f16 != 0 ? 2 : 4;
   for (let i = i0; i < i1; i++) {
@@ -129,26 +158,29 @@ export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32,
     const qv = q + off;
     const ov = out + off;
     const kvOff = <usize>(h / group) * headDim * es;
-    const n = pos0 + t + 1;
+    const p = pos0 + t;
+    const j0 = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
+    const n = p + 1 - j0;
     let mx: f32 = -Infinity;
-    for (let j = 0; j < n; j++) {
-      const kp = kc + <usize>j * kvDim * es + kvOff;
-      const s = (f16 != 0 ? dotF32F16(qv, kp, headDim) : dotF32(qv, kp, headDim)) * scale;
-      store<f32>(scratch + (<usize>j << 2), s);
+    for (let jj = 0; jj < n; jj++) {
+      const kp = kc + <usize>((j0 + jj) % slots) * kvDim * es + kvOff;
+      let s = (f16 != 0 ? dotF32F16(qv, kp, headDim) : dotF32(qv, kp, headDim)) * scale;
+      if (cap > 0) s = cap * Mathf.tanh(s / cap);
+      store<f32>(scratch + (<usize>jj << 2), s);
       mx = max(mx, s);
     }
     memory.fill(ov, 0, <usize>headDim << 2);
     let sum: f32 = 0;
-    for (let j = 0; j < n; j++) {
+    for (let jj = 0; jj < n; jj++) {
       // a weight below e^-80 is lost next to the max term's 1 anyway, and its products could be
       // f32 denormals (a microcode assist each on x86)
-      const e = load<f32>(scratch + (<usize>j << 2)) - mx;
+      const e = load<f32>(scratch + (<usize>jj << 2)) - mx;
       if (e < -80) continue;
-      const p = Mathf.exp(e);
-      sum += p;
-      const vp = vc + <usize>j * kvDim * es + kvOff;
-      if (f16 != 0) axpyF16(ov, vp, p, headDim);
-      else axpyF32(ov, vp, p, headDim);
+      const pr = Mathf.exp(e);
+      sum += pr;
+      const vp = vc + <usize>((j0 + jj) % slots) * kvDim * es + kvOff;
+      if (f16 != 0) axpyF16(ov, vp, pr, headDim);
+      else axpyF32(ov, vp, pr, headDim);
     }
     const inv = f32x4.splat(1 / sum);
     let d = 0;

@@ -1,0 +1,145 @@
+// Family features the fixtures do not exercise, checked against llama.cpp itself (node-llama-cpp,
+// CPU) on variants of the fixture files written to a temp dir: Phi-3 longrope (long/short factor
+// tensors picked by context length, attention factor, partial rotary dims as Phi-4-mini has),
+// Gemma 3 with linear rope scaling on its global layers (Gemma-3-4B's factor 8) and a per-layer
+// sliding-window pattern key, Gemma 2 with a stated window. Both engines read the same bytes.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LlamaLogLevel, getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
+import { loadModel } from '../../src/engine/load.ts';
+import { Session } from '../../src/engine/session.ts';
+import { ValueType } from '../../src/formats/gguf/constants.ts';
+import type { GGUFValue, GGUFValueTypeInfo } from '../../src/formats/gguf/header-parser.ts';
+import { openGGUF } from '../../src/formats/gguf/reader.ts';
+import { writeGGUF } from '../../src/formats/gguf/writer.ts';
+import { openNodeFile } from '../../src/formats/node-file-source.ts';
+import { GGMLType } from '../../src/quant/types.ts';
+import { fixture } from '../fixtures.ts';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'arch-variants-'));
+const sample = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
+const long = readFileSync(fixture('arch', 'long.txt'), 'utf8');
+let llama: Llama;
+beforeAll(async () => { llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled }); });
+afterAll(async () => {
+  await llama?.dispose();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+type Meta = { key: string; value: GGUFValue; type: GGUFValueTypeInfo };
+const u32 = (key: string, value: number): Meta => ({ key, value, type: { type: ValueType.UINT32 } });
+const f32 = (key: string, value: number): Meta => ({ key, value, type: { type: ValueType.FLOAT32 } });
+const str = (key: string, value: string): Meta => ({ key, value, type: { type: ValueType.STRING } });
+
+/** A copy of a fixture with metadata replaced/added and extra F32 tensors appended. */
+async function variant(name: string, src: string, meta: Meta[], extra: { name: string; values: number[] }[] = []): Promise<string> {
+  const f = await openGGUF(await openNodeFile(fixture('arch', src)));
+  try {
+    const set = new Map(meta.map((m) => [m.key, m]));
+    const entries: Meta[] = [...f.metadata].filter(([k]) => !set.has(k))
+      .map(([key, value]) => ({ key, value, type: f.metadataTypes.get(key)! }));
+    entries.push(...meta);
+    const tensors = [];
+    for (const t of f.tensors) tensors.push({ name: t.name, type: t.type, shape: t.shape, byteSize: t.byteSize, data: await f.readTensor(t) });
+    for (const e of extra) {
+      const data = new Uint8Array(Float32Array.from(e.values).buffer);
+      tensors.push({ name: e.name, type: GGMLType.F32, shape: [e.values.length], byteSize: data.length, data });
+    }
+    const out = path.join(tmp, name);
+    writeFileSync(out, writeGGUF(entries, tensors, f.alignment));
+    return out;
+  } finally {
+    await f.close();
+  }
+}
+
+/** llama.cpp's perplexity of `ids` in one context of nCtx (plain softmax over its probabilities). */
+async function llamaCppPpl(file: string, ids: number[], nCtx: number): Promise<number> {
+  const model = await llama.loadModel({ modelPath: file });
+  try {
+    const ctx = await model.createContext({ contextSize: nCtx, batchSize: 512, threads: 2 });
+    const seq = ctx.getSequence();
+    const toks = ids as Token[];
+    const input = toks.map((id, i): ControlledEvaluateInputItem => (i < toks.length - 1 ? [id, { generateNext: { probabilities: true } }] : id));
+    const out = await seq.controlledEvaluate(input);
+    let nll = 0;
+    for (let i = 1; i < toks.length; i++) nll -= Math.log(out[i - 1]!.next.probabilities!.get(toks[i])!);
+    await ctx.dispose();
+    return Math.exp(nll / (ids.length - 1));
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function compare(file: string, text: string, nCtx: number): Promise<{ ours: number; theirs: number }> {
+  const m = await loadModel(await openNodeFile(file), await createWasmBackend({ threads: 2 }), { nCtx });
+  let ours: number, ids: number[];
+  try {
+    ids = m.tokenizer.addBos && m.tokenizer.bosId !== null ? [m.tokenizer.bosId, ...m.tokenizer.encode(text)] : m.tokenizer.encode(text);
+    ours = (await new Session(m).perplexity(ids)).ppl;
+  } finally {
+    await m.dispose();
+  }
+  return { ours, theirs: await llamaCppPpl(file, ids, nCtx) };
+}
+
+function expectClose(name: string, r: { ours: number; theirs: number }, bound = 0.02): void {
+  const d = Math.abs(Math.log(r.ours / r.theirs));
+  console.log(`${name}: ours ${r.ours.toFixed(1)}, llama.cpp ${r.theirs.toFixed(1)} (Δln ${d.toFixed(4)})`);
+  expect(d).toBeLessThanOrEqual(bound);
+}
+
+describe('Phi-3 longrope (Phi-3.5-mini / Phi-4-mini layout)', () => {
+  // partial rotary dims (24 of 32, as Phi-4-mini's 0.75), long/short factor tensors and the
+  // attention factor the converter computes for a 128k model trained at 4k
+  const nRot = 24;
+  const short = Array.from({ length: nRot / 2 }, (_, i) => 1 + 0.05 * i);
+  const longF = Array.from({ length: nRot / 2 }, (_, i) => 1 + 3 * i * i);
+  const attnFactor = Math.sqrt(1 + Math.log(32) / Math.log(4096));
+  let file: string;
+  beforeAll(async () => {
+    file = await variant('phi3-longrope.gguf', 'dev-phi3.Q8_0.gguf', [
+      u32('phi3.context_length', 131072), u32('phi3.rope.scaling.original_context_length', 1024),
+      u32('phi3.rope.dimension_count', nRot), f32('phi3.rope.scaling.attn_factor', attnFactor),
+      str('phi3.rope.scaling.type', 'longrope'),
+    ], [{ name: 'rope_factors_long.weight', values: longF }, { name: 'rope_factors_short.weight', values: short }]);
+  });
+
+  it('short factors while the context is within the original length', async () => {
+    expectClose('phi3 longrope, short', await compare(file, sample, 512));
+  });
+
+  it('long factors once the context exceeds it', async () => {
+    expectClose('phi3 longrope, long', await compare(file, sample, 2048));
+  });
+});
+
+describe('Gemma 3 variants', () => {
+  it('linear rope scaling (factor 8) on the global layers, none on the sliding ones', async () => {
+    const file = await variant('gemma3-linear.gguf', 'dev-gemma3.Q8_0.gguf', [
+      str('gemma3.rope.scaling.type', 'linear'), f32('gemma3.rope.scaling.factor', 8),
+    ]);
+    expectClose('gemma3 linear 8', await compare(file, long, 1024));
+  });
+
+  it('a per-layer sliding-window pattern from the file instead of the 5:1 default', async () => {
+    const pattern = [true, false, true, true, false, false];
+    const file = await variant('gemma3-pattern.gguf', 'dev-gemma3.Q8_0.gguf', [
+      { key: 'gemma3.attention.sliding_window_pattern', value: pattern, type: { type: ValueType.ARRAY, elemType: ValueType.BOOL } },
+      u32('gemma3.attention.sliding_window', 24),
+    ]);
+    expectClose('gemma3 pattern', await compare(file, long, 1024));
+  });
+});
+
+describe('Gemma 2 variants', () => {
+  it('a window of 16 with its own rope base on the sliding layers', async () => {
+    const file = await variant('gemma2-window.gguf', 'dev-gemma2.Q8_0.gguf', [
+      u32('gemma2.attention.sliding_window', 16), f32('gemma2.rope.freq_base_swa', 500),
+    ]);
+    expectClose('gemma2 window 16', await compare(file, long, 640));
+  });
+});
