@@ -1,5 +1,6 @@
-// Bench models: random-weight F32 Llama GGUFs at real shapes, written by our GGUF writer, then
-// quantized by `cli quantize`. Weights are normal(0, 0.02) and norms 1, so activations stay finite.
+// Bench models: random-weight F32 GGUFs at real shapes (Llama, and Qwen3 / Gemma 3 at the 155M
+// shape so each family's cost shows beside Llama's), written by our GGUF writer, then quantized by
+// `cli quantize`. Weights are normal(0, 0.02) and norms 1, so activations stay finite.
 // Run directly (`tsx bench/make-models.ts [--quick] [shape id…]`) or through bench/run.ts, which calls ensureModels.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,16 +20,23 @@ export const QUANTS = ['Q4_K_M', 'Q8_0', 'Q4_0'] as const;
 export interface BenchShape {
   id: string;
   title: string;
+  /** family: its own tensors and keys (q/k norms; Gemma's sandwich norms, window, GELU) */
+  arch: 'llama' | 'qwen3' | 'gemma3';
+  /** the big shape: fewer runs per cell (wllama prefills it at a few tok/s) */
+  big?: boolean;
   dim: number; layers: number; heads: number; kvHeads: number; ff: number; vocab: number;
   ropeBase: number; tied: boolean;
   vocabSource: 'llama-spm' | 'synthetic';
 }
 
+const SHAPE_155M = { dim: 1024, layers: 8, heads: 16, kvHeads: 4, ff: 2816, vocab: 32000, tied: false, vocabSource: 'llama-spm' } as const;
+
 export const SHAPES: BenchShape[] = [
-  { id: 'llama-155m', title: 'Llama 155M (dim 1024, 8 layers)', dim: 1024, layers: 8, heads: 16, kvHeads: 4, ff: 2816, vocab: 32000,
-    ropeBase: 10000, tied: false, vocabSource: 'llama-spm' },
-  { id: 'llama-3.2-1b-shape', title: 'Llama-3.2-1B shape (dim 2048, 16 layers)', dim: 2048, layers: 16, heads: 32, kvHeads: 8,
-    ff: 8192, vocab: 128256, ropeBase: 500000, tied: true, vocabSource: 'synthetic' },
+  { id: 'llama-155m', title: 'Llama 155M (dim 1024, 8 layers)', arch: 'llama', ...SHAPE_155M, ropeBase: 10000 },
+  { id: 'qwen3-155m', title: 'Qwen3 at the 155M shape', arch: 'qwen3', ...SHAPE_155M, ropeBase: 1e6 },
+  { id: 'gemma3-155m', title: 'Gemma 3 at the 155M shape (window 512)', arch: 'gemma3', ...SHAPE_155M, ropeBase: 1e6 },
+  { id: 'llama-3.2-1b-shape', title: 'Llama-3.2-1B shape (dim 2048, 16 layers)', arch: 'llama', big: true, dim: 2048, layers: 16,
+    heads: 32, kvHeads: 8, ff: 8192, vocab: 128256, ropeBase: 500000, tied: true, vocabSource: 'synthetic' },
 ];
 
 export const modelPath = (s: BenchShape, q: string) => path.join(MODELS_DIR, `${s.id}.${q}.gguf`);
@@ -62,13 +70,16 @@ function syntheticVocab(n: number): WriterEntry[] {
 
 function tensorList(s: BenchShape): WriterTensor[] {
   const t = (name: string, ...shape: number[]): WriterTensor => ({ name, type: 0, shape, byteSize: 4 * shape.reduce((a, b) => a * b, 1) });
-  const kv = (s.dim / s.heads) * s.kvHeads;
+  const hd = s.dim / s.heads;
+  const kv = hd * s.kvHeads;
   const list = [t('token_embd.weight', s.dim, s.vocab)];
   for (let i = 0; i < s.layers; i++) {
     const p = `blk.${i}.`;
     list.push(t(`${p}attn_norm.weight`, s.dim), t(`${p}attn_q.weight`, s.dim, s.dim), t(`${p}attn_k.weight`, s.dim, kv),
       t(`${p}attn_v.weight`, s.dim, kv), t(`${p}attn_output.weight`, s.dim, s.dim), t(`${p}ffn_norm.weight`, s.dim),
       t(`${p}ffn_gate.weight`, s.dim, s.ff), t(`${p}ffn_up.weight`, s.dim, s.ff), t(`${p}ffn_down.weight`, s.ff, s.dim));
+    if (s.arch !== 'llama') list.push(t(`${p}attn_q_norm.weight`, hd), t(`${p}attn_k_norm.weight`, hd));
+    if (s.arch === 'gemma3') list.push(t(`${p}post_attention_norm.weight`, s.dim), t(`${p}post_ffw_norm.weight`, s.dim));
   }
   list.push(t('output_norm.weight', s.dim));
   if (!s.tied) list.push(t('output.weight', s.dim, s.vocab));
@@ -88,12 +99,15 @@ function fillNormal(out: Float32Array, seed: { s: number }, sd: number): void {
 }
 
 async function writeF32(s: BenchShape, file: string): Promise<void> {
+  const a = s.arch;
   const entries = [
-    str('general.architecture', 'llama'), str('general.name', `${s.id}-random`),
-    u32('llama.context_length', 4096), u32('llama.embedding_length', s.dim), u32('llama.feed_forward_length', s.ff),
-    u32('llama.block_count', s.layers), u32('llama.attention.head_count', s.heads), u32('llama.attention.head_count_kv', s.kvHeads),
-    u32('llama.rope.dimension_count', s.dim / s.heads), f32('llama.rope.freq_base', s.ropeBase),
-    f32('llama.attention.layer_norm_rms_epsilon', 1e-5), u32('general.file_type', 0), u32('llama.vocab_size', s.vocab),
+    str('general.architecture', a), str('general.name', `${s.id}-random`),
+    u32(`${a}.context_length`, 4096), u32(`${a}.embedding_length`, s.dim), u32(`${a}.feed_forward_length`, s.ff),
+    u32(`${a}.block_count`, s.layers), u32(`${a}.attention.head_count`, s.heads), u32(`${a}.attention.head_count_kv`, s.kvHeads),
+    u32(`${a}.rope.dimension_count`, s.dim / s.heads), f32(`${a}.rope.freq_base`, s.ropeBase),
+    f32(`${a}.attention.layer_norm_rms_epsilon`, 1e-5), u32('general.file_type', 0), u32(`${a}.vocab_size`, s.vocab),
+    // Gemma 3 1B's window and local rope base
+    ...(a === 'gemma3' ? [u32('gemma3.attention.sliding_window', 512), f32('gemma3.rope.freq_base_swa', 10000)] : []),
     ...(s.vocabSource === 'llama-spm' ? await spmVocab() : syntheticVocab(s.vocab)),
   ];
   const tensors = tensorList(s);

@@ -52,11 +52,35 @@ export function rows(r: BenchResults): string[][] {
   return [head, ...body];
 }
 
-export function textTable(r: BenchResults): string {
-  const t = rows(r);
+/**
+ * Each family's decode and prefill beside Llama's at the same shape and quant (model ids
+ * `<family>-155m` vs `llama-155m`): what its extra ops (q/k norms, sandwich norms, GELU) cost.
+ */
+export function familyRows(r: BenchResults): string[][] {
+  const base = (c: BenchCell) => r.cells.find((b) => b.model === 'llama-155m' && b.quant === c.quant && b.threads === c.threads);
+  const body = r.cells.filter((c) => c.model !== 'llama-155m' && c.model.endsWith('-155m') && base(c)).map((c) => {
+    const b = base(c)!;
+    return [c.model, c.quant, String(c.threads), f1(c.ours.decodeTokPerSec), f1(b.ours.decodeTokPerSec),
+      ratio(c.ours.decodeTokPerSec, b.ours.decodeTokPerSec), ratio(c.ours.prefillTokPerSec, b.ours.prefillTokPerSec)];
+  });
+  return body.length ? [['model', 'quant', 'thr', 'decode', 'llama decode', 'decode ÷ llama', 'prefill ÷ llama'], ...body] : [];
+}
+
+function pad(t: string[][]): string {
   const w = t[0].map((_, i) => Math.max(...t.map((row) => row[i].length)));
   return t.map((row) => row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n');
 }
+
+export function textTable(r: BenchResults): string {
+  const fam = familyRows(r);
+  return pad(rows(r)) + (fam.length ? `\n\nfamilies vs llama at the same shape (ours):\n${pad(fam)}` : '');
+}
+
+const mdTable = (t: string[][]): string[] => [
+  `| ${t[0].join(' | ')} |`,
+  `| ${t[0].map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
+  ...t.slice(1).map((row) => `| ${row.join(' | ')} |`),
+];
 
 export function markdownSection(r: BenchResults, svgName: string): string {
   const t = rows(r);
@@ -74,10 +98,9 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     `${r.environment.cores} cores, ${r.environment.userAgent.replace(/^.*(HeadlessChrome\/[\d.]+).*$/, '$1')}; raw data and chart in \`bench/results/\`.`,
     ...(r.note ? ['', `**Note:** ${r.note}`] : []),
     '',
-    `| ${t[0].join(' | ')} |`,
-    `| ${t[0].map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
-    ...t.slice(1).map((row) => `| ${row.join(' | ')} |`),
+    ...mdTable(t),
     '',
+    ...(familyRows(r).length ? ['Each family against Llama at the same 155M shape and quant (our engine):', '', ...mdTable(familyRows(r)), ''] : []),
     ...r.cells.filter((c) => c.wllamaError).map((c) => `wllama failed on ${c.model} ${c.quant} ${c.threads}T: ${c.wllamaError}  `),
     `![bench chart](bench/results/${svgName})`,
     '',

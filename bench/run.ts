@@ -1,5 +1,5 @@
-// `npm run bench [-- --quick] [--runs N] [--runs-1b N] [--q4_0] [--no-node] [--no-make] [--no-readme] [--note TEXT]
-// [--report-only]`: our engine vs wllama in headless
+// `npm run bench [-- --quick] [--models ID,…] [--runs N] [--runs-1b N] [--q4_0] [--no-node] [--no-make] [--no-readme]
+// [--note TEXT] [--report-only]`: our engine vs wllama in headless
 // Chromium on the bench models (made on first use by bench/make-models.ts), plus memory bandwidth and
 // `cli bench` in Node. Writes bench/results/<date>.json and .svg and the README's Benchmarks table.
 import { existsSync } from 'node:fs';
@@ -14,12 +14,15 @@ import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, typ
 
 const { values: args } = parseArgs({
   options: {
-    quick: { type: 'boolean' }, runs: { type: 'string' }, 'runs-1b': { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
+    quick: { type: 'boolean' }, models: { type: 'string' }, runs: { type: 'string' }, 'runs-1b': { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
     'no-readme': { type: 'boolean' }, 'no-make': { type: 'boolean' }, note: { type: 'string' }, 'report-only': { type: 'boolean' },
   },
 });
 const quick = !!args.quick;
-const shapes = quick ? SHAPES.slice(0, 1) : SHAPES;
+const picked = args.models?.split(',');
+const unknown = picked?.filter((id) => !SHAPES.some((s) => s.id === id));
+if (unknown?.length) throw new Error(`unknown bench model(s) ${unknown.join(', ')}; known: ${SHAPES.map((s) => s.id).join(', ')}`);
+const shapes = picked ? SHAPES.filter((s) => picked.includes(s.id)) : quick ? SHAPES.slice(0, 1) : SHAPES;
 const quants = ['Q4_K_M', 'Q8_0', ...(args.q4_0 ? ['Q4_0'] : [])];
 const threadCounts = [1, 2];
 // the 1B shape's runs take minutes each (wllama prefills it at a few tok/s): fewer of them
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
       const bpt = await bytesPerToken(file, settings.promptTokens + settings.genTokens / 2);
       for (const threads of threadCounts) {
         log(`${s.id} ${q}, ${threads} thread(s)`);
-        const o: CellOptions = { ...settings, runs: s.id === 'llama-155m' ? settings.runs : settings.runs1b, threads, node: !args['no-node'] };
+        const o: CellOptions = { ...settings, runs: s.big ? settings.runs1b : settings.runs, threads, node: !args['no-node'] };
         let cell;
         try {
           cell = await benchCell(open, file, o, log);

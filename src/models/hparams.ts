@@ -21,6 +21,8 @@ export interface HParams {
   vocabSize: number;
   /** `rope.scaling.type` as written ('linear', 'yarn', 'longrope', …), '' when absent */
   ropeScalingType: string;
+  /** `rope.scaling.factor` (context extension factor), 1 when absent */
+  ropeScalingFactor: number;
   /** `rope.scaling.original_context_length` (longrope picks its factors by it); nCtxTrain if absent */
   nCtxOrig: number;
   /** `rope.scaling.attn_factor`: multiplies rope's cos and sin (Phi-3 longrope); 1 if absent */
@@ -103,6 +105,7 @@ export function readHParams(meta: Meta, arch: string): HParams {
     rmsEps: num(meta, k('attention.layer_norm_rms_epsilon'), 1e-5),
     vocabSize: positiveInt(vocabSize, 'vocabulary size'),
     ropeScalingType: typeof scaling === 'string' ? scaling : '',
+    ropeScalingFactor: factor,
     nCtxOrig: positiveInt(num(meta, k('rope.scaling.original_context_length'), nCtxTrain), 'original context length'),
     ropeAttnFactor: num(meta, k('rope.scaling.attn_factor'), 1),
     slidingWindow: optNum(meta, k('attention.sliding_window')),

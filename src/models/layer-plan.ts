@@ -40,6 +40,23 @@ export function slidingLayers(h: HParams, arch: ArchSpec): { window: number; sli
   return { window, sliding };
 }
 
+/**
+ * YaRN as per-frequency divisors (angles stay linear in the position): frequency i is interpolated
+ * by 1/factor below the correction range, kept above it, and blended by a linear ramp inside,
+ * with llama.cpp's defaults (beta_fast 32, beta_slow 1, ext_factor 1). Its magnitude correction
+ * (1 + 0.1 ln factor) goes into the rope's attention factor.
+ */
+export function yarnDivisors(nRot: number, base: number, nCtxOrig: number, factor: number): Float32Array {
+  const corr = (beta: number) => (nRot * Math.log(nCtxOrig / (beta * 2 * Math.PI))) / (2 * Math.log(base));
+  const low = Math.max(0, Math.floor(corr(32)));
+  const high = Math.min(nRot - 1, Math.ceil(corr(1)));
+  const scale = 1 / factor;
+  return Float32Array.from({ length: nRot / 2 }, (_, i) => {
+    const ramp = 1 - Math.min(1, Math.max(0, (i - low) / Math.max(0.001, high - low)));
+    return 1 / (scale * (1 - ramp) + ramp);
+  });
+}
+
 export function planModel(h: HParams, arch: ArchSpec, factors: RopeFactorTensors, nCtx: number, maxBatch: number): ModelPlan {
   const { window, sliding } = slidingLayers(h, arch);
   const scale = arch.attentionScale?.(h) ?? 1 / Math.sqrt(h.headDim);
@@ -54,7 +71,13 @@ export function planModel(h: HParams, arch: ArchSpec, factors: RopeFactorTensors
     const linear = swaOwn ? 1 : h.ropeLinearFactor;
     let ff = factors.freqs ?? longrope;
     if (linear !== 1) ff = (ff ?? new Float32Array(h.nRot / 2).fill(1)).map((f) => f * linear);
-    return { nRot: h.nRot, freqBase: base, neox: arch.ropeNeox, freqFactors: ff, attnFactor: h.ropeAttnFactor };
+    let attnFactor = h.ropeAttnFactor;
+    if (h.ropeScalingType === 'yarn' && h.ropeScalingFactor > 1 && !swaOwn) {
+      const y = yarnDivisors(h.nRot, base, h.nCtxOrig, h.ropeScalingFactor);
+      ff = (ff ?? new Float32Array(h.nRot / 2).fill(1)).map((f, i) => f * y[i]);
+      attnFactor *= 1 + 0.1 * Math.log(h.ropeScalingFactor);
+    }
+    return { nRot: h.nRot, freqBase: base, neox: arch.ropeNeox, freqFactors: ff, attnFactor };
   };
   const layers = Array.from({ length: h.nLayers }, (_, l): LayerPlan => {
     const swa = sliding[l];

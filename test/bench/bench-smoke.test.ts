@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../browser/harness.ts';
 import { benchCell, bytesPerToken, PAGE, randomPrompt, tokenizerOf } from '../../bench/measure.ts';
-import { markdownSection, svgChart, textTable, updateReadme, type BenchResults } from '../../bench/report.ts';
+import { familyRows, markdownSection, svgChart, textTable, updateReadme, type BenchResults } from '../../bench/report.ts';
 import { streamKernel } from '../../bench/page/memory-bandwidth.ts';
 import { fixture } from '../fixtures.ts';
 
@@ -42,6 +42,11 @@ describe('bench pipeline', () => {
     expect(markdownSection(r, 'x.svg')).toContain('median of 1:');
     const big = { ...r.cells[0], model: 'big', ours: { ...r.cells[0].ours, runs: [0, 1, 2].map(() => cell.ours.runs[0]) } };
     expect(markdownSection({ ...r, cells: [...r.cells, big] }, 'x.svg')).toContain('median of 1 (big: 3):');
+    // each family's decode beside Llama's at the same shape, quant and threads
+    const at155 = (model: string, decode: number) => ({ ...r.cells[0], model, ours: { ...r.cells[0].ours, decodeTokPerSec: decode } });
+    const fam = { ...r, cells: [at155('llama-155m', 50), at155('qwen3-155m', 45), at155('gemma3-155m', 40)] };
+    expect(familyRows(fam).slice(1).map((row) => [row[0], row[5]])).toEqual([['qwen3-155m', '0.90×'], ['gemma3-155m', '0.80×']]);
+    expect(markdownSection(fam, 'x.svg')).toContain('| qwen3-155m | Q4_K_M | 2 | 45.0 | 50.0 | 0.90× |');
     expect(svgChart(r)).toMatch(/^<svg[\s\S]*<rect[\s\S]*<\/svg>\n$/);
     const readme = updateReadme('# x\n\n## Usage\n\nu\n\n## Credits\n\nc\n', markdownSection(r, '2000-01-01.svg'));
     expect(readme).toMatch(/## Usage\n\nu\n\n## Benchmarks\n[\s\S]*\| dev-llama \| Q4_K_M \| 2 \|[\s\S]*\n## Credits\n\nc\n$/);

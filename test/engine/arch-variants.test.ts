@@ -56,17 +56,21 @@ async function variant(name: string, src: string, meta: Meta[], extra: { name: s
   }
 }
 
-/** llama.cpp's perplexity of `ids` in one context of nCtx (plain softmax over its probabilities). */
+/**
+ * llama.cpp's perplexity of `ids` in one context of nCtx (plain softmax over its probabilities),
+ * evaluated 16 tokens at a time so that only 16 vocabulary-sized probability maps live at once.
+ */
 async function llamaCppPpl(file: string, ids: number[], nCtx: number): Promise<number> {
   const model = await llama.loadModel({ modelPath: file });
   try {
     const ctx = await model.createContext({ contextSize: nCtx, batchSize: 512, threads: 2 });
     const seq = ctx.getSequence();
-    const toks = ids as Token[];
-    const input = toks.map((id, i): ControlledEvaluateInputItem => (i < toks.length - 1 ? [id, { generateNext: { probabilities: true } }] : id));
-    const out = await seq.controlledEvaluate(input);
     let nll = 0;
-    for (let i = 1; i < toks.length; i++) nll -= Math.log(out[i - 1]!.next.probabilities!.get(toks[i])!);
+    for (let start = 0; start < ids.length - 1; start += 16) {
+      const slice = ids.slice(start, Math.min(ids.length - 1, start + 16)) as Token[];
+      const out = await seq.controlledEvaluate(slice.map((id): ControlledEvaluateInputItem => [id, { generateNext: { probabilities: true } }]));
+      slice.forEach((_, i) => { nll -= Math.log(out[i]!.next.probabilities!.get(ids[start + i + 1] as Token)!); });
+    }
     await ctx.dispose();
     return Math.exp(nll / (ids.length - 1));
   } finally {
@@ -114,6 +118,15 @@ describe('Phi-3 longrope (Phi-3.5-mini / Phi-4-mini layout)', () => {
 
   it('long factors once the context exceeds it', async () => {
     expectClose('phi3 longrope, long', await compare(file, sample, 2048));
+  });
+});
+
+describe('YaRN context extension (Qwen2.5 / Qwen3 long-context files)', () => {
+  it('factor 4 over an original context of 512', async () => {
+    const file = await variant('qwen3-yarn.gguf', 'dev-qwen3.Q8_0.gguf', [
+      str('qwen3.rope.scaling.type', 'yarn'), f32('qwen3.rope.scaling.factor', 4), u32('qwen3.rope.scaling.original_context_length', 512),
+    ]);
+    expectClose('qwen3 yarn 4', await compare(file, sample, 640));
   });
 });
 
