@@ -10,3 +10,8 @@
   acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_s(a)));
   return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(a)));
 }
+
+/** i16x8 of sums of two products of signed w and a (|w|, |a| ≤ 127): |lane| ≤ 2·127·127, exact. */
+@inline export function dot16SS(w: v128, a: v128): v128 {
+  return i16x8.add(i16x8.extmul_low_i8x16_s(w, a), i16x8.extmul_high_i8x16_s(w, a));
+}

@@ -18,3 +18,10 @@
   const signed = i8x16.sub(v128.xor(a, m), m);
   return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(signed, i8x16.abs(w))));
 }
+
+/** i16x8 of pair sums of products of signed w and a (|w|, |a| ≤ 127), w's sign moved onto a as in
+ *  dotSS; |lane| ≤ 2·127·127, so x64's saturating pmaddubsw stays exact. */
+@inline export function dot16SS(w: v128, a: v128): v128 {
+  const m = i8x16.lt_s(w, i8x16.splat(0));
+  return i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(a, m), m), i8x16.abs(w));
+}
