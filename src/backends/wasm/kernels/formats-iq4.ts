@@ -1,20 +1,26 @@
 // Integer-path snippets of the non-linear 4-bit formats (see formats-q8.ts for rowdotq_<id>,
-// formats-q8x4.ts for the four-token rowdotq4_<id>): each nibble becomes its signed level by one
-// i8x16.swizzle of the 16-entry table, then signed × signed 8-bit dots as q8_0. No offsets or
-// mins, so the activation sums go unused. iq4_nl pairs with 32-value activation blocks (qb 32,
-// llama.cpp's q8_0), iq4_xs with 256 (qb 256, q8_K).
+// formats-q8x4.ts for the four-token rowdotq4_<id>): each nibble indexes the 16-entry level table
+// (looked up inside dot.ts's dot16Lookup / dotLookup), then signed × signed 8-bit dots. No
+// offsets or mins, so the activation sums go unused. iq4_nl pairs with 32-value activation blocks
+// (qb 32, llama.cpp's q8_0), iq4_xs with 256 (qb 256, q8_K).
 import { loadF16 } from './common';
-import { dot16SS, dotSS } from './dot';
-import { IQ4_LEVELS } from './formats';
+import { dot16Lookup, dotLookup } from './dot';
 import { LO4, hiNib, hsumF, hsumI, scales4, sum4 } from './formats-q8';
 import { pin, scaleOf, store4 } from './formats-q8x4';
 
-/** Levels of the low (values 0..15) and high (16..31) nibbles of 16 qs bytes. */
-@inline function levelsLo(q: v128): v128 {
-  return i8x16.swizzle(IQ4_LEVELS, v128.and(q, LO4));
+/** kvalues_iq4nl as magnitudes and sign masks (the form dot16Lookup takes). */
+const IQ4_MAG = i8x16(127, 104, 83, 65, 49, 35, 22, 10, 1, 13, 25, 38, 53, 69, 89, 113);
+const IQ4_NEG = i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0);
+
+/** i16x8 pair sums of level[idx]·a for 16 nibble indices idx and 16 activations at a. */
+@inline function levelDot(idx: v128, a: usize): v128 {
+  return dot16Lookup(IQ4_MAG, IQ4_NEG, idx, v128.load(a));
 }
-@inline function levelsHi(q: v128): v128 {
-  return i8x16.swizzle(IQ4_LEVELS, hiNib(q));
+
+/** i32x4 partial sums of a 32-value block: nibble indices lo (values 0..15) and hi (16..31). */
+@inline function dot32(lo: v128, hi: v128, a: usize): v128 {
+  const acc = dotLookup(i32x4.splat(0), IQ4_MAG, IQ4_NEG, lo, v128.load(a));
+  return dotLookup(acc, IQ4_MAG, IQ4_NEG, hi, v128.load(a + 16));
 }
 
 // iq4_nl (qb 32): f16 d, qs[16]
@@ -22,7 +28,7 @@ import { pin, scaleOf, store4 } from './formats-q8x4';
 /** Σ level·a over one iq4_nl block at blk and its 32 activation bytes at a (i32x4 partial sums). */
 @inline function nlBlock(blk: usize, a: usize): v128 {
   const q = v128.load(blk + 2);
-  return dotSS(dotSS(i32x4.splat(0), levelsLo(q), v128.load(a)), levelsHi(q), v128.load(a + 16));
+  return dot32(v128.and(q, LO4), hiNib(q), a);
 }
 
 /** As rowdotq_q8_0: four blocks per step, their sums and scales (weight d × activation d) as one vector each. */
@@ -44,8 +50,7 @@ export function rowdotq_iq4_nl(w: usize, xq: usize, xd: usize, _xs: usize, nb: i
 }
 
 @inline function nlTok(acc: v128, lo: v128, hi: v128, a: usize, s: v128): v128 {
-  const p = dotSS(dotSS(i32x4.splat(0), lo, v128.load(a)), hi, v128.load(a + 16));
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), s));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dot32(lo, hi, a)), s));
 }
 
 export function rowdotq4_iq4_nl(w: usize, x: usize, stride: usize, dOff: usize, _sOff: usize, nb: i32,
@@ -55,8 +60,8 @@ export function rowdotq4_iq4_nl(w: usize, x: usize, stride: usize, dOff: usize, 
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 18;
     const q = v128.load(blk + 2);
-    const lo = levelsLo(q);
-    const hi = levelsHi(q);
+    const lo = v128.and(q, LO4);
+    const hi = hiNib(q);
     const d = f32x4.splat(loadF16(blk));
     const o = <usize>b << 5;
     const so = dOff + (<usize>b << 2);
@@ -84,16 +89,23 @@ export function rowdotq4_iq4_nl(w: usize, x: usize, stride: usize, dOff: usize, 
   return i16x8.sub(v128.or(low, high), i16x8.splat(32));
 }
 
-/** Lane j of s16 in every lane. */
-@inline function lane16(s16: v128, j: usize): v128 {
-  return i8x16.swizzle(s16, i16x8.splat(<i16>(0x0100 + j * 0x0202)));
+/** Lane 0 of s in every lane. */
+@inline function lane0(s: v128): v128 {
+  return i16x8.shuffle(s, s, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-/** acc + sc · Σ level·a over one sub-block (levels lo, hi) and its 32 activations at a. Two
- *  dot_i16x8_s: one i16 lane holds at most two signed products. */
+/** s with its lanes moved down by one (the next sub-block's scale into lane 0). A loop-carried
+ *  vector, so the scale decode stays out of the sub-block loop (TurboFan otherwise redoes it per
+ *  sub-block) and no runtime-index swizzle is needed. */
+@inline function nextLane(s: v128): v128 {
+  return i16x8.shuffle(s, s, 1, 2, 3, 4, 5, 6, 7, 0);
+}
+
+/** acc + sc · Σ level·a over one sub-block (nibble indices lo, hi) and its 32 activations at a;
+ *  two dot_i16x8_s, as one i16 lane holds at most two signed products. */
 @inline function xsSub(acc: v128, lo: v128, hi: v128, a: usize, sc: v128): v128 {
-  acc = i32x4.add(acc, i32x4.dot_i16x8_s(dot16SS(lo, v128.load(a)), sc));
-  return i32x4.add(acc, i32x4.dot_i16x8_s(dot16SS(hi, v128.load(a + 16)), sc));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(levelDot(lo, a), sc));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(levelDot(hi, a + 16), sc));
 }
 
 export function rowdotq_iq4_xs(w: usize, xq: usize, xd: usize, _xs: usize, nb: i32): f32 {
@@ -101,11 +113,12 @@ export function rowdotq_iq4_xs(w: usize, xq: usize, xd: usize, _xs: usize, nb: i
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 136;
     const a = xq + (<usize>b << 8);
-    const s16 = xsScales(blk);
+    let s16 = xsScales(blk);
     let isum = i32x4.splat(0);
     for (let j: usize = 0; j < 8; j++) {
       const q = v128.load(blk + 8 + (j << 4));
-      isum = xsSub(isum, levelsLo(q), levelsHi(q), a + (j << 5), lane16(s16, j));
+      isum = xsSub(isum, v128.and(q, LO4), hiNib(q), a + (j << 5), lane0(s16));
+      s16 = nextLane(s16);
     }
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.splat(loadF16(blk) * load<f32>(xd + (<usize>b << 2)))));
   }
@@ -122,20 +135,22 @@ export function rowdotq_iq4_xs(w: usize, xq: usize, xd: usize, _xs: usize, nb: i
   return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(isum), f32x4.splat(s)));
 }
 
-/** Sub-block-major, as the k-quant tiles: each sub-block's levels and scale are made once for the four tokens. */
+/** Sub-block-major, as the k-quant tiles: each sub-block's indices and scale are made once for the
+ *  four tokens (the table lookups are the same pure ops for each token: left to the engine's CSE). */
 export function rowdotq4_iq4_xs(w: usize, x: usize, stride: usize, dOff: usize, _sOff: usize, nb: i32,
   out: usize, os: usize): void {
   let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 136;
-    const s16 = xsScales(blk);
+    let s16 = xsScales(blk);
     let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
     for (let j: usize = 0; j < 8; j++) {
       const q = v128.load(blk + 8 + (j << 4));
-      const lo = levelsLo(q);
-      const hi = levelsHi(q);
-      const sc = lane16(s16, j);
+      const lo = v128.and(q, LO4);
+      const hi = hiNib(q);
+      const sc = lane0(s16);
+      s16 = nextLane(s16);
       const a = (<usize>b << 8) + (j << 5);
       i0 = xsTok(i0, lo, hi, x + a, sc, out);
       i1 = xsTok(i1, lo, hi, x1 + a, sc, out);
