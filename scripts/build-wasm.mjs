@@ -7,7 +7,7 @@
 // The per-format kernels are generated from one template per op (kernels/matmul.template.ts: f32
 // over dequantized blocks, every format; kernels/matmul-q8.template.ts: integer dot with 8-bit
 // activations, formats with `qb`); each format contributes only its snippets (formats.ts,
-// formats-q8.ts, formats-q8x4.ts).
+// formats-q8.ts, formats-q8x4.ts, formats-iq4.ts).
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +37,8 @@ export const FORMATS = [
   { id: 'q4_k', type: 12, blockSize: 256, typeSize: 144, qb: 256, tiles: true },
   { id: 'q5_k', type: 13, blockSize: 256, typeSize: 176, qb: 256, tiles: true },
   { id: 'q6_k', type: 14, blockSize: 256, typeSize: 210, qb: 256, tiles: true },
+  { id: 'iq4_nl', type: 20, blockSize: 32, typeSize: 18, qb: 32, tiles: true },
+  { id: 'iq4_xs', type: 23, blockSize: 256, typeSize: 136, qb: 256, tiles: true },
 ];
 
 /** The entry module: shared ops plus one instantiation of the template per format. */

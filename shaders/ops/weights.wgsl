@@ -1,5 +1,6 @@
 // Prelude of every op that reads a weight: byte access to GGUF blocks stored as u32 words in W
-// (little-endian, any alignment; no f16 storage needed) and the K-quant 6-bit scale unpacking.
+// (little-endian, any alignment; no f16 storage needed), the K-quant 6-bit scale unpacking and the
+// IQ4 level table.
 // The format snippet (shaders/quant/<id>.wgsl) then defines QBLOCK, QBYTES and
 //   fn dq4(row: u32, e: u32) -> vec4<f32>   // values e..e+3 (e % 4 == 0) of the row at byte `row`
 
@@ -42,4 +43,11 @@ fn k_scale_min(sc: u32, j: u32) -> vec2<f32> {
   let s = (hi & 15u) | ((wbyte(sc + j - 4u) >> 6u) << 4u);
   let m = (hi >> 4u) | ((wbyte(sc + j) >> 6u) << 4u);
   return vec2<f32>(f32(s), f32(m));
+}
+
+/** the non-linear levels (kvalues_iq4nl, signed bytes packed 4 per word) of four 4-bit indices (iq4_nl, iq4_xs) */
+fn iq4_levels(q: vec4<u32>) -> vec4<f32> {
+  let t = vec4<u32>(0xbfad9881u, 0xf6eaddcfu, 0x26190d01u, 0x71594535u);
+  let w = vec4<u32>(t[q.x >> 2u], t[q.y >> 2u], t[q.z >> 2u], t[q.w >> 2u]);
+  return vec4<f32>(bitcast<vec4<i32>>(w << (vec4<u32>(24u) - 8u * (q & vec4<u32>(3u)))) >> vec4<u32>(24u));
 }

@@ -39,7 +39,7 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   perplexity --model PATH --file TEXT_FILE [--json]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
-  quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|F16|BF16 --out PATH
+  quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
 every command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N]`;
 
 function bad(msg: string): never {

@@ -1,5 +1,5 @@
 // Whole-model quantization as llama.cpp's llama-quantize does it: the same per-tensor type choices for
-// the Q*_K_M/_S mixes, the same tensor order and metadata, so our output files are byte-identical to
+// the Q*_K_M/_S and IQ4 mixes, the same tensor order and metadata, so our output files are byte-identical to
 // llama.cpp's for the same input. Streams row chunks through a sink; never holds a whole tensor.
 import type { GGUFFile, GGUFTensorInfo, GGUFValue } from '../formats/gguf/reader.ts';
 import { ValueType } from '../formats/gguf/constants.ts';
@@ -11,7 +11,7 @@ import { GGMLType, ggmlTypeName } from './types.ts';
 /** llama.h `llama_ftype` ids of the mixes we can write. */
 export const FILE_TYPES = {
   F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q2_K: 10, Q3_K_S: 11, Q3_K_M: 12,
-  Q3_K_L: 13, Q4_K_S: 14, Q4_K_M: 15, Q5_K_S: 16, Q5_K_M: 17, Q6_K: 18, BF16: 32,
+  Q3_K_L: 13, Q4_K_S: 14, Q4_K_M: 15, Q5_K_S: 16, Q5_K_M: 17, Q6_K: 18, IQ4_NL: 25, IQ4_XS: 30, BF16: 32,
 } as const;
 export type FileTypeName = keyof typeof FILE_TYPES;
 
@@ -20,10 +20,11 @@ const DEFAULT_TYPE: Record<FileTypeName, GGMLType> = {
   Q5_0: GGMLType.Q5_0, Q5_1: GGMLType.Q5_1, Q8_0: GGMLType.Q8_0, Q2_K: GGMLType.Q2_K,
   Q3_K_S: GGMLType.Q3_K, Q3_K_M: GGMLType.Q3_K, Q3_K_L: GGMLType.Q3_K, Q4_K_S: GGMLType.Q4_K,
   Q4_K_M: GGMLType.Q4_K, Q5_K_S: GGMLType.Q5_K, Q5_K_M: GGMLType.Q5_K, Q6_K: GGMLType.Q6_K,
+  IQ4_NL: GGMLType.IQ4_NL, IQ4_XS: GGMLType.IQ4_XS,
 };
 
 const QUANTIZED = new Set<number>([GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0,
-  GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]);
+  GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.IQ4_NL, GGMLType.IQ4_XS]);
 
 export function isFileTypeName(s: string): s is FileTypeName {
   return Object.hasOwn(FILE_TYPES, s);
@@ -91,6 +92,8 @@ interface MixState {
   iFfnDown: number;
 }
 
+const isIQ4 = (f: FileTypeName) => f === 'IQ4_NL' || f === 'IQ4_XS';
+
 const moreBits = (i: number, n: number) =>
   i < Math.floor(n / 8) || i >= Math.floor((7 * n) / 8) || (i - Math.floor(n / 8)) % 3 === 2;
 
@@ -100,6 +103,7 @@ function attnVType(s: MixState, t: number): number {
   if (f === 'Q2_K') type = s.nGqa >= 4 ? GGMLType.Q4_K : GGMLType.Q3_K;
   else if (f === 'Q3_K_M') type = s.iAttnV < 2 ? GGMLType.Q5_K : GGMLType.Q4_K;
   else if (f === 'Q3_K_L') type = GGMLType.Q5_K;
+  else if (isIQ4(f) && s.nGqa >= 4) type = GGMLType.Q5_K;
   else if ((f === 'Q4_K_M' || f === 'Q5_K_M') && moreBits(s.iAttnV, s.nAttnV)) type = GGMLType.Q6_K;
   else if (f === 'Q4_K_S' && s.iAttnV < 4) type = GGMLType.Q5_K;
   if (s.is70B && (type === GGMLType.Q3_K || type === GGMLType.Q4_K)) type = GGMLType.Q5_K;
@@ -117,6 +121,7 @@ function ffnDownType(s: MixState, t: number, name: string): number {
   if (f === 'Q3_K_M') return i < Math.floor(n / 16) ? GGMLType.Q5_K : GGMLType.Q4_K;
   if (f === 'Q3_K_L') return GGMLType.Q5_K;
   if (f === 'Q4_K_M') return moreBits(i, n) ? GGMLType.Q6_K : t;
+  if (isIQ4(f) && i < Math.floor(n / 8)) return GGMLType.Q5_K; // llama.cpp: only without an imatrix, as here
   if (f === 'Q5_K_M' && moreBits(i, n)) return GGMLType.Q6_K;
   if (f === 'Q4_K_S' && i < Math.floor(n / 8)) return GGMLType.Q5_K;
   return t;
@@ -125,7 +130,7 @@ function ffnDownType(s: MixState, t: number, name: string): number {
 function attnOutputType(s: MixState, t: number): number {
   const f = s.ftype;
   if (s.nExpert === 8) {
-    return ['Q2_K', 'Q3_K_S', 'Q3_K_M', 'Q4_K_S', 'Q4_K_M'].includes(f) ? GGMLType.Q5_K : t;
+    return ['Q2_K', 'Q3_K_S', 'Q3_K_M', 'Q4_K_S', 'Q4_K_M', 'IQ4_NL', 'IQ4_XS'].includes(f) ? GGMLType.Q5_K : t;
   }
   if (f === 'Q2_K') return GGMLType.Q3_K;
   if (f === 'Q3_K_M') return GGMLType.Q4_K;
@@ -153,7 +158,7 @@ function fallback(t: GGUFTensorInfo, type: number): number {
   if (cols % getTraits(type, t.name).blockSize === 0) return type;
   const alt: Partial<Record<number, number>> = {
     [GGMLType.Q2_K]: GGMLType.Q4_0, [GGMLType.Q3_K]: GGMLType.Q4_0, [GGMLType.Q4_K]: GGMLType.Q5_0,
-    [GGMLType.Q5_K]: GGMLType.Q5_1, [GGMLType.Q6_K]: GGMLType.Q8_0,
+    [GGMLType.Q5_K]: GGMLType.Q5_1, [GGMLType.Q6_K]: GGMLType.Q8_0, [GGMLType.IQ4_XS]: GGMLType.IQ4_NL,
   };
   const next = alt[type];
   if (next === undefined || cols % getTraits(next, t.name).blockSize !== 0) return GGMLType.F16;

@@ -4,6 +4,8 @@ import { EngineError, UnsupportedError } from '../shared/errors.ts';
 import { bf16Traits } from './bf16.ts';
 import { f16Traits } from './f16.ts';
 import { f32Traits } from './f32.ts';
+import { iq4_nlTraits } from './iq4_nl.ts';
+import { iq4_xsTraits } from './iq4_xs.ts';
 import { q2_kTraits } from './q2_k.ts';
 import { q3_kTraits } from './q3_k.ts';
 import { q4_0Traits } from './q4_0.ts';
@@ -18,7 +20,7 @@ import { ggmlTypeName, type FormatTraits, type GGMLType } from './types.ts';
 
 const ALL: readonly FormatTraits[] = [
   f32Traits, f16Traits, bf16Traits, q8_0Traits, q4_0Traits, q4_1Traits, q5_0Traits, q5_1Traits,
-  q2_kTraits, q3_kTraits, q4_kTraits, q5_kTraits, q6_kTraits,
+  q2_kTraits, q3_kTraits, q4_kTraits, q5_kTraits, q6_kTraits, iq4_nlTraits, iq4_xsTraits,
 ];
 
 export const FORMAT_TRAITS: ReadonlyMap<GGMLType, FormatTraits> = new Map(ALL.map((t) => [t.type, t]));

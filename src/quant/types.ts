@@ -26,7 +26,8 @@ export interface FormatTraits {
   /** Scalar reference: dequantize `nBlocks` blocks starting at byte `offset` of `src` into `dst` at `dstOffset`. */
   dequantize(src: Uint8Array, offset: number, nBlocks: number, dst: Float32Array, dstOffset: number): void;
   /**
-   * Scalar reference quantizer (llama.cpp's non-imatrix `quantize_row_*_ref`): `nBlocks * blockSize`
+   * Scalar reference quantizer, byte-identical to llama-quantize without an importance matrix
+   * (`quantize_row_*_ref`; for iq4_nl/iq4_xs `quantize_iq4_*`, as `_ref` differs): `nBlocks * blockSize`
    * values from `src` at `srcOffset` into blocks written at byte `dstOffset` of `dst`. Absent for
    * formats we can only read.
    */

@@ -43,11 +43,11 @@ describe('loading models we cannot run', () => {
   it('unsupported tensor type names tensor and type', async () => {
     const e = await loadError(await variant((_, ts) => {
       const t = ts.find((x) => x.name === 'blk.2.ffn_up.weight')!;
-      t.type = GGMLType.IQ4_NL; // a real llama.cpp type we do not implement
+      t.type = GGMLType.IQ2_XXS; // a real llama.cpp type we do not implement
       t.shape = [64, 172];
     }));
     expect(e.code).toBe('UNSUPPORTED_TYPE');
-    expect(e.message).toMatch(/blk\.2\.ffn_up\.weight.*IQ4_NL/);
+    expect(e.message).toMatch(/blk\.2\.ffn_up\.weight.*IQ2_XXS/);
   });
 
   it('missing tensor and wrong shape', async () => {

@@ -134,6 +134,34 @@ function q6_k(salt: number, d: number): Built {
   return { bytes, values };
 }
 
+// kvalues_iq4nl (ggml-common.h), the levels an IQ4 nibble indexes.
+const KV = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+
+/** iq4_nl: f16 d, qs[16] with element j in the low nibble of byte j and j+16 in its high nibble. */
+function iq4_nl(salt: number, d: number): Built {
+  const bytes = new Uint8Array(18);
+  put16(bytes, 0, d);
+  const q = Array.from({ length: 32 }, (_, i) => lvl(i, 16, salt));
+  for (let j = 0; j < 16; j++) bytes[2 + j] = q[j] | (q[j + 16] << 4);
+  return { bytes, values: q.map((v) => HV[d] * KV[v]) };
+}
+
+/** iq4_xs: f16 d, u16 scales_h (2 bits per sub-block), scales_l[4] (nibbles), qs[128] (16 per sub-block). */
+function iq4_xs(salt: number, d: number): Built {
+  const bytes = new Uint8Array(136);
+  put16(bytes, 0, d);
+  const ls = [0, 63, 32, 31, 1, 47, 16, 33].map((v) => (v + salt) % 64);
+  let h = 0;
+  for (let j = 0; j < 8; j++) {
+    bytes[4 + (j >> 1)] |= (ls[j] & 15) << (4 * (j & 1));
+    h |= (ls[j] >> 4) << (2 * j);
+  }
+  put16(bytes, 2, h);
+  const q = Array.from({ length: 256 }, (_, i) => lvl(i, 16, salt));
+  for (let j = 0; j < 8; j++) for (let l = 0; l < 16; l++) bytes[8 + 16 * j + l] = q[32 * j + l] | (q[32 * j + l + 16] << 4);
+  return { bytes, values: q.map((v, i) => HV[d] * (ls[i >> 5] - 32) * KV[v]) };
+}
+
 function scalar(type: 'f32' | 'f16' | 'bf16'): Built {
   if (type === 'f32') {
     const bytes = new Uint8Array([0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc1]); // 1.0, -10.0
@@ -157,6 +185,8 @@ const cases: [GGMLType, Built[]][] = [
   [GGMLType.Q4_K, [q45_k(4, 0, H['0.5'], H['0.25']), q45_k(4, 7, H['0.125'], H['2'])]],
   [GGMLType.Q5_K, [q45_k(5, 0, H['0.25'], H['0.5']), q45_k(5, 11, H['1.5'], H['0.125'])]],
   [GGMLType.Q6_K, [q6_k(0, H['0.125']), q6_k(5, H['-0.25'])]],
+  [GGMLType.IQ4_NL, [iq4_nl(0, H['0.5']), iq4_nl(3, H['-1.5'])]],
+  [GGMLType.IQ4_XS, [iq4_xs(0, H['0.125']), iq4_xs(9, H['-0.25'])]],
 ];
 
 function dequant(t: FormatTraits, blocks: Built[]): Float32Array {

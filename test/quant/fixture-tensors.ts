@@ -12,8 +12,9 @@ export interface RawTensor {
   readonly bytes: Uint8Array;
 }
 
-export async function loadTensors(file: string): Promise<RawTensor[]> {
-  const g = await openGGUF(await openNodeFile(fixture('quant', file)));
+/** Tensors of fixtures/<dir>/<file> (the IQ4 requantizations of dev-llama sit in fixtures/arch). */
+export async function loadTensors(file: string, dir = 'quant'): Promise<RawTensor[]> {
+  const g = await openGGUF(await openNodeFile(fixture(dir, file)));
   try {
     const out: RawTensor[] = [];
     for (const t of g.tensors) out.push({ name: t.name, type: t.type, shape: t.shape, nElements: t.nElements, bytes: await g.readTensor(t) });

@@ -8,8 +8,9 @@ import { loadParent, loadTensors, relRms } from './fixture-tensors.ts';
 
 // Relative RMS error bound per block format. Expected error for Gaussian-like weights is about
 // (step / √12) / rms: Q8_0 ≈ 0.5%, Q6_K ≈ 1.8%, 5-bit ≈ 4%, 4-bit ≈ 7–9%, Q3_K ≈ 15%, Q2_K ≈ 30%
-// (measured on these files: ≤ 0.54%, 1.79%, 4.3%, 8.6%, 15.2%, 29.9%). The bounds leave ~10%
-// headroom; a swapped nibble, wrong scale index or misplaced high bit costs far more than that.
+// (measured on these files: ≤ 0.54%, 1.79%, 4.3%, 8.6%, 15.2%, 29.9%; IQ4_NL / IQ4_XS 7.6% / 7.7%).
+// The bounds leave ~10% headroom; a swapped nibble, wrong scale index or misplaced high bit costs
+// far more than that.
 const BOUND: Partial<Record<GGMLType, number>> = {
   [GGMLType.Q8_0]: 0.006,
   [GGMLType.Q6_K]: 0.02,
@@ -21,10 +22,12 @@ const BOUND: Partial<Record<GGMLType, number>> = {
   [GGMLType.Q4_0]: 0.095,
   [GGMLType.Q3_K]: 0.168,
   [GGMLType.Q2_K]: 0.33,
+  [GGMLType.IQ4_NL]: 0.085,
+  [GGMLType.IQ4_XS]: 0.085,
 };
 
 // Which quantized types each file must contain (the K "mixes" pick a type per tensor).
-const FILES: [string, GGMLType[]][] = [
+const FILES: [string, GGMLType[], string?][] = [
   ['Q8_0', [GGMLType.Q8_0]],
   ['Q4_0', [GGMLType.Q4_0, GGMLType.Q6_K]],
   ['Q4_1', [GGMLType.Q4_1, GGMLType.Q6_K]],
@@ -35,6 +38,8 @@ const FILES: [string, GGMLType[]][] = [
   ['Q4_K_M', [GGMLType.Q4_K, GGMLType.Q6_K]],
   ['Q5_K_M', [GGMLType.Q5_K, GGMLType.Q6_K]],
   ['Q6_K', [GGMLType.Q6_K]],
+  ['IQ4_NL', [GGMLType.IQ4_NL, GGMLType.Q6_K], 'arch'],
+  ['IQ4_XS', [GGMLType.IQ4_XS, GGMLType.Q6_K], 'arch'],
 ];
 
 let parent: Map<string, Float32Array>;
@@ -43,9 +48,9 @@ beforeAll(async () => {
 });
 
 describe('llama.cpp-quantized fixtures dequantize close to their F32 parent', () => {
-  for (const [fmt, types] of FILES) {
+  for (const [fmt, types, dir] of FILES) {
     it(`dev-llama.${fmt}.gguf`, async () => {
-      const tensors = await loadTensors(`dev-llama.${fmt}.gguf`);
+      const tensors = await loadTensors(`dev-llama.${fmt}.gguf`, dir);
       expect(tensors.length).toBe(parent.size);
       const seen = new Set<number>();
       for (const t of tensors) {

@@ -15,7 +15,7 @@ import { fixture } from '../fixtures.ts';
 const tmp = mkdtempSync(path.join(tmpdir(), 'quantize-plan-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function fakeModel(nLayers: number, opts: { tied?: boolean; dim?: number; ff?: number; vocab?: number } = {}): GGUFFile {
+function fakeModel(nLayers: number, opts: { tied?: boolean; dim?: number; ff?: number; vocab?: number; kvHeads?: number } = {}): GGUFFile {
   const dim = opts.dim ?? 512, ff = opts.ff ?? 1024, vocab = opts.vocab ?? 1000;
   const t = (name: string, ...shape: number[]): GGUFTensorInfo => {
     const nElements = shape.reduce((a, b) => a * b, 1);
@@ -30,7 +30,7 @@ function fakeModel(nLayers: number, opts: { tied?: boolean; dim?: number; ff?: n
   }
   const metadata = new Map<string, number | string>([
     ['general.architecture', 'llama'], ['llama.block_count', nLayers], ['llama.attention.head_count', 8],
-    ['llama.attention.head_count_kv', 2], ['general.file_type', 0],
+    ['llama.attention.head_count_kv', opts.kvHeads ?? 2], ['general.file_type', 0],
   ]);
   const metadataTypes = new Map([...metadata].map(([k, v]) => [k, { type: typeof v === 'string' ? 8 : 4 }]));
   return {
@@ -87,6 +87,34 @@ describe('mix rules on a 16-layer model', () => {
     expect(f16.get('output.weight')).toBe('F16');
     expect(f16.get('blk.1.ffn_down.weight')).toBe('F16');
     expect(f16.get('blk.1.ffn_norm.weight')).toBe('F32');
+  });
+});
+
+describe('IQ4 mixes (no imatrix)', () => {
+  for (const ftype of ['IQ4_NL', 'IQ4_XS'] as const) {
+    it(`${ftype}: attn_v Q5_K with GQA ≥ 4 (else ${ftype}), ffn_down Q5_K below n/8, output Q6_K, the rest ${ftype}`, () => {
+      const ty = typesOf(fakeModel(16), ftype);
+      expect(layersWith(ty, 'attn_v', 'Q5_K')).toHaveLength(16);
+      expect(layersWith(ty, 'ffn_down', 'Q5_K')).toEqual([0, 1]);
+      expect(layersWith(ty, 'ffn_down', ftype)).toHaveLength(14);
+      for (const t of ['attn_q', 'attn_k', 'attn_output', 'ffn_gate', 'ffn_up']) expect(layersWith(ty, t, ftype), t).toHaveLength(16);
+      expect(ty.get('output.weight')).toBe('Q6_K');
+      expect(ty.get('token_embd.weight')).toBe(ftype);
+      expect(ty.get('blk.3.attn_norm.weight')).toBe('F32');
+      expect(layersWith(typesOf(fakeModel(16, { kvHeads: 8 }), ftype), 'attn_v', ftype)).toHaveLength(16);
+    });
+  }
+
+  it('IQ4_XS rows not divisible by 256 fall back to IQ4_NL, by 32 neither to F16; IQ4_NL to F16', () => {
+    const xs = typesOf(fakeModel(8, { dim: 96, ff: 160 }), 'IQ4_XS');
+    expect(xs.get('blk.2.attn_q.weight')).toBe('IQ4_NL');
+    expect(xs.get('blk.0.ffn_down.weight')).toBe('Q5_1'); // Q5_K (first n/8) on a 160-wide row
+    expect(xs.get('output.weight')).toBe('Q8_0');
+    expect(typesOf(fakeModel(2, { dim: 40, ff: 80 }), 'IQ4_XS').get('blk.0.attn_q.weight')).toBe('F16');
+    const nl = typesOf(fakeModel(8, { dim: 96, ff: 160 }), 'IQ4_NL');
+    expect(nl.get('blk.2.attn_q.weight')).toBe('IQ4_NL');
+    expect(nl.get('output.weight')).toBe('Q8_0'); // Q6_K on a 96-wide row
+    expect(typesOf(fakeModel(2, { dim: 40, ff: 80 }), 'IQ4_NL').get('blk.0.attn_q.weight')).toBe('F16');
   });
 });
 

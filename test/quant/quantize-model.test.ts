@@ -15,10 +15,12 @@ import { openNodeFile, openNodeFiles } from '../../src/formats/node-file-source.
 import { ggmlTypeName } from '../../src/quant/types.ts';
 import { fixture } from '../fixtures.ts';
 
-const TYPES = ['Q4_K_M', 'Q8_0', 'Q4_0'] as const;
+const TYPES = ['Q4_K_M', 'Q8_0', 'Q4_0', 'IQ4_NL', 'IQ4_XS'] as const;
+/** where llama-quantize's file and its recorded perplexity sit (the IQ4 files: made later, in arch) */
+const dirOf = (t: string) => (t.startsWith('IQ4') ? 'arch' : 'quant');
 const tmp = mkdtempSync(path.join(tmpdir(), 'quantize-model-'));
 const ours = (t: string) => path.join(tmp, `dev-llama.${t}.gguf`);
-const theirs = (t: string) => fixture('quant', `dev-llama.${t}.gguf`);
+const theirs = (t: string) => fixture(dirOf(t), `dev-llama.${t}.gguf`);
 const sample = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
 
 let llama: Llama;
@@ -83,7 +85,7 @@ describe.each(TYPES)('dev-llama %s', (type) => {
       await m.dispose();
     }
     const ref = await llamaCppPpl(ours(type), ids);
-    const refs = JSON.parse(readFileSync(fixture('quant', 'llamacpp-refs.json'), 'utf8'));
+    const refs = JSON.parse(readFileSync(fixture(dirOf(type), 'llamacpp-refs.json'), 'utf8'));
     // Same bytes as llama.cpp's own file, so the recorded llama.cpp figure holds for ours too (up to
     // llama.cpp's batch/thread-dependent summation order).
     expect(Math.abs(Math.log(ref) - Math.log(refs[`dev-llama.${type}.gguf`].ppl))).toBeLessThan(0.005);

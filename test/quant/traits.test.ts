@@ -8,6 +8,7 @@ const GGML: [number, string, number, number][] = [
   [0, 'f32', 1, 4], [1, 'f16', 1, 2], [30, 'bf16', 1, 2], [8, 'q8_0', 32, 34],
   [2, 'q4_0', 32, 18], [3, 'q4_1', 32, 20], [6, 'q5_0', 32, 22], [7, 'q5_1', 32, 24],
   [10, 'q2_k', 256, 84], [11, 'q3_k', 256, 110], [12, 'q4_k', 256, 144], [13, 'q5_k', 256, 176], [14, 'q6_k', 256, 210],
+  [20, 'iq4_nl', 32, 18], [23, 'iq4_xs', 256, 136],
 ];
 
 function thrown(fn: () => unknown): EngineError {
@@ -21,7 +22,7 @@ function thrown(fn: () => unknown): EngineError {
 }
 
 describe('FORMAT_TRAITS', () => {
-  it('lists exactly the 13 supported formats with ggml block facts', () => {
+  it('lists exactly the 15 supported formats with ggml block facts', () => {
     const got = [...FORMAT_TRAITS.values()].map((t) => [t.type, t.id, t.blockSize, t.typeSize]);
     expect(got.sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual([...GGML].sort((a, b) => a[0] - b[0]));
     for (const [type, t] of FORMAT_TRAITS) expect(t.type).toBe(type);
@@ -38,7 +39,7 @@ describe('getTraits', () => {
   });
 
   it('names the tensor, the type and the supported list for unsupported types', () => {
-    for (const type of [GGMLType.IQ2_XXS, GGMLType.TQ1_0, GGMLType.Q8_1, GGMLType.MXFP4, GGMLType.Q8_K, GGMLType.I32]) {
+    for (const type of [GGMLType.IQ2_XXS, GGMLType.IQ3_S, GGMLType.IQ1_M, GGMLType.TQ1_0, GGMLType.Q8_1, GGMLType.MXFP4, GGMLType.Q8_K, GGMLType.I32]) {
       const e = thrown(() => getTraits(type, 'blk.0.ffn_down.weight'));
       expect(e).toBeInstanceOf(UnsupportedError);
       expect(e.code).toBe('UNSUPPORTED_TYPE');
@@ -46,6 +47,7 @@ describe('getTraits', () => {
       expect(e.message).toContain('does not support');
       expect(e.message).toContain('F32, F16');
       expect(e.message).toContain('Q6_K');
+      expect(e.message).toContain('IQ4_XS');
     }
     expect(thrown(() => getTraits(GGMLType.IQ2_XXS, 'blk.0.ffn_down.weight')).message).toMatch(/^tensor 'blk\.0\.ffn_down\.weight' uses IQ2_XXS, which/);
     expect(thrown(() => getTraits(99, 't')).message).toContain('type#99');
@@ -66,7 +68,7 @@ describe('tensorByteSize', () => {
     expect(e.message).toContain("'blk.3.attn_q.weight'");
     expect(e.message).toContain('32');
     expect(thrown(() => tensorByteSize(GGMLType.Q4_0, -32, 't')).code).toBe('BAD_SHAPE');
-    expect(thrown(() => tensorByteSize(GGMLType.IQ4_XS, 256, 't')).code).toBe('UNSUPPORTED_TYPE');
+    expect(thrown(() => tensorByteSize(GGMLType.IQ3_XXS, 256, 't')).code).toBe('UNSUPPORTED_TYPE');
   });
 });
 

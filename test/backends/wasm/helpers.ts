@@ -3,6 +3,8 @@
 import { FORMAT_TRAITS } from '../../../src/quant/traits.ts';
 import { f32ToBF16, f32ToF16, writeF16 } from '../../../src/quant/half.ts';
 import { GGMLType, type FormatTraits } from '../../../src/quant/types.ts';
+import { IQ4_NL_D } from '../../../src/quant/iq4_nl.ts';
+import { IQ4_XS_D } from '../../../src/quant/iq4_xs.ts';
 import { Q2_K_D, Q2_K_DMIN } from '../../../src/quant/q2_k.ts';
 import { Q3_K_D } from '../../../src/quant/q3_k.ts';
 import { Q4_0_D } from '../../../src/quant/q4_0.ts';
@@ -36,6 +38,7 @@ export function randomF32(n: number, r: () => number, scale = 1): Float32Array {
 const SCALE_FIELDS: Partial<Record<string, number[]>> = {
   q8_0: [Q8_0_D], q4_0: [Q4_0_D], q4_1: [Q4_1_D, Q4_1_M], q5_0: [Q5_0_D], q5_1: [Q5_1_D, Q5_1_M],
   q2_k: [Q2_K_D, Q2_K_DMIN], q3_k: [Q3_K_D], q4_k: [Q4_K_D, Q4_K_DMIN], q5_k: [Q5_K_D, Q5_K_DMIN], q6_k: [Q6_K_D],
+  iq4_nl: [IQ4_NL_D], iq4_xs: [IQ4_XS_D],
 };
 
 /** rows × cols values of `t` as raw GGUF bytes. */

@@ -10,3 +10,18 @@
   acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_s(a)));
   return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(a)));
 }
+
+/**
+ * i16x8 of pair sums of v·a, v = the signed table entry at each byte index idx (0..15); the table
+ * comes as magnitudes `mag` (≤ 127) and sign masks `neg` (−1 where negative), as dot-relaxed.ts
+ * wants it. Here the signed table (a constant when mag and neg are) is looked up directly.
+ */
+@inline export function dot16Lookup(mag: v128, neg: v128, idx: v128, a: v128): v128 {
+  const w = i8x16.swizzle(i8x16.sub(v128.xor(mag, neg), neg), idx);
+  return i16x8.add(i16x8.extmul_low_i8x16_s(w, a), i16x8.extmul_high_i8x16_s(w, a));
+}
+
+/** acc (i32x4) + Σ v·a over 16 values, v looked up as in dot16Lookup (as partial sums, via dotSS). */
+@inline export function dotLookup(acc: v128, mag: v128, neg: v128, idx: v128, a: v128): v128 {
+  return dotSS(acc, i8x16.swizzle(i8x16.sub(v128.xor(mag, neg), neg), idx), a);
+}

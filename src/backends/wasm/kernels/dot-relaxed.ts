@@ -18,3 +18,19 @@
   const signed = i8x16.sub(v128.xor(a, m), m);
   return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(signed, i8x16.abs(w))));
 }
+
+/**
+ * i16x8 of pair sums of v·a, v = the signed table entry at each byte index idx (0..15): its
+ * magnitude from `mag` (≤ 127) is the 7-bit operand, its sign mask from `neg` (−1 where negative)
+ * moves onto a, as in dotSS. Indices stay below 16, so relaxed_swizzle is exact (and skips x64's
+ * index fix-up); |lane| ≤ 2·127·127, so the saturating pmaddubsw stays exact too.
+ */
+@inline export function dot16Lookup(mag: v128, neg: v128, idx: v128, a: v128): v128 {
+  const m = i8x16.relaxed_swizzle(neg, idx);
+  return i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(a, m), m), i8x16.relaxed_swizzle(mag, idx));
+}
+
+/** acc (i32x4) + Σ v·a over 16 values, v looked up as in dot16Lookup (as partial sums). */
+@inline export function dotLookup(acc: v128, mag: v128, neg: v128, idx: v128, a: v128): v128 {
+  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(dot16Lookup(mag, neg, idx, a)));
+}

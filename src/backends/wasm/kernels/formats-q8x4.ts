@@ -7,11 +7,11 @@ import { bitAs } from './formats-q8-more';
 import { dot16, dotSS } from './dot';
 import { LO4, dotScaled2, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q6Offsets, q6Values, splatScale, sum16 } from './formats-q8';
 
-@inline function scaleOf(x: usize, dOff: usize, b: i32): f32 {
+@inline export function scaleOf(x: usize, dOff: usize, b: i32): f32 {
   return load<f32>(x + dOff + (<usize>b << 2));
 }
 
-@inline function store4(out: usize, os: usize, s0: f32, s1: f32, s2: f32, s3: f32): void {
+@inline export function store4(out: usize, os: usize, s0: f32, s1: f32, s2: f32, s3: f32): void {
   store<f32>(out, s0);
   store<f32>(out + os, s1);
   store<f32>(out + 2 * os, s2);
@@ -87,7 +87,7 @@ export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sO
  * spills most of them (2× the instructions). The slot written is the tile's own output, stored for
  * real at the end; one movd per use.
  */
-@inline function pin(out: usize, v: v128): void {
+@inline export function pin(out: usize, v: v128): void {
   store<i32>(out, i32x4.extract_lane(v, 0));
 }
 
@@ -207,3 +207,4 @@ export function rowdotq4_q6_k(w: usize, x: usize, stride: usize, dOff: usize, sO
   store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
 
+export { rowdotq4_iq4_nl, rowdotq4_iq4_xs } from './formats-iq4';

@@ -230,3 +230,30 @@ const LO4 = i8x16.splat(0x0f);
     }
   }
 }
+
+// ---- non-linear 4-bit: nibbles index kvalues_iq4nl (src/quant/iq4-search.ts) ----
+
+/** The 16 levels of an IQ4 nibble, for i8x16.swizzle (indices 0..15 only, so no lane reads 0). */
+export const IQ4_LEVELS = i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+
+// iq4_nl: f16 d, qs[16] (element j low nibble, j+16 high, as q4_0); value d·level
+@inline export function deqBlock_iq4_nl(src: usize, dst: usize): void {
+  const d = loadF16(src);
+  const q = v128.load(src + 2);
+  store16s(dst, i8x16.swizzle(IQ4_LEVELS, v128.and(q, LO4)), d);
+  store16s(dst + 64, i8x16.swizzle(IQ4_LEVELS, i8x16.shr_u(q, 4)), d);
+}
+
+// iq4_xs: f16 d, u16 scales_h, scales_l[4], qs[128]; sub-block j of 32 (16 qs bytes, as iq4_nl)
+// has the 6-bit scale ls_j (nibble j&1 of scales_l[j>>1], bits 2j of scales_h); value d·(ls_j−32)·level
+@inline export function deqBlock_iq4_xs(src: usize, dst: usize): void {
+  const d = loadF16(src);
+  const h = <u32>load<u16>(src + 2);
+  for (let j: u32 = 0; j < 8; j++) {
+    const ls = ((<u32>load<u8>(src + 4 + (j >> 1)) >> (4 * (j & 1))) & 0xf) | (((h >> (2 * j)) & 3) << 4);
+    const dl = d * <f32>(<i32>ls - 32);
+    const q = v128.load(src + 8 + 16 * j);
+    store16s(dst + (j << 7), i8x16.swizzle(IQ4_LEVELS, v128.and(q, LO4)), dl);
+    store16s(dst + (j << 7) + 64, i8x16.swizzle(IQ4_LEVELS, i8x16.shr_u(q, 4)), dl);
+  }
+}
