@@ -40,9 +40,12 @@ describe('thinking in prompts (Qwen3 template from the GGUF)', () => {
 
   it('a template whose generation prompt opens <think> starts the answer inside thinking', () => {
     const template = thinkingOpenedTemplate(qwen3.chatTemplate!);
-    const p = buildChatPrompt(qwen3, ask, { kind: 'model', template });
-    expect(text(qwen3, p.promptIds).endsWith('<|im_start|>assistant\n<think>\n')).toBe(true);
+    const choice = { kind: 'model', template } as const;
+    const p = buildChatPrompt(qwen3, ask, choice);
+    expect(text(qwen3, p.promptIds)).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n');
     expect(p.startsInReasoning).toBe(true);
+    expect(hasThinkingToggle(qwen3, choice)).toBe(true);
+    expect(buildChatPrompt(qwen3, ask, choice, { enableThinking: false }).startsInReasoning).toBe(false);
   });
 
   it('past reasoning goes to the template, which drops it from earlier turns', () => {
