@@ -40,7 +40,8 @@ export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate
       aria-busy={streaming || undefined}>
       <div className="message-role">{isUser ? 'You' : item.model ?? 'Assistant'}</div>
       {/* outside .message-body: the answer's text never includes the thinking */}
-      {item.reasoning !== undefined && <ThinkingBlock text={item.reasoning} thinking={thinking} />}
+      {item.reasoning !== undefined && <ThinkingBlock text={item.reasoning} thinking={thinking}
+        unfinished={!streaming && !item.content && item.finish !== undefined && item.finish !== 'stop'} />}
       <div className="message-body">
         {item.content ? <SafeMarkdown text={item.content} /> : streaming && !thinking ? <span className="typing">…</span> : null}
       </div>
