@@ -6,7 +6,9 @@
 //  2. node-llama-cpp 3.22.1's hand-written chat wrappers (no Jinja at all), where each one's known
 //     departures from the model's template are spelled out below. Phi has no such wrapper; its
 //     JinjaTemplateChatWrapper uses the same @huggingface/jinja interpreter as we do, so it checks the
-//     prompt assembly around the interpreter, not the interpreter.
+//     prompt assembly around the interpreter, not the interpreter. (It is no oracle for the others: it
+//     renders answers as placeholders, so templates' `| trim` never reaches them, and it writes the turn
+//     to be generated as an empty assistant message, so Qwen3 gets `<think>\n\n</think>\n\n`.)
 import { readFileSync } from 'node:fs';
 import {
   ChatMLChatWrapper, GemmaChatWrapper, JinjaTemplateChatWrapper, Llama3_2LightweightChatWrapper, MistralChatWrapper,
