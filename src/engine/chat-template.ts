@@ -14,7 +14,12 @@ export type ChatRole = 'system' | 'user' | 'assistant';
 export interface ChatMessage {
   role: ChatRole;
   content: string;
+  /** an assistant turn's thinking, kept apart from its answer; the template decides whether past turns show it */
+  reasoning_content?: string;
 }
+
+/** Extra template variables, as llama.cpp's chat_template_kwargs (e.g. enable_thinking, date_string). */
+export type TemplateKwargs = Record<string, string | number | boolean | null>;
 
 export interface RenderChatOptions {
   /** Jinja source; null → `fallback`, or plain continuation when there is no fallback either. */
@@ -25,8 +30,10 @@ export interface RenderChatOptions {
   bosToken: string;
   eosToken: string;
   fallback?: NamedTemplate;
-  /** Clock for templates that print today's date via strftime_now (Llama 3.1+). */
+  /** Clock for templates that print today's date via strftime_now (Llama 3.1+); local time, as llama.cpp. */
   now?: () => Date;
+  /** Variables for the template; the conversation, tokens and add_generation_prompt always win. */
+  kwargs?: TemplateKwargs;
 }
 
 export function renderChat(opts: RenderChatOptions): string {
@@ -36,11 +43,31 @@ export function renderChat(opts: RenderChatOptions): string {
   compiled.systemRole ??= probeSystemRole(compiled.template);
   const messages = compiled.systemRole ? opts.messages : mergeSystemIntoUser(opts.messages);
   return render(compiled.template, {
-    messages: messages.map((m) => ({ role: m.role, content: m.content })),
+    ...opts.kwargs,
+    messages: messages.map(templateMessage),
     add_generation_prompt: opts.addGenerationPrompt,
     bos_token: opts.bosToken,
     eos_token: opts.eosToken,
   }, opts.now ?? (() => new Date()));
+}
+
+/** No reasoning_content key at all when there is none: templates test `is defined`. */
+function templateMessage(m: ChatMessage): Record<string, string> {
+  const out: Record<string, string> = { role: m.role, content: m.content };
+  if (m.role === 'assistant' && m.reasoning_content !== undefined) out.reasoning_content = m.reasoning_content;
+  return out;
+}
+
+/**
+ * What add_generation_prompt appends for this conversation (llama.cpp's way: the rendering with it,
+ * past the common prefix with the rendering without it), e.g. `<|im_start|>assistant\n<think>\n`.
+ */
+export function generationPrompt(opts: Omit<RenderChatOptions, 'addGenerationPrompt'>): string {
+  const without = renderChat({ ...opts, addGenerationPrompt: false });
+  const withIt = renderChat({ ...opts, addGenerationPrompt: true });
+  let i = 0;
+  while (i < without.length && i < withIt.length && without[i] === withIt[i]) i++;
+  return withIt.slice(i);
 }
 
 export type TemplateChoice =

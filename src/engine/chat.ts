@@ -1,13 +1,25 @@
 // Turns a conversation into prompt ids for a loaded model: its own chat template, a named
 // fallback, or plain continuation when the model has none (base models such as stories260K).
 import { EngineError } from '../shared/errors.ts';
-import { detectTemplate, NAMED_TEMPLATES, renderChat, type ChatMessage, type TemplateChoice } from './chat-template.ts';
+import {
+  detectTemplate, generationPrompt, NAMED_TEMPLATES, renderChat, type ChatMessage, type RenderChatOptions, type TemplateChoice,
+} from './chat-template.ts';
 import type { LoadedModel } from './load.ts';
+import { opensReasoning } from './reasoning.ts';
 
 export interface ChatPrompt {
   promptIds: number[];
   /** end-of-turn text of a named template, in case the vocab lacks the matching token */
   stop: string[];
+  /** the generation prompt opened a thinking block, so the answer starts inside it */
+  startsInReasoning: boolean;
+}
+
+export interface ChatPromptOptions {
+  /** llama.cpp's enable_thinking: true unless turned off, for templates that read it */
+  enableThinking?: boolean;
+  /** clock for strftime_now */
+  now?: () => Date;
 }
 
 /** The model's own template, a fallback picked from its architecture and vocab, or null. */
@@ -16,19 +28,28 @@ export function chooseTemplate(m: LoadedModel): TemplateChoice | null {
   return detectTemplate(m.chatTemplate, m.arch.name, { has: (s) => t.tokenId(s) !== undefined });
 }
 
+function tokenTexts(m: LoadedModel): Pick<RenderChatOptions, 'bosToken' | 'eosToken'> {
+  const t = m.tokenizer;
+  return { bosToken: t.bosId !== null ? t.tokenText(t.bosId) : '', eosToken: t.eosId !== null ? t.tokenText(t.eosId) : '' };
+}
+
 export function buildChatPrompt(m: LoadedModel, messages: readonly ChatMessage[],
-  choice: TemplateChoice | null = chooseTemplate(m)): ChatPrompt {
+  choice: TemplateChoice | null = chooseTemplate(m), opts: ChatPromptOptions = {}): ChatPrompt {
   const t = m.tokenizer;
   const bos = t.addBos && t.bosId !== null ? [t.bosId] : [];
   let promptIds: number[];
+  let startsInReasoning = false;
   if (!choice) {
     // no template: the conversation is continued as plain text; user text is never parsed as control tokens
     promptIds = [...bos, ...t.encode(messages.map((x) => x.content).join(''))];
   } else {
-    const text = renderChat({
-      template: choice.template, messages, addGenerationPrompt: true,
-      bosToken: t.bosId !== null ? t.tokenText(t.bosId) : '', eosToken: t.eosId !== null ? t.tokenText(t.eosId) : '',
-    });
+    // llama.cpp always passes enable_thinking (default true); templates such as DeepSeek-R1's test it plainly
+    const render: Omit<RenderChatOptions, 'addGenerationPrompt'> = {
+      template: choice.template, messages, ...tokenTexts(m), now: opts.now,
+      kwargs: { enable_thinking: opts.enableThinking ?? true },
+    };
+    const text = renderChat({ ...render, addGenerationPrompt: true });
+    startsInReasoning = opensReasoning(generationPrompt(render));
     const ids = t.encode(text, { parseSpecial: true });
     // templates that write the BOS text themselves must not get a second BOS (llama.cpp warns about this)
     promptIds = bos.length && ids[0] === bos[0] ? ids : [...bos, ...ids];
@@ -39,5 +60,22 @@ export function buildChatPrompt(m: LoadedModel, messages: readonly ChatMessage[]
     throw new EngineError('CONTEXT_FULL',
       `The conversation is ${promptIds.length} tokens long but the model's context holds ${nCtx}; start a new chat or shorten it.`);
   }
-  return { promptIds, stop: choice?.kind === 'named' ? [...NAMED_TEMPLATES[choice.name].stop] : [] };
+  return { promptIds, stop: choice?.kind === 'named' ? [...NAMED_TEMPLATES[choice.name].stop] : [], startsInReasoning };
+}
+
+/** Whether the template reads enable_thinking (its prompt changes with it), so a thinking toggle means something. */
+export function hasThinkingToggle(m: LoadedModel, choice: TemplateChoice | null): boolean {
+  if (!choice) return false;
+  const probe = (enable_thinking: boolean): string | null => {
+    try {
+      return renderChat({
+        template: choice.template, messages: [{ role: 'user', content: 'test' }], addGenerationPrompt: true,
+        ...tokenTexts(m), now: () => new Date(0), kwargs: { enable_thinking },
+      });
+    } catch {
+      return null;
+    }
+  };
+  const on = probe(true);
+  return on !== null && on !== probe(false);
 }

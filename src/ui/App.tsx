@@ -78,6 +78,8 @@ export function App() {
         )}
         <ChatView conversation={conversations.active} chat={chat} modelName={models.loaded?.name} />
         <Composer chat={chat} disabled={!models.loaded || models.loading !== null}
+          thinking={models.loaded?.thinkingToggle
+            ? { on: settings.thinking, set: (on) => updateSettings({ ...settings, thinking: on }) } : undefined}
           placeholder={models.loaded?.template === 'none' ? 'Start a story… (this model continues text)' : 'Ask something…'} />
       </main>
       {panel && (

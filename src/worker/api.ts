@@ -8,7 +8,16 @@ export type Role = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
   role: Role;
+  /** the answer only, never the thinking */
   content: string;
+  /** an assistant turn's thinking (llama.cpp server's field); the chat template decides whether past turns show it */
+  reasoning_content?: string;
+}
+
+/** Template variables, as llama.cpp's server takes them. */
+export interface ChatTemplateKwargs {
+  /** for templates that read it (Qwen3, DeepSeek-R1 …); default true, as llama.cpp */
+  enable_thinking?: boolean;
 }
 
 /** OpenAI chat.completions parameters we honour (plus llama.cpp-style sampler knobs). */
@@ -25,6 +34,7 @@ export interface ChatCompletionParams {
   repeat_penalty?: number;
   frequency_penalty?: number;
   presence_penalty?: number;
+  chat_template_kwargs?: ChatTemplateKwargs;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort' | 'context';
@@ -49,13 +59,23 @@ export interface Usage {
   total_tokens: number;
 }
 
+/**
+ * Streamed text. A model's thinking (`<think>…</think>` at the start of its answer, or everything up
+ * to `</think>` when the template opened the block itself) comes as reasoning_content, never as content.
+ */
+export interface ChatCompletionDelta {
+  role?: 'assistant';
+  content?: string;
+  reasoning_content?: string;
+}
+
 /** One streamed piece; the last one has finish_reason, usage and stats set and no content. */
 export interface ChatCompletionChunk {
   id: string;
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  choices: [{ index: 0; delta: { role?: 'assistant'; content?: string }; finish_reason: FinishReason | null }];
+  choices: [{ index: 0; delta: ChatCompletionDelta; finish_reason: FinishReason | null }];
   usage?: Usage;
   stats?: CompletionStats;
 }
@@ -88,6 +108,8 @@ export interface LoadedModelInfo {
   vocabSize: number;
   /** how prompts are built: the model's template, a named fallback, or plain continuation */
   template: 'model' | `named:${string}` | 'none';
+  /** the template reads enable_thinking, so thinking can be turned on and off */
+  thinkingToggle: boolean;
   backend: BackendName;
   threads: number;
   loadMs: number;

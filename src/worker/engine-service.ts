@@ -8,13 +8,13 @@ import type { Backend } from '../backends/backend.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { EngineError } from '../shared/errors.ts';
 import type {
-  Callback, Capabilities, ChatCompletionChunk, ChatCompletionParams, DownloadRequest, EngineWorkerApi,
+  Callback, Capabilities, ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, DownloadRequest, EngineWorkerApi,
   FinishReason, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, StoredModel, TransferProgress,
 } from './api.ts';
 import { backendOrder, createBackend } from './backend-select.ts';
 import { capabilities } from './capabilities.ts';
-import { generateOptions, templateLabel } from './chat.ts';
-import { buildChatPrompt, chooseTemplate } from '../engine/chat.ts';
+import { deltaStream, generateOptions, templateLabel } from './chat.ts';
+import { buildChatPrompt, chooseTemplate, hasThinkingToggle } from '../engine/chat.ts';
 import { ModelStore, openBundled } from './model-store.ts';
 
 interface Loaded {
@@ -70,6 +70,7 @@ export class EngineService implements EngineWorkerApi {
       contextLength: model.decoder.opts.nCtx,
       vocabSize: model.h.vocabSize,
       template: templateLabel(template),
+      thinkingToggle: hasThinkingToggle(model, template),
       backend: backend.name,
       threads: backend.threads,
       loadMs: performance.now() - t0,
@@ -174,19 +175,22 @@ export class EngineService implements EngineWorkerApi {
     const cur = this.loaded;
     if (!cur) throw new EngineError('BAD_ARGUMENT', 'No model is loaded: pick one in the model manager first.');
     const { session, info } = cur;
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null): ChatCompletionChunk => ({
+    const chunk = (delta: ChatCompletionDelta, finish: FinishReason | null): ChatCompletionChunk => ({
       id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: info.name,
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    const { promptIds: ids, stop } = buildChatPrompt(session.model, params.messages, cur.template);
-    let first = true;
+    const { promptIds: ids, stop, startsInReasoning } = buildChatPrompt(session.model, params.messages, cur.template, {
+      enableThinking: params.chat_template_kwargs?.enable_thinking,
+    });
+    const deltas = deltaStream({ split: cur.template !== null, startsInReasoning });
+    const send = (d: ChatCompletionDelta | null): void => { if (d) onChunk(chunk(d, null)); };
     const breathe = eventLoopBreather();
     for await (const ev of session.generate(ids, generateOptions(params, signal, stop))) {
       await breathe();
       if (ev.type === 'token') {
-        onChunk(chunk(first ? { role: 'assistant', content: ev.text } : { content: ev.text }, null));
-        first = false;
+        send(deltas.push(ev.text));
       } else {
+        send(deltas.flush());
         // cur.info, not info: a GPU failure during this answer may have moved the model to WASM
         onChunk({ ...chunk({}, ev.stats.finishReason), usage: usage(ev.stats), stats: { ...pickStats(ev.stats), backend: cur.info.backend, threads: cur.info.threads } });
       }

@@ -1,8 +1,16 @@
 // Prompt box: Enter sends, Shift+Enter is a new line; Stop replaces Send while an answer streams.
+// For models whose template can switch thinking off, a toggle for it sits next to Send.
 import { useState } from 'react';
 import type { ChatActions } from '../hooks/use-chat.ts';
 
-export function Composer({ chat, disabled, placeholder }: { chat: ChatActions; disabled: boolean; placeholder: string }) {
+export interface ThinkingToggle {
+  on: boolean;
+  set(on: boolean): void;
+}
+
+export function Composer({ chat, disabled, placeholder, thinking }: {
+  chat: ChatActions; disabled: boolean; placeholder: string; thinking?: ThinkingToggle;
+}) {
   const [text, setText] = useState('');
   const send = (): void => {
     if (disabled || chat.generating || !text.trim()) return;
@@ -16,6 +24,13 @@ export function Composer({ chat, disabled, placeholder }: { chat: ChatActions; d
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) { e.preventDefault(); send(); }
         }} />
+      {thinking && (
+        <button type="button" className="thinking-toggle" data-testid="thinking-toggle" aria-pressed={thinking.on}
+          disabled={chat.generating} onClick={() => thinking.set(!thinking.on)}
+          title={thinking.on ? 'The model thinks before it answers: click to answer directly' : 'The model answers directly: click to let it think first'}>
+          Think
+        </button>
+      )}
       {chat.generating
         ? <button type="button" className="danger" data-testid="stop-button" onClick={chat.stop} title="Stop (Esc)">Stop</button>
         : <button type="submit" className="primary" data-testid="send-button" disabled={disabled || !text.trim()} title="Send (Enter)">Send</button>}

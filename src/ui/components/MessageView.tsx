@@ -1,8 +1,9 @@
-// One chat message: markdown body, stats for answers, edit for questions, regenerate for the last answer.
+// One chat message: folded thinking and markdown body, stats for answers, edit for questions, regenerate for the last answer.
 import { useState } from 'react';
 import type { ChatItem } from '../state/conversations.ts';
 import { SafeMarkdown } from './Markdown.tsx';
 import { StatsLine } from './StatsLine.tsx';
+import { ThinkingBlock } from './ThinkingBlock.tsx';
 
 interface Props {
   item: ChatItem;
@@ -16,6 +17,8 @@ interface Props {
 export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate, onEdit }: Props) {
   const [draft, setDraft] = useState<string | null>(null);
   const isUser = item.role === 'user';
+  // the answer starts once the thinking is over, so thinking is live until the first content arrives
+  const thinking = streaming && item.reasoning !== undefined && !item.content;
   if (draft !== null) {
     const save = (): void => { onEdit(draft); setDraft(null); };
     return (
@@ -36,8 +39,11 @@ export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate
     <div className={`message message-${item.role}`} data-testid={isUser ? 'message-user' : 'message-assistant'}
       aria-busy={streaming || undefined}>
       <div className="message-role">{isUser ? 'You' : item.model ?? 'Assistant'}</div>
+      {/* outside .message-body: the answer's text never includes the thinking */}
+      {item.reasoning !== undefined && <ThinkingBlock text={item.reasoning} thinking={thinking}
+        unfinished={!streaming && !item.content && item.finish !== undefined && item.finish !== 'stop'} />}
       <div className="message-body">
-        {item.content ? <SafeMarkdown text={item.content} /> : streaming ? <span className="typing">…</span> : null}
+        {item.content ? <SafeMarkdown text={item.content} /> : streaming && !thinking ? <span className="typing">…</span> : null}
       </div>
       {item.error && <div className="message-error" role="alert">{item.error}</div>}
       {item.stats && <StatsLine stats={item.stats} finish={item.finish} />}

@@ -1,4 +1,4 @@
-// System prompt, sampling and backend settings.
+// System prompt, sampling, thinking and backend settings.
 import type { Settings } from '../state/settings.ts';
 import { DEFAULT_SETTINGS } from '../state/settings.ts';
 
@@ -35,6 +35,10 @@ export function SettingsPanel({ settings, onChange, busy }: { settings: Settings
         <span>Seed (empty = random)</span>
         <input type="text" inputMode="numeric" value={settings.seed}
           onChange={(e) => onChange({ ...settings, seed: e.target.value.replace(/[^0-9]/g, '') })} />
+      </label>
+      <label className="field row">
+        <span>Thinking (models that can turn it off)</span>
+        <input type="checkbox" checked={settings.thinking} onChange={(e) => onChange({ ...settings, thinking: e.target.checked })} />
       </label>
       <label className="field row">
         <span>Backend</span>

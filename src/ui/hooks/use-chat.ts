@@ -22,8 +22,11 @@ interface Deps {
   model: LoadedModelInfo | null;
 }
 
-function requestParams(settings: Settings, history: ChatItem[]): ChatCompletionParams {
-  const messages: ChatMessage[] = history.map((m) => ({ role: m.role, content: m.content }));
+function requestParams(settings: Settings, history: ChatItem[], model: LoadedModelInfo): ChatCompletionParams {
+  // Past thinking goes back as reasoning_content; the template decides whether to show it (Qwen3 drops it).
+  const messages: ChatMessage[] = history.map((m) => (m.role === 'assistant' && m.reasoning
+    ? { role: m.role, content: m.content, reasoning_content: m.reasoning }
+    : { role: m.role, content: m.content }));
   if (settings.systemPrompt.trim()) messages.unshift({ role: 'system', content: settings.systemPrompt });
   const seed = Number.parseInt(settings.seed, 10);
   return {
@@ -31,6 +34,7 @@ function requestParams(settings: Settings, history: ChatItem[]): ChatCompletionP
     temperature: settings.temperature, top_p: settings.topP, top_k: settings.topK, min_p: settings.minP,
     repeat_penalty: settings.repeatPenalty, max_tokens: settings.maxTokens,
     ...(Number.isFinite(seed) ? { seed } : {}),
+    ...(model.thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking } } : {}),
   };
 }
 
@@ -48,26 +52,29 @@ export function useChat({ conversation, commit, select, settings, model }: Deps)
     ctrl.current = abort;
     setGenerating(true);
     let text = '';
+    let reasoning = '';
     let final: ChatItem = base;
+    const reply = (): ChatItem => ({ ...base, content: text, ...(reasoning ? { reasoning } : {}) });
     let scheduled = false;
     let done = false;
     // Repaint at most once per frame, however fast tokens arrive.
     const paint = (): void => {
       scheduled = false;
-      if (!done) commit(withReply({ ...base, content: text }), false);
+      if (!done) commit(withReply(reply()), false);
     };
     try {
       if (!model) throw new Error('No model is loaded yet: pick one in the model picker.');
-      for await (const chunk of engine.chat.completions.create(requestParams(settings, history), { signal: abort.signal })) {
-        const delta = chunk.choices[0].delta.content;
-        if (delta) {
-          text += delta;
+      for await (const chunk of engine.chat.completions.create(requestParams(settings, history, model), { signal: abort.signal })) {
+        const { content, reasoning_content: thought } = chunk.choices[0].delta;
+        if (content || thought) {
+          text += content ?? '';
+          reasoning += thought ?? '';
           if (!scheduled) { scheduled = true; requestAnimationFrame(paint); }
         }
-        if (chunk.choices[0].finish_reason) final = { ...base, content: text, stats: chunk.stats, finish: chunk.choices[0].finish_reason };
+        if (chunk.choices[0].finish_reason) final = { ...reply(), stats: chunk.stats, finish: chunk.choices[0].finish_reason };
       }
     } catch (e) {
-      final = { ...base, content: text, error: errorMessage(e) };
+      final = { ...reply(), error: errorMessage(e) };
     } finally {
       done = true;
       commit(withReply(final), true);

@@ -6,7 +6,10 @@ import type { CompletionStats, FinishReason } from '../../worker/api.ts';
 export interface ChatItem {
   id: string;
   role: 'user' | 'assistant';
+  /** the answer (for assistants, without the thinking) */
   content: string;
+  /** assistant only: the model's thinking, shown folded and sent back as reasoning_content */
+  reasoning?: string;
   /** assistant only */
   stats?: CompletionStats;
   finish?: FinishReason;

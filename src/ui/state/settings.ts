@@ -12,6 +12,8 @@ export interface Settings {
   /** empty = random each time */
   seed: string;
   backend: NonNullable<LoadOptions['backend']>;
+  /** enable_thinking, for models whose template can switch thinking off (Qwen3 …) */
+  thinking: boolean;
 }
 
 // No default system prompt: story models continue plain text, and a system line would become
@@ -26,6 +28,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxTokens: 256,
   seed: '',
   backend: 'auto',
+  thinking: true,
 };
 
 const KEY = 'edge-llm:settings';
