@@ -56,7 +56,7 @@ function plan(h: HParams, arch: ArchSpec): Need[] {
   return needs;
 }
 
-function resolve(file: GGUFFile, needs: Need[]): Map<string, GGUFTensorInfo> {
+function resolve(file: Pick<GGUFFile, 'tensor'>, needs: Need[]): Map<string, GGUFTensorInfo> {
   const found = new Map<string, GGUFTensorInfo>();
   for (const n of needs) {
     const t = file.tensor(n.name);
@@ -73,6 +73,11 @@ function resolve(file: GGUFFile, needs: Need[]): Map<string, GGUFTensorInfo> {
     found.set(n.name, t);
   }
   return found;
+}
+
+/** The loader's tensor checks (presence, shapes, block types) without reading or uploading anything. */
+export function checkWeights(file: Pick<GGUFFile, 'tensor'>, h: HParams, arch: ArchSpec): void {
+  resolve(file, plan(h, arch));
 }
 
 export async function loadWeights(file: GGUFFile, h: HParams, arch: ArchSpec, backend: Backend,
