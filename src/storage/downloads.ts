@@ -170,8 +170,8 @@ async function checkRemoteHeader(ctx: Ctx): Promise<void> {
     try {
       checkModelParts([part]);
     } catch (e) {
-      if (!(e instanceof SplitSetError)) throw e;
-      throw new SplitSetError(e.code as 'SPLIT_MISSING',
+      if (!(e instanceof SplitSetError) || e.code !== 'SPLIT_MISSING') throw e;
+      throw new SplitSetError('SPLIT_MISSING',
         `${name} is one part of a model split into ${String(part.metadata.get('split.count'))} files, and a download by URL ` +
         'takes a single-file model. Download every part and import them together.');
     }
