@@ -59,7 +59,8 @@ export async function startModelServer(files: Record<string, Uint8Array>): Promi
       ...(range ? { 'Content-Range': `bytes ${start}-${end}/${body.length}` } : {}),
     });
     const part = body.subarray(start, end + 1);
-    if (route === 'drop-once' && !dropped.has(name)) {
+    // Header reads (closed ranges) pass: the drop is meant for the body transfer.
+    if (route === 'drop-once' && !dropped.has(name) && !/^bytes=\d+-\d+$/.test(req.headers.range ?? '')) {
       dropped.add(name);
       // Half the bytes, then the connection dies: the client sees a network error mid-body.
       res.write(part.subarray(0, part.length >> 1), () => setTimeout(() => res.socket?.destroy(), 200));

@@ -3,8 +3,8 @@ import type { Backend } from '../backends/backend.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { openGGUF, type GGUFFile } from '../formats/gguf/reader.ts';
 import { Decoder } from '../models/decoder.ts';
-import { readHParams, type HParams } from '../models/hparams.ts';
-import { getArch } from '../models/registry.ts';
+import type { HParams } from '../models/hparams.ts';
+import { checkModelSupport } from '../models/support.ts';
 import { loadWeights, type LoadProgress } from '../models/weights.ts';
 import type { ArchSpec } from '../models/arch.ts';
 import { tokenizerFromGGUF } from '../tokenizer/from-gguf.ts';
@@ -39,12 +39,7 @@ export async function openTokenizer(sources: ByteSource | ByteSource[]): Promise
 export async function loadModel(sources: ByteSource | ByteSource[], backend: Backend, opts: LoadOptions = {}): Promise<LoadedModel> {
   const file = await openGGUF(sources);
   try {
-    const arch = getArch(file.metadata.get('general.architecture'));
-    const h = readHParams(file.metadata, arch.name);
-    const tokenizer = tokenizerFromGGUF(file.metadata);
-    if (h.vocabSize !== tokenizer.vocabSize) {
-      throw new EngineError('BAD_SHAPE', `The model has ${h.vocabSize} output tokens but its tokenizer has ${tokenizer.vocabSize}.`);
-    }
+    const { arch, h, tokenizer } = checkModelSupport(file);
     const nCtx = opts.nCtx ?? Math.min(h.nCtxTrain, 4096);
     if (!Number.isInteger(nCtx) || nCtx < 1) throw new EngineError('BAD_ARGUMENT', `Context length must be a positive integer (got ${nCtx}).`);
     const weights = await loadWeights(file, h, arch, backend, opts.onProgress);

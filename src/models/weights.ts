@@ -34,7 +34,7 @@ export type LoadProgress = (p: { loadedBytes: number; totalBytes: number; tensor
 
 interface Need { name: string; shape: number[]; optional?: boolean }
 
-function plan(h: HParams, arch: ArchSpec, file: GGUFFile): Need[] {
+function plan(h: HParams, arch: ArchSpec, file: Pick<GGUFFile, 'tensor'>): Need[] {
   const qDim = h.nHead * h.headDim, kvDim = h.nHeadKV * h.headDim;
   const half = h.nRot / 2;
   const needs: Need[] = [
@@ -74,7 +74,7 @@ function plan(h: HParams, arch: ArchSpec, file: GGUFFile): Need[] {
   return needs;
 }
 
-function resolve(file: GGUFFile, needs: Need[]): Map<string, GGUFTensorInfo> {
+function resolve(file: Pick<GGUFFile, 'tensor'>, needs: Need[]): Map<string, GGUFTensorInfo> {
   const found = new Map<string, GGUFTensorInfo>();
   for (const n of needs) {
     const t = file.tensor(n.name);
@@ -91,6 +91,11 @@ function resolve(file: GGUFFile, needs: Need[]): Map<string, GGUFTensorInfo> {
     found.set(n.name, t);
   }
   return found;
+}
+
+/** The loader's tensor checks (presence, shapes, block types) without reading or uploading anything. */
+export function checkWeights(file: Pick<GGUFFile, 'tensor'>, h: HParams, arch: ArchSpec): void {
+  resolve(file, plan(h, arch, file));
 }
 
 export async function loadWeights(file: GGUFFile, h: HParams, arch: ArchSpec, backend: Backend,

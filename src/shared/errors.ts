@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'GGUF_LIMIT'
   | 'UNSUPPORTED_TYPE'
   | 'UNSUPPORTED_ARCH'
+  | 'SPLIT_MISSING'
+  | 'SPLIT_FOREIGN'
+  | 'SPLIT_DUPLICATE'
   | 'MISSING_TENSOR'
   | 'BAD_SHAPE'
   | 'TOKENIZER'
@@ -43,6 +46,14 @@ export class UnsupportedError extends EngineError {
   constructor(code: 'UNSUPPORTED_TYPE' | 'UNSUPPORTED_ARCH', message: string) {
     super(code, message);
     this.name = 'UnsupportedError';
+  }
+}
+
+/** The files given are not exactly one complete split set (a part missing, from another model, or twice). */
+export class SplitSetError extends EngineError {
+  constructor(code: 'SPLIT_MISSING' | 'SPLIT_FOREIGN' | 'SPLIT_DUPLICATE', message: string) {
+    super(code, message);
+    this.name = 'SplitSetError';
   }
 }
 

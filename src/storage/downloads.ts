@@ -1,11 +1,14 @@
 // Resumable model downloads: the response body streams into IndexedDB chunks, and a later
 // call (after an abort, a dropped connection or a page reload) continues with an HTTP Range
-// request from the last stored chunk. Pause = abort the signal; resume = call again.
+// request from the last stored chunk. Pause = abort the signal; resume = call again. Before the
+// first byte is stored, the header alone (an HTTP range) decides whether the model is wanted.
 import { check } from '../shared/assert.ts';
-import { EngineError, GGUFError } from '../shared/errors.ts';
+import { EngineError, GGUFError, SplitSetError } from '../shared/errors.ts';
+import { checkModelParts, readPartHeader } from './header-check.ts';
 import { verifyStoredFile } from './integrity.ts';
 import { checkGGUFHead, checkModelId, modelStoredBytes, storedBytes, type ModelManifest } from './manifest.ts';
 import { ensureQuota, ProgressMeter, requestPersistence, type TransferProgress } from './quota.ts';
+import { openRemoteHead } from './remote-head.ts';
 import { defaultShardCache, type ShardCache } from './shard-cache.ts';
 import { abortError, HttpError, IntegrityError, InterruptedError, StorageQuotaError } from './storage-errors.ts';
 
@@ -107,6 +110,8 @@ async function transferWithRetries(ctx: Ctx): Promise<ModelManifest> {
 async function transferOnce(ctx: Ctx): Promise<ModelManifest> {
   const { opts, cache } = ctx;
   const m = await cache.getManifest(opts.modelId);
+  // A partial was created only after its header passed, so a resume goes straight to the body.
+  if (!m) await checkRemoteHeader(ctx);
   const offset = m ? storedBytes(m.files[0]) : 0;
   if (m && offset === m.files[0].size) return m;
   const res = await request(ctx, offset);
@@ -138,17 +143,47 @@ async function restart(ctx: Ctx, res: Response, offset: number, why: string): Pr
   return transferOnce(ctx);
 }
 
+/** The file's size from what the server announced and what the caller expects; it must fit the quota. */
+async function fileSize(ctx: Ctx, total: number | undefined): Promise<number> {
+  const { opts } = ctx;
+  if (total !== undefined && opts.expectedSize !== undefined && total !== opts.expectedSize) {
+    throw new EngineError('IO', `Download failed: ${opts.url} has ${total} bytes, expected ${opts.expectedSize}.`);
+  }
+  const size = total ?? opts.expectedSize;
+  if (size === undefined) {
+    throw new EngineError('IO', `Download failed: ${opts.url} did not say how large the file is.`);
+  }
+  await ensureQuota(opts.name, size);
+  return size;
+}
+
+/**
+ * Reads only the header (a range of the first MiB, more if the header is larger) and refuses a
+ * file the engine cannot run, or one part of a split model, before the body is requested.
+ */
+async function checkRemoteHeader(ctx: Ctx): Promise<void> {
+  const { opts } = ctx;
+  const name = fileNameOf(opts.url, opts.name);
+  const head = await openRemoteHead({ url: opts.url, name, fetchImpl: ctx.fetchImpl, signal: opts.signal });
+  try {
+    const part = await readPartHeader(head.source(await fileSize(ctx, head.total)));
+    try {
+      checkModelParts([part]);
+    } catch (e) {
+      if (!(e instanceof SplitSetError) || e.code !== 'SPLIT_MISSING') throw e;
+      throw new SplitSetError('SPLIT_MISSING',
+        `${name} is one part of a model split into ${String(part.metadata.get('split.count'))} files, and a download by URL ` +
+        'takes a single-file model. Download every part and import them together.');
+    }
+  } finally {
+    await head.close();
+  }
+}
+
 async function createFresh(ctx: Ctx, res: Response, total: number | undefined): Promise<ModelManifest> {
   const { opts, cache } = ctx;
   try {
-    if (total !== undefined && opts.expectedSize !== undefined && total !== opts.expectedSize) {
-      throw new EngineError('IO', `Download failed: ${opts.url} has ${total} bytes, expected ${opts.expectedSize}.`);
-    }
-    const size = total ?? opts.expectedSize;
-    if (size === undefined) {
-      throw new EngineError('IO', `Download failed: ${opts.url} did not say how large the file is.`);
-    }
-    await ensureQuota(opts.name, size);
+    const size = await fileSize(ctx, total);
     return await cache.createModel({
       id: opts.modelId,
       name: opts.name,

@@ -40,6 +40,21 @@ export interface ChatCompletionParams {
 export type FinishReason = 'stop' | 'length' | 'abort' | 'context';
 export type BackendName = 'wasm' | 'webgpu';
 
+/** Why a model is on WASM although the GPU was wanted ('auto'); data, so the UI words it itself. */
+export type GpuFallback =
+  /** the browser exposes no WebGPU (navigator.gpu) */
+  | { kind: 'no-webgpu' }
+  /** WebGPU is there but requestAdapter() found no GPU */
+  | { kind: 'no-adapter' }
+  /** the only adapter emulates a GPU on the CPU (SwiftShader, llvmpipe): the WASM kernels are faster */
+  | { kind: 'software-adapter'; adapter: string }
+  /** the adapter refused to create a device (a feature or limit it lacks, a driver problem) */
+  | { kind: 'device-failed'; message: string }
+  /** the model failed on the GPU while loading (out of GPU memory, a block format without a GPU kernel, …) */
+  | { kind: 'load-failed'; code?: string; message: string }
+  /** the GPU failed during an answer (device lost); the model moved to WASM */
+  | { kind: 'gpu-lost'; message: string };
+
 /** Timing of one answer, as the seed write-ups report it. */
 export interface CompletionStats {
   promptTokens: number;
@@ -51,6 +66,8 @@ export interface CompletionStats {
   decodeTokensPerSec: number;
   backend: BackendName;
   threads: number;
+  /** set when this answer ran on WASM although the GPU was wanted */
+  gpuFallback?: GpuFallback;
 }
 
 export interface Usage {
@@ -113,6 +130,8 @@ export interface LoadedModelInfo {
   backend: BackendName;
   threads: number;
   loadMs: number;
+  /** set when the backend was 'auto' (or the GPU failed later) and the model runs on WASM */
+  gpuFallback?: GpuFallback;
 }
 
 export interface StoredModel {
@@ -164,11 +183,24 @@ export interface EngineErrorInfo {
   code?: string;
 }
 
+/**
+ * What became of the model loaded before a failed loadModel: 'kept' — it stayed loaded and
+ * answering throughout; 'reloaded' — memory could not hold both, so it was unloaded for the new
+ * one and loaded again after that failed; 'lost' — it could not be loaded again.
+ */
+export type PreviousModel = 'kept' | 'reloaded' | 'lost';
+
+/** A rejected loadModel: the engine error plus `previous` when a model was loaded before. */
+export interface LoadFailureInfo extends EngineErrorInfo {
+  previous?: PreviousModel;
+}
+
 export type Callback<T> = (value: T) => void;
 
 /** The Comlink surface of engine.worker.ts. */
 export interface EngineWorkerApi {
   capabilities(): Promise<Capabilities>;
+  /** Loads the new model fully before the previous one goes; rejects with a LoadFailureInfo. */
   loadModel(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<LoadedModelInfo>;
   unloadModel(): Promise<void>;
   loadedModel(): Promise<LoadedModelInfo | null>;

@@ -1,5 +1,6 @@
 // Comlink serializes thrown Errors as {name, message, stack} and drops everything else; the UI
-// switches on the engine's stable `code`, so the worker's serializer keeps it. Comlink's own
+// switches on the engine's stable `code` (and a failed load's `previous`), so the worker's
+// serializer keeps them. Comlink's own
 // deserializer (Object.assign onto a new Error) restores it on the other side unchanged.
 import * as Comlink from 'comlink';
 
@@ -11,8 +12,12 @@ export function keepErrorCodes(): void {
     canHandle: base.canHandle,
     serialize({ value }: Thrown): [unknown, Transferable[]] {
       if (!(value instanceof Error)) return base.serialize({ value });
-      const code = (value as { code?: unknown }).code;
-      const info = { name: value.name, message: value.message, stack: value.stack, ...(typeof code === 'string' ? { code } : {}) };
+      const { code, previous } = value as { code?: unknown; previous?: unknown };
+      const info = {
+        name: value.name, message: value.message, stack: value.stack,
+        ...(typeof code === 'string' ? { code } : {}),
+        ...(typeof previous === 'string' ? { previous } : {}), // LoadFailureInfo
+      };
       return [{ isError: true, value: info }, []];
     },
     deserialize: base.deserialize,

@@ -1,32 +1,41 @@
 // The engine worker's implementation of EngineWorkerApi: one loaded model with one Session (so
 // follow-up turns reuse the KV cache), generations run one at a time, aborted by request id.
+// A new model is loaded fully next to the current one and only then replaces it, so a load that
+// fails (unsupported, corrupt, out of memory, GPU failure) leaves the previous model answering.
 import { releaseProxy } from 'comlink';
 import type { TemplateChoice } from '../engine/chat-template.ts';
-import { loadModel, type LoadedModel } from '../engine/load.ts';
+import type { LoadedModel } from '../engine/load.ts';
 import { Session, type GenerationStats } from '../engine/session.ts';
-import type { Backend } from '../backends/backend.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { EngineError } from '../shared/errors.ts';
 import type {
   Callback, Capabilities, ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, DownloadRequest, EngineWorkerApi,
-  FinishReason, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, StoredModel, TransferProgress,
+  FinishReason, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, PreviousModel, StoredModel, TransferProgress,
 } from './api.ts';
-import { backendOrder, createBackend } from './backend-select.ts';
 import { capabilities } from './capabilities.ts';
-import { deltaStream, generateOptions, templateLabel } from './chat.ts';
-import { buildChatPrompt, chooseTemplate, hasThinkingToggle } from '../engine/chat.ts';
-import { ModelStore, openBundled } from './model-store.ts';
+import { deltaStream, generateOptions } from './chat.ts';
+import { buildChatPrompt } from '../engine/chat.ts';
+import { buildModel, defaultDeps, outOfMemory, type LoaderDeps } from './model-loader.ts';
+import { ModelStore } from './model-store.ts';
 
 interface Loaded {
   model: LoadedModel;
   session: Session;
   template: TemplateChoice | null;
   info: LoadedModelInfo;
+  /** what it was loaded with, to load it again if a bigger model did not fit next to it */
+  opts: LoadOptions;
 }
 
 /** Comlink proxies hold a MessagePort each; free it once a call is over. */
 function release(cb: unknown): void {
   (cb as { [releaseProxy]?: () => void } | undefined)?.[releaseProxy]?.();
+}
+
+/** Tells the UI, with the error, what became of the model loaded before (LoadFailureInfo). */
+function withPrevious(e: unknown, previous: PreviousModel | undefined): unknown {
+  if (previous && e instanceof Error) Object.assign(e, { previous });
+  return e;
 }
 
 export class EngineService implements EngineWorkerApi {
@@ -36,6 +45,8 @@ export class EngineService implements EngineWorkerApi {
   private readonly requests = new Map<string, AbortController>();
   /** generations share the session's KV cache, so they run strictly one after another */
   private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: LoaderDeps = defaultDeps) {}
 
   capabilities(): Promise<Capabilities> {
     return capabilities();
@@ -52,62 +63,57 @@ export class EngineService implements EngineWorkerApi {
   }
 
   private async doLoad(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<LoadedModelInfo> {
-    await this.unloadModel();
-    const t0 = performance.now();
-    let name: string;
-    let sources: ByteSource[];
-    if (ref.kind === 'stored') {
-      ({ name, sources } = await this.store.open(ref.id));
-    } else {
-      onProgress?.({ phase: 'fetch', loaded: 0, total: 0 });
-      name = ref.name;
-      sources = [await openBundled(ref.url, ref.name)];
+    const prev = this.loaded;
+    let next: Loaded;
+    try {
+      next = await this.build(ref, opts, onProgress);
+    } catch (e) {
+      if (!prev || !outOfMemory(e)) throw withPrevious(e, prev ? 'kept' : undefined);
+      // Memory could not hold both: the previous model makes room, and comes back if this fails too.
+      await this.unloadModel();
+      try {
+        next = await this.build(ref, opts, onProgress);
+      } catch (e2) {
+        throw withPrevious(e2, await this.restore(prev));
+      }
     }
-    const { model, backend } = await this.loadOnBestBackend(sources, opts, onProgress);
-    const template = chooseTemplate(model);
-    const info: LoadedModelInfo = {
-      ref, name, arch: model.h.arch,
-      contextLength: model.decoder.opts.nCtx,
-      vocabSize: model.h.vocabSize,
-      template: templateLabel(template),
-      thinkingToggle: hasThinkingToggle(model, template),
-      backend: backend.name,
-      threads: backend.threads,
-      loadMs: performance.now() - t0,
-    };
-    const session = new Session(model, backend.name === 'wasm' ? undefined : (e) => this.recoverOnWasm(e, sources, opts));
-    this.loaded = { model, session, template, info };
-    return info;
+    await this.replace(next);
+    return next.info;
+  }
+
+  private async build(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<Loaded> {
+    const b = await buildModel(this.deps, this.store, ref, opts, onProgress);
+    const entry: Loaded = { model: b.model, session: undefined as never, template: b.template, info: b.info, opts };
+    entry.session = new Session(b.model, b.backend.name === 'wasm' ? undefined : (e) => this.recoverOnWasm(entry, e, b.sources));
+    return entry;
+  }
+
+  private async restore(prev: Loaded): Promise<PreviousModel> {
+    try {
+      await this.replace(await this.build(prev.info.ref, prev.opts));
+      return 'reloaded';
+    } catch {
+      return 'lost';
+    }
+  }
+
+  /** Makes `next` the loaded model; answers still running on the previous one stop first. */
+  private async replace(next: Loaded): Promise<void> {
+    const prev = this.loaded;
+    for (const c of this.requests.values()) c.abort();
+    await this.queue.catch(() => {});
+    this.loaded = next;
+    await prev?.model.dispose().catch(() => {});
   }
 
   /** The GPU failed mid-answer (device lost, out of memory): the same model on WASM; the session rebuilds its cache. */
-  private async recoverOnWasm(e: EngineError, sources: ByteSource[], opts: LoadOptions): Promise<LoadedModel> {
-    const cur = this.loaded!;
+  private async recoverOnWasm(entry: Loaded, e: EngineError, sources: ByteSource[]): Promise<LoadedModel> {
     console.warn(`${e.message}; continuing on the WASM backend`);
-    await cur.model.dispose().catch(() => {});
-    const wasm = await createBackend('wasm', opts);
-    cur.model = await loadModel(sources, wasm, { nCtx: opts.nCtx });
-    cur.info = { ...cur.info, backend: wasm.name, threads: wasm.threads };
-    return cur.model;
-  }
-
-  /** Tries each backend in order; a WebGPU failure (no device, out of memory) falls back to WASM. */
-  private async loadOnBestBackend(sources: ByteSource[], opts: LoadOptions, onProgress?: Callback<LoadProgress>) {
-    const order = await backendOrder(opts);
-    for (let i = 0; ; i++) {
-      let backend: Backend | undefined;
-      try {
-        backend = await createBackend(order[i], opts);
-        const model = await loadModel(sources, backend, {
-          nCtx: opts.nCtx,
-          onProgress: (p) => onProgress?.({ phase: 'weights', loaded: p.loadedBytes, total: p.totalBytes }),
-        });
-        return { model, backend };
-      } catch (e) {
-        backend?.dispose();
-        if (i + 1 >= order.length) throw e;
-      }
-    }
+    await entry.model.dispose().catch(() => {});
+    const wasm = await this.deps.createBackend('wasm', entry.opts);
+    entry.model = await this.deps.loadModel(sources, wasm, { nCtx: entry.opts.nCtx });
+    entry.info = { ...entry.info, backend: wasm.name, threads: wasm.threads, gpuFallback: { kind: 'gpu-lost', message: e.message } };
+    return entry.model;
   }
 
   async unloadModel(): Promise<void> {
@@ -192,7 +198,11 @@ export class EngineService implements EngineWorkerApi {
       } else {
         send(deltas.flush());
         // cur.info, not info: a GPU failure during this answer may have moved the model to WASM
-        onChunk({ ...chunk({}, ev.stats.finishReason), usage: usage(ev.stats), stats: { ...pickStats(ev.stats), backend: cur.info.backend, threads: cur.info.threads } });
+        const { backend, threads, gpuFallback } = cur.info;
+        onChunk({
+          ...chunk({}, ev.stats.finishReason), usage: usage(ev.stats),
+          stats: { ...pickStats(ev.stats), backend, threads, ...(gpuFallback ? { gpuFallback } : {}) },
+        });
       }
     }
   }

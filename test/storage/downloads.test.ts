@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { downloadModel } from '../../src/storage/downloads.ts';
 import { HttpError, IntegrityError, StorageQuotaError } from '../../src/storage/storage-errors.ts';
 import { startServer, type TestServer } from './http-server.ts';
-import { CHUNK, freshCache, modelBytes, nodeSha256, storedFileBytes } from './helpers.ts';
+import { CHUNK, freshCache, ggufBytes, modelBytes, nodeSha256, storedFileBytes } from './helpers.ts';
 
 let server: TestServer;
 beforeAll(async () => { server = await startServer(); });
@@ -10,10 +10,11 @@ afterAll(async () => { await server.close(); });
 afterEach(() => { vi.unstubAllGlobals(); });
 
 const SIZE = 300_000; // 4 whole chunks of 64 KiB + a short last one
+const PROBE = 'bytes=0-1048575'; // the header read before a download
 
 describe('downloadModel', () => {
   it('streams a file into chunks, reports progress and verifies the hash', async () => {
-    const data = modelBytes(SIZE, 21);
+    const data = ggufBytes(SIZE, 21);
     server.route('/plain.gguf', { data });
     const { cache } = freshCache();
     const progress: number[] = [];
@@ -30,7 +31,7 @@ describe('downloadModel', () => {
   });
 
   it('resumes with a Range request after the server drops the connection (and after a reload)', async () => {
-    const data = modelBytes(SIZE, 22);
+    const data = ggufBytes(SIZE, 22);
     const route = server.route('/drop.gguf', { data, dropAfter: 150_000 });
     const { cache, reopen } = freshCache();
     const opts = { url: `${server.base}/drop.gguf`, modelId: 'drop', name: 'Drop', maxRetries: 0 };
@@ -50,7 +51,7 @@ describe('downloadModel', () => {
   });
 
   it('resumes automatically within one call when retries are allowed', async () => {
-    const data = modelBytes(SIZE, 23);
+    const data = ggufBytes(SIZE, 23);
     const route = server.route('/retry.gguf', { data, dropAfter: 200_000 });
     const { cache } = freshCache();
     await downloadModel({ url: `${server.base}/retry.gguf`, modelId: 'retry', name: 'R', cache, retryDelayMs: 5 });
@@ -60,7 +61,7 @@ describe('downloadModel', () => {
   });
 
   it('keeps retrying while each dropped connection still makes progress', async () => {
-    const data = modelBytes(SIZE, 33);
+    const data = ggufBytes(SIZE, 33);
     const route = server.route('/crawl.gguf', { data, dropAfter: 70_000, dropAlways: true });
     const { cache } = freshCache();
     await downloadModel({ url: `${server.base}/crawl.gguf`, modelId: 'crawl', name: 'C', cache, maxRetries: 1, retryDelayMs: 1 });
@@ -69,7 +70,7 @@ describe('downloadModel', () => {
   });
 
   it('pauses on abort and resumes from the last whole chunk when called again', async () => {
-    const data = modelBytes(SIZE, 24);
+    const data = ggufBytes(SIZE, 24);
     const ctrl = new AbortController();
     const { cache } = freshCache();
     // Once the server has sent 200000 bytes and waits, abort as soon as the 3 whole chunks are stored.
@@ -87,7 +88,7 @@ describe('downloadModel', () => {
   });
 
   it('restarts cleanly from byte 0 when the server ignores Range', async () => {
-    const data = modelBytes(SIZE, 25);
+    const data = ggufBytes(SIZE, 25);
     const route = server.route('/norange.gguf', { data, dropAfter: 150_000, ignoreRange: true });
     const { cache, rawKeys } = freshCache();
     const m = await downloadModel({ url: `${server.base}/norange.gguf`, modelId: 'nr', name: 'NR', cache, retryDelayMs: 5 });
@@ -98,7 +99,7 @@ describe('downloadModel', () => {
   });
 
   it('restarts cleanly when a 206 answer does not start where it was asked to', async () => {
-    const data = modelBytes(SIZE, 31);
+    const data = ggufBytes(SIZE, 31);
     const route = server.route('/wrong-range.gguf', { data, dropAfter: 150_000, wrongRange: true });
     const { cache, rawKeys } = freshCache();
     await downloadModel({ url: `${server.base}/wrong-range.gguf`, modelId: 'wr', name: 'WR', cache, retryDelayMs: 5 });
@@ -108,7 +109,7 @@ describe('downloadModel', () => {
   });
 
   it('an HTTP error while resuming keeps the partial for a later call', async () => {
-    const data = modelBytes(SIZE, 32);
+    const data = ggufBytes(SIZE, 32);
     const route = server.route('/flaky.gguf', { data, dropAfter: 150_000, laterStatus: 503 });
     const { cache } = freshCache();
     const opts = { url: `${server.base}/flaky.gguf`, modelId: 'fl', name: 'FL', cache, retryDelayMs: 5 };
@@ -140,7 +141,7 @@ describe('downloadModel', () => {
   });
 
   it('quota estimate too small → QUOTA error with needed and available bytes, nothing stored', async () => {
-    const route = server.route('/big.gguf', { data: modelBytes(SIZE, 27) });
+    const route = server.route('/big.gguf', { data: ggufBytes(SIZE, 27) });
     vi.stubGlobal('navigator', { storage: { estimate: async () => ({ quota: 100_000, usage: 40_000 }) } });
     const { cache, rawKeys } = freshCache();
     const url = `${server.base}/big.gguf`;
@@ -149,10 +150,13 @@ describe('downloadModel', () => {
     expect(err).toMatchObject({ code: 'QUOTA', needed: SIZE, available: 60_000 });
     expect((err as Error).message).toMatch(/300000 bytes.*60000 bytes/);
     expect(await rawKeys()).toEqual([]);
-    // With a known size the check happens before any request.
+    // The announced size is checked against the quota before the header is read: one range
+    // request, and none at all with a known size.
+    expect(route.headRanges).toEqual([PROBE]);
     await expect(downloadModel({ url, modelId: 'big', name: 'Big', cache, expectedSize: SIZE }))
       .rejects.toMatchObject({ code: 'QUOTA' });
-    expect(route.ranges.length).toBe(1);
+    expect(route.headRanges).toEqual([PROBE]);
+    expect(route.ranges).toEqual([]);
   });
 
   it('asks for persistent storage once', async () => {
@@ -166,7 +170,7 @@ describe('downloadModel', () => {
   });
 
   it('QuotaExceededError while writing → QUOTA error and the partial is removed', async () => {
-    server.route('/wq.gguf', { data: modelBytes(SIZE, 34) });
+    server.route('/wq.gguf', { data: ggufBytes(SIZE, 34) });
     const { cache, rawKeys } = freshCache();
     const realPut = IDBObjectStore.prototype.put;
     const spy = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
@@ -182,7 +186,7 @@ describe('downloadModel', () => {
 
   it('refuses a second concurrent download of the same model', async () => {
     const ctrl = new AbortController();
-    server.route('/twice.gguf', { data: modelBytes(SIZE, 35), stallAfter: 1000 });
+    server.route('/twice.gguf', { data: ggufBytes(SIZE, 35), stallAfter: 1000 });
     const { cache } = freshCache();
     const opts = { url: `${server.base}/twice.gguf`, modelId: 'twice', name: 'Twice', cache };
     const first = downloadModel({ ...opts, signal: ctrl.signal });
@@ -192,18 +196,18 @@ describe('downloadModel', () => {
   });
 
   it('hash mismatch → IntegrityError, the model is not kept', async () => {
-    server.route('/bad-hash.gguf', { data: modelBytes(SIZE, 28) });
+    server.route('/bad-hash.gguf', { data: ggufBytes(SIZE, 28) });
     const { cache, rawKeys } = freshCache();
     const err = await downloadModel({
-      url: `${server.base}/bad-hash.gguf`, modelId: 'bh', name: 'BH', cache, expectedSha256: nodeSha256(modelBytes(SIZE, 29)),
+      url: `${server.base}/bad-hash.gguf`, modelId: 'bh', name: 'BH', cache, expectedSha256: nodeSha256(ggufBytes(SIZE, 29)),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
-    expect(err).toMatchObject({ code: 'IO', actual: nodeSha256(modelBytes(SIZE, 28)) });
+    expect(err).toMatchObject({ code: 'IO', actual: nodeSha256(ggufBytes(SIZE, 28)) });
     expect(await rawKeys()).toEqual([]);
   });
 
   it('a size different from expectedSize → typed error, nothing stored', async () => {
-    server.route('/size.gguf', { data: modelBytes(SIZE, 30) });
+    server.route('/size.gguf', { data: ggufBytes(SIZE, 30) });
     const { cache, rawKeys } = freshCache();
     await expect(downloadModel({ url: `${server.base}/size.gguf`, modelId: 'sz', name: 'SZ', cache, expectedSize: SIZE + 1 }))
       .rejects.toMatchObject({ code: 'IO', message: expect.stringContaining(`has ${SIZE} bytes, expected ${SIZE + 1}`) });

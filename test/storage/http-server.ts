@@ -18,13 +18,16 @@ export interface Route {
   laterStatus?: number;
   /** Answer Range requests with a 206 whose Content-Range starts at 0 (a broken server). */
   wrongRange?: boolean;
-  /** Range headers of every request received (undefined when absent). */
+  /** Range headers of every body request received (undefined when absent). */
   ranges: (string | undefined)[];
+  /** Closed ranges (`bytes=a-b`): the header reads before a download. The misbehaviours above
+   *  (drop, stall, laterStatus, wrongRange) are about the body and do not apply to them. */
+  headRanges: string[];
 }
 
 export interface TestServer {
   base: string;
-  route(path: string, r: Omit<Route, 'ranges'>): Route;
+  route(path: string, r: Omit<Route, 'ranges' | 'headRanges'>): Route;
   close(): Promise<void>;
 }
 
@@ -36,7 +39,7 @@ export async function startServer(): Promise<TestServer> {
   return {
     base: `http://127.0.0.1:${port}`,
     route(path, r) {
-      const full: Route = { ...r, ranges: [] };
+      const full: Route = { ...r, ranges: [], headRanges: [] };
       routes.set(path, full);
       return full;
     },
@@ -51,6 +54,17 @@ function handle(routes: Map<string, Route>, req: IncomingMessage, res: ServerRes
   const r = routes.get(req.url ?? '');
   if (!r) {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    return;
+  }
+  const closed = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+  if (closed) {
+    r.headRanges.push(req.headers.range!);
+    const size = r.data.length;
+    const [start, end] = [Number(closed[1]), Math.min(Number(closed[2]), size - 1)];
+    if (r.status) res.writeHead(r.status).end('error page');
+    else if (r.ignoreRange) res.writeHead(200, { 'Content-Length': size, 'Accept-Ranges': 'none' }).end(r.data);
+    else if (start >= size) res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+    else res.writeHead(206, { 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}` }).end(r.data.subarray(start, end + 1));
     return;
   }
   r.ranges.push(req.headers.range);

@@ -1,30 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { importModelFiles, orderShards } from '../../src/storage/import-file.ts';
-import { freshCache, modelBytes, nodeSha256, storedFileBytes } from './helpers.ts';
+import { importModelFiles } from '../../src/storage/import-file.ts';
+import { freshCache, ggufBytes, modelBytes, nodeSha256, splitModelBytes, storedFileBytes } from './helpers.ts';
 
 const file = (bytes: Uint8Array<ArrayBuffer>, name: string): File => new File([bytes], name);
-
-describe('orderShards', () => {
-  it('sorts split shards into file order', () => {
-    const names = ['m-00003-of-00003.gguf', 'm-00001-of-00003.gguf', 'm-00002-of-00003.gguf'].map((name) => ({ name }));
-    expect(orderShards(names).map((f) => f.name)).toEqual(['m-00001-of-00003.gguf', 'm-00002-of-00003.gguf', 'm-00003-of-00003.gguf']);
-    expect(orderShards([{ name: 'single.gguf' }]).map((f) => f.name)).toEqual(['single.gguf']);
-  });
-
-  it('names missing, foreign or repeated shards', () => {
-    expect(() => orderShards([{ name: 'm-00001-of-00003.gguf' }, { name: 'm-00003-of-00003.gguf' }]))
-      .toThrow(/missing shard\(s\) 00002 of 00003/);
-    expect(() => orderShards([{ name: 'm-00002-of-00002.gguf' }])).toThrow(/missing shard\(s\) 00001/);
-    expect(() => orderShards([{ name: 'm-00001-of-00002.gguf' }, { name: 'x-00002-of-00002.gguf' }])).toThrow(/same split model/);
-    expect(() => orderShards([{ name: 'a.gguf' }, { name: 'b.gguf' }])).toThrow(/not a shard/);
-    expect(() => orderShards([{ name: 'm-00001-of-00002.gguf' }, { name: 'm-00001-of-00002.gguf' }])).toThrow(/repeated/);
-  });
-});
 
 describe('importModelFiles', () => {
   it('imports shards given out of order, in file order, with progress; bytes read back intact', async () => {
     const { cache } = freshCache();
-    const parts = [modelBytes(150_000, 41), modelBytes(70_000, 42), modelBytes(65_536, 43)];
+    const parts = splitModelBytes([150_000, 70_000, 65_536], 41);
     const files = [file(parts[2], 'q-00003-of-00003.gguf'), file(parts[0], 'q-00001-of-00003.gguf'), file(parts[1], 'q-00002-of-00003.gguf')];
     const seen: number[] = [];
     const m = await importModelFiles(files, { onProgress: (p) => seen.push(p.loaded), cache });
@@ -40,7 +23,7 @@ describe('importModelFiles', () => {
 
   it('rejects a shard that is not GGUF before storing anything', async () => {
     const { cache, rawKeys } = freshCache();
-    const files = [file(modelBytes(100_000, 44), 'z-00001-of-00002.gguf'), file(modelBytes(100_000, 45, 'PK\x03\x04'), 'z-00002-of-00002.gguf')];
+    const files = [file(splitModelBytes([100_000, 100_000], 44)[0], 'z-00001-of-00002.gguf'), file(modelBytes(100_000, 45, 'PK\x03\x04'), 'z-00002-of-00002.gguf')];
     await expect(importModelFiles(files, { cache })).rejects.toMatchObject({
       code: 'GGUF_BAD_MAGIC', message: expect.stringContaining('z-00002-of-00002.gguf is not a GGUF model file (it starts with bytes 50 4b 03 04'),
     });
@@ -50,7 +33,7 @@ describe('importModelFiles', () => {
   it('an aborted import leaves nothing; an id that is taken is refused', async () => {
     const { cache, rawKeys } = freshCache();
     const ctrl = new AbortController();
-    const f = file(modelBytes(300_000, 46), 'My Model Q4_K_M.gguf');
+    const f = file(ggufBytes(300_000, 46), 'My Model Q4_K_M.gguf');
     await expect(importModelFiles([f], {
       cache, signal: ctrl.signal, onProgress: (p) => { if (p.loaded > 0) ctrl.abort(); },
     })).rejects.toMatchObject({ code: 'ABORTED' });

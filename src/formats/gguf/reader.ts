@@ -90,6 +90,31 @@ function layoutTensors(h: ParsedHeader, src: ByteSource, fileIndex: number, alig
   });
 }
 
+/** One file's header and tensor table, before it is joined to the other parts of a split set. */
+export interface GGUFPart {
+  readonly name: string;
+  readonly size: number;
+  readonly version: number;
+  readonly metadata: Map<string, GGUFValue>;
+  readonly metadataTypes: Map<string, GGUFValueTypeInfo>;
+  readonly alignment: number;
+  /** tensors laid out in this file, tagged with the `fileIndex` it was read as */
+  readonly tensors: readonly GGUFTensorInfo[];
+}
+
+/** Reads only the header of one file (no tensor data): what import and download check before storing. */
+export async function readGGUFPart(src: ByteSource, fileIndex = 0): Promise<GGUFPart> {
+  const h = await readHeader(src);
+  const alignment = metaNumber(h.metadata, 'general.alignment') ?? DEFAULT_ALIGNMENT;
+  if (!Number.isInteger(alignment) || alignment <= 0 || alignment % 8 !== 0) {
+    throw new GGUFError('GGUF_CORRUPT', `${src.name}: general.alignment = ${alignment} is not a positive multiple of 8.`);
+  }
+  return {
+    name: src.name, size: src.size, version: h.version, metadata: h.metadata, metadataTypes: h.metadataTypes,
+    alignment, tensors: layoutTensors(h, src, fileIndex, alignment),
+  };
+}
+
 /**
  * Opens a GGUF model from one source or from all its split parts (`-00001-of-0000N.gguf`, in order).
  * Metadata comes from the first part; tensors from all parts.
@@ -97,18 +122,11 @@ function layoutTensors(h: ParsedHeader, src: ByteSource, fileIndex: number, alig
 export async function openGGUF(sources: ByteSource | ByteSource[]): Promise<GGUFFile> {
   const srcs = Array.isArray(sources) ? sources : [sources];
   if (srcs.length === 0) throw new GGUFError('GGUF_CORRUPT', 'No GGUF file given.');
-  const headers: ParsedHeader[] = [];
-  for (const s of srcs) headers.push(await readHeader(s));
-  const first = headers[0];
-  checkSplits(headers, srcs);
-  const alignment = metaNumber(first.metadata, 'general.alignment') ?? DEFAULT_ALIGNMENT;
-  if (!Number.isInteger(alignment) || alignment <= 0 || alignment % 8 !== 0) {
-    throw new GGUFError('GGUF_CORRUPT', `${srcs[0].name}: general.alignment = ${alignment} is not a positive multiple of 8.`);
-  }
-  const tensors = headers.flatMap((h, i) => {
-    const a = metaNumber(h.metadata, 'general.alignment') ?? DEFAULT_ALIGNMENT;
-    return layoutTensors(h, srcs[i], i, a);
-  });
+  const parts: GGUFPart[] = [];
+  for (let i = 0; i < srcs.length; i++) parts.push(await readGGUFPart(srcs[i], i));
+  const first = parts[0];
+  checkSplits(parts);
+  const tensors = parts.flatMap((p) => p.tensors);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   if (byName.size !== tensors.length) throw new GGUFError('GGUF_CORRUPT', `${srcs[0].name}: the same tensor name appears in two split parts.`);
   return {
@@ -116,7 +134,7 @@ export async function openGGUF(sources: ByteSource | ByteSource[]): Promise<GGUF
     metadata: first.metadata,
     metadataTypes: first.metadataTypes,
     tensors,
-    alignment,
+    alignment: first.alignment,
     sources: srcs,
     tensor: (name) => byName.get(name),
     async readTensor(t) {
@@ -129,20 +147,20 @@ export async function openGGUF(sources: ByteSource | ByteSource[]): Promise<GGUF
   };
 }
 
-function checkSplits(headers: ParsedHeader[], srcs: ByteSource[]): void {
-  const count = metaNumber(headers[0].metadata, 'split.count') ?? 1;
-  if (count !== srcs.length) {
+function checkSplits(parts: GGUFPart[]): void {
+  const count = metaNumber(parts[0].metadata, 'split.count') ?? 1;
+  if (count !== parts.length) {
     throw new GGUFError('GGUF_CORRUPT',
-      count > srcs.length
-        ? `${srcs[0].name} is part 1 of a model split into ${count} files; add all ${count} parts (got ${srcs.length}).`
-        : `${srcs.length} files given, but ${srcs[0].name} says the model has ${count} part(s).`);
+      count > parts.length
+        ? `${parts[0].name} is part 1 of a model split into ${count} files; add all ${count} parts (got ${parts.length}).`
+        : `${parts.length} files given, but ${parts[0].name} says the model has ${count} part(s).`);
   }
-  headers.forEach((h, i) => {
-    const no = metaNumber(h.metadata, 'split.no') ?? 0;
-    if (no !== i) throw new GGUFError('GGUF_CORRUPT', `${srcs[i].name} is split part ${no + 1}, expected part ${i + 1}; give the parts in order.`);
+  parts.forEach((p, i) => {
+    const no = metaNumber(p.metadata, 'split.no') ?? 0;
+    if (no !== i) throw new GGUFError('GGUF_CORRUPT', `${p.name} is split part ${no + 1}, expected part ${i + 1}; give the parts in order.`);
   });
-  const total = metaNumber(headers[0].metadata, 'split.tensors.count');
-  const got = headers.reduce((a, h) => a + h.tensors.length, 0);
+  const total = metaNumber(parts[0].metadata, 'split.tensors.count');
+  const got = parts.reduce((a, p) => a + p.tensors.length, 0);
   if (total !== undefined && total !== got) {
     throw new GGUFError('GGUF_CORRUPT', `The split parts hold ${got} tensors, but the first part says ${total}; a part is missing or wrong.`);
   }

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { Capabilities, LoadedModelInfo } from '../../worker/api.ts';
 import { useEngine } from '../hooks/engine.ts';
-import { errorMessage, formatBytes } from '../state/format.ts';
+import { errorMessage, formatBytes, gpuFallbackText } from '../state/format.ts';
 
 export function DevicePanel({ loaded }: { loaded: LoadedModelInfo | null }) {
   const engine = useEngine();
@@ -19,6 +19,7 @@ export function DevicePanel({ loaded }: { loaded: LoadedModelInfo | null }) {
       <dl>
         <dt>Model</dt><dd>{loaded ? `${loaded.name} (${loaded.arch}, ctx ${loaded.contextLength})` : 'none'}</dd>
         <dt>Backend</dt><dd>{loaded ? `${loaded.backend}${loaded.backend === 'wasm' ? `, ${loaded.threads} thread(s)` : ''}` : '—'}</dd>
+        {loaded?.gpuFallback && <><dt>GPU not used</dt><dd data-testid="gpu-fallback">{gpuFallbackText(loaded.gpuFallback).long}</dd></>}
         <dt>Prompt format</dt><dd>{loaded ? (loaded.template === 'none' ? 'plain continuation' : loaded.template) : '—'}</dd>
       </dl>
       <h3>WebGPU</h3>

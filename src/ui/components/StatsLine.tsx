@@ -1,5 +1,5 @@
 import type { CompletionStats, FinishReason } from '../../worker/api.ts';
-import { formatRate } from '../state/format.ts';
+import { formatRate, gpuFallbackText } from '../state/format.ts';
 
 const FINISH: Record<FinishReason, string> = {
   stop: '', length: 'stopped at the token limit', abort: 'stopped', context: 'context full',
@@ -15,6 +15,10 @@ export function StatsLine({ stats, finish }: { stats: CompletionStats; finish?: 
       <span title="decode speed">decode {formatRate(stats.decodeTokensPerSec)} tok/s</span>
       <span title="generated tokens">{stats.generatedTokens} tok</span>
       <span title="backend">{stats.backend}{stats.backend === 'wasm' ? ` ×${stats.threads}` : ''}</span>
+      {stats.gpuFallback && (
+        <span className="stats-gpu" data-testid="gpu-fallback-note" title={gpuFallbackText(stats.gpuFallback).long}>
+          GPU not used: {gpuFallbackText(stats.gpuFallback).short}
+        </span>)}
       {note && <span className="stats-note">{note}</span>}
     </div>
   );

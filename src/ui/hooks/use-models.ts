@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { DownloadRequest, LoadedModelInfo, LoadProgress, ModelRef, StoredModel, TransferProgress } from '../../worker/api.ts';
 import { loadCatalogue, type CatalogueEntry } from '../state/catalogue.ts';
-import { errorCode, errorMessage } from '../state/format.ts';
+import { errorCode, errorMessage, loadErrorText, transferErrorText } from '../state/format.ts';
 import type { Settings } from '../state/settings.ts';
 import { useEngine } from './engine.ts';
 
@@ -54,6 +54,8 @@ export function useModels(settings: Settings): Models {
   const [transfers, setTransfers] = useState<Record<string, Transfer>>({});
   const loadOpts = useRef(settings);
   loadOpts.current = settings;
+  const loadedRef = useRef(loaded);
+  loadedRef.current = loaded;
 
   const refresh = useCallback(async () => setStored(await engine.listModels()), [engine]);
   const patch = useCallback((id: string, t: Partial<Transfer> | null) => setTransfers((all) => {
@@ -68,6 +70,7 @@ export function useModels(settings: Settings): Models {
 
   const load = useCallback(async (ref: ModelRef, backend = loadOpts.current.backend) => {
     const name = ref.kind === 'bundled' ? ref.name : ref.id;
+    const previous = loadedRef.current?.name;
     setLoading({ name });
     setLoadError(null);
     // Progress arrives on its own MessagePort and may land after the result: drop it by then.
@@ -78,8 +81,9 @@ export function useModels(settings: Settings): Models {
       setLoaded(info);
       localStorage.setItem(LAST_MODEL, JSON.stringify(ref));
     } catch (e) {
-      setLoaded(null);
-      setLoadError(`${name} could not be loaded: ${errorMessage(e)}`);
+      // The worker keeps (or reloads) the previous model; ask it what is loaded now.
+      setLoaded(await engine.loadedModel().catch(() => null));
+      setLoadError(loadErrorText(name, e, previous));
     } finally {
       settled = true;
       setLoading(null);
@@ -118,7 +122,7 @@ export function useModels(settings: Settings): Models {
       await engine.importFiles(files, progressOf(id));
       patch(id, null);
     } catch (e) {
-      patch(id, { state: 'failed', error: errorMessage(e) });
+      patch(id, { state: 'failed', error: transferErrorText(e) });
     }
     await refresh();
   }, [engine, patch, progressOf, refresh]);
@@ -131,7 +135,7 @@ export function useModels(settings: Settings): Models {
       patch(req.id, null);
     } catch (e) {
       const paused = errorCode(e) === 'ABORTED';
-      patch(req.id, paused ? { state: 'paused' } : { state: 'failed', error: errorMessage(e) });
+      patch(req.id, paused ? { state: 'paused' } : { state: 'failed', error: transferErrorText(e) });
     }
     await refresh();
   }, [engine, patch, progressOf, refresh]);
