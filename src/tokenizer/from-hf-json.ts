@@ -3,8 +3,7 @@
 // <0xNN> tokens, decoder Replace/ByteFallback/Fuse/Strip) or GPT-2 byte-level (ByteLevel
 // pre-tokenizer, optionally after a Split with the Llama 3 or Qwen2 pattern).
 import { EngineError } from '../shared/errors.ts';
-import { bpeMerge, buildMergeRanks } from './bpe.ts';
-import { byteLevelBpeModel } from './from-gguf.ts';
+import { bpeMerge, bpeTextModel, buildMergeRanks } from './bpe.ts';
 import { preTokenizerFor, type PreTokenizerSpec } from './pre-tokenizers.ts';
 import type { Tokenizer } from './tokenizer.ts';
 import { utf8Encode } from './unicode.ts';
@@ -128,7 +127,7 @@ export function tokenizerFromHFJson(tokenizerJson: unknown, tokenizerConfig?: un
   const strip = decoders.find((d) => d.type === 'Strip' && d.content === ' ' && Number(d.start) >= 1);
   let textModel: TextModel;
   if (byteLevel) {
-    const inner = byteLevelBpeModel(vocab, merges, { ...byteLevel.spec, ignoreMerges: model.ignore_merges === true });
+    const inner = bpeTextModel(vocab, merges, { ...byteLevel.spec, ignoreMerges: model.ignore_merges === true });
     const prefix = byteLevel.prefixSpace;
     textModel = { ...inner, encode: (t, a, out) => inner.encode(prefix && !t.startsWith(' ') ? ' ' + t : t, a, out) };
   } else {
