@@ -10,10 +10,11 @@ import type { TextModel } from './vocab-tokenizer.ts';
 /** "left right" → rank; the first occurrence of a pair wins, as in llama.cpp. */
 export function buildMergeRanks(merges: readonly string[]): Map<string, number> {
   const ranks = new Map<string, number>();
-  for (let i = 0; i < merges.length; i++) {
+  // backwards, so the earliest duplicate is written last: one hash operation per merge
+  for (let i = merges.length - 1; i >= 0; i--) {
     const m = merges[i];
     // a merge without a separator can never match two non-empty symbols
-    if (m.indexOf(' ', 1) > 0 && !ranks.has(m)) ranks.set(m, i);
+    if (m.indexOf(' ', 1) > 0) ranks.set(m, i);
   }
   return ranks;
 }
