@@ -52,6 +52,7 @@ export function bpeMerge(word: string, ranks: ReadonlyMap<string, number>): stri
 
 const hexByte = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
 const allNewlines = (w: string) => /^\n+$/.test(w);
+const isHexByte = (t: string) => /^<0x[0-9A-F]{2}>$/.test(t);
 
 /**
  * llama.cpp's BPE tokenizer session as a TextModel: pre-tokenize, then merge each word. Byte-level
@@ -91,7 +92,12 @@ export function bpeTextModel(vocab: Vocab, merges: readonly string[], spec: PreT
       }
     },
     normalBytes(text) {
-      if (spm) return utf8Encode(text.replaceAll('\u2581', ' '));
+      if (spm) {
+        // A GGUF converted from tokenizer.json types the <0xNN> tokens NORMAL, and llama.cpp then
+        // prints "<0xF0>"; we print the byte, as the tokenizer's own ByteFallback decoder does.
+        if (isHexByte(text)) return Uint8Array.of(parseInt(text.slice(3, 5), 16));
+        return utf8Encode(text.replaceAll('\u2581', ' '));
+      }
       const bytes: number[] = [];
       for (const c of text) {
         const b = u2b.get(c);

@@ -161,6 +161,10 @@ export function tokenizerFromHFJson(tokenizerJson: unknown, tokenizerConfig?: un
     if (typeof a.id !== 'number') continue;
     const control = a.special === true || looksSpecial(String(a.content));
     attrs[a.id] = (control ? ATTR.CONTROL : ATTR.USER_DEFINED) | (a.lstrip ? ATTR.LSTRIP : 0) | (a.rstrip ? ATTR.RSTRIP : 0);
+    // The converter also writes user-defined ▁ as spaces (Gemma's "▁▁"…): they then match spaces in
+    // the raw text, and print as spaces.
+    const spaced = texts[a.id].replaceAll('\u2581', ' ');
+    if (!control && spaced !== texts[a.id] && !Object.hasOwn(obj(model.vocab)!, spaced)) texts[a.id] = spaced;
   }
   const vocab = new Vocab(texts, attrs);
   const unkName = typeof model.unk_token === 'string' ? model.unk_token : undefined;
