@@ -90,14 +90,16 @@ interface SpmStyle {
 
 function sentencePieceBpe(vocab: Vocab, merges: string[], model: Json, { normalize, split, unkId, decoderReplaces }: SpmStyle): TextModel {
   const ranks = buildMergeRanks(merges);
+  // flags copied out: the closure must not keep tokenizer.json's vocab and merges alive
   const byteFallback = model.byte_fallback === true;
   const fuseUnk = model.fuse_unk === true;
+  const ignoreMerges = model.ignore_merges === true;
   const hex = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
   return {
     encode(text, _afterSpecial, out) {
       for (const word of split(normalize(text))) {
         const whole = vocab.ids.get(word);
-        if (model.ignore_merges === true && whole !== undefined) { out.push(whole); continue; }
+        if (ignoreMerges && whole !== undefined) { out.push(whole); continue; }
         for (const sym of bpeMerge(word, ranks)) {
           const id = vocab.ids.get(sym);
           if (id !== undefined) { out.push(id); continue; }
