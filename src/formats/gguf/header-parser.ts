@@ -68,26 +68,43 @@ class Cursor {
 
   u32(what: string): number { this.need(4, what); const v = this.view.getUint32(this.pos, true); this.pos += 4; return v; }
 
-  /** u64 that must be a sane count or size: returned as number, absurd values rejected. */
-  count(what: string, limit: number): number {
+  /**
+   * u64 that must be a sane count or size: returned as number, absurd values rejected. Read as two
+   * u32 halves (no BigInt per call: a 262k-token vocabulary reads a million of these).
+   */
+  count(what: string, limit: number, unit = ''): number {
     this.need(8, what);
-    const v = this.view.getBigUint64(this.pos, true);
+    const lo = this.view.getUint32(this.pos, true), hi = this.view.getUint32(this.pos + 4, true);
     this.pos += 8;
-    if (v > BigInt(limit)) {
-      throw new GGUFError('GGUF_LIMIT', `${this.file}: header claims ${v} ${what}, more than the ${limit} possible here; the file is corrupt.`);
+    const v = hi * 2 ** 32 + lo;
+    if (hi >= 2 ** 21 || v > limit) {
+      const big = (BigInt(hi) << 32n) | BigInt(lo);
+      throw new GGUFError('GGUF_LIMIT', `${this.file}: header claims ${big} ${unit}${what}, more than the ${limit} possible here; the file is corrupt.`);
     }
-    return Number(v);
+    return v;
   }
 
   string(what: string): string {
-    const len = this.count(`bytes in ${what}`, Number.MAX_SAFE_INTEGER);
+    const len = this.count(what, Number.MAX_SAFE_INTEGER, 'bytes in ');
     if (this.pos + len > this.fileSize) {
       throw new GGUFError('GGUF_CORRUPT',
         `${this.file}: ${what} at byte ${this.pos - 8} claims ${len} bytes, past the end of the ${this.fileSize}-byte file; the file is corrupt or truncated.`);
     }
     this.need(len, what);
-    const s = this.decoder.decode(this.buf.subarray(this.pos, this.pos + len));
+    const s = len <= 16 ? this.ascii(this.pos, len) ?? this.decoder.decode(this.buf.subarray(this.pos, this.pos + len))
+      : this.decoder.decode(this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
+    return s;
+  }
+
+  /** A short all-ASCII string without a TextDecoder call (which costs more than the decoding here); else null. */
+  private ascii(pos: number, len: number): string | null {
+    let s = '';
+    for (let i = pos; i < pos + len; i++) {
+      const b = this.buf[i];
+      if (b >= 0x80) return null;
+      s += String.fromCharCode(b);
+    }
     return s;
   }
 
@@ -115,7 +132,7 @@ class Cursor {
 
   array(what: string, depth: number): GGUFArray {
     const type = this.u32(what);
-    const n = this.count(`elements in ${what}`, Number.MAX_SAFE_INTEGER);
+    const n = this.count(what, Number.MAX_SAFE_INTEGER, 'elements in ');
     const size = SCALAR_SIZE[type];
     const minBytes = n * (type === ValueType.STRING ? 8 : type === ValueType.ARRAY ? 12 : size ?? 1);
     if (this.pos + minBytes > this.fileSize) {
@@ -137,7 +154,16 @@ class Cursor {
     }
     if (type === ValueType.STRING) {
       const out = new Array<string>(n);
-      for (let i = 0; i < n; i++) out[i] = this.string(what);
+      const start = this.pos;
+      let i = 0;
+      try {
+        for (; i < n; i++) out[i] = this.string(what);
+      } catch (e) {
+        // Out of bytes inside a long list (a vocabulary): ask for its estimated end, so the reader's
+        // next, larger prefix is not parsed just to run out again.
+        if (!(e instanceof NeedMoreBytes) || i === 0) throw e;
+        throw new NeedMoreBytes(Math.max(e.needed, Math.ceil(start + ((this.pos - start) / i) * n * 1.1)));
+      }
       return out;
     }
     if (type === ValueType.ARRAY) {
