@@ -2,14 +2,19 @@
 // Hugging Face's BPE model do it: repeatedly merge the adjacent pair with the lowest merge rank,
 // leftmost first on ties.
 import { Heap } from './heap.ts';
+import { preTokenize, type PreTokenizerSpec } from './pre-tokenizers.ts';
+import { byteEncode, unicodeToByte, utf8Encode } from './unicode.ts';
+import type { Vocab } from './vocab.ts';
+import type { TextModel } from './vocab-tokenizer.ts';
 
 /** "left right" → rank; the first occurrence of a pair wins, as in llama.cpp. */
 export function buildMergeRanks(merges: readonly string[]): Map<string, number> {
   const ranks = new Map<string, number>();
-  for (let i = 0; i < merges.length; i++) {
+  // backwards, so the earliest duplicate is written last: one hash operation per merge
+  for (let i = merges.length - 1; i >= 0; i--) {
     const m = merges[i];
     // a merge without a separator can never match two non-empty symbols
-    if (m.indexOf(' ', 1) > 0 && !ranks.has(m)) ranks.set(m, i);
+    if (m.indexOf(' ', 1) > 0) ranks.set(m, i);
   }
   return ranks;
 }
@@ -43,4 +48,63 @@ export function bpeMerge(word: string, ranks: ReadonlyMap<string, number>): stri
     tryAdd(b.left, next[b.left]);
   }
   return syms.filter((s) => s !== '');
+}
+
+const hexByte = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+const allNewlines = (w: string) => /^\n+$/.test(w);
+const isHexByte = (t: string) => /^<0x[0-9A-F]{2}>$/.test(t);
+
+/**
+ * llama.cpp's BPE tokenizer session as a TextModel: pre-tokenize, then merge each word. Byte-level
+ * (GPT-2 map) by default; with `spec.spmStyle` spaces become U+2581 and raw UTF-8 is merged.
+ */
+export function bpeTextModel(vocab: Vocab, merges: readonly string[], spec: PreTokenizerSpec): TextModel {
+  const ranks = buildMergeRanks(merges);
+  const spm = spec.spmStyle === true;
+  const cache = new Map<string, number[]>();
+  const wordIds = (word: string): number[] => {
+    const whole = vocab.ids.get(word);
+    if (whole !== undefined && (spec.ignoreMerges || (spm && allNewlines(word)))) return [whole];
+    const ids: number[] = [];
+    for (const sym of bpeMerge(word, ranks)) {
+      const id = vocab.ids.get(sym);
+      if (id !== undefined) { ids.push(id); continue; }
+      // Byte by byte: <0xNN> tokens for SPM-style vocabs; in byte-level ones only an ASCII byte of
+      // the mapped text can be a token on its own. Bytes without a token are dropped, as in llama.cpp.
+      for (const b of utf8Encode(sym)) {
+        const bid = spm ? vocab.ids.get(hexByte(b)) : b < 0x80 ? vocab.ids.get(String.fromCharCode(b)) : undefined;
+        if (bid !== undefined) ids.push(bid);
+      }
+    }
+    return ids;
+  };
+  const u2b = unicodeToByte();
+  return {
+    encode(text, _afterSpecial, out) {
+      for (const w of preTokenize(spm ? text.replaceAll(' ', '\u2581') : text, spec.steps)) {
+        const key = spm ? w : byteEncode(w);
+        let ids = cache.get(key);
+        if (!ids) {
+          if (cache.size > 50_000) cache.clear();
+          cache.set(key, ids = wordIds(key));
+        }
+        for (const id of ids) out.push(id);
+      }
+    },
+    normalBytes(text) {
+      if (spm) {
+        // A GGUF converted from tokenizer.json types the <0xNN> tokens NORMAL, and llama.cpp then
+        // prints "<0xF0>"; we print the byte, as the tokenizer's own ByteFallback decoder does.
+        if (isHexByte(text)) return Uint8Array.of(parseInt(text.slice(3, 5), 16));
+        return utf8Encode(text.replaceAll('\u2581', ' '));
+      }
+      const bytes: number[] = [];
+      for (const c of text) {
+        const b = u2b.get(c);
+        if (b !== undefined) bytes.push(b);
+        else bytes.push(...utf8Encode(c));
+      }
+      return Uint8Array.from(bytes);
+    },
+  };
 }

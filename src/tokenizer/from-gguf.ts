@@ -1,11 +1,11 @@
 // Builds a Tokenizer from GGUF metadata (tokenizer.ggml.*), with llama.cpp's defaults and checks.
 import type { GGUFValue } from '../formats/gguf/reader.ts';
 import { EngineError } from '../shared/errors.ts';
-import { bpeMerge, buildMergeRanks } from './bpe.ts';
-import { preTokenize, preTokenizerFor, type PreTokenizerSpec } from './pre-tokenizers.ts';
+import { bpeTextModel } from './bpe.ts';
+import { preTokenizerFor } from './pre-tokenizers.ts';
 import { spmTokenize, type SpmVocab } from './spm.ts';
 import type { Tokenizer } from './tokenizer.ts';
-import { byteEncode, unicodeToByte, utf8Encode } from './unicode.ts';
+import { utf8Encode } from './unicode.ts';
 import { ATTR, Vocab, attrFromGGUFType, detectSpecials } from './vocab.ts';
 import { VocabTokenizer, type TextModel } from './vocab-tokenizer.ts';
 
@@ -71,50 +71,6 @@ function spmModel(vocab: Vocab, scores: ArrayLike<number> | undefined, addSpaceP
   };
 }
 
-/** GPT-2 style byte-level BPE; exported for the tokenizer.json builder. */
-export function byteLevelBpeModel(vocab: Vocab, merges: readonly string[], spec: PreTokenizerSpec): TextModel {
-  const ranks = buildMergeRanks(merges);
-  const cache = new Map<string, number[]>();
-  const wordIds = (word: string): number[] => {
-    const whole = vocab.ids.get(word);
-    if (spec.ignoreMerges && whole !== undefined) return [whole];
-    const ids: number[] = [];
-    for (const sym of bpeMerge(word, ranks)) {
-      const id = vocab.ids.get(sym);
-      if (id !== undefined) { ids.push(id); continue; }
-      // llama.cpp retries byte by byte; only ASCII bytes can be tokens on their own
-      for (const b of utf8Encode(sym)) {
-        const bid = b < 0x80 ? vocab.ids.get(String.fromCharCode(b)) : undefined;
-        if (bid !== undefined) ids.push(bid);
-      }
-    }
-    return ids;
-  };
-  const u2b = unicodeToByte();
-  return {
-    encode(text, _afterSpecial, out) {
-      for (const w of preTokenize(text, spec.steps)) {
-        const enc = byteEncode(w);
-        let ids = cache.get(enc);
-        if (!ids) {
-          if (cache.size > 50_000) cache.clear();
-          cache.set(enc, ids = wordIds(enc));
-        }
-        for (const id of ids) out.push(id);
-      }
-    },
-    normalBytes(text) {
-      const bytes: number[] = [];
-      for (const c of text) {
-        const b = u2b.get(c);
-        if (b !== undefined) bytes.push(b);
-        else bytes.push(...utf8Encode(c));
-      }
-      return Uint8Array.from(bytes);
-    },
-  };
-}
-
 /** llama.cpp gives Phi-3's special tokens (and </s>) rstrip, except <unk>, <s> and <|endoftext|>. */
 function applyPhi3Rstrip(meta: Meta, vocab: Vocab): void {
   const name = meta.get('general.name');
@@ -133,24 +89,27 @@ function applyPhi3Rstrip(meta: Meta, vocab: Vocab): void {
 export function tokenizerFromGGUF(metadata: Map<string, GGUFValue>): Tokenizer {
   const kind = metadata.get('tokenizer.ggml.model');
   if (typeof kind !== 'string') fail('The model has no tokenizer (tokenizer.ggml.model is missing).');
-  if (kind !== 'llama' && kind !== 'gpt2') {
-    fail(`The tokenizer type '${String(kind)}' is not supported (only 'llama' SentencePiece and 'gpt2' BPE are).`);
+  if (kind !== 'llama' && kind !== 'gpt2' && kind !== 'gemma4') {
+    fail(`The tokenizer type '${String(kind)}' is not supported (only 'llama' SentencePiece and 'gpt2'/'gemma4' BPE are).`);
   }
   const spm = kind === 'llama';
-  const preName = metadata.get('tokenizer.ggml.pre');
+  // llama.cpp ignores tokenizer.ggml.pre for a 'gemma4' vocab and has no default special ids for it
+  const gemma4 = kind === 'gemma4';
+  const preName = gemma4 ? 'gemma4' : metadata.get('tokenizer.ggml.pre');
   const pre = spm ? undefined : preTokenizerFor(typeof preName === 'string' ? preName : undefined)
     ?? fail(`The pre-tokenizer '${String(preName)}' is not supported.`);
   const { vocab, scores } = readVocab(metadata);
   const n = vocab.size;
-  const bosDefault = spm ? 1 : pre!.noBos ? null : 11; // llama.cpp's defaults per tokenizer type
+  const bosDefault = spm ? 1 : pre!.noBos || gemma4 ? null : 11; // llama.cpp's defaults per tokenizer type
   const bosId = specialId(metadata, 'tokenizer.ggml.bos_token_id', bosDefault, n);
-  const eosId = specialId(metadata, 'tokenizer.ggml.eos_token_id', spm ? 2 : 11, n);
+  const eosId = specialId(metadata, 'tokenizer.ggml.eos_token_id', spm ? 2 : gemma4 ? null : 11, n);
   const unkId = specialId(metadata, 'tokenizer.ggml.unknown_token_id', spm ? 0 : null, n);
   const { eotId, eogIds } = detectSpecials(vocab, eosId,
     specialId(metadata, 'tokenizer.ggml.eot_token_id', null, n), specialId(metadata, 'tokenizer.ggml.eom_token_id', null, n));
   applyPhi3Rstrip(metadata, vocab);
   const addSpacePrefix = bool(metadata, 'tokenizer.ggml.add_space_prefix', spm);
-  const addBos = bool(metadata, 'tokenizer.ggml.add_bos_token', spm || (pre!.addBos ?? false));
+  // llama.cpp forces add_bos for SentencePiece-style BPE (Gemma 4, PR #21500)
+  const addBos = pre?.spmStyle || bool(metadata, 'tokenizer.ggml.add_bos_token', spm || (pre!.addBos ?? false));
   const addEos = bool(metadata, 'tokenizer.ggml.add_eos_token', false);
   if (addBos && bosId === null) fail('The tokenizer asks for a BOS token but does not define one.');
   if (addEos && eosId === null) fail('The tokenizer asks for an EOS token but does not define one.');
@@ -159,7 +118,7 @@ export function tokenizerFromGGUF(metadata: Map<string, GGUFValue>): Tokenizer {
     model = spmModel(vocab, scores, addSpacePrefix, unkId);
   } else {
     const merges = stringArray(metadata, 'tokenizer.ggml.merges') ?? fail('The BPE tokenizer has no merges (tokenizer.ggml.merges is missing).');
-    model = byteLevelBpeModel(vocab, merges, pre!);
+    model = bpeTextModel(vocab, merges, pre!);
   }
   return new VocabTokenizer(vocab, model, { bosId, eosId, eotId, eogIds, addBos, addEos, addSpacePrefix });
 }

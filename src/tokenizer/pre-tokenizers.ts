@@ -1,11 +1,14 @@
-// Pre-tokenizers for byte-level BPE, chosen by `tokenizer.ggml.pre`, behaving like llama.cpp's
+// Pre-tokenizers for BPE, chosen by `tokenizer.ggml.pre`, behaving like llama.cpp's
 // unicode_regex_split: each step re-splits every piece made by the previous steps, and the text
-// between matches is kept as pieces too. llama.cpp runs two patterns (GPT-2, Llama 3) through
-// hand-written splitters and the rest through std::regex after folding non-ASCII whitespace to
-// \v; we mirror both, so `\s` below is the ASCII class `[\t-\r ]` applied to that folded text.
-import { CPT_LETTER, CPT_NUMBER, CPT_WHITESPACE, codepointsToString, cpFlags, toCodepoints } from './unicode.ts';
+// between matches is kept as pieces too. llama.cpp runs some patterns through hand-written
+// splitters (GPT-2; Llama 3 / Qwen2 / Qwen3.5, which differ only in digit runs and combining marks;
+// newline runs) and the rest through std::regex after folding non-ASCII whitespace to \v; we
+// mirror both, so `\s` below is the ASCII class `[\t-\r ]` applied to that folded text.
+import { CPT_ACCENT, CPT_LETTER, CPT_NUMBER, CPT_WHITESPACE, codepointsToString, cpFlags, toCodepoints } from './unicode.ts';
 
-export type SplitStep = { kind: 'gpt2' } | { kind: 'llama3' } | { kind: 'regex'; re: RegExp };
+/** `llama3`: digits = longest digit run per piece (3 for Llama 3, 1 for Qwen2); marks: letter runs take \p{M} too (Qwen3.5). */
+export type SplitStep = { kind: 'gpt2' } | { kind: 'llama3'; digits: number; marks: boolean } | { kind: 'newlines' }
+  | { kind: 'regex'; re: RegExp };
 
 export interface PreTokenizerSpec {
   readonly steps: readonly SplitStep[];
@@ -15,17 +18,21 @@ export interface PreTokenizerSpec {
   readonly addBos?: boolean;
   /** the model has no BOS (llama.cpp clears it for GLM-4) */
   readonly noBos?: boolean;
+  /**
+   * SentencePiece-style BPE (Gemma 4 and Gemma 3 from tokenizer.json): spaces become U+2581, symbols
+   * are raw UTF-8 (no GPT-2 byte map), unmatched bytes fall back to <0xNN>, and llama.cpp forces add_bos.
+   */
+  readonly spmStyle?: boolean;
 }
 
 const WS = '\\t-\\r ';
 const S = `[${WS}]`;
-const NOT_S = `[^${WS}]`;
 const rx = (src: string): SplitStep => ({ kind: 'regex', re: new RegExp(src, 'gu') });
 
 const GPT2: SplitStep = { kind: 'gpt2' };
-const LLAMA3: SplitStep = { kind: 'llama3' };
-const CONTRACTIONS = `(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])`;
-const QWEN2 = rx(`${CONTRACTIONS}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^${WS}\\p{L}\\p{N}]+[\\r\\n]*|${S}*[\\r\\n]+|${S}+(?!${NOT_S})|${S}+`);
+const LLAMA3: SplitStep = { kind: 'llama3', digits: 3, marks: false };
+const QWEN2: SplitStep = { kind: 'llama3', digits: 1, marks: false };
+const QWEN35: SplitStep = { kind: 'llama3', digits: 1, marks: true };
 const CJK = '[\\u4E00-\\u9FA5\\u0800-\\u4E00\\uAC00-\\uD7FF]+';
 // DeepSeek LLM's cased-letter class, exactly as listed in its tokenizer (an older \p{LC}).
 const DEEPSEEK_LETTERS = 'A-Za-z\\u00B5\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u01BA\\u01BC-\\u01BF\\u01C4-\\u0293'
@@ -47,6 +54,8 @@ const GPT2_SPEC: PreTokenizerSpec = { steps: [GPT2] };
 const LLAMA3_SPEC: PreTokenizerSpec = { steps: [LLAMA3], ignoreMerges: true, addBos: true };
 const QWEN2_SPEC: PreTokenizerSpec = { steps: [QWEN2] };
 const STARCODER_SPEC: PreTokenizerSpec = { steps: [rx('\\p{N}'), GPT2] };
+// BPE over whole lines: only newline runs are split off (a merge never spans a newline).
+const GEMMA4_SPEC: PreTokenizerSpec = { steps: [{ kind: 'newlines' }], spmStyle: true, addBos: true };
 
 const SPECS = new Map<string, PreTokenizerSpec>([
   ['default', DEFAULT_SPEC],
@@ -60,11 +69,21 @@ const SPECS = new Map<string, PreTokenizerSpec>([
   ['smaug-bpe', { steps: [LLAMA3] }],
   ['chatglm-bpe', { steps: [LLAMA3], noBos: true }],
   ['glm4', { steps: [LLAMA3], noBos: true }],
+  ['qwen35', { steps: [QWEN35] }],
+  // Gemma 3 converted from tokenizer.json gets this name from llama.cpp's tokenizer hash
+  ['gemma4', GEMMA4_SPEC],
+  ['granite-embed-multi-311m', GEMMA4_SPEC],
 ]);
-for (const n of ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2']) SPECS.set(n, LLAMA3_SPEC);
+for (const n of ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0', 'lfm2', 'jina-v5-nano']) {
+  SPECS.set(n, LLAMA3_SPEC);
+}
 for (const n of ['gpt-2', 'phi-2', 'jina-es', 'jina-de', 'gigachat', 'jina-v2-es', 'jina-v2-de', 'a.x-4.0', 'mellum',
-  'modern-bert', 'exaone4', 'jina-v1-en', 'jina-v2-code', 'roberta-bpe', 'mpt', 'olmo', 'jais']) SPECS.set(n, GPT2_SPEC);
-for (const n of ['qwen2', 'deepseek-r1-qwen', 'megrez', 'stablelm2']) SPECS.set(n, QWEN2_SPEC);
+  'modern-bert', 'exaone4', 'jina-v1-en', 'jina-v2-code', 'roberta-bpe', 'mpt', 'olmo', 'jais', 'trillion', 'granite-docling']) {
+  SPECS.set(n, GPT2_SPEC);
+}
+for (const n of ['qwen2', 'deepseek-r1-qwen', 'megrez', 'stablelm2', 'kormo', 'f2llmv2', 'hunyuan', 'solar-open', 'grok-2']) {
+  SPECS.set(n, QWEN2_SPEC);
+}
 for (const n of ['starcoder', 'refact', 'command-r', 'smollm', 'codeshell', 'exaone', 'minerva-7b']) SPECS.set(n, STARCODER_SPEC);
 
 /** The pre-tokenizer llama.cpp uses for `tokenizer.ggml.pre` (missing → default), or undefined if unknown. */
@@ -81,7 +100,8 @@ export function preTokenize(text: string, steps: readonly SplitStep[]): string[]
     let start = 0;
     for (const len of offsets) {
       if (step.kind === 'gpt2') splitGpt2(cpts, start, start + len, out);
-      else if (step.kind === 'llama3') splitLlama3(cpts, start, start + len, out);
+      else if (step.kind === 'llama3') splitLlama3(cpts, start, start + len, step.digits, step.marks, out);
+      else if (step.kind === 'newlines') splitNewlines(cpts, start, start + len, out);
       else splitRegex(cpts, start, start + len, step.re, out);
       start += len;
     }
@@ -170,36 +190,48 @@ function splitGpt2(cpts: Uint32Array, ini: number, end: number, out: number[]): 
 }
 
 // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
-function splitLlama3(cpts: Uint32Array, ini: number, end: number, out: number[]): void {
+// with \p{N}{1,digits}, and [\p{L}\p{M}] for \p{L} when `marks` (Qwen3.5).
+function splitLlama3(cpts: Uint32Array, ini: number, end: number, digits: number, marks: boolean, out: number[]): void {
   const c = cursor(cpts, ini, end, out);
+  const run = marks ? CPT_LETTER | CPT_ACCENT : CPT_LETTER;
+  const wordish = WORDISH | (marks ? CPT_ACCENT : 0);
   for (let pos = ini; pos < end;) {
     const k = contraction(c, pos, end, true);
     if (k) { pos += c.add(pos + k); continue; }
     const cpt = c.cpt(pos);
     const flags = c.flags(pos);
-    if (!isCR(cpt) && !(flags & CPT_NUMBER) && ((flags & CPT_LETTER) || (c.flags(pos + 1) & CPT_LETTER))) {
+    if (!isCR(cpt) && !(flags & CPT_NUMBER) && ((flags & run) || (c.flags(pos + 1) & run))) {
       pos++;
-      while (c.flags(pos) & CPT_LETTER) pos++;
+      while (c.flags(pos) & run) pos++;
       c.add(pos);
       continue;
     }
     if (flags & CPT_NUMBER) {
-      let ini3 = pos;
+      let start = pos;
       while (c.flags(pos) & CPT_NUMBER) {
-        if (++pos - ini3 >= 3) { c.add(pos); ini3 = pos; }
+        if (++pos - start >= digits) { c.add(pos); start = pos; }
       }
       c.add(pos);
       continue;
     }
     let f2 = cpt === 0x20 ? c.flags(pos + 1) : flags;
-    if (!(f2 & WORDISH) && flags) {
+    if (!(f2 & wordish) && flags) {
       pos += cpt === 0x20 ? 1 : 0;
-      while (!(f2 & WORDISH) && f2) f2 = c.flags(++pos);
+      while (!(f2 & wordish) && f2) f2 = c.flags(++pos);
       while (isCR(c.cpt(pos))) pos++;
       c.add(pos);
       continue;
     }
     pos = whitespaceRun(c, pos, true);
+  }
+}
+
+// [^\n]+|[\n]+
+function splitNewlines(cpts: Uint32Array, ini: number, end: number, out: number[]): void {
+  for (let pos = ini; pos < end;) {
+    const nl = cpts[pos] === 0x0a, start = pos;
+    while (pos < end && (cpts[pos] === 0x0a) === nl) pos++;
+    out.push(pos - start);
   }
 }
 

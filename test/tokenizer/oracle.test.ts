@@ -1,38 +1,15 @@
 // Independent oracle: node-llama-cpp (real llama.cpp) loads the same GGUFs and tokenizes the same
 // texts; our ids must be identical, with and without special-token parsing.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlamaLogLevel, getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
-import { parseHeader } from '../../src/formats/gguf/header-parser.ts';
-import { writeGGUF } from '../../src/formats/gguf/writer.ts';
 import { tokenizerFromGGUF } from '../../src/tokenizer/from-gguf.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { fixture } from '../fixtures.ts';
 import { ggufMetadata, vocabFile } from './helpers.ts';
-
-const SAMPLE = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
-
-const TEXTS = [
-  SAMPLE,
-  'Once upon a time',
-  "I'M HERE, you're there; WE'LL see. They'd've DON'T 'S 'll",
-  '   leading and trailing   \n\n\t\t  \r\n  mixed\u00a0nbsp\u3000ideographic\u2003em\u0085nel',
-  '1234567890 12.5% $99.99 ~tilde~ `code` <tag> a+b=c^d|e 3333333 ١٢٣ ½ ²',
-  'Khmer ស្រុកខ្មែរ, Hindi हिन्दी, Arabic العربية, Cyrillic Привет, Greek Ελληνικά, Thai ภาษาไทย',
-  '日本語のテキストと中文文本，还有한국어 텍스트。「括弧」！？',
-  'emoji 🦙🦙 👩‍👩‍👧‍👦 🏳️‍🌈 ✅ ❤️ 🇯🇵 combining e\u0301 a\u0308 zero\u200bwidth',
-  '<s>not special</s> <unk> <|endoftext|> <|end|> <|user|>\nhi<|assistant|>',
-  'def f(x):\n    return x ** 2  # comment\n\n\nclass A:\n\tpass\n',
-];
-
-function randomTexts(n: number, seed: number): string[] {
-  const pool = Array.from("aAbZ 0159 \n\t\r'.,!?-_()<>|/\\\"#$%&*+=~`^@ é ü ß ñ Ω ж 中 文 한 ☃ 🦙 \u00a0\u2003\u0301\u200d");
-  let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  return Array.from({ length: n }, () => Array.from({ length: 1 + Math.floor(rnd() * 40) }, () => pool[Math.floor(rnd() * pool.length)]).join(''));
-}
+import { TEXTS, gemma3SpmVocab, randomTexts, relabelledVocab } from './oracle-texts.ts';
 
 const MODELS: [string, string, boolean][] = [
   ['stories260K', fixture('models', 'stories260K.gguf'), false],
@@ -42,24 +19,19 @@ const MODELS: [string, string, boolean][] = [
   ['gpt-2', vocabFile('gpt-2'), true],
   ['deepseek-llm', vocabFile('deepseek-llm'), true],
   ['falcon', vocabFile('falcon'), true],
+  // the real vocabularies (architecture fixtures); Phi-3's added tokens are user-defined there
+  ['Llama 3.2', fixture('arch', 'dev-llama32.Q8_0.gguf'), true],
+  ['Qwen3', fixture('arch', 'dev-qwen3.Q8_0.gguf'), true],
+  ['Gemma 3 (BPE)', fixture('arch', 'dev-gemma3.Q8_0.gguf'), true],
+  ['Mistral', fixture('arch', 'vocab-mistral.gguf'), true],
+  ['Phi-3', fixture('arch', 'dev-phi3.Q8_0.gguf'), true],
 ];
 
-/**
- * The GPT-2 vocab re-labelled with another `tokenizer.ggml.pre`, so llama.cpp runs that
- * pre-tokenizer (Llama 3, Qwen2, ...) whose real vocab files are too large for the fixtures.
- */
-function relabelledVocab(dir: string, pre: string): string {
-  const buf = readFileSync(vocabFile('gpt-2'));
-  const h = parseHeader(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), buf.length, 'gpt-2');
-  const entries = [...h.metadata].map(([key, value]) => ({ key, value: key === 'tokenizer.ggml.pre' ? pre : value, type: h.metadataTypes.get(key)! }));
-  const file = path.join(dir, `relabelled-${pre}.gguf`);
-  writeFileSync(file, writeGGUF(entries, []));
-  return file;
-}
-
 const tmp = mkdtempSync(path.join(tmpdir(), 'tok-oracle-'));
-const RELABELLED: [string, string, boolean][] = ['llama-bpe', 'qwen2', 'deepseek-coder', 'starcoder', 'default', 'chatglm-bpe']
+const RELABELLED: [string, string, boolean][] = ['llama-bpe', 'qwen2', 'qwen35', 'deepseek-coder', 'starcoder', 'default', 'chatglm-bpe']
   .map((pre) => [`gpt-2 vocab as ${pre}`, relabelledVocab(tmp, pre), true]);
+// Gemma GGUFs made from tokenizer.model are SentencePiece; we have only the tokenizer.json, so scores are stand-ins
+const SYNTHETIC: [string, string, boolean][] = [['Gemma 3 as SentencePiece (stand-in scores)', gemma3SpmVocab(tmp), true]];
 
 let llama: Llama;
 beforeAll(async () => {
@@ -79,7 +51,7 @@ describe('U+FEFF token (llama-spm id 30143)', () => {
   });
 });
 
-describe.each([...MODELS, ...RELABELLED])('%s vs node-llama-cpp', (name, file, vocabOnly) => {
+describe.each([...MODELS, ...RELABELLED, ...SYNTHETIC])('%s vs node-llama-cpp', (name, file, vocabOnly) => {
   let model: LlamaModel;
   let tok: Tokenizer;
   beforeAll(async () => {
@@ -113,7 +85,10 @@ describe.each([...MODELS, ...RELABELLED])('%s vs node-llama-cpp', (name, file, v
   });
 
   it('agrees on BOS/EOS ids', () => {
-    expect(tok.bosId).toBe(model.tokens.bos);
-    expect(tok.eosId).toBe(model.tokens.eos);
+    // node-llama-cpp reports a BOS/EOS that is not a control token (Qwen3's default 11) as null
+    const shown = (id: number | null) => (id !== null && tok.tokenType(id) === 'control' ? id : null);
+    expect(shown(tok.bosId)).toBe(model.tokens.bos);
+    expect(shown(tok.eosId)).toBe(model.tokens.eos);
+    expect(tok.addBos).toBe(model.tokens.shouldPrependBosToken);
   });
 });

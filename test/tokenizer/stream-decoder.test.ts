@@ -2,8 +2,10 @@
 // emitting half of a UTF-8 sequence that byte tokens split (emoji, CJK, Khmer).
 import { describe, expect, it } from 'vitest';
 import { tokenizerFromGGUF } from '../../src/tokenizer/from-gguf.ts';
+import { tokenizerFromHFJson } from '../../src/tokenizer/from-hf-json.ts';
 import { createStreamDecoder, type Tokenizer } from '../../src/tokenizer/tokenizer.ts';
-import { ggufMetadata, vocabFile } from './helpers.ts';
+import { fixture } from '../fixtures.ts';
+import { ggufMetadata, hfTokenizerFiles, vocabFile } from './helpers.ts';
 
 const TEXTS = [
   'Llamas 🦙🦙 and 👩‍👩‍👧‍👦 families',
@@ -40,6 +42,35 @@ describe.each([['llama-spm', true], ['gpt-2', false]] as const)('%s', (name, spm
     const ids = [tok.bosId, ...tok.encode('Hello world')];
     expect(stream(tok, ids, true).join('')).toBe('Hello world');
     expect(stream(tok, ids, false).join('')).toBe(spm ? ' Hello world' : 'Hello world');
+  });
+});
+
+// The real vocabularies: byte-level BPE (Llama 3.2, Qwen3), SentencePiece-style BPE whose <0xNN>
+// tokens the GGUF types NORMAL (Gemma 3), and Gemma 3 / Mistral from tokenizer.json.
+const REAL: [string, () => Tokenizer][] = [
+  ['Llama 3.2 GGUF', () => tokenizerFromGGUF(ggufMetadata(fixture('arch', 'dev-llama32.Q8_0.gguf')))],
+  ['Qwen3 GGUF', () => tokenizerFromGGUF(ggufMetadata(fixture('arch', 'dev-qwen3.Q8_0.gguf')))],
+  ['Gemma 3 GGUF', () => tokenizerFromGGUF(ggufMetadata(fixture('arch', 'dev-gemma3.Q8_0.gguf')))],
+  ['Gemma 3 tokenizer.json', () => { const f = hfTokenizerFiles('gemma3'); return tokenizerFromHFJson(f.json, f.config); }],
+  ['Mistral tokenizer.json', () => { const f = hfTokenizerFiles('llama2'); return tokenizerFromHFJson(f.json, f.config); }],
+];
+const RARE = '𓀀𓁐 ꙮ 🫎🪿 ᚠᛇᚻ 𝔘𝔫𝔦 ⿰⿱ 😶‍🌫️ ស្រុកខ្មែរ';
+
+describe.each(REAL)('%s', (_name, make) => {
+  const tok = make();
+
+  it('streams rare characters split over byte tokens without broken sequences', () => {
+    const ids = tok.encode(RARE);
+    const partial = ids.filter((id) => new TextDecoder().decode(tok.tokenBytes(id)).includes('\uFFFD'));
+    expect(partial.length).toBeGreaterThan(2);
+    const chunks = stream(tok, ids, tok.addSpacePrefix);
+    for (const c of chunks) expect(c).not.toContain('\uFFFD');
+    expect(chunks.join('')).toBe(tok.decode(ids));
+    expect(chunks.join('')).toBe(RARE);
+  });
+
+  it.each(TEXTS)('streams %s', (text) => {
+    expect(stream(tok, tok.encode(text), tok.addSpacePrefix).join('')).toBe(text);
   });
 });
 

@@ -48,6 +48,12 @@ describe('SPM merges by score', () => {
     expect(tok.encode('a</s>')).not.toContain(2);
   });
 
+  it('tries longer special tokens first by UTF-8 bytes, not UTF-16 units', () => {
+    // '本語' is 6 bytes (2 units), 'xy本' 5 bytes (3 units): llama.cpp splits '本語' out first
+    const t = tokenizerFromGGUF(spmMeta([...SPM_BASE, ['本語', 0, T.USER], ['xy本', 0, T.USER]]));
+    expect(t.encode('xy本語').map((id) => t.tokenText(id)).at(-1)).toBe('本語');
+  });
+
   it('uses llama.cpp defaults: BOS 1, EOS 2, add_bos', () => {
     expect([tok.bosId, tok.eosId, tok.addBos, tok.addEos, [...tok.eogIds]]).toEqual([1, 2, true, false, [2]]);
   });
@@ -104,6 +110,13 @@ describe('pre-tokenizers split like llama.cpp', () => {
   });
   it('qwen2 (single digits)', () => {
     expect(split('qwen2', 'ab 123')).toEqual(['ab', ' ', '1', '2', '3']);
+  });
+  it('qwen35 (combining marks stay in letter runs)', () => {
+    expect(split('qwen35', 'cafe\u0301! \u0301x 12')).toEqual(['cafe\u0301', '!', ' \u0301x', ' ', '1', '2']);
+    expect(split('qwen2', 'cafe\u0301!')).toEqual(['cafe', '\u0301!']);
+  });
+  it('gemma4 / granite-embed-multi-311m (newline runs only)', () => {
+    expect(split('granite-embed-multi-311m', 'a b\n\n c\n')).toEqual(['a b', '\n\n', ' c', '\n']);
   });
   it('default (punctuation runs and digit triples split first)', () => {
     expect(split('default', 'x...12345')).toEqual(['x', '...', '123', '45']);

@@ -39,11 +39,21 @@ export interface GGUFFile {
 
 const FIRST_READ = 1 << 20;
 
-/** Reads the header of one file, growing the prefix read until the parser has what it needs. */
+/**
+ * Reads the header of one file, growing the prefix read until the parser has what it needs; each
+ * step fetches only the bytes it lacks (a 262k vocabulary is a 20 MB header).
+ */
 async function readHeader(src: ByteSource): Promise<ParsedHeader> {
   let len = Math.min(FIRST_READ, src.size);
+  let buf = new Uint8Array(0);
   for (;;) {
-    const buf = await src.read(0, len);
+    if (buf.length < len) {
+      const more = await src.read(buf.length, len - buf.length);
+      const next = new Uint8Array(len);
+      next.set(buf);
+      next.set(more, buf.length);
+      buf = next;
+    }
     try {
       return parseHeader(buf, src.size, src.name);
     } catch (e) {
@@ -51,7 +61,7 @@ async function readHeader(src: ByteSource): Promise<ParsedHeader> {
       if (e.needed > MAX_HEADER_BYTES) {
         throw new GGUFError('GGUF_LIMIT', `${src.name}: its header would need more than ${MAX_HEADER_BYTES >> 20} MiB of metadata; the file is corrupt or not a model.`);
       }
-      len = Math.min(src.size, Math.max(e.needed, len * 4));
+      len = Math.min(src.size, Math.max(e.needed, len * 2));
     }
   }
 }
