@@ -1,6 +1,6 @@
 // Hyper-parameters of a decoder-only transformer, read from GGUF metadata (`<arch>.*` keys).
 import type { GGUFValue } from '../formats/gguf/reader.ts';
-import { EngineError } from '../shared/errors.ts';
+import { EngineError, UnsupportedError } from '../shared/errors.ts';
 
 export interface HParams {
   arch: string;
@@ -69,6 +69,8 @@ function positiveInt(value: number, what: string): number {
   return value;
 }
 
+const ROPE_SCALING = ['none', 'linear', 'yarn', 'longrope'];
+
 export function readHParams(meta: Meta, arch: string): HParams {
   const k = (s: string) => `${arch}.${s}`;
   const dim = positiveInt(num(meta, k('embedding_length')), 'embedding length');
@@ -83,6 +85,11 @@ export function readHParams(meta: Meta, arch: string): HParams {
   const nRot = positiveInt(num(meta, k('rope.dimension_count'), headDim), 'rope dimension count');
   if (nRot > headDim || nRot % 2) throw new EngineError('BAD_SHAPE', `Rope dimension count ${nRot} does not fit head size ${headDim}.`);
   const scaling = meta.get(k('rope.scaling.type'));
+  // a rope we would compute differently from the model's training is a wrong answer, not a model
+  if (scaling !== undefined && !ROPE_SCALING.includes(String(scaling))) {
+    throw new UnsupportedError('UNSUPPORTED_ARCH',
+      `This model uses '${String(scaling)}' rope scaling, which this engine cannot run yet (supported: ${ROPE_SCALING.join(', ')}).`);
+  }
   const factor = num(meta, k('rope.scaling.factor'), 1) || 1;
   const nLayers = positiveInt(num(meta, k('block_count')), 'layer count');
   const nCtxTrain = positiveInt(num(meta, k('context_length'), 2048), 'context length');

@@ -66,3 +66,16 @@ describe('layer plans', () => {
     expect(p.layers[0].rope!.attnFactor).toBeCloseTo(1 + 0.1 * Math.log(4), 12);
   });
 });
+
+describe('rope scaling types', () => {
+  it('an unknown scaling type is refused with a typed error naming it and the supported ones', async () => {
+    const { readHParams } = await import('../../src/models/hparams.ts');
+    const meta = new Map<string, unknown>([['x.embedding_length', 64], ['x.attention.head_count', 4], ['x.block_count', 2],
+      ['x.feed_forward_length', 128], ['x.vocab_size', 10], ['x.rope.scaling.type', 'dynamic-ntk']]);
+    expect(() => readHParams(meta as never, 'x')).toThrow(expect.objectContaining({
+      code: 'UNSUPPORTED_ARCH', message: expect.stringMatching(/'dynamic-ntk' rope scaling.*linear, yarn, longrope/),
+    }));
+    meta.set('x.rope.scaling.type', 'yarn');
+    expect(readHParams(meta as never, 'x').ropeScalingType).toBe('yarn');
+  });
+});
