@@ -164,6 +164,26 @@ export async function bytesPerToken(file: string, meanPos: number): Promise<numb
   return bytes + n('block_count') * 2 * kvDim * 4 * meanPos;
 }
 
+/**
+ * A family's speed relative to a base model (Llama at the same shape), from `cli bench` runs in
+ * Node taken in pairs, ABBA order: this machine's speed swings ±30% from one minute to the next,
+ * and a ratio of neighbouring runs cancels most of that. Medians of the per-pair ratios.
+ */
+export async function pairedRatio(file: string, base: string, o: CellOptions, pairs: number,
+  log: (s: string) => void): Promise<{ decode: number; prefill: number; pairs: number }> {
+  const dec: number[] = [], pre: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const order = i % 2 ? [file, base] : [base, file];
+    const [a, b] = [await nodeRun(order[0], o), await nodeRun(order[1], o)];
+    const [f, l] = i % 2 ? [a, b] : [b, a];
+    dec.push(f.decode / l.decode);
+    pre.push(f.prefill / l.prefill);
+    log(`    pair ${i + 1}/${pairs}: decode ${f.decode.toFixed(1)} vs ${l.decode.toFixed(1)} (${(f.decode / l.decode).toFixed(2)}×), `
+      + `prefill ${f.prefill.toFixed(0)} vs ${l.prefill.toFixed(0)}`);
+  }
+  return { decode: median(dec), prefill: median(pre), pairs };
+}
+
 /** One `cli bench --json` in Node for the same file and threads. */
 async function nodeRun(file: string, o: CellOptions): Promise<{ prefill: number; decode: number }> {
   const out = await new Promise<string>((resolve, reject) => {

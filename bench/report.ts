@@ -23,6 +23,8 @@ export interface BenchResults {
   /** streaming read bandwidth in bytes/s by thread count */
   bandwidth: Record<string, number>;
   cells: BenchCell[];
+  /** each family's speed ÷ Llama's at the same shape, quant and threads, from paired Node runs */
+  families?: { model: string; quant: string; threads: number; decodeRatio: number; prefillRatio: number; pairs: number }[];
 }
 
 /** "5", or "5 (llama-3.2-1b-shape: 3)" when a model's cells ran a different number of times. */
@@ -55,15 +57,21 @@ export function rows(r: BenchResults): string[][] {
 /**
  * Each family's decode and prefill beside Llama's at the same shape and quant (model ids
  * `<family>-155m` vs `llama-155m`): what its extra ops (q/k norms, sandwich norms, GELU) cost.
+ * The browser medians come from cells run minutes apart; the paired Node ratios (when measured)
+ * from neighbouring runs, which this machine's swings disturb far less.
  */
 export function familyRows(r: BenchResults): string[][] {
   const base = (c: BenchCell) => r.cells.find((b) => b.model === 'llama-155m' && b.quant === c.quant && b.threads === c.threads);
+  const paired = (c: BenchCell) => r.families?.find((f) => f.model === c.model && f.quant === c.quant && f.threads === c.threads);
   const body = r.cells.filter((c) => c.model !== 'llama-155m' && c.model.endsWith('-155m') && base(c)).map((c) => {
     const b = base(c)!;
+    const p = paired(c);
     return [c.model, c.quant, String(c.threads), f1(c.ours.decodeTokPerSec), f1(b.ours.decodeTokPerSec),
-      ratio(c.ours.decodeTokPerSec, b.ours.decodeTokPerSec), ratio(c.ours.prefillTokPerSec, b.ours.prefillTokPerSec)];
+      ratio(c.ours.decodeTokPerSec, b.ours.decodeTokPerSec), ratio(c.ours.prefillTokPerSec, b.ours.prefillTokPerSec),
+      p ? `${p.decodeRatio.toFixed(2)}×` : '–', p ? `${p.prefillRatio.toFixed(2)}×` : '–'];
   });
-  return body.length ? [['model', 'quant', 'thr', 'decode', 'llama decode', 'decode ÷ llama', 'prefill ÷ llama'], ...body] : [];
+  return body.length ? [['model', 'quant', 'thr', 'decode', 'llama decode', 'decode ÷ llama', 'prefill ÷ llama',
+    'paired decode ÷ llama', 'paired prefill ÷ llama'], ...body] : [];
 }
 
 function pad(t: string[][]): string {
@@ -100,7 +108,8 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     '',
     ...mdTable(t),
     '',
-    ...(familyRows(r).length ? ['Each family against Llama at the same 155M shape and quant (our engine):', '', ...mdTable(familyRows(r)), ''] : []),
+    ...(familyRows(r).length ? ['Each family against Llama at the same 155M shape and quant (our engine; "paired": medians of',
+      `ratios of neighbouring \`cli bench\` runs in Node, ${r.families?.[0]?.pairs ?? 0} pairs in ABBA order):`, '', ...mdTable(familyRows(r)), ''] : []),
     ...r.cells.filter((c) => c.wllamaError).map((c) => `wllama failed on ${c.model} ${c.quant} ${c.threads}T: ${c.wllamaError}  `),
     `![bench chart](bench/results/${svgName})`,
     '',

@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [--models ID,…] [--runs N] [--runs-1b N] [--q4_0] [--no-node] [--no-make] [--no-readme]
-// [--note TEXT] [--report-only]`: our engine vs wllama in headless
+// [--pairs N] [--families-only] [--note TEXT] [--report-only]`: our engine vs wllama in headless
 // Chromium on the bench models (made on first use by bench/make-models.ts), plus memory bandwidth and
 // `cli bench` in Node. Writes bench/results/<date>.json and .svg and the README's Benchmarks table.
 import { existsSync } from 'node:fs';
@@ -9,13 +9,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBrowser } from '../test/browser/harness.ts';
 import { ensureModels, modelPath, ROOT, SHAPES } from './make-models.ts';
-import { benchCell, bytesPerToken, PAGE, type CellOptions } from './measure.ts';
+import { benchCell, bytesPerToken, pairedRatio, PAGE, type CellOptions } from './measure.ts';
 import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, type BenchResults } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' }, models: { type: 'string' }, runs: { type: 'string' }, 'runs-1b': { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
-    'no-readme': { type: 'boolean' }, 'no-make': { type: 'boolean' }, note: { type: 'string' }, 'report-only': { type: 'boolean' },
+    'no-readme': { type: 'boolean' }, pairs: { type: 'string' }, 'families-only': { type: 'boolean' }, 'no-make': { type: 'boolean' }, note: { type: 'string' }, 'report-only': { type: 'boolean' },
   },
 });
 const quick = !!args.quick;
@@ -70,7 +70,41 @@ async function main(): Promise<void> {
       }
     }
   }
+  await families(results);
   await write(results);
+}
+
+/** Each family against Llama at the 155M shape, from paired Node runs (see pairedRatio). */
+async function families(r: BenchResults): Promise<void> {
+  const base = SHAPES.find((s) => s.id === 'llama-155m')!;
+  const pairs = Number(args.pairs ?? 6);
+  r.families = [];
+  for (const s of shapes.filter((x) => x.arch !== 'llama' && x.id.endsWith('-155m'))) {
+    for (const q of quants) {
+      if (!existsSync(modelPath(s, q)) || !existsSync(modelPath(base, q))) continue;
+      for (const threads of threadCounts) {
+        log(`${s.id} vs ${base.id}, ${q}, ${threads} thread(s): paired cli bench runs`);
+        const o: CellOptions = { ...settings, runs: 1, threads, node: true };
+        const p = await pairedRatio(modelPath(s, q), modelPath(base, q), o, pairs, log);
+        r.families.push({ model: s.id, quant: q, threads, decodeRatio: p.decode, prefillRatio: p.prefill, pairs: p.pairs });
+        await writeJson({ ...r, partial: true });
+      }
+    }
+  }
+}
+
+/** Adds the paired family ratios to the newest results file and re-renders it. */
+async function familiesOnly(): Promise<void> {
+  const r = await latest();
+  await families(r);
+  await write(args.note === undefined ? r : { ...r, note: args.note });
+}
+
+async function latest(): Promise<BenchResults> {
+  const dir = path.join(ROOT, 'bench/results');
+  const name = (await readdir(dir)).filter((f) => /^\d{4}-\d{2}-\d{2}\.json$/.test(f)).sort().pop();
+  if (!name) throw new Error('no bench/results/<date>.json yet: run npm run bench first');
+  return JSON.parse(await readFile(path.join(dir, name), 'utf8')) as BenchResults;
 }
 
 async function writeJson(r: BenchResults): Promise<string> {
@@ -95,11 +129,8 @@ async function write(r: BenchResults): Promise<void> {
 
 /** Re-renders the chart and README from the newest bench/results/*.json (e.g. after editing its note). */
 async function reportOnly(): Promise<void> {
-  const dir = path.join(ROOT, 'bench/results');
-  const latest = (await readdir(dir)).filter((f) => /^\d{4}-\d{2}-\d{2}\.json$/.test(f)).sort().pop();
-  if (!latest) throw new Error('no bench/results/<date>.json yet: run npm run bench first');
-  const r = JSON.parse(await readFile(path.join(dir, latest), 'utf8')) as BenchResults;
+  const r = await latest();
   await write(args.note === undefined ? r : { ...r, note: args.note });
 }
 
-await (args['report-only'] ? reportOnly() : main());
+await (args['report-only'] ? reportOnly() : args['families-only'] ? familiesOnly() : main());

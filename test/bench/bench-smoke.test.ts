@@ -4,7 +4,7 @@
 // benchmark's business, never a test's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../browser/harness.ts';
-import { benchCell, bytesPerToken, PAGE, randomPrompt, tokenizerOf } from '../../bench/measure.ts';
+import { benchCell, bytesPerToken, pairedRatio, PAGE, randomPrompt, tokenizerOf } from '../../bench/measure.ts';
 import { familyRows, markdownSection, svgChart, textTable, updateReadme, type BenchResults } from '../../bench/report.ts';
 import { streamKernel } from '../../bench/page/memory-bandwidth.ts';
 import { fixture } from '../fixtures.ts';
@@ -46,11 +46,22 @@ describe('bench pipeline', () => {
     const at155 = (model: string, decode: number) => ({ ...r.cells[0], model, ours: { ...r.cells[0].ours, decodeTokPerSec: decode } });
     const fam = { ...r, cells: [at155('llama-155m', 50), at155('qwen3-155m', 45), at155('gemma3-155m', 40)] };
     expect(familyRows(fam).slice(1).map((row) => [row[0], row[5]])).toEqual([['qwen3-155m', '0.90×'], ['gemma3-155m', '0.80×']]);
-    expect(markdownSection(fam, 'x.svg')).toContain('| qwen3-155m | Q4_K_M | 2 | 45.0 | 50.0 | 0.90× |');
+    expect(markdownSection(fam, 'x.svg')).toContain('| qwen3-155m | Q4_K_M | 2 | 45.0 | 50.0 | 0.90× | 1.00× | – | – |');
+    const withPairs = { ...fam, families: [{ model: 'qwen3-155m', quant: 'Q4_K_M', threads: 2, decodeRatio: 0.97, prefillRatio: 0.93, pairs: 6 }] };
+    expect(familyRows(withPairs)[1].slice(7)).toEqual(['0.97×', '0.93×']);
     expect(svgChart(r)).toMatch(/^<svg[\s\S]*<rect[\s\S]*<\/svg>\n$/);
     const readme = updateReadme('# x\n\n## Usage\n\nu\n\n## Credits\n\nc\n', markdownSection(r, '2000-01-01.svg'));
     expect(readme).toMatch(/## Usage\n\nu\n\n## Benchmarks\n[\s\S]*\| dev-llama \| Q4_K_M \| 2 \|[\s\S]*\n## Credits\n\nc\n$/);
     expect(updateReadme(readme, '## Benchmarks\n\nnew\n')).toBe('# x\n\n## Usage\n\nu\n\n## Benchmarks\n\nnew\n## Credits\n\nc\n');
+  });
+
+  it('paired Node runs give a family ÷ base ratio per pair (ABBA order)', async () => {
+    const lines: string[] = [];
+    const r = await pairedRatio(fixture('arch', 'dev-qwen3.Q8_0.gguf'), MODEL, { threads: 1, runs: 1, promptTokens: 8, genTokens: 4 },
+      2, (s) => lines.push(s));
+    expect(r.pairs).toBe(2);
+    expect(lines).toHaveLength(2);
+    for (const x of [r.decode, r.prefill]) expect(Number.isFinite(x) && x > 0).toBe(true);
   });
 
   it('bandwidth kernel: a valid module, measured on two workers', async () => {
