@@ -2,7 +2,7 @@
 // bottom in backend ops (llama2.c's run.c is the model for clarity). What differs between families
 // comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
 // tests a family's name.
-import type { Activation, Backend } from '../backends/backend.ts';
+import type { Activation, Backend, Weight } from '../backends/backend.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { ArchSpec } from './arch.ts';
 import type { HParams } from './hparams.ts';
@@ -109,7 +109,7 @@ export class Decoder {
   }
 
   /** x += xb, through the block's post-norm when the family has one. */
-  private residual(postNorm: ModelWeights['layers'][number]['attnPostNorm'], n: number): void {
+  private residual(postNorm: Weight | undefined, n: number): void {
     const { backend: b, h, s } = this;
     if (postNorm) {
       b.rmsnorm(s.xb, postNorm, s.xb2, n, h.rmsEps);

@@ -79,11 +79,13 @@ export function planModel(h: HParams, arch: ArchSpec, factors: RopeFactorTensors
     }
     return { nRot: h.nRot, freqBase: base, neox: arch.ropeNeox, freqFactors: ff, attnFactor };
   };
+  // one params object per kind of layer: the backends cache their rope tables by it
+  const ropes = { sliding: sliding.some(Boolean) ? ropeFor(true) : null, global: ropeFor(false) };
   const layers = Array.from({ length: h.nLayers }, (_, l): LayerPlan => {
     const swa = sliding[l];
     const noRope = arch.noRopeEvery !== undefined && (l + 1) % arch.noRopeEvery === 0;
     return {
-      rope: noRope ? null : ropeFor(swa),
+      rope: noRope ? null : swa ? ropes.sliding : ropes.global,
       attn: { nHead: h.nHead, nHeadKV: h.nHeadKV, headDim: h.headDim, scale, window: swa ? window : 0, softcap: attnSoftcap },
       slots: swa ? Math.min(nCtx, window + maxBatch - 1) : nCtx,
     };

@@ -5,16 +5,9 @@
 // `expected_output`. Those expectations include llama.cpp's system-role polyfill (system text merged
 // into the first user message when the template drops or rejects it).
 import { describe, expect, it } from 'vitest';
+import { CONVERSATION as conversation } from './template-cases.ts';
 import { renderChat, type ChatMessage } from '../../src/engine/chat-template.ts';
 
-const conversation: ChatMessage[] = [
-  { role: 'system', content: 'You are a helpful assistant' },
-  { role: 'user', content: 'Hello' },
-  { role: 'assistant', content: 'Hi there' },
-  { role: 'user', content: 'Who are you' },
-  { role: 'assistant', content: '   I am an assistant   ' },
-  { role: 'user', content: 'Another question' },
-];
 
 interface Case { name: string; template: string; expected: string; bos?: string; eos?: string }
 

@@ -9,15 +9,8 @@ import {
   NAMED_TEMPLATES, detectTemplate, mergeSystemIntoUser, renderChat, strftime, type ChatMessage, type RenderChatOptions,
 } from '../../src/engine/chat-template.ts';
 import { fixture } from '../fixtures.ts';
+import { CONVERSATION as conversation } from './template-cases.ts';
 
-const conversation: ChatMessage[] = [
-  { role: 'system', content: 'You are a helpful assistant' },
-  { role: 'user', content: 'Hello' },
-  { role: 'assistant', content: 'Hi there' },
-  { role: 'user', content: 'Who are you' },
-  { role: 'assistant', content: '   I am an assistant   ' },
-  { role: 'user', content: 'Another question' },
-];
 const hello: ChatMessage[] = [{ role: 'user', content: 'Hello' }];
 
 const render = (template: string | null, messages: readonly ChatMessage[], extra: Partial<RenderChatOptions> = {}): string =>

@@ -76,7 +76,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private readBackBytes = 0;
   private activationBytes = 0;
   private topKOut: GPUBuffer | null = null;
-  private ropeCache: { key: string; submits: number; buf: GPUBuffer } | null = null;
+  private ropeCache: { key: string; factors: Float32Array | undefined; submits: number; buf: GPUBuffer } | null = null;
 
   /** matmul threads per row; 1 also selects the serial attention. SwiftShader runs barrier-free
    *  kernels far faster, GPUs want several lanes per row. */
@@ -239,13 +239,15 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.alive();
     check(p.nRot % 2 === 0 && p.nRot <= headDim && x.length >= nTokens * nHeads * headDim, 'BAD_ARGUMENT', `rope shapes do not fit (nRot ${p.nRot}, headDim ${headDim}).`);
     // q and k of every layer share one table per batch
-    const key = `${pos0}:${nTokens}:${p.nRot}:${p.freqBase}:${p.attnFactor ?? 1}:${p.freqFactors?.join(',') ?? ''}`;
-    if (!this.ropeCache || this.ropeCache.key !== key || this.ropeCache.submits !== this.rec.submits) {
-      this.ropeCache = { key, submits: this.rec.submits, buf: this.rec.temp(ropeTable(pos0, nTokens, p)) };
+    // (the factors by identity, as the WASM backend does: the layer plan shares one array per kind of layer)
+    const key = `${pos0}:${nTokens}:${p.nRot}:${p.freqBase}:${p.attnFactor ?? 1}`;
+    let c = this.ropeCache;
+    if (!c || c.key !== key || c.factors !== p.freqFactors || c.submits !== this.rec.submits) {
+      c = this.ropeCache = { key, factors: p.freqFactors, submits: this.rec.submits, buf: this.rec.temp(ropeTable(pos0, nTokens, p)) };
     }
     const total = nTokens * nHeads * (p.nRot / 2);
     const [gx, gy] = this.rec.grid(Math.ceil(total / WG));
-    this.rec.dispatch(this.pipes.plain('rope', { WG }), [act(x).buffer, this.ropeCache.buf],
+    this.rec.dispatch(this.pipes.plain('rope', { WG }), [act(x).buffer, c.buf],
       [nTokens, nHeads, headDim, p.nRot, p.neox ? 1 : 0, gx, 0, 0], [gx, gy]);
   }
 
