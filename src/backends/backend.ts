@@ -40,6 +40,14 @@ export interface AttentionParams {
   readonly softcap?: number;
 }
 
+/** How one layer's cached keys turn when their positions move (context shift). */
+export interface KVShiftParams {
+  readonly nHeadKV: number;
+  readonly headDim: number;
+  /** the layer's rope, without its attention factor; none for NoPE layers (keys only move) */
+  readonly rope?: RopeParams;
+}
+
 /** The gated activation of a feed-forward block: out = act(gate) · up. */
 export type GluKind = 'silu' | 'gelu_tanh';
 
@@ -95,6 +103,17 @@ export interface Backend {
   add(dst: Activation, src: Activation, n: number): void;
   /** dst[dstOffset..+n] = src[srcOffset..+n] (e.g. the last token's row before the LM head) */
   copy(src: Activation, srcOffset: number, dst: Activation, dstOffset: number, n: number): void;
+
+  /**
+   * Optional context shift of one layer's cache: forgets positions [keep, keep + discard) and moves
+   * [keep + discard, end) to [keep, end − discard), each key rotated back by `discard` positions
+   * (rotations compose: R(p − d) = R(−d)·R(p)); a ring layer's slots move with their positions.
+   * Only valid when the ring (if any) still holds every key later windows will read.
+   */
+  shiftKV?(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void;
+
+  /** Optional: resolves once the device has finished the work issued so far (WebGPU queues it). */
+  sync?(): Promise<void>;
 
   /**
    * Optional: the k largest of the first n values of `logits`, largest first (ties: lower index

@@ -27,6 +27,8 @@ export interface CliOptions {
   backend: 'wasm' | 'webgpu';
   browser: boolean;
   ctx?: number;
+  /** generate: stop with 'length' when the context is full instead of shifting it */
+  noContextShift: boolean;
   /** quantize: input model, output path and target type (a FileTypeName) */
   in?: string;
   out?: string;
@@ -35,7 +37,7 @@ export interface CliOptions {
 
 export const USAGE = `usage: npm run -s cli -- <command> [options]
   generate   --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
-             [--min-p P] [--seed S] [--threads N] [--chat] [--json]
+             [--min-p P] [--seed S] [--threads N] [--chat] [--no-context-shift] [--json]
   perplexity --model PATH --file TEXT_FILE [--json]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
@@ -61,7 +63,7 @@ function quantizeOptions(v: { in?: string; out?: string; type?: string; json?: b
   if (!isFileTypeName(v.type)) bad(`--type must be one of ${Object.keys(FILE_TYPES).join(', ')} (got ${v.type}).`);
   return {
     command: 'quantize', model: v.in, in: v.in, out: v.out, type: v.type, maxTokens: 0, chat: false, json: !!v.json,
-    noBos: false, promptTokens: 0, genTokens: 0, backend: 'wasm', browser: false,
+    noBos: false, promptTokens: 0, genTokens: 0, backend: 'wasm', browser: false, noContextShift: false,
   };
 }
 
@@ -76,7 +78,7 @@ export function parseCli(argv: string[]): CliOptions {
       'top-p': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
       chat: { type: 'boolean' }, json: { type: 'boolean' }, 'no-bos': { type: 'boolean' },
       'prompt-tokens': { type: 'string' }, 'gen-tokens': { type: 'string' }, backend: { type: 'string' },
-      browser: { type: 'boolean' }, ctx: { type: 'string' },
+      browser: { type: 'boolean' }, ctx: { type: 'string' }, 'no-context-shift': { type: 'boolean' },
       in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
     },
   });
@@ -101,6 +103,7 @@ export function parseCli(argv: string[]): CliOptions {
     genTokens: number(values['gen-tokens'], 'gen-tokens', { int: true, min: 1 }) ?? 64,
     backend, browser: !!values.browser,
     ctx: number(values.ctx, 'ctx', { int: true, min: 1 }),
+    noContextShift: !!values['no-context-shift'],
   };
   if (command === 'generate' && o.prompt === undefined) bad('generate needs --prompt TEXT (use --prompt "" to start from BOS only).');
   if (command === 'perplexity' && !o.file) bad('perplexity needs --file TEXT_FILE.');

@@ -22,6 +22,8 @@ export interface CliEnv {
   fileText?: string;
   /** memory figure when the backend cannot report its own */
   hostMemoryBytes(): number;
+  /** aborted when the user asks to stop (SIGINT): generation ends within one batch */
+  signal?: AbortSignal;
 }
 
 async function load(o: CliOptions, env: CliEnv, backendName = o.backend): Promise<LoadedModel> {
@@ -54,11 +56,12 @@ async function generate(o: CliOptions, env: CliEnv): Promise<void> {
   const m = await load(o, env);
   const s = new Session(m, wasmFallback(o, env, m));
   try {
-    const { promptIds, stop } = o.chat
-      ? buildChatPrompt(m, [{ role: 'user', content: o.prompt! }])
-      : { promptIds: s.promptIds(o.prompt!), stop: [] };
+    const contextShift = !o.noContextShift;
+    const { promptIds, stop, nKeep } = o.chat
+      ? buildChatPrompt(m, [{ role: 'user', content: o.prompt! }], undefined, { contextShift })
+      : { promptIds: s.promptIds(o.prompt!), stop: [], nKeep: undefined };
     const events = s.generate(promptIds, {
-      maxTokens: o.maxTokens, stop,
+      maxTokens: o.maxTokens, stop, contextShift, nKeep, signal: env.signal,
       sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP, seed: o.seed },
     });
     for await (const ev of events) {
@@ -67,11 +70,13 @@ async function generate(o: CliOptions, env: CliEnv): Promise<void> {
       const st = ev.stats;
       if (o.json) {
         env.out(`${JSON.stringify({ text: ev.text, promptIds, ids: ev.ids,
-          prefillTokensPerSec: st.prefillTokensPerSec, decodeTokensPerSec: st.decodeTokensPerSec })}\n`);
+          prefillTokensPerSec: st.prefillTokensPerSec, decodeTokensPerSec: st.decodeTokensPerSec,
+          finishReason: st.finishReason, contextShifts: st.contextShifts })}\n`);
       } else {
         env.out('\n');
         env.err(`\n[${st.promptTokens} prompt tokens, prefill ${st.prefillTokensPerSec.toFixed(1)} tok/s; ` +
-          `${st.generatedTokens} generated, decode ${st.decodeTokensPerSec.toFixed(1)} tok/s; ${st.finishReason}]\n`);
+          `${st.generatedTokens} generated, decode ${st.decodeTokensPerSec.toFixed(1)} tok/s; ${st.finishReason}` +
+          `${st.contextShifts ? `; context shifted ×${st.contextShifts}` : ''}]\n`);
       }
     }
   } finally {

@@ -11,6 +11,17 @@ import { runQuantize } from './quantize.ts';
 
 const err = (s: string) => process.stderr.write(s);
 
+/** Ctrl-C stops the running answer (within one batch of a long prompt); a second one quits. */
+function interruptSignal(): AbortSignal {
+  const ctrl = new AbortController();
+  process.on('SIGINT', () => {
+    if (ctrl.signal.aborted) process.exit(130);
+    err('\n[stopping — press Ctrl-C again to quit]\n');
+    ctrl.abort();
+  });
+  return ctrl.signal;
+}
+
 async function nodeEnv(o: CliOptions): Promise<CliEnv> {
   const needsFile = o.command === 'perplexity' || (o.command === 'tokenize' && o.text === undefined);
   return {
@@ -24,6 +35,7 @@ async function nodeEnv(o: CliOptions): Promise<CliEnv> {
     },
     fileText: needsFile ? await readFile(o.file!, 'utf8') : undefined,
     hostMemoryBytes: () => process.memoryUsage().rss,
+    signal: o.command === 'generate' ? interruptSignal() : undefined,
   };
 }
 

@@ -13,6 +13,8 @@ export interface ChatPrompt {
   stop: string[];
   /** the generation prompt opened a thinking block, so the answer starts inside it */
   startsInReasoning: boolean;
+  /** tokens a context shift keeps: the BOS and the system prompt (the leading system messages) */
+  nKeep: number;
 }
 
 export interface ChatPromptOptions {
@@ -20,6 +22,8 @@ export interface ChatPromptOptions {
   enableThinking?: boolean;
   /** clock for strftime_now */
   now?: () => Date;
+  /** the session shifts the context, so a conversation longer than it is not an error (it is cut) */
+  contextShift?: boolean;
 }
 
 /** The model's own template, a fallback picked from its architecture and vocab, or null. */
@@ -39,6 +43,7 @@ export function buildChatPrompt(m: LoadedModel, messages: readonly ChatMessage[]
   const bos = t.addBos && t.bosId !== null ? [t.bosId] : [];
   let promptIds: number[];
   let startsInReasoning = false;
+  let nKeep = bos.length;
   if (!choice) {
     // no template: the conversation is continued as plain text; user text is never parsed as control tokens
     promptIds = [...bos, ...t.encode(messages.map((x) => x.content).join(''))];
@@ -53,14 +58,36 @@ export function buildChatPrompt(m: LoadedModel, messages: readonly ChatMessage[]
     const ids = t.encode(text, { parseSpecial: true });
     // templates that write the BOS text themselves must not get a second BOS (llama.cpp warns about this)
     promptIds = bos.length && ids[0] === bos[0] ? ids : [...bos, ...ids];
+    nKeep = systemPrefix(promptIds, render, t.encode.bind(t), bos);
   }
   if (promptIds.length <= bos.length) throw new EngineError('BAD_ARGUMENT', 'The prompt is empty: type something first.');
   const nCtx = m.decoder?.opts.nCtx;
-  if (nCtx !== undefined && promptIds.length >= nCtx) {
+  if (nCtx !== undefined && promptIds.length >= nCtx && !opts.contextShift) {
     throw new EngineError('CONTEXT_FULL',
       `The conversation is ${promptIds.length} tokens long but the model's context holds ${nCtx}; start a new chat or shorten it.`);
   }
-  return { promptIds, stop: choice?.kind === 'named' ? [...NAMED_TEMPLATES[choice.name].stop] : [], startsInReasoning };
+  return { promptIds, stop: choice?.kind === 'named' ? [...NAMED_TEMPLATES[choice.name].stop] : [], startsInReasoning, nKeep };
+}
+
+/**
+ * Tokens of the prompt that the leading system messages render to (rendered alone, they are a
+ * prefix of the whole prompt in every template we know; the common prefix guards the others).
+ */
+function systemPrefix(promptIds: readonly number[], render: Omit<RenderChatOptions, 'addGenerationPrompt'>,
+  encode: (s: string, o: { parseSpecial: boolean }) => number[], bos: readonly number[]): number {
+  let n = 0;
+  while (n < render.messages.length && render.messages[n].role === 'system') n++;
+  if (n === 0 || n === render.messages.length) return bos.length;
+  let ids: number[];
+  try {
+    ids = encode(renderChat({ ...render, messages: render.messages.slice(0, n), addGenerationPrompt: false }), { parseSpecial: true });
+  } catch {
+    return bos.length; // templates that insist on a user turn
+  }
+  if (bos.length && ids[0] !== bos[0]) ids = [...bos, ...ids];
+  let k = 0;
+  while (k < ids.length && k < promptIds.length && ids[k] === promptIds[k]) k++;
+  return Math.max(k, bos.length);
 }
 
 /** Whether the template reads enable_thinking (its prompt changes with it), so a thinking toggle means something. */

@@ -1,5 +1,6 @@
 // One conversation with a loaded model: keeps the KV cache in step with the token history,
 // reuses the common prefix of a new prompt, and streams generated text with timing stats.
+import { ForwardAborted } from '../models/decoder.ts';
 import { EngineError } from '../shared/errors.ts';
 import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
 import type { LoadedModel } from './load.ts';
@@ -11,9 +12,16 @@ export interface GenerateOptions {
   maxTokens?: number;
   stop?: readonly string[];
   signal?: AbortSignal;
+  /**
+   * When the conversation outgrows the context: true (default) shifts it as llama.cpp does (keep
+   * the first nKeep tokens, drop the oldest half of the rest, go on); false stops with 'length'.
+   */
+  contextShift?: boolean;
+  /** tokens at the start that a shift never drops (BOS + system prompt); default: the BOS, if any */
+  nKeep?: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'abort' | 'context';
+export type FinishReason = 'stop' | 'length' | 'abort';
 
 export interface GenerationStats {
   promptTokens: number;
@@ -26,6 +34,8 @@ export interface GenerationStats {
   prefillTokensPerSec: number;
   decodeTokensPerSec: number;
   finishReason: FinishReason;
+  /** context shifts during this answer (a prompt cut to fit counts as one) */
+  contextShifts: number;
 }
 
 export type GenerateEvent =
@@ -57,9 +67,9 @@ export class Session {
    * k > 0 and the backend can (a few bytes read back per token), else all of them. On a backend
    * failure, switches backend (recover) and replays the history into the new cache.
    */
-  private async step(ids: Int32Array, pos0: number, k: number): Promise<StepLogits> {
+  private async step(ids: Int32Array, pos0: number, k: number, signal?: AbortSignal): Promise<StepLogits> {
     const run = async (m: LoadedModel, x: Int32Array, p: number): Promise<StepLogits> =>
-      k > 0 && m.decoder.backend.topK ? m.decoder.forwardTopK(x, p, k) : { full: await m.decoder.forward(x, p, false) };
+      k > 0 && m.decoder.backend.topK ? m.decoder.forwardTopK(x, p, k, signal) : { full: await m.decoder.forward(x, p, false, signal) };
     try {
       return await run(this.model, ids, pos0);
     } catch (e) {
@@ -81,16 +91,47 @@ export class Session {
     this.cached = [];
   }
 
-  /** The distribution after `ids`, reusing whatever prefix of them is already cached. */
-  private async prefill(ids: readonly number[], k: number): Promise<{ logits: StepLogits; computed: number }> {
+  /**
+   * The distribution after `ids`, reusing whatever prefix of them is already cached; null when the
+   * signal stopped it (the tokens computed before the stop stay cached for the next prompt).
+   */
+  private async prefill(ids: readonly number[], k: number, signal?: AbortSignal): Promise<{ logits: StepLogits | null; computed: number }> {
     if (ids.length === 0) throw new EngineError('BAD_ARGUMENT', 'The prompt is empty: nothing to continue from.');
     let keep = 0;
     while (keep < this.cached.length && keep < ids.length - 1 && this.cached[keep] === ids[keep]) keep++;
     const rest = Int32Array.from(ids.slice(keep));
     this.cached = this.cached.slice(0, keep);
-    const logits = await this.step(rest, keep, k);
-    this.cached.push(...rest);
-    return { logits, computed: rest.length };
+    try {
+      const logits = await this.step(rest, keep, k, signal);
+      this.cached.push(...rest);
+      return { logits, computed: rest.length };
+    } catch (e) {
+      if (!(e instanceof ForwardAborted)) throw e;
+      this.cached.push(...rest.subarray(0, e.computed));
+      return { logits: null, computed: e.computed };
+    }
+  }
+
+  /**
+   * Context shift (llama.cpp's): keeps the first nKeep tokens, drops the oldest half of the rest,
+   * and moves the kept keys to their new positions in place; where the cache cannot (a sliding
+   * ring that no longer holds what the next window reads, a backend without the op) the kept
+   * tokens are computed again at their new positions instead.
+   */
+  private async shiftContext(nKeep: number): Promise<void> {
+    const d = this.model.decoder;
+    const n = this.cached.length;
+    const keep = Math.max(0, Math.min(nKeep, d.opts.nCtx - 4));
+    const discard = Math.floor((n - keep) / 2);
+    if (discard < 1) throw new EngineError('CONTEXT_FULL', `The context of ${d.opts.nCtx} tokens is too small to shift (${keep} kept).`);
+    const kept = [...this.cached.slice(0, keep), ...this.cached.slice(keep + discard)];
+    if (d.canShift(keep, discard, n)) {
+      d.shift(keep, discard, n);
+    } else {
+      this.cached = [];
+      await this.step(Int32Array.from(kept), 0, 0);
+    }
+    this.cached = kept;
   }
 
   async *generate(promptIds: readonly number[], opts: GenerateOptions = {}): AsyncGenerator<GenerateEvent> {
@@ -104,15 +145,30 @@ export class Session {
     const onlyControl = promptIds.every((id) => tok.tokenType(id) === 'control');
     const stream = createStreamDecoder(tok, { stripLeadingSpace: tok.addSpacePrefix && onlyControl });
 
+    const nCtx = this.model.decoder.opts.nCtx;
+    const shiftOn = opts.contextShift ?? true;
+    const nKeep = opts.nKeep ?? (tok.addBos && tok.bosId !== null && promptIds[0] === tok.bosId ? 1 : 0);
+    let shifts = 0;
+    let prompt = promptIds;
+    if (prompt.length >= nCtx) {
+      if (!shiftOn) {
+        throw new EngineError('CONTEXT_FULL', `The prompt is ${prompt.length} tokens long but the context holds ${nCtx}; shorten it or turn context shift on.`);
+      }
+      prompt = cutPrompt(prompt, nCtx, nKeep);
+      shifts++;
+    }
+
     const t0 = now();
-    let { logits, computed } = await this.prefill(promptIds, sampler.candidatesNeeded());
+    const pre = await this.prefill(prompt, sampler.candidatesNeeded(), opts.signal);
+    let logits = pre.logits;
+    const computed = pre.computed;
     const t1 = now();
     const ids: number[] = [];
     let text = '';
     let finish: FinishReason = 'length';
     let tFirst = 0;
     while (ids.length < maxTokens) {
-      if (opts.signal?.aborted) { finish = 'abort'; break; }
+      if (opts.signal?.aborted || !logits) { finish = 'abort'; break; }
       const id = pick(sampler, logits);
       if (tok.eogIds.has(id)) { finish = 'stop'; break; }
       ids.push(id);
@@ -122,7 +178,11 @@ export class Session {
       if (r.emit) { text += r.emit; yield { type: 'token', id, text: r.emit }; }
       if (r.stopped) { finish = 'stop'; break; }
       if (ids.length === maxTokens) break;
-      if (this.cached.length >= this.model.decoder.opts.nCtx) { finish = 'context'; break; }
+      if (this.cached.length >= nCtx) {
+        if (!shiftOn) break; // finish 'length', as llama.cpp without context shift
+        await this.shiftContext(nKeep);
+        shifts++;
+      }
       logits = await this.step(Int32Array.of(id), this.cached.length, sampler.candidatesNeeded());
       this.cached.push(id);
     }
@@ -135,11 +195,12 @@ export class Session {
     yield {
       type: 'done', text, ids,
       stats: {
-        promptTokens: promptIds.length, prefilledTokens: computed, generatedTokens: ids.length,
+        promptTokens: prompt.length, prefilledTokens: computed, generatedTokens: ids.length,
         prefillMs, decodeMs, timeToFirstTokenMs: ids.length ? tFirst - t0 : 0,
         prefillTokensPerSec: prefillMs > 0 ? (computed / prefillMs) * 1000 : 0,
         decodeTokensPerSec: decodeMs > 0 ? ((ids.length - 1) / decodeMs) * 1000 : 0,
         finishReason: finish,
+        contextShifts: shifts,
       },
     };
   }
@@ -161,6 +222,17 @@ export class Session {
     this.cached = ids.slice(0, n - 1);
     return { ppl: Math.exp(nll / (n - 1)), nTokens: n };
   }
+}
+
+/**
+ * A prompt longer than the context, cut as llama.cpp's server cuts it: the first nKeep tokens,
+ * then the rest minus whole blocks of half the remaining context from its oldest end.
+ */
+export function cutPrompt(ids: readonly number[], nCtx: number, nKeep: number): number[] {
+  const keep = Math.max(0, Math.min(nKeep, nCtx - 4));
+  const block = Math.max(1, Math.floor((nCtx - keep) / 2));
+  const erased = Math.ceil((ids.length - keep - block) / block);
+  return [...ids.slice(0, keep), ...ids.slice(keep + erased * block)];
 }
 
 function logSoftmaxAt(x: Float32Array, target: number): number {

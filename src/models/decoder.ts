@@ -4,6 +4,7 @@
 // tests a family's name.
 import type { Activation, Backend, Weight } from '../backends/backend.ts';
 import { EngineError } from '../shared/errors.ts';
+import { macrotask } from '../shared/yield.ts';
 import type { ArchSpec } from './arch.ts';
 import type { HParams } from './hparams.ts';
 import { planModel, type ModelPlan } from './layer-plan.ts';
@@ -15,6 +16,14 @@ export interface DecoderOptions {
   /** most tokens pushed through the network at once; longer inputs are split */
   maxBatch: number;
   kvType: 'f32' | 'f16';
+}
+
+/** A forward pass stopped between batches; the first `computed` tokens are in the KV cache. */
+export class ForwardAborted extends EngineError {
+  constructor(readonly computed: number) {
+    super('ABORTED', `Stopped after ${computed} prompt tokens.`);
+    this.name = 'ForwardAborted';
+  }
 }
 
 /** Scratch activations for up to maxBatch tokens, allocated once. */
@@ -49,22 +58,35 @@ export class Decoder {
 
   /**
    * Runs `ids` at positions pos0.. and returns logits: of every token ([n][vocab]) when `all`,
-   * else of the last token only. Inputs longer than maxBatch are processed in slices.
+   * else of the last token only. Inputs longer than maxBatch are processed in slices; with a
+   * signal, an abort stops between slices (ForwardAborted says how many tokens were cached).
    */
-  async forward(ids: Int32Array, pos0: number, all: boolean): Promise<Float32Array> {
+  async forward(ids: Int32Array, pos0: number, all: boolean, signal?: AbortSignal): Promise<Float32Array> {
     this.checkContext(pos0, ids.length);
     const V = this.h.vocabSize;
     const out = new Float32Array((all ? ids.length : 1) * V);
-    for (let start = 0; start < ids.length; start += this.opts.maxBatch) {
-      const chunk = ids.subarray(start, Math.min(ids.length, start + this.opts.maxBatch));
-      this.layers(chunk, pos0 + start);
-      if (all) {
-        out.set(await this.head(chunk.length, false), start * V);
-      } else if (start + chunk.length === ids.length) {
-        out.set(await this.head(chunk.length, true));
-      }
-    }
+    await this.batches(ids, pos0, signal, async (chunk, start, last) => {
+      if (all) out.set(await this.head(chunk.length, false), start * V);
+      else if (last) out.set(await this.head(chunk.length, true));
+    });
     return out;
+  }
+
+  /** Runs the layers over maxBatch slices of ids; `after` sees each slice once its layers are recorded. */
+  private async batches(ids: Int32Array, pos0: number, signal: AbortSignal | undefined,
+    after: (chunk: Int32Array, start: number, last: boolean) => Promise<void> | void): Promise<void> {
+    const B = this.opts.maxBatch;
+    for (let start = 0; start < ids.length; start += B) {
+      if (signal && start > 0) {
+        // let the device finish this slice and the event loop deliver an abort before the next one
+        await this.backend.sync?.();
+        await macrotask();
+      }
+      if (signal?.aborted) throw new ForwardAborted(start);
+      const chunk = ids.subarray(start, Math.min(ids.length, start + B));
+      this.layers(chunk, pos0 + start);
+      await after(chunk, start, start + chunk.length === ids.length);
+    }
   }
 
   /** Embeds the tokens and runs every transformer block; the hidden state ends in s.x. */
@@ -123,16 +145,29 @@ export class Decoder {
    * Logits of the last token of `ids` reduced on the device to its k best candidates (largest
    * first), so decoding reads back a few bytes; needs a backend with topK.
    */
-  async forwardTopK(ids: Int32Array, pos0: number, k: number): Promise<{ ids: ArrayLike<number>; values: ArrayLike<number> }> {
+  async forwardTopK(ids: Int32Array, pos0: number, k: number, signal?: AbortSignal): Promise<{ ids: ArrayLike<number>; values: ArrayLike<number> }> {
     const topK = this.backend.topK;
     if (!topK) throw new EngineError('BACKEND', `The ${this.backend.name} backend has no device-side top-k.`);
     this.checkContext(pos0, ids.length);
-    for (let start = 0; start < ids.length; start += this.opts.maxBatch) {
-      const chunk = ids.subarray(start, Math.min(ids.length, start + this.opts.maxBatch));
-      this.layers(chunk, pos0 + start);
-      if (start + chunk.length === ids.length) this.lastLogits(chunk.length);
-    }
+    await this.batches(ids, pos0, signal, (chunk, _start, last) => { if (last) this.lastLogits(chunk.length); });
     return topK.call(this.backend, this.s.logits, Math.min(k, this.h.vocabSize), this.h.vocabSize);
+  }
+
+  /**
+   * Whether the cache can drop positions [keep, keep + discard) of `end` in place (shift): the
+   * backend must move keys, and a sliding ring must still hold every key the next windows read.
+   */
+  canShift(keep: number, discard: number, end: number): boolean {
+    if (!this.backend.shiftKV) return false;
+    return this.plan.layers.every((P) => P.slots >= end
+      || (!!P.attn.window && end - discard - P.attn.window + 1 >= keep));
+  }
+
+  /** Context shift, as llama.cpp's: the kept keys move to their new positions, rotated back by discard. */
+  shift(keep: number, discard: number, end: number): void {
+    const { nHeadKV, headDim } = this.h;
+    this.plan.layers.forEach((P, l) => this.backend.shiftKV!(l, keep, discard, end,
+      { nHeadKV, headDim, rope: P.rope ? { ...P.rope, attnFactor: 1 } : undefined }));
   }
 
   private checkContext(pos0: number, n: number): void {

@@ -35,9 +35,11 @@ export interface ChatCompletionParams {
   frequency_penalty?: number;
   presence_penalty?: number;
   chat_template_kwargs?: ChatTemplateKwargs;
+  /** llama.cpp server's flag: default true */
+  context_shift?: boolean;
 }
 
-export type FinishReason = 'stop' | 'length' | 'abort' | 'context';
+export type FinishReason = 'stop' | 'length' | 'abort';
 export type BackendName = 'wasm' | 'webgpu';
 
 /** Why a model is on WASM although the GPU was wanted ('auto'); data, so the UI words it itself. */
@@ -64,6 +66,8 @@ export interface CompletionStats {
   timeToFirstTokenMs: number;
   prefillTokensPerSec: number;
   decodeTokensPerSec: number;
+  /** times the conversation outgrew the context and its oldest part was dropped (context shift) */
+  contextShifts?: number;
   backend: BackendName;
   threads: number;
   /** set when this answer ran on WASM although the GPU was wanted */

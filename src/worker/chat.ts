@@ -10,10 +10,13 @@ export function templateLabel(choice: TemplateChoice | null): LoadedModelInfo['t
 }
 
 /** OpenAI-style parameters → Session options; `templateStop` is the chat template's end-of-turn text. */
-export function generateOptions(p: ChatCompletionParams, signal: AbortSignal, templateStop: readonly string[] = []): GenerateOptions {
+export function generateOptions(p: ChatCompletionParams, signal: AbortSignal, templateStop: readonly string[] = [],
+  nKeep?: number): GenerateOptions {
   const stop = p.stop === undefined ? [] : Array.isArray(p.stop) ? p.stop : [p.stop];
   return {
     signal,
+    contextShift: p.context_shift ?? true,
+    ...(nKeep !== undefined ? { nKeep } : {}),
     maxTokens: p.max_tokens ?? 256,
     stop: [...new Set([...stop, ...templateStop])].filter((s) => s.length > 0),
     sampling: {

@@ -185,13 +185,13 @@ export class EngineService implements EngineWorkerApi {
       id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: info.name,
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    const { promptIds: ids, stop, startsInReasoning } = buildChatPrompt(session.model, params.messages, cur.template, {
-      enableThinking: params.chat_template_kwargs?.enable_thinking,
+    const { promptIds: ids, stop, startsInReasoning, nKeep } = buildChatPrompt(session.model, params.messages, cur.template, {
+      enableThinking: params.chat_template_kwargs?.enable_thinking, contextShift: params.context_shift ?? true,
     });
     const deltas = deltaStream({ split: cur.template !== null, startsInReasoning });
     const send = (d: ChatCompletionDelta | null): void => { if (d) onChunk(chunk(d, null)); };
     const breathe = eventLoopBreather();
-    for await (const ev of session.generate(ids, generateOptions(params, signal, stop))) {
+    for await (const ev of session.generate(ids, generateOptions(params, signal, stop, nKeep))) {
       await breathe();
       if (ev.type === 'token') {
         send(deltas.push(ev.text));
@@ -235,5 +235,6 @@ function pickStats(s: GenerationStats) {
     promptTokens: s.promptTokens, prefilledTokens: s.prefilledTokens, generatedTokens: s.generatedTokens,
     timeToFirstTokenMs: s.timeToFirstTokenMs, prefillTokensPerSec: s.prefillTokensPerSec,
     decodeTokensPerSec: s.decodeTokensPerSec,
+    ...(s.contextShifts ? { contextShifts: s.contextShifts } : {}),
   };
 }

@@ -7,9 +7,10 @@ import { check } from '../../shared/assert.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { getTraits } from '../../quant/traits.ts';
 import { GGMLType, ggmlTypeName } from '../../quant/types.ts';
-import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight } from '../backend.ts';
 import { WASM32_MAX_BYTES, WasmHeap, createMemory } from './heap.ts';
 import { defaultPlatform, type WasmPlatform } from './platform.ts';
+import { moveRows } from './kv-shift.ts';
 import { KernelPool, type WorkerHandle } from './thread-pool.ts';
 import { CONTROL_BYTES } from './worker-loop.js';
 import { WasmActivation, WasmWeight, type Fn, type KVCache } from './wasm-objects.ts';
@@ -305,6 +306,45 @@ class WasmBackendImpl implements WasmBackend {
     this.run(this.k.attention, [qa.ptr, oa.ptr, kv.k + kv.layerOff[layer], kv.v + kv.layerOff[layer], pos0, nTokens, nHead,
       nHeadKV, headDim, kvDim, scale, kv.elemBytes === 2 ? 1 : 0, window, p.softcap ?? 0, slots],
     nTokens * nHead, nTokens, nTokens * nHead * keys * headDim);
+  }
+
+  shiftKV(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void {
+    const kv = this.cacheFor(layer, 0, end);
+    const { kvDim } = kv.spec;
+    check([keep, discard, end].every(Number.isInteger) && keep >= 0 && discard > 0 && keep + discard <= end, 'BAD_ARGUMENT',
+      () => `shiftKV: cannot drop ${discard} positions after ${keep} of ${end}`);
+    check(p.nHeadKV * p.headDim === kvDim, 'BAD_ARGUMENT', `shiftKV: ${p.nHeadKV} KV heads × ${p.headDim} do not match the cache's kvDim ${kvDim}`);
+    this.alive();
+    const rowBytes = kv.elemBytes * kvDim;
+    const base = kv.layerOff[layer], slots = kv.slots[layer];
+    moveRows(this.heap.u8(), kv.v + base, rowBytes, slots, keep, discard, end);
+    const runs = moveRows(this.heap.u8(), kv.k + base, rowBytes, slots, keep, discard, end);
+    if (p.rope) for (const [first, count] of runs) this.turnKeys(kv, kv.k + base + first * rowBytes, count, -discard, p);
+  }
+
+  /** Rotates `rows` cached keys at ptr by `delta` positions: in place when f32, else through f32 scratch. */
+  private turnKeys(kv: KVCache, ptr: number, rows: number, delta: number, p: KVShiftParams): void {
+    const rope = p.rope!;
+    this.ensureScratch(rope.nRot * 4);
+    const table = this.invFreq(rope);
+    // every row is a "head" of one token at position `delta`: one angle set for all of them
+    const turn = (x: number, n: number) =>
+      this.run(this.k.rope, [x, n * p.nHeadKV, p.headDim, delta, rope.nRot, rope.neox ? 1 : 0, table, 1], 1, 1, 0);
+    const { kvDim } = kv.spec;
+    if (kv.elemBytes === 4) return turn(ptr, rows);
+    const chunk = Math.min(rows, 256);
+    const tmp = this.heap.alloc(chunk * kvDim * 4);
+    const deq = this.exports.deq_f16 as Fn;
+    try {
+      for (let r = 0; r < rows; r += chunk) {
+        const n = Math.min(chunk, rows - r), at = ptr + r * kvDim * kv.elemBytes;
+        deq(at, tmp, n * kvDim);
+        turn(tmp, n);
+        this.storeRows(tmp, at, n * kvDim, 1);
+      }
+    } finally {
+      this.heap.release(tmp, chunk * kvDim * 4);
+    }
   }
 
   glu(gate: Activation, up: Activation, out: Activation, n: number, act: GluKind): void {

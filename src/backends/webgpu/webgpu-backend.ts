@@ -161,6 +161,13 @@ class WebGPUBackendImpl implements WebGPUBackend {
     return new Float32Array(await this.readBytes(act(src).buffer, offset * 4, length * 4));
   }
 
+  /** Submits what was recorded and waits for the GPU to finish it (a long prefill stops between batches). */
+  async sync(): Promise<void> {
+    this.alive();
+    this.rec.flush();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
   /** Submits all recorded work plus a copy of the range, and maps it back. */
   private async readBytes(buffer: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
     this.readBackBytes += size;

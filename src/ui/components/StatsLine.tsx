@@ -2,7 +2,7 @@ import type { CompletionStats, FinishReason } from '../../worker/api.ts';
 import { formatRate, gpuFallbackText } from '../state/format.ts';
 
 const FINISH: Record<FinishReason, string> = {
-  stop: '', length: 'stopped at the token limit', abort: 'stopped', context: 'context full',
+  stop: '', length: 'stopped at the token limit', abort: 'stopped',
 };
 
 export function StatsLine({ stats, finish }: { stats: CompletionStats; finish?: FinishReason }) {
@@ -18,6 +18,10 @@ export function StatsLine({ stats, finish }: { stats: CompletionStats; finish?: 
       {stats.gpuFallback && (
         <span className="stats-gpu" data-testid="gpu-fallback-note" title={gpuFallbackText(stats.gpuFallback).long}>
           GPU not used: {gpuFallbackText(stats.gpuFallback).short}
+        </span>)}
+      {!!stats.contextShifts && (
+        <span className="stats-note" data-testid="context-shifts" title="the conversation outgrew the context: its oldest half (after the system prompt) was dropped">
+          context shifted{stats.contextShifts > 1 ? ` ×${stats.contextShifts}` : ''}
         </span>)}
       {note && <span className="stats-note">{note}</span>}
     </div>
