@@ -93,4 +93,26 @@ describe('chat with the bundled demo model', () => {
     await context.close();
     await app.close();
   });
+
+  it('a chat longer than the chosen context keeps answering (context shift)', async () => {
+    const app = await startApp();
+    const { context, page, errors } = await openApp(browser, app.url);
+    await waitForModel(page);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Temperature (0 = greedy)').fill('0');
+    await page.getByLabel('Max answer tokens').fill('120');
+    await page.getByLabel(/Context tokens/).fill('128');
+    await expect(page.getByTestId('context-shift')).toBeChecked();
+    await page.getByRole('button', { name: 'Close panel' }).click();
+    // the context applies at the next load: the app loads the last model again on start-up
+    await page.reload();
+    await waitForModel(page);
+    const answer = await ask(page, 'Once upon a time, there was a little girl named Lily. She liked to play in the park. '.repeat(4));
+    expect(answer.trim().length).toBeGreaterThan(0);
+    const stats = page.getByTestId('stats');
+    await expect(stats).toContainText('context shifted');
+    expect(errors).toEqual([]);
+    await context.close();
+    await app.close();
+  });
 });

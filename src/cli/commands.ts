@@ -60,6 +60,8 @@ async function generate(o: CliOptions, env: CliEnv): Promise<void> {
     const { promptIds, stop, nKeep } = o.chat
       ? buildChatPrompt(m, [{ role: 'user', content: o.prompt! }], undefined, { contextShift })
       : { promptIds: s.promptIds(o.prompt!), stop: [], nKeep: undefined };
+    // a long prompt takes a while before the first token: say so, and how to stop it
+    if (promptIds.length > 256) env.err(`processing ${promptIds.length} prompt tokens… (Ctrl-C stops)\n`);
     const events = s.generate(promptIds, {
       maxTokens: o.maxTokens, stop, contextShift, nKeep, signal: env.signal,
       sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP, seed: o.seed },
@@ -71,7 +73,7 @@ async function generate(o: CliOptions, env: CliEnv): Promise<void> {
       if (o.json) {
         env.out(`${JSON.stringify({ text: ev.text, promptIds, ids: ev.ids,
           prefillTokensPerSec: st.prefillTokensPerSec, decodeTokensPerSec: st.decodeTokensPerSec,
-          finishReason: st.finishReason, contextShifts: st.contextShifts })}\n`);
+          finishReason: st.finishReason, prefilledTokens: st.prefilledTokens, contextShifts: st.contextShifts })}\n`);
       } else {
         env.out('\n');
         env.err(`\n[${st.promptTokens} prompt tokens, prefill ${st.prefillTokensPerSec.toFixed(1)} tok/s; ` +

@@ -63,6 +63,8 @@ export class EngineService implements EngineWorkerApi {
   }
 
   private async doLoad(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<LoadedModelInfo> {
+    // a switch stops the answer now (within one batch of a long prompt), not once the new model is in
+    for (const c of this.requests.values()) c.abort();
     const prev = this.loaded;
     let next: Loaded;
     try {

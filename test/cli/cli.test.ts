@@ -91,3 +91,27 @@ describe('cli', () => {
     }
   });
 });
+
+describe('cli Ctrl-C', () => {
+  it('SIGINT during a 2,000-token prompt stops between batches and still prints the result', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'generate', '--model', fixture('arch', 'dev-llama32.Q8_0.gguf'),
+      '--prompt', 'Once upon a time '.repeat(480), '--max-tokens', '4', '--json', '--threads', '2'], { cwd: root });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (/processing \d+ prompt tokens/.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', resolve);
+    });
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/stopping/);
+    const j = lastJson(stdout);
+    expect(j.finishReason).toBe('abort');
+    expect(j.ids).toEqual([]);
+    expect(j.prefilledTokens % 64).toBe(0);
+    expect(j.prefilledTokens).toBeLessThan(j.promptIds.length);
+  }, 120_000);
+});

@@ -2,7 +2,7 @@
 import type { Settings } from '../state/settings.ts';
 import { DEFAULT_SETTINGS } from '../state/settings.ts';
 
-type NumKey = 'temperature' | 'topP' | 'topK' | 'minP' | 'repeatPenalty' | 'maxTokens';
+type NumKey = 'temperature' | 'topP' | 'topK' | 'minP' | 'repeatPenalty' | 'maxTokens' | 'contextLength';
 
 const NUMBERS: { key: NumKey; label: string; min: number; max: number; step: number }[] = [
   { key: 'temperature', label: 'Temperature (0 = greedy)', min: 0, max: 2, step: 0.05 },
@@ -11,6 +11,7 @@ const NUMBERS: { key: NumKey; label: string; min: number; max: number; step: num
   { key: 'minP', label: 'Min-p', min: 0, max: 1, step: 0.01 },
   { key: 'repeatPenalty', label: 'Repeat penalty', min: 0.5, max: 2, step: 0.01 },
   { key: 'maxTokens', label: 'Max answer tokens', min: 1, max: 4096, step: 1 },
+  { key: 'contextLength', label: 'Context tokens (0 = model default; next load)', min: 0, max: 131072, step: 256 },
 ];
 
 export function SettingsPanel({ settings, onChange, busy }: { settings: Settings; onChange(s: Settings): void; busy: boolean }) {
@@ -39,6 +40,11 @@ export function SettingsPanel({ settings, onChange, busy }: { settings: Settings
       <label className="field row">
         <span>Thinking (models that can turn it off)</span>
         <input type="checkbox" checked={settings.thinking} onChange={(e) => onChange({ ...settings, thinking: e.target.checked })} />
+      </label>
+      <label className="field row">
+        <span>Context shift (long chats drop their oldest half)</span>
+        <input type="checkbox" data-testid="context-shift" checked={settings.contextShift}
+          onChange={(e) => onChange({ ...settings, contextShift: e.target.checked })} />
       </label>
       <label className="field row">
         <span>Backend</span>

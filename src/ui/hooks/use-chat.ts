@@ -32,7 +32,7 @@ function requestParams(settings: Settings, history: ChatItem[], model: LoadedMod
   return {
     messages, stream: true,
     temperature: settings.temperature, top_p: settings.topP, top_k: settings.topK, min_p: settings.minP,
-    repeat_penalty: settings.repeatPenalty, max_tokens: settings.maxTokens,
+    repeat_penalty: settings.repeatPenalty, max_tokens: settings.maxTokens, context_shift: settings.contextShift,
     ...(Number.isFinite(seed) ? { seed } : {}),
     ...(model.thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking } } : {}),
   };

@@ -76,7 +76,8 @@ export function useModels(settings: Settings): Models {
     // Progress arrives on its own MessagePort and may land after the result: drop it by then.
     let settled = false;
     try {
-      const info = await engine.loadModel(ref, { backend },
+      const { contextLength } = loadOpts.current;
+      const info = await engine.loadModel(ref, { backend, ...(contextLength > 0 ? { nCtx: contextLength } : {}) },
         (progress) => { if (!settled) setLoading({ name, progress }); });
       setLoaded(info);
       localStorage.setItem(LAST_MODEL, JSON.stringify(ref));

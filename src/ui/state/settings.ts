@@ -14,6 +14,10 @@ export interface Settings {
   backend: NonNullable<LoadOptions['backend']>;
   /** enable_thinking, for models whose template can switch thinking off (Qwen3 …) */
   thinking: boolean;
+  /** context length in tokens; 0 = the model's own, at most 4096 (applies at the next load) */
+  contextLength: number;
+  /** a chat longer than the context drops its oldest half (after the system prompt) instead of ending */
+  contextShift: boolean;
 }
 
 // No default system prompt: story models continue plain text, and a system line would become
@@ -29,6 +33,8 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: '',
   backend: 'auto',
   thinking: true,
+  contextLength: 0,
+  contextShift: true,
 };
 
 const KEY = 'edge-llm:settings';
