@@ -5,13 +5,15 @@
 // llama.cpp's own shift (node-llama-cpp eraseContextTokenRanges = seq_rm + seq_add, its K-shift);
 // (3) a session keeps answering past the context, or stops with 'length' when shifting is off.
 import { readFileSync } from 'node:fs';
-import { LlamaLogLevel, getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
+import { LlamaLogLevel, getLlama, type Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
 import { loadModel, type LoadedModel } from '../../src/engine/load.ts';
 import { Session } from '../../src/engine/session.ts';
 import { openNodeFiles } from '../../src/formats/node-file-source.ts';
 import { fixture } from '../fixtures.ts';
+import { llamaAcrossShift } from './llama-shift.ts';
+import { distributionsAcrossShift } from './shift-procedure.ts';
 
 const long = readFileSync(fixture('arch', 'long.txt'), 'utf8');
 const sample = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
@@ -25,72 +27,10 @@ function textIds(m: LoadedModel, text: string): number[] {
   return [...(t.addBos && t.bosId !== null ? [t.bosId] : []), ...t.encode(text)];
 }
 
-const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
-const spread = (a: Float32Array) => a.reduce((m, x) => Math.max(m, x), -Infinity) - a.reduce((m, x) => Math.min(m, x), Infinity);
 
 let llama: Llama;
 beforeAll(async () => { llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled }); });
 afterAll(async () => { await llama?.dispose(); });
-
-function logSoftmaxAt(x: Float32Array, target: number): number {
-  let max = -Infinity;
-  for (const v of x) if (v > max) max = v;
-  let sum = 0;
-  for (const v of x) sum += Math.exp(v - max);
-  return x[target] - max - Math.log(sum);
-}
-
-/** Next-token distributions for ids[nCtx..] by our engine, after shifting the full context once. */
-type Turn = 'exact' | 'none' | 'nope-too';
-
-async function oursAcrossShift(m: LoadedModel, ids: number[], nCtx: number, keep: number, turn: Turn = 'exact'): Promise<Float64Array[]> {
-  const d = m.decoder, V = m.h.vocabSize;
-  await d.forward(Int32Array.from(ids.slice(0, nCtx)), 0, false);
-  const discard = Math.floor((nCtx - keep) / 2);
-  expect(d.canShift(keep, discard, nCtx)).toBe(true);
-  if (turn === 'exact') {
-    d.shift(keep, discard, nCtx);
-  } else {
-    // 'none': keys moved but not turned (a wrong shift); 'nope-too': NoPE layers' keys turned as
-    // well, with the rope of the other layers (what llama.cpp de3ff815 does, see below)
-    const anyRope = d.plan.layers.find((P) => P.rope)?.rope ?? undefined;
-    d.plan.layers.forEach((P, l) => d.backend.shiftKV!(l, keep, discard, nCtx, { nHeadKV: m.h.nHeadKV, headDim: m.h.headDim,
-      rope: turn === 'none' ? undefined : { ...(P.rope ?? anyRope!), attnFactor: 1 } }));
-  }
-  const rest = ids.slice(nCtx);
-  const logits = await d.forward(Int32Array.from(rest), nCtx - discard, true);
-  return rest.map((_, i) => softmax(logits.subarray(i * V, (i + 1) * V)));
-}
-
-/** The same by llama.cpp: its sequence erases [keep, keep + discard) (seq_rm + seq_add: the K-shift). */
-async function llamaAcrossShift(file: string, ids: number[], nCtx: number, keep: number, V: number): Promise<Float64Array[]> {
-  const model = await llama.loadModel({ modelPath: file });
-  try {
-    // room beyond nCtx: node-llama-cpp shifts on its own when a sequence fills its context; ours is the only shift here
-    const ctx = await model.createContext({ contextSize: nCtx + 32, batchSize: 512, threads: 2 });
-    const seq = ctx.getSequence();
-    await seq.evaluateWithoutGeneratingNewTokens(ids.slice(0, nCtx) as Token[]);
-    await seq.eraseContextTokenRanges([{ start: keep, end: keep + Math.floor((nCtx - keep) / 2) }]);
-    const rest = ids.slice(nCtx) as Token[];
-    const out = await seq.controlledEvaluate(rest.map((id): ControlledEvaluateInputItem => [id, { generateNext: { probabilities: true } }]));
-    await ctx.dispose();
-    return rest.map((_, i) => {
-      const p = new Float64Array(V);
-      for (const [id, v] of out[i]!.next.probabilities!) p[id] = v;
-      return p;
-    });
-  } finally {
-    await model.dispose();
-  }
-}
-
-function softmax(x: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const v of x) if (v > max) max = v;
-  const p = Float64Array.from(x, (v) => Math.exp(v - max));
-  const sum = p.reduce((a, b) => a + b, 0);
-  return p.map((v) => v / sum);
-}
 
 /** mean over positions of the total variation distance ½·Σ|p − q| */
 const tv = (a: Float64Array[], b: Float64Array[]) =>
@@ -120,10 +60,10 @@ describe('reading past the context: our shift vs llama.cpp\'s', () => {
         // the forward pass). Those keys never had a rotation, so we leave them alone; to compare
         // with llama.cpp, this one case turns them as it does, and says how far the exact shift is.
         const nope = m.decoder.plan.layers.some((P) => !P.rope);
-        const ours = await oursAcrossShift(m, scored, nCtx, keep, nope ? 'nope-too' : 'exact');
-        const exact = nope ? await oursAcrossShift(m, scored, nCtx, keep) : ours;
-        const unturned = await oursAcrossShift(m, scored, nCtx, keep, 'none');
-        const ref = await llamaAcrossShift(file, scored, nCtx, keep, m.h.vocabSize);
+        const ours = await distributionsAcrossShift(m, scored, nCtx, keep, nope ? 'nope-too' : 'exact');
+        const exact = nope ? await distributionsAcrossShift(m, scored, nCtx, keep) : ours;
+        const unturned = await distributionsAcrossShift(m, scored, nCtx, keep, 'none');
+        const ref = await llamaAcrossShift(llama, file, scored, nCtx, keep, m.h.vocabSize);
         const delta = Math.abs(lnPpl(ours, next) - lnPpl(ref, next));
         const dist = tv(ours, ref), wrong = tv(unturned, ref);
         console.log(`${name}: after the shift |Δ ln ppl| ${delta.toFixed(4)}, total variation ${dist.toFixed(4)} ` +

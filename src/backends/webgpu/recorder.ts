@@ -65,6 +65,19 @@ export class Recorder {
     return dst;
   }
 
+  /** Records a copy of `size` bytes between buffers, in order with the dispatches around it. */
+  copy(src: GPUBuffer, dst: GPUBuffer, size: number): void {
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(src, 0, dst, 0, size);
+  }
+
+  /** A scratch storage buffer of `size` bytes (a copy target), freed with the next flush. */
+  scratch(size: number): GPUBuffer {
+    const buf = this.device.createBuffer({ size: Math.max(16, size), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    this.garbage.push(buf);
+    return buf;
+  }
+
   /** Submits everything recorded so far. */
   flush(): void {
     if (!this.encoder) return;

@@ -9,7 +9,7 @@ const OPS = import.meta.glob('../../../shaders/ops/*.wgsl', { query: '?raw', imp
 const QUANT = import.meta.glob('../../../shaders/quant/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
 export type WeightOp = 'matmul' | 'embed' | 'rmsnorm' | 'add-bias';
-export type PlainOp = 'rope' | 'store-kv' | 'attention' | 'softmax' | 'glu' | 'scale' | 'add' | 'copy' | 'top-k';
+export type PlainOp = 'rope' | 'store-kv' | 'kv-shift' | 'attention' | 'softmax' | 'glu' | 'scale' | 'add' | 'copy' | 'top-k';
 
 function opSource(op: string): string {
   const src = OPS[`../../../shaders/ops/${op}.wgsl`];

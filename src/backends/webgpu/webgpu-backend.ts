@@ -1,7 +1,7 @@
 // The Backend op set on WebGPU: weights stay in their GGUF blocks on the device, every op is a
 // compute dispatch recorded into one command encoder, and `read`/`topK` submit and map. Device
 // loss and GPU errors become EngineError('BACKEND') so the engine can fall back to WASM.
-import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight } from '../backend.ts';
 import type { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
 import { EngineError } from '../../shared/errors.ts';
@@ -274,6 +274,28 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
     this.rec.dispatch(this.pipes.plain('store-kv', { WG, KV_HALF: this.kvHalf }),
       [act(k).buffer, act(v).buffer, L.k, L.v], [nTokens, kvDim, pos0, gx, L.slots, 0, 0, 0], [gx, gy]);
+  }
+
+  shiftKV(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void {
+    this.alive();
+    const L = this.layer(layer);
+    const { kvDim, nCtx } = this.kvSpec!;
+    check([keep, discard, end].every(Number.isInteger) && keep >= 0 && discard > 0 && keep + discard <= end && end <= nCtx, 'BAD_ARGUMENT',
+      `shiftKV: cannot drop ${discard} positions after ${keep} of ${end}.`);
+    check(p.nHeadKV * p.headDim === kvDim && p.headDim <= 512 && p.headDim % 2 === 0, 'BAD_ARGUMENT',
+      `shiftKV: ${p.nHeadKV} KV heads × ${p.headDim} do not fit the cache width ${kvDim} (or a head above 512).`);
+    // the positions that move: all after keep, or in a ring only those it still holds
+    const lo = L.slots >= end ? keep : Math.max(keep, end - L.slots - discard), hi = end - discard;
+    if (hi <= lo) return;
+    const rows = hi - lo, heads = kvDim / p.headDim;
+    const [gx, gy] = this.rec.grid(Math.ceil((rows * heads) / WG));
+    const cs = this.rec.temp(p.rope ? ropeTable(-discard, 1, { ...p.rope, attnFactor: 1 }) : new Float32Array(4));
+    for (const [buf, rotate] of [[L.k, !!p.rope], [L.v, false]] as const) {
+      const copy = this.rec.scratch(buf.size);
+      this.rec.copy(buf, copy, buf.size);
+      this.rec.dispatch(this.pipes.plain('kv-shift', { WG, KV_HALF: this.kvHalf, ROTATE: rotate }), [copy, buf, cs],
+        [lo, hi, discard, L.slots, kvDim, p.headDim, p.rope?.nRot ?? 0, p.rope?.neox ? 1 : 0, gx, 0, 0, 0], [gx, gy]);
+    }
   }
 
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams): void {

@@ -58,3 +58,19 @@ export async function sampled(url: string, backendName: 'webgpu' | 'wasm', maxTo
     await m.dispose();
   }
 }
+
+/**
+ * Context shift on WebGPU (context-shift-webgpu.test.ts): fills nCtx positions, shifts once, and
+ * returns for each following token the probability of its successor and those of `probe` ids.
+ */
+export async function acrossShift(url: string, ids: number[], nCtx: number, keep: number, kvType: 'f32' | 'f16',
+  turn: 'exact' | 'none', probe: number[][]): Promise<{ pNext: number[]; probe: number[][] }> {
+  const { distributionsAcrossShift } = await import('../../engine/shift-procedure.ts');
+  const m = await loadModel(await urlSource(url), await createWebGPUBackend(), { nCtx, kvType });
+  try {
+    const ps = await distributionsAcrossShift(m, ids.slice(0, -1), nCtx, keep, turn);
+    return { pNext: ps.map((p, i) => p[ids[nCtx + i + 1]]), probe: ps.map((p, i) => probe[i].map((id) => p[id])) };
+  } finally {
+    await m.dispose();
+  }
+}
