@@ -4,6 +4,7 @@ import type { ByteSource } from '../formats/byte-source.ts';
 import { openGGUF, type GGUFFile } from '../formats/gguf/reader.ts';
 import { DEFAULT_MAX_BATCH, Decoder } from '../models/decoder.ts';
 import type { HParams } from '../models/hparams.ts';
+import { defaultContext } from '../models/memory.ts';
 import { checkModelSupport } from '../models/support.ts';
 import { loadWeights, type LoadProgress } from '../models/weights.ts';
 import type { ArchSpec } from '../models/arch.ts';
@@ -34,11 +35,6 @@ export interface LoadedModel {
 export async function openTokenizer(sources: ByteSource | ByteSource[]): Promise<{ file: GGUFFile; tokenizer: Tokenizer }> {
   const file = await openGGUF(sources);
   return { file, tokenizer: tokenizerFromGGUF(file.metadata) };
-}
-
-/** The context a model gets when none is asked for. */
-export function defaultContext(h: HParams): number {
-  return Math.min(h.nCtxTrain, 4096);
 }
 
 export async function loadModel(sources: ByteSource | ByteSource[], backend: Backend, opts: LoadOptions = {}): Promise<LoadedModel> {

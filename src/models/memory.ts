@@ -63,19 +63,27 @@ export interface MemoryEstimate {
   fixedWeightBytes: number;
   /** WebGPU: the largest single buffer (against maxBufferSize / the binding limit) */
   largestBufferBytes: number;
-  /** WASM: the highest end of the heap (WasmBackend.heapExtent().peakTop) */
+  /** WASM: the highest end of the heap (WasmBackend.heapExtent().peakTop) once loaded, and at its peak */
+  heapTopLoaded?: number;
   heapTop?: number;
 }
 
 /**
- * JS heap per vocabulary entry for the tokenizer plus the header's token arrays, measured in Node
- * (heapUsed before/after opening the header and building the tokenizer): Llama-3.2's 128k-token
- * BPE vocabulary with its merges took ~47 MB, Gemma 3's 262k-token one ~80 MB → ~370 bytes per token
- * covers both, rounded up.
+ * JS heap of the parsed header's vocabulary and the tokenizer built from it, per token and per BPE
+ * merge: fitted to Node's heapUsed (after GC) before and after opening the header and building the
+ * tokenizer — Llama-3.2 (128k tokens, 280k merges) 35.8 MB, Qwen3 (152k, 151k) 27.8 MB, Gemma 3
+ * (262k, 515k) 61.7 MB, Phi-3 (32k SPM, no merges) 2.4 MB; these constants give 36.0, 28.8, 70.0
+ * and 3.5 MB. A browser's engine differs; this is an estimate, not an allocation we control.
  */
-export const TOKENIZER_BYTES_PER_TOKEN = 400;
+export const TOKENIZER_BYTES_PER_TOKEN = 110;
+export const TOKENIZER_BYTES_PER_MERGE = 80;
 
 const DEFAULT_THREADS = 8;
+
+/** The context a model gets when none is asked for (loadModel's default). */
+export function defaultContext(h: Pick<HParams, 'nCtxTrain'>): number {
+  return Math.min(h.nCtxTrain, 4096);
+}
 const DEFAULT_BINDING = 128 * 1024 * 1024;
 
 /** The backend calls the loader (weights.ts loadWeights) makes, in its order. */
@@ -125,8 +133,12 @@ function common(header: ModelHeader, h: HParams, arch: ArchSpec, o: MemoryOption
   const plan = planModel(h, arch, {}, o.nCtx, maxBatch);
   const slots = plan.layers.map((p) => p.slots);
   const kvDim = h.nHeadKV * h.headDim;
-  const tokens = header.metadata.get('tokenizer.ggml.tokens');
-  const vocab = Array.isArray(tokens) ? tokens.length : h.vocabSize;
+  const count = (key: string): number => {
+    const v = header.metadata.get(key);
+    return Array.isArray(v) ? v.length : 0;
+  };
+  const tokenizerBytes = (count('tokenizer.ggml.tokens') || h.vocabSize) * TOKENIZER_BYTES_PER_TOKEN
+    + count('tokenizer.ggml.merges') * TOKENIZER_BYTES_PER_MERGE;
   const byName = new Map(header.tensors.map((t) => [t.name, t]));
   const largestTensor = Math.max(0, ...[...new Set(uploads.map((u) => u.name))].map((n) => {
     const t = byName.get(n)!;
@@ -136,7 +148,7 @@ function common(header: ModelHeader, h: HParams, arch: ArchSpec, o: MemoryOption
   const layerBytes = new Array<number>(h.nLayers).fill(0);
   let fixed = 0;
   for (const u of uploads) if (u.layer >= 0) layerBytes[u.layer] += u.bytes; else fixed += u.bytes;
-  return { maxBatch, uploads, plan, slots, kvDim, tokenizerBytes: vocab * TOKENIZER_BYTES_PER_TOKEN,
+  return { maxBatch, uploads, plan, slots, kvDim, tokenizerBytes,
     loadTransientBytes: largestTensor, layerBytes, fixedWeightBytes: fixed };
 }
 
@@ -149,6 +161,7 @@ export function estimateWasm(header: ModelHeader, h: HParams, arch: ArchSpec, o:
   for (const n of Object.values(Decoder.scratchLengths(h, arch, c.maxBatch))) heap.activation(n);
   heap.createKVCache(c.slots, o.nCtx, c.kvDim, o.kvType);
   const weights = heap.parts.weights;
+  const heapTopLoaded = heap.peakTop();
   // The op order of Decoder.layers/head, for a full batch, a short tail (the integer kernels of
   // formats without four-token tiles take up to 3 tokens) and one decoded token.
   const one = (name: string, i = 0): ModelWeight | undefined => w.get(name)?.[i];
@@ -177,7 +190,7 @@ export function estimateWasm(header: ModelHeader, h: HParams, arch: ArchSpec, o:
   }
   const backendBytes = heap.committed();
   const kvBytes = heap.parts.kv;
-  return finish('wasm', o, c, { weightsBytes: weights, kvBytes, scratchBytes: backendBytes - weights - kvBytes, backendBytes, largestBufferBytes: 0, heapTop: heap.peakTop() });
+  return finish('wasm', o, c, { weightsBytes: weights, kvBytes, scratchBytes: backendBytes - weights - kvBytes, backendBytes, largestBufferBytes: 0, heapTopLoaded, heapTop: heap.peakTop() });
 }
 
 /** The WebGPU backend: one buffer per weight chunk, activation and KV layer (K and V). */
@@ -195,7 +208,7 @@ export function estimateWebGPU(header: ModelHeader, h: HParams, arch: ArchSpec, 
 }
 
 function finish(backend: MemoryEstimate['backend'], o: MemoryOptions, c: ReturnType<typeof common>,
-  b: Pick<MemoryEstimate, 'weightsBytes' | 'kvBytes' | 'scratchBytes' | 'backendBytes' | 'largestBufferBytes' | 'heapTop'>): MemoryEstimate {
+  b: Pick<MemoryEstimate, 'weightsBytes' | 'kvBytes' | 'scratchBytes' | 'backendBytes' | 'largestBufferBytes' | 'heapTopLoaded' | 'heapTop'>): MemoryEstimate {
   return {
     backend, nCtx: o.nCtx, kvType: o.kvType, ...b,
     tokenizerBytes: c.tokenizerBytes, loadTransientBytes: c.loadTransientBytes,
