@@ -197,6 +197,8 @@ export interface FitInfo {
   streaming?: { residentLayers: number; nLayers: number; streamedBytesPerToken: number; decodeTokensPerSec: number; assumedReadBytesPerSec: number };
   needsBytes?: number;
   hasBytes?: number;
+  /** a model not yet stored (url, file): its file bytes against the storage quota left (navigator.storage.estimate) */
+  storage?: { neededBytes: number; availableBytes: number; fits: boolean };
   /** one line for people */
   message: string;
 }

@@ -41,6 +41,18 @@ export async function deviceFitRequest(opts: FitOptions = {}): Promise<FitReques
   return { budget, backends, nCtx: opts.nCtx, kvType: opts.kvType };
 }
 
+/** File bytes against the quota left, for a model that would be stored; undefined without an estimate. */
+async function storageRoom(neededBytes: number): Promise<FitInfo['storage']> {
+  try {
+    const est = await globalThis.navigator?.storage?.estimate?.();
+    if (!est || est.quota === undefined) return undefined;
+    const availableBytes = Math.max(0, est.quota - (est.usage ?? 0));
+    return { neededBytes, availableBytes, fits: neededBytes <= availableBytes };
+  } catch {
+    return undefined;
+  }
+}
+
 async function headerParts(source: FitSource, store: ModelStore): Promise<GGUFPart[]> {
   const read = (srcs: ByteSource[]) => Promise.all(srcs.map((s, i) => readPartHeader(s, i)));
   switch (source.kind) {
@@ -68,5 +80,7 @@ export async function fitModelSource(source: FitSource, store: ModelStore, opts:
   const ordered = orderSplitSet(await headerParts(source, store));
   const header = { metadata: ordered[0].metadata, tensors: ordered.flatMap((p) => p.tensors) };
   const { h, arch } = checkModelSupport(header);
-  return fitInfo(fitOnDevice(header, h, arch, await deviceFitRequest(opts)));
+  const info = fitInfo(fitOnDevice(header, h, arch, await deviceFitRequest(opts)));
+  const storage = source.kind === 'url' || source.kind === 'file' ? await storageRoom(ordered.reduce((n, p) => n + p.size, 0)) : undefined;
+  return storage ? { ...info, storage } : info;
 }

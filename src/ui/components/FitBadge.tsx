@@ -32,6 +32,11 @@ export function FitBadge({ source, auto = false }: { source: FitSource | null; a
   if (state.pending) return <span className="muted small" data-testid="fit-verdict">checking memory…</span>;
   if (state.error) return <span className="error small" data-testid="fit-verdict">{state.error}</span>;
   const t = fitText(state.fit!);
+  const room = state.fit!.storage;
+  if (room && !room.fits) {
+    t.short += ' · not enough storage';
+    t.long += `; storing it needs ${formatBytes(room.neededBytes)}, ${formatBytes(room.availableBytes)} is free`;
+  }
   return (
     <span className={`badge fit-${state.fit!.verdict}`} data-testid="fit-verdict" data-verdict={state.fit!.verdict} title={t.long}>
       {t.short}
