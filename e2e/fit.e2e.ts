@@ -30,8 +30,13 @@ describe('memory pre-flight in the app', () => {
     await expect(page.locator('.catalogue [data-testid="fit-verdict"]').first()).toHaveAttribute('data-verdict', 'fits');
 
     const url = `${host.url}files/qwen3.gguf`;
+    // a paste, as a person does it (fill() types without a paste event)
+    await page.getByTestId('download-url').evaluate((input, text) => {
+      const data = new DataTransfer();
+      data.setData('text', text);
+      input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+    }, url);
     await page.getByTestId('download-url').fill(url);
-    await page.getByTestId('download-url').blur();
     const verdict = page.locator('.url-form [data-testid="fit-verdict"]');
     await expect(verdict).toHaveAttribute('data-verdict', 'fits');
     await expect(verdict).toHaveAttribute('title', /^fits on (WASM|WebGPU): .* at a context of 2048$/);

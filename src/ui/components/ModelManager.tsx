@@ -25,8 +25,9 @@ function httpUrl(s: string): string | null {
 function UrlForm({ models }: { models: Models }) {
   const [url, setUrl] = useState('');
   const [error, setError] = useState<string | null>(null);
-  // a pasted (or left) link is checked from its header before the download starts
+  // a pasted link is checked from its header before the download starts; a typed one on request
   const [probe, setProbe] = useState<string | null>(null);
+  const typed = httpUrl(url);
   return (
     <form className="url-form" onSubmit={(e) => {
       e.preventDefault();
@@ -44,9 +45,9 @@ function UrlForm({ models }: { models: Models }) {
     }}>
       <input type="url" aria-label="Model URL" data-testid="download-url" placeholder="https://huggingface.co/…/resolve/main/model.gguf"
         value={url} onChange={(e) => { setUrl(e.target.value); if (httpUrl(e.target.value) !== probe) setProbe(null); }}
-        onPaste={(e) => setProbe(httpUrl(e.clipboardData.getData('text')))} onBlur={() => setProbe(httpUrl(url))} />
+        onPaste={(e) => setProbe(httpUrl(e.clipboardData.getData('text')))} />
       <button type="submit" data-testid="download-button" disabled={!url.trim()}>Download</button>
-      {probe && <div className="small">Memory: <FitBadge source={{ kind: 'url', url: probe }} auto /></div>}
+      {typed && <div className="small fit-line">Memory: <FitBadge source={{ kind: 'url', url: typed }} auto={typed === probe} /></div>}
       {error && <div className="error" role="alert">{error}</div>}
     </form>
   );
