@@ -21,7 +21,8 @@ export async function runFit(o: CliOptions, out: (s: string) => void): Promise<F
   try {
     const { h, arch } = checkModelSupport(file);
     r = fitModel(file, h, arch, { memoryBytes: o.memory ?? os.totalmem() },
-      { backend: o.backend, nCtx: o.ctx, kvType: o.kvType, threads: o.threads });
+      // the threads the CLI's WASM backend would start (each has its own scratch)
+      { backend: o.backend, nCtx: o.ctx, kvType: o.kvType, threads: o.threads ?? Math.min(os.availableParallelism(), 8) });
     if (o.json) {
       out(`${JSON.stringify(fitJson(r))}\n`);
       return r;

@@ -38,7 +38,9 @@ export async function deviceFitRequest(opts: FitOptions = {}): Promise<FitReques
     }
   }
   const backends = want === 'wasm' || !webgpu ? ['wasm' as const] : want === 'webgpu' ? ['webgpu' as const] : ['webgpu' as const, 'wasm' as const];
-  return { budget, backends, nCtx: opts.nCtx, kvType: opts.kvType };
+  // the WASM backend's default threads here (LoadOptions.threads): logical CPUs, at most 8, when isolated
+  const threads = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true ? Math.min(globalThis.navigator?.hardwareConcurrency || 1, 8) : 1;
+  return { budget, backends, nCtx: opts.nCtx, kvType: opts.kvType, threads };
 }
 
 /** File bytes against the quota left, for a model that would be stored; undefined without an estimate. */
