@@ -8,6 +8,7 @@
 import { kvRowBytes, type KVType } from '../backends/kv-layout.ts';
 import { WasmHeapModel, type ModelWeight } from '../backends/wasm/sizing.ts';
 import { activationBufferSize, kvBufferSize, weightBufferSizes } from '../backends/webgpu/buffers.ts';
+import { UNIFORM_RING_BYTES } from '../backends/webgpu/recorder.ts';
 import { getTraits } from '../quant/traits.ts';
 import type { ArchSpec } from './arch.ts';
 import { DEFAULT_MAX_BATCH, Decoder } from './decoder.ts';
@@ -63,6 +64,9 @@ export interface MemoryEstimate {
   fixedWeightBytes: number;
   /** WebGPU: the largest single buffer (against maxBufferSize / the binding limit) */
   largestBufferBytes: number;
+  /** WebGPU: buffers that come and go (the uniform ring, one batch of logits read back), part of scratchBytes;
+   *  backendBytes − transientBytes is what WebGPUBackend.memoryBytes() reports */
+  transientBytes?: number;
   /** WASM: the highest end of the heap (WasmBackend.heapExtent().peakTop) once loaded, and at its peak */
   heapTopLoaded?: number;
   heapTop?: number;
@@ -202,13 +206,15 @@ export function estimateWebGPU(header: ModelHeader, h: HParams, arch: ArchSpec, 
   const rowBytes = kvRowBytes(o.kvType, c.kvDim);
   const kvBufs = c.slots.flatMap((n) => [kvBufferSize(n, rowBytes), kvBufferSize(n, rowBytes)]);
   const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-  const weightsBytes = sum(weightBufs), kvBytes = sum(kvBufs), scratchBytes = sum(actBufs);
+  // per-dispatch temporaries (token ids, rope tables) are a few KiB; a perplexity pass maps a whole batch of logits back
+  const transientBytes = UNIFORM_RING_BYTES + c.maxBatch * h.vocabSize * 4;
+  const weightsBytes = sum(weightBufs), kvBytes = sum(kvBufs), scratchBytes = sum(actBufs) + transientBytes;
   return finish('webgpu', o, c, { weightsBytes, kvBytes, scratchBytes, backendBytes: weightsBytes + kvBytes + scratchBytes,
-    largestBufferBytes: Math.max(...weightBufs, ...actBufs, ...kvBufs) });
+    largestBufferBytes: Math.max(...weightBufs, ...actBufs, ...kvBufs), transientBytes });
 }
 
 function finish(backend: MemoryEstimate['backend'], o: MemoryOptions, c: ReturnType<typeof common>,
-  b: Pick<MemoryEstimate, 'weightsBytes' | 'kvBytes' | 'scratchBytes' | 'backendBytes' | 'largestBufferBytes' | 'heapTopLoaded' | 'heapTop'>): MemoryEstimate {
+  b: Pick<MemoryEstimate, 'weightsBytes' | 'kvBytes' | 'scratchBytes' | 'backendBytes' | 'largestBufferBytes' | 'heapTopLoaded' | 'heapTop' | 'transientBytes'>): MemoryEstimate {
   return {
     backend, nCtx: o.nCtx, kvType: o.kvType, ...b,
     tokenizerBytes: c.tokenizerBytes, loadTransientBytes: c.loadTransientBytes,
