@@ -49,6 +49,14 @@ describe('cli fit', () => {
     expect(r.stdout.trim().split('\n').pop()).toMatch(/^fits with a context of at most \d+ \(2048 needs [\d.]+ MiB, the limit is 2\.5 MiB\)$/);
   });
 
+  it('bench reports the pre-flight beside the measured peak: equal, or at most 10% above it', async () => {
+    for (const m of [fixture('arch', 'dev-qwen3.Q8_0.gguf'), fixture('quant', 'dev-llama.Q5_1.gguf')]) {
+      const j = lastJson((await cli('bench', '--model', m, '--threads', '2', '--prompt-tokens', '70', '--gen-tokens', '4', '--json')).stdout);
+      expect(j.predictedMemoryBytes).toBeGreaterThanOrEqual(j.peakMemoryBytes);
+      expect(j.predictedMemoryBytes).toBeLessThanOrEqual(j.peakMemoryBytes * 1.1);
+    }
+  });
+
   it('bad --kv-type or --memory: exit 2', async () => {
     expect((await cli('fit', '--model', 'x.gguf', '--kv-type', 'q4_0')).code).toBe(2);
     expect((await cli('fit', '--model', 'x.gguf', '--memory', 'lots')).code).toBe(2);
