@@ -129,7 +129,8 @@ export function fitModel(header: ModelHeader, h: HParams, arch: ArchSpec, budget
   const weightBudget = Math.min(l.backend, l.memory - host) - nonWeight - rounding;
   const plan = planResidency(e.layerBytes, e.fixedWeightBytes, weightBudget);
   const slot = Math.max(0, ...e.layerBytes);
-  if (plan) {
+  // a streaming plan that keeps every layer means weights were never the problem (a too-large GPU buffer was)
+  if (plan && plan.streamedBytesPerPass > 0) {
     const read = o.readBytesPerSec ?? DEFAULT_READ_BYTES_PER_SEC;
     const resident = plan.resident.filter(Boolean).length;
     const streaming: StreamingEstimate = {
@@ -143,6 +144,10 @@ export function fitModel(header: ModelHeader, h: HParams, arch: ArchSpec, budget
   }
   const needsBytes = e.fixedWeightBytes + 2 * slot + nonWeight + rounding + host;
   const hasBytes = l.backend < l.memory - host ? l.backend + host : l.memory;
+  if (limitedBy === 'gpu-buffer') {
+    return { ...base, verdict: 'does-not-fit', needsBytes: e.largestBufferBytes, hasBytes: l.buffer,
+      message: `does not fit: needs a GPU buffer of ${gib(e.largestBufferBytes)}, has ${gib(l.buffer)} (the adapter's largest binding)` };
+  }
   return { ...base, verdict: 'does-not-fit', needsBytes, hasBytes,
     message: `does not fit: needs ${gib(needsBytes)} even with layer streaming at a context of ${nCtx}, has ${gib(hasBytes)}` };
 }

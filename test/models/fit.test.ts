@@ -99,3 +99,20 @@ describe('fit on a fixture', () => {
     expect(fitModel(file, h, arch, { memoryBytes: 2 ** 20 }, { backend: 'wasm', nCtx: 2048 }).verdict).toBe('does-not-fit');
   });
 });
+
+describe('GPU buffer limits', () => {
+  it('a KV layer above the binding limit at the asked context: a shorter context; none at all: does not fit, naming the buffer', async () => {
+    const file = await openGGUF(await openNodeFiles(fixture('arch', 'dev-llama32.Q8_0.gguf')));
+    await file.close();
+    const { h, arch } = checkModelSupport(file);
+    const kvRow = h.nHeadKV * h.headDim * 2; // f16
+    const budget = { memoryBytes: 4 * GiB, maxStorageBufferBindingSize: 64 * 2 ** 20, maxBufferSize: GiB };
+    // one layer's K at 2^21 positions of 64 bytes (2 KV heads × 16 × f16) is 128 MiB: above the 64 MiB binding
+    const r = fitModel(file, h, arch, budget, { backend: 'webgpu', nCtx: 2 ** 21 });
+    expect(r).toMatchObject({ verdict: 'fits-with-ctx', limitedBy: 'gpu-buffer', maxCtx: Math.floor(64 * 2 ** 20 / kvRow) });
+    // 64 tokens of a 128k-vocabulary's logits (32 MiB) cannot be one 1 MiB binding at any context
+    const tiny = fitModel(file, h, arch, { ...budget, maxStorageBufferBindingSize: 2 ** 20 }, { backend: 'webgpu', nCtx: 2048 });
+    expect(tiny).toMatchObject({ verdict: 'does-not-fit', hasBytes: 2 ** 20 });
+    expect(tiny.message).toMatch(/needs a GPU buffer of [\d.]+ MiB, has 1\.0 MiB/);
+  });
+});
