@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import { EngineError } from '../shared/errors.ts';
 import { FILE_TYPES, isFileTypeName } from '../quant/quantize-model.ts';
+import { isKVType, KV_TYPES, type KVType } from '../backends/kv-layout.ts';
 
-export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench', 'quantize'] as const;
+export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench', 'quantize', 'fit'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -29,6 +30,10 @@ export interface CliOptions {
   ctx?: number;
   /** generate: stop with 'length' when the context is full instead of shifting it */
   noContextShift: boolean;
+  /** KV cache element type */
+  kvType?: KVType;
+  /** fit: the memory budget in bytes (default: this machine's RAM) */
+  memory?: number;
   /** quantize: input model, output path and target type (a FileTypeName) */
   in?: string;
   out?: string;
@@ -42,6 +47,7 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
   quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
+  fit        --model PATH|URL [--ctx N] [--kv-type f32|f16|q8_0] [--memory BYTES] [--json]   (header only)
 every command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N]`;
 
 function bad(msg: string): never {
@@ -67,6 +73,24 @@ function quantizeOptions(v: { in?: string; out?: string; type?: string; json?: b
   };
 }
 
+function kvTypeOption(v: string | undefined): KVType | undefined {
+  if (v === undefined) return undefined;
+  if (!isKVType(v)) bad(`--kv-type must be one of ${KV_TYPES.join(', ')} (got ${v}).`);
+  return v;
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** BYTES, or a number with a unit: 4GiB, 512MiB, 8G (decimal k/M/G). */
+function bytesOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+  const u = m?.[2].toLowerCase() ?? '';
+  const unit = m ? UNITS[u.endsWith('ib') ? u : u.replace(/b$/, '')] : undefined;
+  if (!m || unit === undefined || !(Number(m[1]) * unit >= 1)) bad(`--memory needs a byte count such as 4294967296, 4GiB or 512MiB (got "${v}").`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
 export function parseCli(argv: string[]): CliOptions {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -80,6 +104,7 @@ export function parseCli(argv: string[]): CliOptions {
       'prompt-tokens': { type: 'string' }, 'gen-tokens': { type: 'string' }, backend: { type: 'string' },
       browser: { type: 'boolean' }, ctx: { type: 'string' }, 'no-context-shift': { type: 'boolean' },
       in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
+      'kv-type': { type: 'string' }, memory: { type: 'string' },
     },
   });
   const command = positionals[0] as Command;
@@ -104,10 +129,14 @@ export function parseCli(argv: string[]): CliOptions {
     backend, browser: !!values.browser,
     ctx: number(values.ctx, 'ctx', { int: true, min: 1 }),
     noContextShift: !!values['no-context-shift'],
+    kvType: kvTypeOption(values['kv-type']),
+    memory: bytesOption(values.memory),
   };
   if (command === 'generate' && o.prompt === undefined) bad('generate needs --prompt TEXT (use --prompt "" to start from BOS only).');
   if (command === 'perplexity' && !o.file) bad('perplexity needs --file TEXT_FILE.');
   if (command === 'tokenize' && (o.text === undefined) === (o.file === undefined)) bad('tokenize needs exactly one of --text TEXT or --file FILE.');
-  if (o.backend === 'webgpu' && !o.browser) bad('--backend webgpu runs inside Chromium: add --browser.');
+  // fit only reads the header: a WebGPU verdict needs no GPU
+  if (o.backend === 'webgpu' && !o.browser && command !== 'fit') bad('--backend webgpu runs inside Chromium: add --browser.');
+  if (command === 'fit' && o.browser) bad('fit runs in Node; drop --browser.');
   return o;
 }

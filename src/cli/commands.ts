@@ -7,6 +7,7 @@ import { Rng } from '../engine/rng.ts';
 import { argmax } from '../engine/sampling.ts';
 import { Session, type Recover } from '../engine/session.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
+import { estimateWasm, estimateWebGPU } from '../models/memory.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { CliOptions } from './args.ts';
 
@@ -114,7 +115,11 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
   const m = await load({ ...o, ctx: Math.max(o.ctx ?? 0, o.promptTokens + o.genTokens + 1) }, env);
   try {
     const { decoder, h } = m;
-    const backend = decoder.backend as Backend & { memoryBytes?: () => number; stats?: () => GpuCounters };
+    const backend = decoder.backend as Backend & { memoryBytes?: () => number; stats?: () => GpuCounters; caps?: { bindingLimit: number } };
+    // the pre-flight's figure for this very load, beside the measured one
+    const mo = { nCtx: decoder.opts.nCtx, kvType: decoder.opts.kvType, maxBatch: decoder.opts.maxBatch, threads: backend.threads };
+    const predicted = backend.name === 'wasm' ? estimateWasm(m.file, h, m.arch, mo).backendBytes
+      : estimateWebGPU(m.file, h, m.arch, { ...mo, bindingLimit: backend.caps?.bindingLimit }).backendBytes;
     const rng = new Rng(1234);
     const prompt = Int32Array.from({ length: o.promptTokens }, () => Math.floor(rng.nextFloat() * h.vocabSize));
     // greedy, with the argmax on the device when it can (as generation does)
@@ -138,6 +143,7 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
       prefillTokensPerSec: (o.promptTokens / (t1 - t0)) * 1000,
       decodeTokensPerSec: (o.genTokens / (t2 - t1)) * 1000,
       peakMemoryBytes: backend.memoryBytes?.() ?? env.hostMemoryBytes(),
+      predictedMemoryBytes: predicted,
       backend: backend.name,
       threads: backend.threads,
       ...(s0 && s1 ? {
@@ -151,7 +157,7 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
       ['backend', `${r.backend}, ${r.threads} thread(s)`],
       [`prefill (${o.promptTokens} tokens)`, `${r.prefillTokensPerSec.toFixed(1)} tok/s`],
       [`decode (${o.genTokens} tokens)`, `${r.decodeTokensPerSec.toFixed(1)} tok/s`],
-      ['peak memory', `${(r.peakMemoryBytes / 2 ** 20).toFixed(1)} MiB`],
+      ['peak memory', `${(r.peakMemoryBytes / 2 ** 20).toFixed(1)} MiB (pre-flight: ${(r.predictedMemoryBytes / 2 ** 20).toFixed(1)} MiB)`],
     ];
     if (r.dispatchesPerToken !== undefined) {
       rows.push(['dispatches per token', r.dispatchesPerToken.toFixed(1)],

@@ -53,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       return await runInBrowser(argv);
     }
     if (o.command === 'quantize') await runQuantize(o);
+    else if (o.command === 'fit') await (await import('./fit.ts')).runFit(o, (s) => process.stdout.write(s));
     else await runModelCommand(o, await nodeEnv(o));
     return 0;
   } catch (e) {

@@ -2,8 +2,9 @@
 import type { Backend } from '../backends/backend.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { openGGUF, type GGUFFile } from '../formats/gguf/reader.ts';
-import { Decoder } from '../models/decoder.ts';
+import { DEFAULT_MAX_BATCH, Decoder } from '../models/decoder.ts';
 import type { HParams } from '../models/hparams.ts';
+import { defaultContext } from '../models/memory.ts';
 import { checkModelSupport } from '../models/support.ts';
 import { loadWeights, type LoadProgress } from '../models/weights.ts';
 import type { ArchSpec } from '../models/arch.ts';
@@ -40,11 +41,11 @@ export async function loadModel(sources: ByteSource | ByteSource[], backend: Bac
   const file = await openGGUF(sources);
   try {
     const { arch, h, tokenizer } = checkModelSupport(file);
-    const nCtx = opts.nCtx ?? Math.min(h.nCtxTrain, 4096);
+    const nCtx = opts.nCtx ?? defaultContext(h);
     if (!Number.isInteger(nCtx) || nCtx < 1) throw new EngineError('BAD_ARGUMENT', `Context length must be a positive integer (got ${nCtx}).`);
     const weights = await loadWeights(file, h, arch, backend, opts.onProgress);
     const decoder = new Decoder(backend, h, arch, weights, {
-      nCtx, maxBatch: Math.min(opts.maxBatch ?? 64, nCtx), kvType: opts.kvType ?? 'f32',
+      nCtx, maxBatch: Math.min(opts.maxBatch ?? DEFAULT_MAX_BATCH, nCtx), kvType: opts.kvType ?? 'f32',
     });
     const tpl = file.metadata.get('tokenizer.chat_template');
     return {

@@ -10,6 +10,9 @@ import type { HParams } from './hparams.ts';
 import { planModel, type ModelPlan } from './layer-plan.ts';
 import type { ModelWeights } from './weights.ts';
 
+/** Tokens per forward slice unless the loader is told otherwise (capped at the context). */
+export const DEFAULT_MAX_BATCH = 64;
+
 export interface DecoderOptions {
   /** context length (KV cache positions) */
   nCtx: number;
@@ -37,20 +40,30 @@ export class Decoder {
   readonly plan: ModelPlan;
   private readonly s: Scratch;
 
+  /**
+   * Float counts of the scratch activations for batches of up to maxBatch tokens, in allocation
+   * order (the memory pre-flight counts these; 1 = a placeholder the family does not use).
+   */
+  static scratchLengths(h: HParams, arch: ArchSpec, maxBatch: number): Record<keyof Scratch, number> {
+    const { dim, nHead, nHeadKV, headDim, ffDim, vocabSize } = h;
+    const B = maxBatch;
+    const qDim = nHead * headDim, kvDim = nHeadKV * headDim;
+    return {
+      x: B * dim, xb: B * dim, xb2: arch.postNorms ? B * dim : 1,
+      q: B * qDim, k: B * kvDim, v: B * kvDim,
+      // q/k-norm writes into these: a WebGPU dispatch cannot read and write one buffer
+      qn: arch.qkNorm ? B * qDim : 1, kn: arch.qkNorm ? B * kvDim : 1,
+      att: B * qDim, gate: B * ffDim, up: B * ffDim,
+      last: dim, logits: B * vocabSize,
+    };
+  }
+
   constructor(readonly backend: Backend, readonly h: HParams, readonly arch: ArchSpec,
     readonly w: ModelWeights, readonly opts: DecoderOptions) {
-    const { dim, nHead, nHeadKV, headDim, ffDim, vocabSize } = h;
     const B = opts.maxBatch;
-    const a = (n: number) => backend.alloc(n);
-    const qDim = nHead * headDim, kvDim = nHeadKV * headDim;
-    this.s = {
-      x: a(B * dim), xb: a(B * dim), xb2: arch.postNorms ? a(B * dim) : a(1),
-      q: a(B * qDim), k: a(B * kvDim), v: a(B * kvDim),
-      // q/k-norm writes into these: a WebGPU dispatch cannot read and write one buffer
-      qn: arch.qkNorm ? a(B * qDim) : a(1), kn: arch.qkNorm ? a(B * kvDim) : a(1),
-      att: a(B * qDim), gate: a(B * ffDim), up: a(B * ffDim),
-      last: a(dim), logits: a(B * vocabSize),
-    };
+    const kvDim = h.nHeadKV * h.headDim;
+    const lengths = Decoder.scratchLengths(h, arch, B);
+    this.s = Object.fromEntries(Object.entries(lengths).map(([k, n]) => [k, backend.alloc(n)])) as unknown as Scratch;
     this.plan = planModel(h, arch, w.ropeFactors, opts.nCtx, B);
     backend.createKVCache({ nLayers: h.nLayers, nCtx: opts.nCtx, kvDim, type: opts.kvType,
       slots: this.plan.layers.map((p) => p.slots) });

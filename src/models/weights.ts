@@ -93,9 +93,12 @@ function resolve(file: Pick<GGUFFile, 'tensor'>, needs: Need[]): Map<string, GGU
   return found;
 }
 
-/** The loader's tensor checks (presence, shapes, block types) without reading or uploading anything. */
-export function checkWeights(file: Pick<GGUFFile, 'tensor'>, h: HParams, arch: ArchSpec): void {
-  resolve(file, plan(h, arch, file));
+/**
+ * The loader's tensor checks (presence, shapes, block types) without reading or uploading
+ * anything; returns the tensors it would read, by name (the memory pre-flight sizes these).
+ */
+export function checkWeights(file: Pick<GGUFFile, 'tensor'>, h: HParams, arch: ArchSpec): ReadonlyMap<string, GGUFTensorInfo> {
+  return resolve(file, plan(h, arch, file));
 }
 
 export async function loadWeights(file: GGUFFile, h: HParams, arch: ArchSpec, backend: Backend,

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'TOKENIZER'
   | 'TEMPLATE'
   | 'OUT_OF_MEMORY'
+  /** the memory pre-flight says the model cannot run on this device (before anything is stored) */
+  | 'DOES_NOT_FIT'
   | 'QUOTA'
   | 'CONTEXT_FULL'
   | 'IO'

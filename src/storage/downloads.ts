@@ -4,6 +4,7 @@
 // first byte is stored, the header alone (an HTTP range) decides whether the model is wanted.
 import { check } from '../shared/assert.ts';
 import { EngineError, GGUFError, SplitSetError } from '../shared/errors.ts';
+import type { FitRequest } from '../models/fit.ts';
 import { checkModelParts, readPartHeader } from './header-check.ts';
 import { verifyStoredFile } from './integrity.ts';
 import { checkGGUFHead, checkModelId, modelStoredBytes, storedBytes, type ModelManifest } from './manifest.ts';
@@ -29,6 +30,8 @@ export interface DownloadOptions {
   maxRetries?: number;
   /** Wait before the first automatic resume, doubled each time (default 1000 ms). */
   retryDelayMs?: number;
+  /** the device: a model whose memory pre-flight says does-not-fit is refused before its body (DOES_NOT_FIT) */
+  fit?: FitRequest;
 }
 
 interface Ctx {
@@ -168,7 +171,7 @@ async function checkRemoteHeader(ctx: Ctx): Promise<void> {
   try {
     const part = await readPartHeader(head.source(await fileSize(ctx, head.total)));
     try {
-      checkModelParts([part]);
+      checkModelParts([part], opts.fit);
     } catch (e) {
       if (!(e instanceof SplitSetError) || e.code !== 'SPLIT_MISSING') throw e;
       throw new SplitSetError('SPLIT_MISSING',

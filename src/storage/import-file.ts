@@ -2,6 +2,7 @@
 // chunk by chunk through Blob.slice so a multi-GB file is never read whole.
 import { blobSource } from '../formats/blob-source.ts';
 import { check } from '../shared/assert.ts';
+import type { FitRequest } from '../models/fit.ts';
 import { checkModelParts, readPartHeader } from './header-check.ts';
 import { checkGGUFHead, checkModelId, modelIdFrom, type ModelManifest } from './manifest.ts';
 import { ensureQuota, ProgressMeter, requestPersistence, type TransferProgress } from './quota.ts';
@@ -18,6 +19,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
   onProgress?: (p: TransferProgress) => void;
   cache?: ShardCache;
+  /** the device: a model whose memory pre-flight says does-not-fit is refused before anything is stored */
+  fit?: FitRequest;
 }
 
 const SHARD_RE = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i;
@@ -32,7 +35,7 @@ export async function importModelFiles(files: readonly NamedBlob[], opts: Import
   // Headers only (Blob.slice): a model this engine cannot run, or an incomplete or mixed split
   // set, is refused before anything is stored. The headers, not the file names, give the order.
   const parts = await Promise.all(files.map((f, i) => readPartHeader(blobSource(f, f.name), i)));
-  const ordered = checkModelParts(parts).map((p) => files[parts.indexOf(p)]);
+  const ordered = checkModelParts(parts, opts.fit).map((p) => files[parts.indexOf(p)]);
   const cache = opts.cache ?? defaultShardCache();
   const name = opts.name ?? baseName(ordered[0].name);
   const id = opts.modelId ?? modelIdFrom(name);

@@ -167,6 +167,54 @@ export interface DownloadRequest {
   size?: number;
 }
 
+/** Where the header for a memory pre-flight comes from: nothing but the header is read. */
+export type FitSource =
+  | { kind: 'url'; url: string }
+  | { kind: 'stored'; id: string }
+  | { kind: 'file'; files: File[] }
+  | { kind: 'bundled'; url: string; name: string };
+
+export interface FitOptions {
+  /** default 'auto': WebGPU when available, else WASM (the better verdict of the two) */
+  backend?: 'auto' | BackendName;
+  /** context; default min(training context, 4096) */
+  nCtx?: number;
+  kvType?: 'f32' | 'f16' | 'q8_0';
+}
+
+export type FitVerdict = 'fits' | 'fits-with-ctx' | 'needs-streaming' | 'does-not-fit';
+
+/** The pre-flight's answer (README: fit --json), for the UI to show before a download or load. */
+export interface FitInfo {
+  verdict: FitVerdict;
+  backend: BackendName;
+  nCtx: number;
+  kvType: 'f32' | 'f16' | 'q8_0';
+  weightsBytes: number;
+  kvBytes: number;
+  scratchBytes: number;
+  totalBytes: number;
+  /** the largest context that fits with every layer resident (0: none) */
+  maxCtx: number;
+  budgetBytes: number;
+  limitedBy: 'memory' | 'wasm32' | 'gpu-buffer';
+  streaming?: { residentLayers: number; nLayers: number; streamedBytesPerToken: number; decodeTokensPerSec: number; assumedReadBytesPerSec: number };
+  needsBytes?: number;
+  hasBytes?: number;
+  /** a model not yet stored (url, file): its file bytes against the storage quota left (navigator.storage.estimate) */
+  storage?: { neededBytes: number; availableBytes: number; fits: boolean };
+  /** one line for people */
+  message: string;
+}
+
+/** The memory the pre-flight counts on: navigator.deviceMemory (≤ 8 GiB, rounded), else an assumed 4 GiB. */
+export interface MemoryBudgetInfo {
+  deviceMemoryBytes?: number;
+  budgetBytes: number;
+  /** the most a wasm32 heap can address */
+  wasm32Bytes: number;
+}
+
 export interface Capabilities {
   webgpu: {
     available: boolean;
@@ -178,6 +226,7 @@ export interface Capabilities {
   };
   threads: { hardware: number; crossOriginIsolated: boolean; sharedMemory: boolean };
   storage: { usage?: number; quota?: number; persisted: boolean | null };
+  memory: MemoryBudgetInfo;
 }
 
 /** Errors arrive as Error objects with the engine's stable `code` (see src/shared/errors.ts). */
@@ -214,6 +263,8 @@ export interface EngineWorkerApi {
   /** Starts or resumes a download; rejects with code ABORTED when paused. */
   download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
   pauseDownload(id: string): Promise<void>;
+  /** "Will it fit?" from the header alone (an HTTP range, Blob.slice or the stored first bytes), before a download or load. */
+  fitModel(source: FitSource, opts?: FitOptions): Promise<FitInfo>;
   /** Streams chunks to onChunk; resolves after the last one. */
   completion(requestId: string, params: ChatCompletionParams, onChunk: Callback<ChatCompletionChunk>): Promise<void>;
   abort(requestId: string): Promise<void>;

@@ -1,6 +1,7 @@
 // What this device offers: WebGPU adapter and limits, threads, storage. Runs in the worker, where
 // navigator.gpu, navigator.storage and crossOriginIsolated are all available.
 import type { Capabilities } from './api.ts';
+import { memoryBudget } from './fit.ts';
 
 const LIMITS = [
   'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize',
@@ -55,5 +56,6 @@ export async function capabilities(): Promise<Capabilities> {
       sharedMemory: sharedMemoryUsable(),
     },
     storage,
+    memory: memoryBudget(),
   };
 }

@@ -19,6 +19,7 @@ export function createEngineClient(worker?: Worker): EngineClient {
     importFiles: (files, onProgress) => remote.importFiles(files, cb(onProgress)),
     download: (req, onProgress) => remote.download(req, cb(onProgress)),
     pauseDownload: (id) => remote.pauseDownload(id),
+    fitModel: (source, opts) => remote.fitModel(source, opts),
     chat: {
       completions: {
         create: (params, opts = {}) => streamCompletion(remote, params, opts.signal),

@@ -10,9 +10,10 @@ import type { ByteSource } from '../formats/byte-source.ts';
 import { EngineError } from '../shared/errors.ts';
 import type {
   Callback, Capabilities, ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, DownloadRequest, EngineWorkerApi,
-  FinishReason, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, PreviousModel, StoredModel, TransferProgress,
+  FinishReason, FitInfo, FitOptions, FitSource, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, PreviousModel, StoredModel, TransferProgress,
 } from './api.ts';
 import { capabilities } from './capabilities.ts';
+import { fitModelSource } from './fit.ts';
 import { deltaStream, generateOptions } from './chat.ts';
 import { buildChatPrompt } from '../engine/chat.ts';
 import { buildModel, defaultDeps, outOfMemory, type LoaderDeps } from './model-loader.ts';
@@ -159,6 +160,10 @@ export class EngineService implements EngineWorkerApi {
 
   async pauseDownload(id: string): Promise<void> {
     this.store.pause(id);
+  }
+
+  fitModel(source: FitSource, opts?: FitOptions): Promise<FitInfo> {
+    return fitModelSource(source, this.store, opts);
   }
 
   async completion(requestId: string, params: ChatCompletionParams, onChunk: Callback<ChatCompletionChunk>): Promise<void> {

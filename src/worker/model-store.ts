@@ -8,6 +8,7 @@ import { modelSize, modelStoredBytes, type ModelManifest } from '../storage/mani
 import { defaultShardCache } from '../storage/shard-cache.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { Callback, DownloadRequest, StoredModel, TransferProgress } from './api.ts';
+import { deviceFitRequest } from './fit.ts';
 
 function toStored(m: ModelManifest): StoredModel {
   return {
@@ -35,7 +36,8 @@ export class ModelStore {
   }
 
   async importFiles(files: File[], onProgress?: Callback<TransferProgress>): Promise<StoredModel> {
-    return toStored(await importModelFiles(files, { onProgress }));
+    // a model this device cannot hold even with layer streaming is refused before it is copied
+    return toStored(await importModelFiles(files, { onProgress, fit: await deviceFitRequest() }));
   }
 
   async download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel> {
@@ -44,7 +46,7 @@ export class ModelStore {
     try {
       const m = await downloadModel({
         url: req.url, modelId: req.id, name: req.name, expectedSha256: req.sha256, expectedSize: req.size,
-        signal: ctrl.signal, onProgress,
+        signal: ctrl.signal, onProgress, fit: await deviceFitRequest(),
       });
       return toStored(m);
     } finally {

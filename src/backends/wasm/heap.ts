@@ -3,11 +3,14 @@
 // the KV cache and per-thread scratch all live here; nothing is allocated on the wasm side.
 import { EngineError } from '../../shared/errors.ts';
 
-const PAGE = 65536;
+/** memory.grow's unit. */
+export const WASM_PAGE = 65536;
+const PAGE = WASM_PAGE;
 /** wasm32 address space. */
 export const WASM32_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 /** Alignment of every allocation: one cache line, so v128 loads never straddle two. */
-const ALIGN = 64;
+export const HEAP_ALIGN = 64;
+const ALIGN = HEAP_ALIGN;
 
 const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 
@@ -35,24 +38,24 @@ function oom(needed: number, limit: number, cause?: unknown): EngineError {
     'use a smaller model or context, or a lower-bit quantization', { cause });
 }
 
-export class WasmHeap {
-  readonly memory: WebAssembly.Memory;
-  /** usable bytes: min(4 GiB, maxMemoryBytes, what the memory object could reserve) */
-  readonly limit: number;
+/**
+ * The allocator's arithmetic alone (no memory): a bump pointer plus a first-fit free list that
+ * coalesces neighbours. WasmHeap runs on it, and the memory pre-flight replays the backend's
+ * allocations on one, so the two cannot disagree on fragmentation or rounding.
+ */
+export class FreeListSpace {
   private top: number;
+  private peak: number;
   private readonly freeList: { ptr: number; size: number }[] = [];
-  private view8 = new Uint8Array(0);
-  private view32 = new Float32Array(0);
 
-  constructor(memory: WebAssembly.Memory, base: number, limit: number) {
-    this.memory = memory;
-    this.top = roundUp(base);
-    this.limit = limit;
+  constructor(readonly base: number) {
+    this.top = base;
+    this.peak = base;
   }
 
-  /** Reserves `bytes` (rounded to 64), growing the memory when needed. */
-  alloc(bytes: number): number {
-    const size = roundUp(Math.max(bytes, 1));
+  /** A block of at least `bytes` (rounded to 64); `grow(end)` runs before the top moves past the old end. */
+  alloc(bytes: number, grow?: (end: number) => void): number {
+    const size = heapAllocBytes(bytes);
     const i = this.freeList.findIndex((b) => b.size >= size);
     if (i >= 0) {
       const b = this.freeList[i];
@@ -62,14 +65,15 @@ export class WasmHeap {
       return ptr;
     }
     const ptr = this.top;
-    this.ensure(ptr + size);
+    grow?.(ptr + size);
     this.top = ptr + size;
+    this.peak = Math.max(this.peak, this.top);
     return ptr;
   }
 
   /** Returns a block from alloc(bytes) to the pool. */
   release(ptr: number, bytes: number): void {
-    const size = roundUp(Math.max(bytes, 1));
+    const size = heapAllocBytes(bytes);
     const list = this.freeList;
     let i = 0;
     while (i < list.length && list[i].ptr < ptr) i++;
@@ -89,6 +93,44 @@ export class WasmHeap {
       this.top = list[i].ptr;
       list.pop();
     }
+  }
+
+  /** The highest end of any allocation so far. */
+  peakTop(): number {
+    return this.peak;
+  }
+}
+
+export class WasmHeap {
+  readonly memory: WebAssembly.Memory;
+  /** usable bytes: min(4 GiB, maxMemoryBytes, what the memory object could reserve) */
+  readonly limit: number;
+  /** first byte the allocator may use (past the module's static data) */
+  readonly base: number;
+  private readonly space: FreeListSpace;
+  private view8 = new Uint8Array(0);
+  private view32 = new Float32Array(0);
+
+  constructor(memory: WebAssembly.Memory, base: number, limit: number) {
+    this.memory = memory;
+    this.base = roundUp(base);
+    this.space = new FreeListSpace(this.base);
+    this.limit = limit;
+  }
+
+  /** Reserves `bytes` (rounded to 64), growing the memory when needed. */
+  alloc(bytes: number): number {
+    return this.space.alloc(bytes, (end) => this.ensure(end));
+  }
+
+  /** Returns a block from alloc(bytes) to the pool. */
+  release(ptr: number, bytes: number): void {
+    this.space.release(ptr, bytes);
+  }
+
+  /** The highest end of any allocation so far. */
+  peakTop(): number {
+    return this.space.peakTop();
   }
 
   /** Committed bytes of the memory. */
@@ -129,4 +171,14 @@ export class WasmHeap {
 
 function roundUp(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+/** What alloc(bytes) takes of the heap. */
+export function heapAllocBytes(bytes: number): number {
+  return roundUp(Math.max(bytes, 1));
+}
+
+/** Committed memory once allocations reach `end`: the memory starts at one page and grows by whole pages. */
+export function committedBytes(end: number): number {
+  return Math.max(PAGE, Math.ceil(end / PAGE) * PAGE);
 }

@@ -14,6 +14,7 @@ import { moveRows } from './kv-shift.ts';
 import { KernelPool, type WorkerHandle } from './thread-pool.ts';
 import { CONTROL_BYTES } from './worker-loop.js';
 import { WasmActivation, WasmWeight, type Fn, type KVCache } from './wasm-objects.ts';
+import { int8MaxTokens, scratchStride } from './sizing.ts';
 
 export interface WasmBackendOptions {
   /** kernel threads including the caller (default: logical CPUs, at most 8); 1 = no workers */
@@ -35,6 +36,8 @@ export interface WasmBackendOptions {
 
 export type WasmBackend = Backend & {
   memoryBytes(): number;
+  /** the allocator's first byte (past the module's static data) and the highest end it reached */
+  heapExtent(): { base: number; peakTop: number };
   /** which kernel build runs: relaxed SIMD or the plain-SIMD fallback */
   readonly simd: 'relaxed' | 'plain';
 };
@@ -113,6 +116,10 @@ class WasmBackendImpl implements WasmBackend {
     return this.heap.bytes();
   }
 
+  heapExtent(): { base: number; peakTop: number } {
+    return { base: this.heap.base, peakTop: this.heap.peakTop() };
+  }
+
   uploadWeight(name: string, type: GGMLType, cols: number, rows: number, data: Uint8Array): Weight {
     const t = getTraits(type, name);
     const matmul = this.names.indexOf(`matmul_${t.id}`);
@@ -130,7 +137,7 @@ class WasmBackendImpl implements WasmBackend {
     const matmulq = this.int8 ? this.names.indexOf(`matmulq_${t.id}`) : -1;
     const qb = matmulq >= 0 ? (this.exports[`QB_${t.id}`] as WebAssembly.Global).value as number : 0;
     return new WasmWeight(name, type, cols, rows, ptr, rowBytes, blocksPerRow, matmul, this.exports[`deq_${t.id}`] as Fn,
-      matmulq, qb, matmulq >= 0 && (this.exports[`QT_${t.id}`] as WebAssembly.Global).value ? Infinity : 3);
+      matmulq, qb, int8MaxTokens(matmulq >= 0 && (this.exports[`QT_${t.id}`] as WebAssembly.Global).value !== 0));
   }
 
   alloc(length: number): Activation {
@@ -438,7 +445,7 @@ class WasmBackendImpl implements WasmBackend {
   /** Per-thread scratch of at least `bytes` (matmul chunk, attention scores, rope cos/sin). */
   private ensureScratch(bytes: number): void {
     if (bytes <= this.scratch.stride) return;
-    const stride = Math.ceil(bytes / 64) * 64;
+    const stride = scratchStride(bytes);
     const ptr = this.heap.alloc(stride * this.threads);
     if (this.scratch.stride > 0) this.heap.release(this.scratch.ptr, this.scratch.stride * this.threads);
     this.scratch = { ptr, stride };

@@ -37,6 +37,24 @@ export function rowsPerChunk(name: string, rowBytes: number, rows: number, bindi
   return Math.min(per, rows);
 }
 
+/** Buffer sizes a weight of `rows` rows of `rowBytes` takes: one per binding-sized chunk (the pre-flight reads this). */
+export function weightBufferSizes(name: string, rowBytes: number, rows: number, bindingLimit: number): number[] {
+  const per = rowsPerChunk(name, rowBytes, rows, bindingLimit);
+  const sizes: number[] = [];
+  for (let row0 = 0; row0 < rows; row0 += per) sizes.push(align4(Math.min(per, rows - row0) * rowBytes));
+  return sizes;
+}
+
+/** Buffer size of an activation of `length` floats. */
+export function activationBufferSize(length: number): number {
+  return align4(Math.max(16, length * 4));
+}
+
+/** Buffer size of one layer's K (or V) cache of `slots` rows of `rowBytes`. */
+export function kvBufferSize(slots: number, rowBytes: number): number {
+  return align4(Math.max(16, slots * rowBytes));
+}
+
 export function uploadWeight(device: GPUDevice, bindingLimit: number, name: string, type: GGMLType,
   cols: number, rows: number, data: Uint8Array): GPUWeight {
   const t = getTraits(type, name);
@@ -61,7 +79,7 @@ export function uploadWeight(device: GPUDevice, bindingLimit: number, name: stri
 }
 
 export function allocActivation(device: GPUDevice, bindingLimit: number, length: number): GPUActivation {
-  const size = align4(Math.max(16, length * 4));
+  const size = activationBufferSize(length);
   if (size > bindingLimit) {
     throw new EngineError('BACKEND', `An activation of ${length} floats (${size} bytes) exceeds the GPU binding limit of ${bindingLimit} bytes.`);
   }
@@ -79,7 +97,7 @@ export interface KVLayer {
 export function allocKV(device: GPUDevice, bindingLimit: number, slots: readonly number[], kvDim: number, half: boolean): KVLayer[] {
   if (half && kvDim % 2 !== 0) throw new EngineError('BAD_ARGUMENT', `An f16 KV cache needs an even KV width (got ${kvDim}).`);
   return slots.map((n, l) => {
-    const size = align4(Math.max(16, n * kvDim * (half ? 2 : 4)));
+    const size = kvBufferSize(n, kvDim * (half ? 2 : 4));
     if (size > bindingLimit) {
       throw new EngineError('BACKEND', `A KV cache layer of ${size} bytes exceeds the GPU binding limit of ${bindingLimit} bytes; use a shorter context.`);
     }

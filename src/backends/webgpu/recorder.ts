@@ -3,6 +3,8 @@
 // ring, written with one writeBuffer right before the submit (queue order keeps slots safe to reuse).
 const SLOT = 256;
 const SLOTS = 1024;
+/** The uniform ring's bytes (the memory pre-flight counts it). */
+export const UNIFORM_RING_BYTES = SLOT * SLOTS;
 // every op struct P is at most 64 bytes
 
 /** A uniform field: a u32 (plain number) or an f32. */
@@ -22,7 +24,7 @@ export class Recorder {
   private garbage: GPUBuffer[] = [];
 
   constructor(private readonly device: GPUDevice, readonly maxGroupsPerDim: number) {
-    this.ring = device.createBuffer({ label: 'uniforms', size: SLOT * SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.ring = device.createBuffer({ label: 'uniforms', size: UNIFORM_RING_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   }
 
   /** Splits n workgroups into an (x, y) grid within the per-dimension limit. */

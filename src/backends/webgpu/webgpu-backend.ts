@@ -24,7 +24,7 @@ export interface WebGPUStats {
   dispatches: number;
   submits: number;
   pipelines: number;
-  /** bytes of weights uploaded */
+  /** bytes of the weights' buffers (each chunk padded to 4 bytes) */
   weightBytes: number;
   /** weight bytes bound by matmul/embed/norm dispatches so far (a proxy for bytes read) */
   weightBytesRead: number;
@@ -118,7 +118,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
   uploadWeight(name: string, type: GGMLType, cols: number, rows: number, data: Uint8Array): Weight {
     this.alive();
     const w = uploadWeight(this.device, this.caps.bindingLimit, name, type, cols, rows, data);
-    this.weightBytes += w.bytes;
+    this.weightBytes += w.chunks.reduce((n, c) => n + c.buffer.size, 0);
     return w;
   }
 

@@ -2,6 +2,7 @@
 import type { Models } from '../hooks/use-models.ts';
 import { bundledRef } from '../hooks/use-models.ts';
 import { formatBytes } from '../state/format.ts';
+import { FitBadge } from './FitBadge.tsx';
 
 export function CatalogueList({ models }: { models: Models }) {
   const busy = new Set(models.transfers.filter((t) => t.state === 'running').map((t) => t.id));
@@ -21,6 +22,8 @@ export function CatalogueList({ models }: { models: Models }) {
             </div>
             <div className="row-actions">
               {e.bundled && <button type="button" onClick={() => void models.load(bundledRef(e))}>Load (built in)</button>}
+              <FitBadge source={e.bundled ? { kind: 'bundled', url: new URL(e.url, document.baseURI).href, name: e.name }
+                : stored?.complete ? { kind: 'stored', id: e.id } : { kind: 'url', url: e.url }} auto={e.bundled || stored?.complete} />
               {!e.bundled && stored?.complete && <span className="badge">stored</span>}
               {!e.bundled && !stored?.complete && (
                 <button type="button" disabled={busy.has(e.id)}

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { Capabilities, LoadedModelInfo } from '../../worker/api.ts';
 import { useEngine } from '../hooks/engine.ts';
 import { errorMessage, formatBytes, gpuFallbackText } from '../state/format.ts';
+import { FitBadge } from './FitBadge.tsx';
 
 export function DevicePanel({ loaded }: { loaded: LoadedModelInfo | null }) {
   const engine = useEngine();
@@ -12,7 +13,8 @@ export function DevicePanel({ loaded }: { loaded: LoadedModelInfo | null }) {
   useEffect(refresh, [engine]);
   if (error) return <p className="error">{error}</p>;
   if (!caps) return <p className="muted">Probing the device…</p>;
-  const { webgpu, threads, storage } = caps;
+  const { webgpu, threads, storage, memory } = caps;
+  const ref = loaded?.ref;
   return (
     <div className="device">
       <h3>Engine</h3>
@@ -21,6 +23,13 @@ export function DevicePanel({ loaded }: { loaded: LoadedModelInfo | null }) {
         <dt>Backend</dt><dd>{loaded ? `${loaded.backend}${loaded.backend === 'wasm' ? `, ${loaded.threads} thread(s)` : ''}` : '—'}</dd>
         {loaded?.gpuFallback && <><dt>GPU not used</dt><dd data-testid="gpu-fallback">{gpuFallbackText(loaded.gpuFallback).long}</dd></>}
         <dt>Prompt format</dt><dd>{loaded ? (loaded.template === 'none' ? 'plain continuation' : loaded.template) : '—'}</dd>
+      </dl>
+      <h3>Memory</h3>
+      <dl>
+        <dt>Device memory</dt><dd>{memory.deviceMemoryBytes ? formatBytes(memory.deviceMemoryBytes) : 'not reported by this browser'}</dd>
+        <dt>Budget for a model</dt><dd data-testid="memory-budget">{formatBytes(memory.budgetBytes)}{memory.deviceMemoryBytes ? '' : ' (assumed)'}</dd>
+        <dt>WASM heap ceiling</dt><dd>{formatBytes(memory.wasm32Bytes)} (wasm32)</dd>
+        {ref && <><dt>Loaded model</dt><dd><FitBadge auto source={ref.kind === 'stored' ? { kind: 'stored', id: ref.id } : { kind: 'bundled', url: ref.url, name: ref.name }} /></dd></>}
       </dl>
       <h3>WebGPU</h3>
       {webgpu.available ? (

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import type { Models } from '../hooks/use-models.ts';
 import { formatBytes } from '../state/format.ts';
 import { CatalogueList } from './CatalogueList.tsx';
+import { FitBadge } from './FitBadge.tsx';
 import { TransferRow } from './TransferRow.tsx';
 
 /** A cache id from a URL's file name: letters, digits, . _ - only. */
@@ -11,9 +12,22 @@ function idFromUrl(url: string): string {
   return file.replace(/\.gguf$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 200) || 'model';
 }
 
+/** The URL as an http(s) link, or null. */
+function httpUrl(s: string): string | null {
+  try {
+    const u = new URL(s.trim());
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
 function UrlForm({ models }: { models: Models }) {
   const [url, setUrl] = useState('');
   const [error, setError] = useState<string | null>(null);
+  // a pasted link is checked from its header before the download starts; a typed one on request
+  const [probe, setProbe] = useState<string | null>(null);
+  const typed = httpUrl(url);
   return (
     <form className="url-form" onSubmit={(e) => {
       e.preventDefault();
@@ -23,14 +37,17 @@ function UrlForm({ models }: { models: Models }) {
         const id = idFromUrl(u.href);
         setError(null);
         setUrl('');
+        setProbe(null);
         void models.download({ id, url: u.href, name: id });
       } catch {
         setError('Enter an http(s) link to a .gguf file, e.g. https://huggingface.co/…/resolve/main/model.gguf');
       }
     }}>
       <input type="url" aria-label="Model URL" data-testid="download-url" placeholder="https://huggingface.co/…/resolve/main/model.gguf"
-        value={url} onChange={(e) => setUrl(e.target.value)} />
+        value={url} onChange={(e) => { setUrl(e.target.value); if (httpUrl(e.target.value) !== probe) setProbe(null); }}
+        onPaste={(e) => setProbe(httpUrl(e.clipboardData.getData('text')))} />
       <button type="submit" data-testid="download-button" disabled={!url.trim()}>Download</button>
+      {typed && <div className="small fit-line">Memory: <FitBadge source={{ kind: 'url', url: typed }} auto={typed === probe} /></div>}
       {error && <div className="error" role="alert">{error}</div>}
     </form>
   );
@@ -38,7 +55,12 @@ function UrlForm({ models }: { models: Models }) {
 
 export function ModelManager({ models }: { models: Models }) {
   const [over, setOver] = useState(false);
-  const pick = (list: FileList | null): void => { if (list && list.length) void models.importFiles([...list]); };
+  const [picked, setPicked] = useState<File[] | null>(null);
+  const pick = (list: FileList | null): void => {
+    if (!list || !list.length) return;
+    setPicked([...list]);
+    void models.importFiles([...list]);
+  };
   return (
     <div className="model-manager">
       {models.loading && (
@@ -58,6 +80,7 @@ export function ModelManager({ models }: { models: Models }) {
         <input type="file" accept=".gguf" multiple data-testid="import-input" onChange={(e) => { pick(e.target.files); e.target.value = ''; }} />
         <span>Drop GGUF files here or <u>choose files</u> (select all shards of a split model)</span>
       </label>
+      {picked && <div className="small">Memory for {picked.map((f) => f.name).join(', ')}: <FitBadge source={{ kind: 'file', files: picked }} auto /></div>}
       <UrlForm models={models} />
 
       {models.transfers.length > 0 && (
@@ -78,6 +101,7 @@ export function ModelManager({ models }: { models: Models }) {
             </div>
             <div className="row-actions">
               {m.complete && <button type="button" onClick={() => void models.load({ kind: 'stored', id: m.id })}>Load</button>}
+              {m.complete && <FitBadge source={{ kind: 'stored', id: m.id }} />}
               {!m.complete && m.source.url && !models.transfers.some((t) => t.id === m.id && t.state === 'running') && (
                 <button type="button" onClick={() => void models.download({ id: m.id, url: m.source.url!, name: m.name })}>Resume</button>)}
               <button type="button" className="danger" onClick={() => { if (confirm(`Delete ${m.name} from this device?`)) void models.remove(m.id); }}>
