@@ -46,6 +46,9 @@ export interface KVShiftParams {
   readonly headDim: number;
   /** the layer's rope, without its attention factor; none for NoPE layers (keys only move) */
   readonly rope?: RopeParams;
+  /** an activation of at least one row (kvDim floats) the op may overwrite: keys stored in f16
+   *  turn through it in f32, so the shift allocates nothing */
+  readonly scratch: Activation;
 }
 
 /** The gated activation of a feed-forward block: out = act(gate) · up. */

@@ -180,7 +180,7 @@ export class Decoder {
   shift(keep: number, discard: number, end: number): void {
     const { nHeadKV, headDim } = this.h;
     this.plan.layers.forEach((P, l) => this.backend.shiftKV!(l, keep, discard, end,
-      { nHeadKV, headDim, rope: P.rope ? { ...P.rope, attnFactor: 1 } : undefined }));
+      { nHeadKV, headDim, rope: P.rope ? { ...P.rope, attnFactor: 1 } : undefined, scratch: this.s.k }));
   }
 
   private checkContext(pos0: number, n: number): void {

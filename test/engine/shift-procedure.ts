@@ -16,8 +16,9 @@ export async function distributionsAcrossShift(m: LoadedModel, ids: number[], nC
     d.shift(keep, discard, nCtx);
   } else {
     const anyRope = d.plan.layers.find((P) => P.rope)?.rope ?? undefined;
+    const scratch = d.backend.alloc(m.h.nHeadKV * m.h.headDim);
     d.plan.layers.forEach((P, l) => d.backend.shiftKV!(l, keep, discard, nCtx, { nHeadKV: m.h.nHeadKV, headDim: m.h.headDim,
-      rope: turn === 'none' ? undefined : { ...(P.rope ?? anyRope!), attnFactor: 1 } }));
+      rope: turn === 'none' ? undefined : { ...(P.rope ?? anyRope!), attnFactor: 1 }, scratch }));
   }
   const rest = ids.slice(nCtx);
   const logits = await d.forward(Int32Array.from(rest), nCtx - discard, true);

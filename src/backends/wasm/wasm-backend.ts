@@ -339,18 +339,15 @@ class WasmBackendImpl implements WasmBackend {
       this.run(this.k.rope, [x, n * p.nHeadKV, p.headDim, delta, rope.nRot, rope.neox ? 1 : 0, table, 1], 1, 1, 0);
     const { kvDim } = kv.spec;
     if (kv.elemBytes === 4) return turn(ptr, rows);
-    const chunk = Math.min(rows, 256);
-    const tmp = this.heap.alloc(chunk * kvDim * 4);
+    const tmp = this.act(p.scratch);
+    const chunk = Math.floor(tmp.length / kvDim);
+    check(chunk >= 1, 'BAD_ARGUMENT', `shiftKV: the scratch activation holds less than one row of ${kvDim}`);
     const deq = this.exports.deq_f16 as Fn;
-    try {
-      for (let r = 0; r < rows; r += chunk) {
-        const n = Math.min(chunk, rows - r), at = ptr + r * kvDim * kv.elemBytes;
-        deq(at, tmp, n * kvDim);
-        turn(tmp, n);
-        this.storeRows(tmp, at, n * kvDim, 1);
-      }
-    } finally {
-      this.heap.release(tmp, chunk * kvDim * 4);
+    for (let r = 0; r < rows; r += chunk) {
+      const n = Math.min(chunk, rows - r), at = ptr + r * kvDim * kv.elemBytes;
+      deq(at, tmp.ptr, n * kvDim);
+      turn(tmp.ptr, n);
+      this.storeRows(tmp.ptr, at, n * kvDim, 1);
     }
   }
 
