@@ -3,6 +3,7 @@
 // comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
 // tests a family's name.
 import type { Activation, Backend, Weight } from '../backends/backend.ts';
+import type { KVType } from '../backends/kv-layout.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { ArchSpec } from './arch.ts';
 import type { HParams } from './hparams.ts';
@@ -14,7 +15,7 @@ export interface DecoderOptions {
   nCtx: number;
   /** most tokens pushed through the network at once; longer inputs are split */
   maxBatch: number;
-  kvType: 'f32' | 'f16';
+  kvType: KVType;
 }
 
 /** Scratch activations for up to maxBatch tokens, allocated once. */

@@ -8,6 +8,7 @@ import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { getTraits } from '../../quant/traits.ts';
 import { GGMLType, ggmlTypeName } from '../../quant/types.ts';
 import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, RopeParams, Weight } from '../backend.ts';
+import { kvRowBytes, KV_TYPES, type KVType } from '../kv-layout.ts';
 import { WASM32_MAX_BYTES, WasmHeap, createMemory } from './heap.ts';
 import { defaultPlatform, type WasmPlatform } from './platform.ts';
 import { KernelPool, type WorkerHandle } from './thread-pool.ts';
@@ -20,7 +21,7 @@ export interface WasmBackendOptions {
   /** cap on the backend's linear memory (always ≤ 4 GiB) */
   maxMemoryBytes?: number;
   /** KV cache element type; overrides KVCacheSpec.type when set */
-  kvType?: 'f32' | 'f16';
+  kvType?: KVType;
   /** ops with less work than this (≈ multiply-adds) stay on the calling thread; default 65536 */
   parallelThreshold?: number;
   /** how to load the .wasm and start workers (default: detected Node or browser) */
@@ -89,7 +90,7 @@ class WasmBackendImpl implements WasmBackend {
   private scratch = { ptr: 0, stride: 0 };
   private ropeTable = { ptr: 0, cap: 0, key: '', factors: undefined as Float32Array | undefined };
   private disposed = false;
-  private readonly kvType: 'f32' | 'f16' | undefined;
+  private readonly kvType: KVType | undefined;
   /** below this much work an op stays on the calling thread: waking workers would cost more */
   private readonly parWork: number;
 
@@ -156,12 +157,13 @@ class WasmBackendImpl implements WasmBackend {
       this.heap.release(this.kv.v, this.kv.bytes);
       this.kv = undefined;
     }
-    const elemBytes = (this.kvType ?? spec.type) === 'f16' ? 2 : 4;
+    const type = this.kvType ?? spec.type;
+    const rowBytes = kvRowBytes(type, kvDim);
     // one block per K and V; layer l starts at the sum of the earlier layers' rings
     const layerOff: number[] = [];
     let rows = 0;
-    for (const n of slots) { layerOff.push(rows * kvDim * elemBytes); rows += n; }
-    const bytes = rows * kvDim * elemBytes;
+    for (const n of slots) { layerOff.push(rows * rowBytes); rows += n; }
+    const bytes = rows * rowBytes;
     const k = this.heap.alloc(bytes);
     let v: number;
     try {
@@ -170,7 +172,7 @@ class WasmBackendImpl implements WasmBackend {
       this.heap.release(k, bytes);
       throw e;
     }
-    this.kv = { spec, elemBytes, k, v, bytes, slots, layerOff };
+    this.kv = { spec, type, typeCode: KV_TYPES.indexOf(type), rowBytes, k, v, bytes, slots, layerOff };
     this.ensureScratch(nCtx * 4);
   }
 
@@ -274,15 +276,14 @@ class WasmBackendImpl implements WasmBackend {
     check(nTokens <= slots, 'BAD_ARGUMENT', () => `storeKV of ${nTokens} tokens overflows a ring of ${slots} positions`);
     const ka = this.need(this.act(k), nTokens * kvDim, 'storeKV k');
     const va = this.need(this.act(v), nTokens * kvDim, 'storeKV v');
-    const f16 = kv.elemBytes === 2 ? 1 : 0;
     this.alive();
     // the ring wraps at most once within a batch
     for (let t = 0; t < nTokens;) {
       const slot = (pos0 + t) % slots;
       const run = Math.min(nTokens - t, slots - slot);
-      const off = kv.layerOff[layer] + slot * kvDim * kv.elemBytes;
-      this.storeRows(ka.ptr + t * kvDim * 4, kv.k + off, run * kvDim, f16);
-      this.storeRows(va.ptr + t * kvDim * 4, kv.v + off, run * kvDim, f16);
+      const off = kv.layerOff[layer] + slot * kv.rowBytes;
+      this.storeRows(ka.ptr + t * kvDim * 4, kv.k + off, run * kvDim, kv.typeCode);
+      this.storeRows(va.ptr + t * kvDim * 4, kv.v + off, run * kvDim, kv.typeCode);
       t += run;
     }
   }
@@ -296,6 +297,9 @@ class WasmBackendImpl implements WasmBackend {
     const slots = kv.slots[layer];
     check(nHeadKV * headDim === kvDim && nHead % nHeadKV === 0, 'BAD_ARGUMENT',
       `attention: ${nHead} heads / ${nHeadKV} KV heads × ${headDim} does not match the cache's kvDim ${kvDim}`);
+    // as llama.cpp: a quantized cache's blocks must not straddle heads
+    check(kv.type !== 'q8_0' || headDim % 32 === 0, 'BAD_ARGUMENT',
+      `a q8_0 KV cache needs heads of whole 32-value blocks; this model's heads have ${headDim} values (use f16)`);
     // a ring shorter than the context must still hold every key of the batch's windows
     check(slots >= pos0 + nTokens || (window > 0 && slots >= window + nTokens - 1), 'BAD_ARGUMENT',
       () => `attention: a ring of ${slots} positions cannot serve a window of ${window || 'all'} over ${nTokens} tokens`);
@@ -303,7 +307,7 @@ class WasmBackendImpl implements WasmBackend {
     const oa = this.need(this.act(out), nTokens * nHead * headDim, 'attention output');
     const keys = window > 0 ? Math.min(pos0 + nTokens, window) : pos0 + nTokens;
     this.run(this.k.attention, [qa.ptr, oa.ptr, kv.k + kv.layerOff[layer], kv.v + kv.layerOff[layer], pos0, nTokens, nHead,
-      nHeadKV, headDim, kvDim, scale, kv.elemBytes === 2 ? 1 : 0, window, p.softcap ?? 0, slots],
+      nHeadKV, headDim, kvDim, scale, kv.typeCode, window, p.softcap ?? 0, slots],
     nTokens * nHead, nTokens, nTokens * nHead * keys * headDim);
   }
 
