@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { EngineError } from '../shared/errors.ts';
 import { FILE_TYPES, isFileTypeName } from '../quant/quantize-model.ts';
+import { isKVType, KV_TYPES, type KVType } from '../backends/kv-layout.ts';
 
 export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench', 'quantize'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -27,6 +28,8 @@ export interface CliOptions {
   backend: 'wasm' | 'webgpu';
   browser: boolean;
   ctx?: number;
+  /** KV cache element type (default: the loader's, f16) */
+  kvType?: KVType;
   /** quantize: input model, output path and target type (a FileTypeName) */
   in?: string;
   out?: string;
@@ -40,7 +43,7 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
   quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
-every command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N]`;
+every model command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N] [--kv-type f32|f16|q8_0] (default f16)`;
 
 function bad(msg: string): never {
   throw new EngineError('BAD_ARGUMENT', msg);
@@ -65,6 +68,11 @@ function quantizeOptions(v: { in?: string; out?: string; type?: string; json?: b
   };
 }
 
+function kvType(v: string | undefined): KVType | undefined {
+  if (v === undefined || isKVType(v)) return v;
+  bad(`--kv-type must be one of ${KV_TYPES.join(', ')} (got ${v}).`);
+}
+
 export function parseCli(argv: string[]): CliOptions {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -76,7 +84,7 @@ export function parseCli(argv: string[]): CliOptions {
       'top-p': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
       chat: { type: 'boolean' }, json: { type: 'boolean' }, 'no-bos': { type: 'boolean' },
       'prompt-tokens': { type: 'string' }, 'gen-tokens': { type: 'string' }, backend: { type: 'string' },
-      browser: { type: 'boolean' }, ctx: { type: 'string' },
+      browser: { type: 'boolean' }, ctx: { type: 'string' }, 'kv-type': { type: 'string' },
       in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
     },
   });
@@ -101,6 +109,7 @@ export function parseCli(argv: string[]): CliOptions {
     genTokens: number(values['gen-tokens'], 'gen-tokens', { int: true, min: 1 }) ?? 64,
     backend, browser: !!values.browser,
     ctx: number(values.ctx, 'ctx', { int: true, min: 1 }),
+    kvType: kvType(values['kv-type']),
   };
   if (command === 'generate' && o.prompt === undefined) bad('generate needs --prompt TEXT (use --prompt "" to start from BOS only).');
   if (command === 'perplexity' && !o.file) bad('perplexity needs --file TEXT_FILE.');
