@@ -47,7 +47,7 @@ export async function loadModel(sources: ByteSource | ByteSource[], backend: Bac
     const kvType = opts.kvType ?? 'f16';
     if (kvType === 'q8_0' && h.headDim % 32 !== 0) {
       // as llama.cpp: a quantized cache's 32-value blocks must not straddle heads
-      throw new EngineError('BAD_ARGUMENT', `A q8_0 KV cache needs heads of whole 32-value blocks; this model's heads have ${h.headDim} values (use --kv-type f16).`);
+      throw new EngineError('BAD_ARGUMENT', `A q8_0 KV cache needs heads of whole 32-value blocks; this model's heads have ${h.headDim} values (use an f16 KV cache).`);
     }
     const weights = await loadWeights(file, h, arch, backend, opts.onProgress);
     const decoder = new Decoder(backend, h, arch, weights, {
