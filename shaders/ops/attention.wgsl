@@ -3,7 +3,8 @@
 // softmax (running max m, running sum l, output rescaled by exp(m_old − m_new) per chunk).
 // j0 = 0, or q − window + 1 on a sliding-window layer; key j lives in ring slot j % slots.
 // Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0 (Gemma 2).
-// Thread li owns output dims li, li + WG, ... (head_dim ≤ 4·WG).
+// Thread li owns output dims li, li + WG, ... (head_dim ≤ 4·WG). KV_TYPE: 0 f32, 1 f16, 2 q8_0
+// (the layouts of store-kv.wgsl).
 struct P {
   n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, n_tok: u32, window: u32,
   softcap: f32, slots: u32, pad0: u32, pad1: u32,
@@ -16,19 +17,20 @@ struct P {
 @group(0) @binding(4) var<uniform> p: P;
 
 override WG: u32 = 64u;   // power of two
-override KV_HALF: bool = false;
 const MAX_HEAD_DIM: u32 = 256u;
 const NEG_BIG: f32 = -3.0e38; // stands in for −∞: exp(NEG_BIG − m) = 0, and no NaN from −∞ − (−∞)
 var<workgroup> qv: array<f32, MAX_HEAD_DIM>;
 var<workgroup> prob: array<f32, WG>;
 var<workgroup> red: array<f32, WG>;
 
-fn kv_at(word: u32, idx: u32) -> f32 {
-  if (KV_HALF) { return unpack2x16float(word)[idx & 1u]; }
-  return bitcast<f32>(word);
+fn k_at(slot: u32, col: u32) -> f32 {
+  let sw = select(0u, KC[kv_scale_word(slot, col)], KV_TYPE == 2u);
+  return kv_value(KC[kv_word(slot, col)], sw, col);
 }
-fn k_at(idx: u32) -> f32 { return kv_at(KC[select(idx, idx >> 1u, KV_HALF)], idx); }
-fn v_at(idx: u32) -> f32 { return kv_at(VC[select(idx, idx >> 1u, KV_HALF)], idx); }
+fn v_at(slot: u32, col: u32) -> f32 {
+  let sw = select(0u, VC[kv_scale_word(slot, col)], KV_TYPE == 2u);
+  return kv_value(VC[kv_word(slot, col)], sw, col);
+}
 
 // first key position a query at position q sees
 fn first_key(q: u32) -> u32 {
@@ -78,8 +80,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var s = NEG_BIG;
     if (key < n_keys) {
       var dot = 0.0;
-      let row = ((j0 + key) % p.slots) * p.kv_dim + kvo;
-      for (var d = 0u; d < hd; d++) { dot += qv[d] * k_at(row + d); }
+      let slot = (j0 + key) % p.slots;
+      for (var d = 0u; d < hd; d++) { dot += qv[d] * k_at(slot, kvo + d); }
       s = score(dot);
     }
     red[li] = s;
@@ -96,7 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let d = li + i * WG;
       if (d < hd) {
         var a = acc[i] * alpha;
-        for (var j = 0u; j < nk; j++) { a += prob[j] * v_at(((j0 + k0 + j) % p.slots) * p.kv_dim + kvo + d); }
+        for (var j = 0u; j < nk; j++) { a += prob[j] * v_at((j0 + k0 + j) % p.slots, kvo + d); }
         acc[i] = a;
       }
     }
@@ -123,15 +125,15 @@ fn main_serial(@builtin(global_invocation_id) gid: vec3<u32>) {
   var m = NEG_BIG;
   var l = 0.0;
   for (var j = first_key(p.pos0 + t); j < p.pos0 + t + 1u; j++) {
-    let row = (j % p.slots) * p.kv_dim + kvo;
+    let slot = j % p.slots;
     var dot = 0.0;
-    for (var d = 0u; d < hd; d++) { dot += Q[qo + d] * k_at(row + d); }
+    for (var d = 0u; d < hd; d++) { dot += Q[qo + d] * k_at(slot, kvo + d); }
     let s = score(dot);
     let m_new = max(m, s);
     let alpha = exp(m - m_new);
     let pr = exp(s - m_new);
     l = l * alpha + pr;
-    for (var d = 0u; d < hd; d++) { acc[d] = acc[d] * alpha + pr * v_at(row + d); }
+    for (var d = 0u; d < hd; d++) { acc[d] = acc[d] * alpha + pr * v_at(slot, kvo + d); }
     m = m_new;
   }
   for (var d = 0u; d < hd; d++) { O[qo + d] = acc[d] / l; }

@@ -1,6 +1,7 @@
 // The op set a model's forward pass is written in. Each device (wasm, webgpu) implements it once;
 // models never touch device memory directly. Activations are f32, row-major [nTokens][width].
 import type { GGMLType } from '../quant/types.ts';
+import type { KVType } from './kv-layout.ts';
 
 /** A weight tensor resident on the device, still in its GGUF block format. rows = ne1, cols = ne0. */
 export interface Weight {
@@ -59,7 +60,8 @@ export interface KVCacheSpec {
   readonly nCtx: number;
   /** nHeadKV * headDim */
   readonly kvDim: number;
-  readonly type: 'f32' | 'f16';
+  /** element type of the cached rows (kv-layout.ts states their bytes) */
+  readonly type: KVType;
   /**
    * per-layer ring capacity in positions (position p lives in slot p % slots); a sliding-window
    * layer needs only window + batch − 1 of them. Default: nCtx for every layer.

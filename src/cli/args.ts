@@ -48,7 +48,7 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
   quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
   fit        --model PATH|URL [--ctx N] [--kv-type f32|f16|q8_0] [--memory BYTES] [--json]   (header only)
-every command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N]`;
+every model command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N] [--kv-type f32|f16|q8_0] (default f16)`;
 
 function bad(msg: string): never {
   throw new EngineError('BAD_ARGUMENT', msg);

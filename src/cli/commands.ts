@@ -33,6 +33,7 @@ async function load(o: CliOptions, env: CliEnv, backendName = o.backend): Promis
   try {
     return await loadModel(await env.sources(), backend, {
       nCtx: o.ctx,
+      kvType: o.kvType,
       onProgress: showProgress ? (p) => env.err(`\rloading ${Math.round((100 * p.loadedBytes) / p.totalBytes)}% `) : undefined,
     });
   } catch (e) {

@@ -1,5 +1,6 @@
 // Opens a GGUF, checks that we can run it, and builds tokenizer + weights + decoder on a backend.
 import type { Backend } from '../backends/backend.ts';
+import type { KVType } from '../backends/kv-layout.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { openGGUF, type GGUFFile } from '../formats/gguf/reader.ts';
 import { DEFAULT_MAX_BATCH, Decoder } from '../models/decoder.ts';
@@ -16,7 +17,8 @@ export interface LoadOptions {
   /** context length; default min(training context, 4096) */
   nCtx?: number;
   maxBatch?: number;
-  kvType?: 'f32' | 'f16';
+  /** KV cache element type; default f16 (as llama.cpp) */
+  kvType?: KVType;
   onProgress?: LoadProgress;
 }
 
@@ -43,9 +45,14 @@ export async function loadModel(sources: ByteSource | ByteSource[], backend: Bac
     const { arch, h, tokenizer } = checkModelSupport(file);
     const nCtx = opts.nCtx ?? defaultContext(h);
     if (!Number.isInteger(nCtx) || nCtx < 1) throw new EngineError('BAD_ARGUMENT', `Context length must be a positive integer (got ${nCtx}).`);
+    const kvType = opts.kvType ?? 'f16';
+    if (kvType === 'q8_0' && h.headDim % 32 !== 0) {
+      // as llama.cpp: a quantized cache's 32-value blocks must not straddle heads
+      throw new EngineError('BAD_ARGUMENT', `A q8_0 KV cache needs heads of whole 32-value blocks; this model's heads have ${h.headDim} values (use an f16 KV cache).`);
+    }
     const weights = await loadWeights(file, h, arch, backend, opts.onProgress);
     const decoder = new Decoder(backend, h, arch, weights, {
-      nCtx, maxBatch: Math.min(opts.maxBatch ?? DEFAULT_MAX_BATCH, nCtx), kvType: opts.kvType ?? 'f32',
+      nCtx, maxBatch: Math.min(opts.maxBatch ?? DEFAULT_MAX_BATCH, nCtx), kvType,
     });
     const tpl = file.metadata.get('tokenizer.chat_template');
     return {

@@ -3,6 +3,7 @@
 // comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
 // tests a family's name.
 import type { Activation, Backend, Weight } from '../backends/backend.ts';
+import type { KVType } from '../backends/kv-layout.ts';
 import { EngineError } from '../shared/errors.ts';
 import { macrotask } from '../shared/yield.ts';
 import type { ArchSpec } from './arch.ts';
@@ -18,7 +19,7 @@ export interface DecoderOptions {
   nCtx: number;
   /** most tokens pushed through the network at once; longer inputs are split */
   maxBatch: number;
-  kvType: 'f32' | 'f16';
+  kvType: KVType;
 }
 
 /** A forward pass stopped between batches; the first `computed` tokens are in the KV cache. */

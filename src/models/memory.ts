@@ -7,7 +7,7 @@
 // loader holds in JS while uploading it.
 import { kvRowBytes, type KVType } from '../backends/kv-layout.ts';
 import { WasmHeapModel, type ModelWeight } from '../backends/wasm/sizing.ts';
-import { activationBufferSize, kvBufferSize, weightBufferSizes } from '../backends/webgpu/buffers.ts';
+import { activationBufferSize, gpuKVLayerBytes, weightBufferSizes } from '../backends/webgpu/buffers.ts';
 import { UNIFORM_RING_BYTES } from '../backends/webgpu/recorder.ts';
 import { getTraits } from '../quant/traits.ts';
 import type { ArchSpec } from './arch.ts';
@@ -203,8 +203,7 @@ export function estimateWebGPU(header: ModelHeader, h: HParams, arch: ArchSpec, 
   const binding = o.bindingLimit ?? DEFAULT_BINDING;
   const weightBufs = c.uploads.flatMap((u) => weightBufferSizes(u.name, u.bytes / u.rows, u.rows, binding));
   const actBufs = Object.values(Decoder.scratchLengths(h, arch, c.maxBatch)).map(activationBufferSize);
-  const rowBytes = kvRowBytes(o.kvType, c.kvDim);
-  const kvBufs = c.slots.flatMap((n) => [kvBufferSize(n, rowBytes), kvBufferSize(n, rowBytes)]);
+  const kvBufs = c.slots.flatMap((n) => [gpuKVLayerBytes(o.kvType, c.kvDim, n), gpuKVLayerBytes(o.kvType, c.kvDim, n)]);
   const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
   // per-dispatch temporaries (token ids, rope tables) are a few KiB; a perplexity pass maps a whole batch of logits back
   const transientBytes = UNIFORM_RING_BYTES + c.maxBatch * h.vocabSize * 4;

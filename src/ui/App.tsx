@@ -40,7 +40,7 @@ export function App() {
   const updateSettings = (s: Settings): void => {
     setSettings(s);
     saveSettings(s);
-    if (s.backend !== settings.backend && models.loaded) void models.load(models.loaded.ref, s.backend);
+    if ((s.backend !== settings.backend || s.kvType !== settings.kvType) && models.loaded) void models.load(models.loaded.ref, s);
   };
   const status = models.loading
     ? `Loading ${models.loading.name}…`

@@ -4,6 +4,8 @@
 //                     cancellation is a request id + abort(), since AbortSignal cannot cross).
 //   EngineClient    — what the UI calls: OpenAI-style chat.completions.create with an AbortSignal.
 
+import type { KVType } from '../backends/kv-layout.ts';
+
 export type Role = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
@@ -113,6 +115,8 @@ export interface LoadOptions {
   threads?: number;
   /** context length; default min(training context, 4096) */
   nCtx?: number;
+  /** KV cache element type; default f16 */
+  kvType?: KVType;
 }
 
 export interface LoadProgress {

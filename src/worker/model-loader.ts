@@ -51,6 +51,7 @@ export async function loadOnBestBackend(deps: LoaderDeps, sources: ByteSource[],
       backend = await deps.createBackend(order[i], opts);
       const model = await deps.loadModel(sources, backend, {
         nCtx: opts.nCtx,
+        kvType: opts.kvType,
         onProgress: (p) => onProgress?.({ phase: 'weights', loaded: p.loadedBytes, total: p.totalBytes }),
       });
       return { model, backend, ...(order[i] === 'wasm' && gpuFallback ? { gpuFallback } : {}) };

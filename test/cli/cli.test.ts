@@ -80,6 +80,9 @@ describe('cli', () => {
       [['generate', '--model', stories, '--prompt', 'x', '--temperature', 'hot'], 2, /--temperature needs a number/],
       [['frobnicate', '--model', stories], 2, /Unknown command/],
       [['generate', '--model', stories, '--prompt', 'x', '--backend', 'webgpu'], 2, /--browser/],
+      [['generate', '--model', stories, '--prompt', 'x', '--kv-type', 'q4_0'], 2, /--kv-type must be one of f32, f16, q8_0/],
+      // stories260K's heads have 8 values: llama.cpp refuses a q8_0 cache there too
+      [['generate', '--model', stories, '--prompt', 'x', '--kv-type', 'q8_0'], 1, /q8_0 KV cache needs heads of whole 32-value blocks/],
       [['tokenize', '--model', fixture('tokenizers', 'llama.cpp', 'ggml-vocab-gpt-neox.gguf'), '--text', 'x'], 0, /\d/],
       [['generate', '--model', fixture('tokenizers', 'llama.cpp', 'ggml-vocab-bert-bge.gguf'), '--prompt', 'x'], 1, /architecture is 'bert'/],
     ];

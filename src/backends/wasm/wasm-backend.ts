@@ -8,6 +8,7 @@ import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { getTraits } from '../../quant/traits.ts';
 import { GGMLType, ggmlTypeName } from '../../quant/types.ts';
 import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight } from '../backend.ts';
+import { kvRowBytes, KV_TYPES, type KVType } from '../kv-layout.ts';
 import { WASM32_MAX_BYTES, WasmHeap, createMemory } from './heap.ts';
 import { defaultPlatform, type WasmPlatform } from './platform.ts';
 import { moveRows } from './kv-shift.ts';
@@ -22,7 +23,7 @@ export interface WasmBackendOptions {
   /** cap on the backend's linear memory (always ≤ 4 GiB) */
   maxMemoryBytes?: number;
   /** KV cache element type; overrides KVCacheSpec.type when set */
-  kvType?: 'f32' | 'f16';
+  kvType?: KVType;
   /** ops with less work than this (≈ multiply-adds) stay on the calling thread; default 65536 */
   parallelThreshold?: number;
   /** how to load the .wasm and start workers (default: detected Node or browser) */
@@ -93,7 +94,7 @@ class WasmBackendImpl implements WasmBackend {
   private scratch = { ptr: 0, stride: 0 };
   private ropeTable = { ptr: 0, cap: 0, key: '', factors: undefined as Float32Array | undefined };
   private disposed = false;
-  private readonly kvType: 'f32' | 'f16' | undefined;
+  private readonly kvType: KVType | undefined;
   /** below this much work an op stays on the calling thread: waking workers would cost more */
   private readonly parWork: number;
 
@@ -164,12 +165,13 @@ class WasmBackendImpl implements WasmBackend {
       this.heap.release(this.kv.v, this.kv.bytes);
       this.kv = undefined;
     }
-    const elemBytes = (this.kvType ?? spec.type) === 'f16' ? 2 : 4;
+    const type = this.kvType ?? spec.type;
+    const rowBytes = kvRowBytes(type, kvDim);
     // one block per K and V; layer l starts at the sum of the earlier layers' rings
     const layerOff: number[] = [];
     let rows = 0;
-    for (const n of slots) { layerOff.push(rows * kvDim * elemBytes); rows += n; }
-    const bytes = rows * kvDim * elemBytes;
+    for (const n of slots) { layerOff.push(rows * rowBytes); rows += n; }
+    const bytes = rows * rowBytes;
     const k = this.heap.alloc(bytes);
     let v: number;
     try {
@@ -178,7 +180,7 @@ class WasmBackendImpl implements WasmBackend {
       this.heap.release(k, bytes);
       throw e;
     }
-    this.kv = { spec, elemBytes, k, v, bytes, slots, layerOff };
+    this.kv = { spec, type, typeCode: KV_TYPES.indexOf(type), rowBytes, k, v, bytes, slots, layerOff };
     this.ensureScratch(nCtx * 4);
   }
 
@@ -282,15 +284,14 @@ class WasmBackendImpl implements WasmBackend {
     check(nTokens <= slots, 'BAD_ARGUMENT', () => `storeKV of ${nTokens} tokens overflows a ring of ${slots} positions`);
     const ka = this.need(this.act(k), nTokens * kvDim, 'storeKV k');
     const va = this.need(this.act(v), nTokens * kvDim, 'storeKV v');
-    const f16 = kv.elemBytes === 2 ? 1 : 0;
     this.alive();
     // the ring wraps at most once within a batch
     for (let t = 0; t < nTokens;) {
       const slot = (pos0 + t) % slots;
       const run = Math.min(nTokens - t, slots - slot);
-      const off = kv.layerOff[layer] + slot * kvDim * kv.elemBytes;
-      this.storeRows(ka.ptr + t * kvDim * 4, kv.k + off, run * kvDim, f16);
-      this.storeRows(va.ptr + t * kvDim * 4, kv.v + off, run * kvDim, f16);
+      const off = kv.layerOff[layer] + slot * kv.rowBytes;
+      this.storeRows(ka.ptr + t * kvDim * 4, kv.k + off, run * kvDim, kv.typeCode);
+      this.storeRows(va.ptr + t * kvDim * 4, kv.v + off, run * kvDim, kv.typeCode);
       t += run;
     }
   }
@@ -304,6 +305,9 @@ class WasmBackendImpl implements WasmBackend {
     const slots = kv.slots[layer];
     check(nHeadKV * headDim === kvDim && nHead % nHeadKV === 0, 'BAD_ARGUMENT',
       `attention: ${nHead} heads / ${nHeadKV} KV heads × ${headDim} does not match the cache's kvDim ${kvDim}`);
+    // as llama.cpp: a quantized cache's blocks must not straddle heads
+    check(kv.type !== 'q8_0' || headDim % 32 === 0, 'BAD_ARGUMENT',
+      `a q8_0 KV cache needs heads of whole 32-value blocks; this model's heads have ${headDim} values (use f16)`);
     // a ring shorter than the context must still hold every key of the batch's windows
     check(slots >= pos0 + nTokens || (window > 0 && slots >= window + nTokens - 1), 'BAD_ARGUMENT',
       () => `attention: a ring of ${slots} positions cannot serve a window of ${window || 'all'} over ${nTokens} tokens`);
@@ -311,7 +315,7 @@ class WasmBackendImpl implements WasmBackend {
     const oa = this.need(this.act(out), nTokens * nHead * headDim, 'attention output');
     const keys = window > 0 ? Math.min(pos0 + nTokens, window) : pos0 + nTokens;
     this.run(this.k.attention, [qa.ptr, oa.ptr, kv.k + kv.layerOff[layer], kv.v + kv.layerOff[layer], pos0, nTokens, nHead,
-      nHeadKV, headDim, kvDim, scale, kv.elemBytes === 2 ? 1 : 0, window, p.softcap ?? 0, slots],
+      nHeadKV, headDim, kvDim, scale, kv.typeCode, window, p.softcap ?? 0, slots],
     nTokens * nHead, nTokens, nTokens * nHead * keys * headDim);
   }
 
@@ -322,7 +326,7 @@ class WasmBackendImpl implements WasmBackend {
       () => `shiftKV: cannot drop ${discard} positions after ${keep} of ${end}`);
     check(p.nHeadKV * p.headDim === kvDim, 'BAD_ARGUMENT', `shiftKV: ${p.nHeadKV} KV heads × ${p.headDim} do not match the cache's kvDim ${kvDim}`);
     this.alive();
-    const rowBytes = kv.elemBytes * kvDim;
+    const { rowBytes } = kv;
     const base = kv.layerOff[layer], slots = kv.slots[layer];
     moveRows(this.heap.u8(), kv.v + base, rowBytes, slots, keep, discard, end);
     const runs = moveRows(this.heap.u8(), kv.k + base, rowBytes, slots, keep, discard, end);
@@ -338,16 +342,17 @@ class WasmBackendImpl implements WasmBackend {
     const turn = (x: number, n: number) =>
       this.run(this.k.rope, [x, n * p.nHeadKV, p.headDim, delta, rope.nRot, rope.neox ? 1 : 0, table, 1], 1, 1, 0);
     const { kvDim } = kv.spec;
-    if (kv.elemBytes === 4) return turn(ptr, rows);
+    if (kv.type === 'f32') return turn(ptr, rows);
+    // f16 / q8_0 rows: decode, turn, encode again (as llama.cpp's K-shift of a quantized cache)
     const tmp = this.act(p.scratch);
     const chunk = Math.floor(tmp.length / kvDim);
     check(chunk >= 1, 'BAD_ARGUMENT', `shiftKV: the scratch activation holds less than one row of ${kvDim}`);
-    const deq = this.exports.deq_f16 as Fn;
+    const deq = this.exports[`deq_${kv.type}`] as Fn, perBlock = kv.type === 'q8_0' ? 32 : 1;
     for (let r = 0; r < rows; r += chunk) {
-      const n = Math.min(chunk, rows - r), at = ptr + r * kvDim * kv.elemBytes;
-      deq(at, tmp.ptr, n * kvDim);
+      const n = Math.min(chunk, rows - r), at = ptr + r * kv.rowBytes;
+      deq(at, tmp.ptr, (n * kvDim) / perBlock);
       turn(tmp.ptr, n);
-      this.storeRows(tmp.ptr, at, n * kvDim, 1);
+      this.storeRows(tmp.ptr, at, n * kvDim, kv.typeCode);
     }
   }
 

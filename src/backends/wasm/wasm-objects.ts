@@ -1,6 +1,7 @@
 // The WASM backend's handles: weights and activations (pointers into its linear memory) and the
 // KV cache layout.
 import type { Activation, KVCacheSpec, Weight } from '../backend.ts';
+import type { KVType } from '../kv-layout.ts';
 import type { GGMLType } from '../../quant/types.ts';
 
 export type Fn = (...args: number[]) => number;
@@ -24,7 +25,11 @@ export class WasmActivation implements Activation {
 
 export interface KVCache {
   readonly spec: KVCacheSpec;
-  readonly elemBytes: number;
+  readonly type: KVType;
+  /** the type's index in KV_TYPES: the kernels' `kt` argument */
+  readonly typeCode: number;
+  /** bytes of one position's row (kvRowBytes) */
+  readonly rowBytes: number;
   readonly k: number;
   readonly v: number;
   /** bytes of each of k and v */

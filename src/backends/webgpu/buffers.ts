@@ -1,9 +1,11 @@
 // Device memory: weights uploaded once in their GGUF block bytes, split by whole rows into several
-// buffers when a tensor exceeds the binding limit; f32 activations; the KV cache as u32 words.
+// buffers when a tensor exceeds the binding limit; f32 activations; the KV cache as u32 words
+// (f32 bits, f16 pairs, or q8_0 quant and scale planes).
 import type { Activation, Weight } from '../backend.ts';
 import type { GGMLType } from '../../quant/types.ts';
 import { getTraits } from '../../quant/traits.ts';
 import { EngineError } from '../../shared/errors.ts';
+import { kvRowBytes, type KVType } from '../kv-layout.ts';
 
 /** rows [row0, row0 + rows) of a weight in one buffer */
 export interface WeightChunk {
@@ -50,11 +52,6 @@ export function activationBufferSize(length: number): number {
   return align4(Math.max(16, length * 4));
 }
 
-/** Buffer size of one layer's K (or V) cache of `slots` rows of `rowBytes`. */
-export function kvBufferSize(slots: number, rowBytes: number): number {
-  return align4(Math.max(16, slots * rowBytes));
-}
-
 export function uploadWeight(device: GPUDevice, bindingLimit: number, name: string, type: GGMLType,
   cols: number, rows: number, data: Uint8Array): GPUWeight {
   const t = getTraits(type, name);
@@ -93,11 +90,28 @@ export interface KVLayer {
   readonly slots: number;
 }
 
-/** Per-layer K and V caches of slots[l] × kvDim values (f32 bits or packed f16 pairs in u32 words). */
-export function allocKV(device: GPUDevice, bindingLimit: number, slots: readonly number[], kvDim: number, half: boolean): KVLayer[] {
-  if (half && kvDim % 2 !== 0) throw new EngineError('BAD_ARGUMENT', `An f16 KV cache needs an even KV width (got ${kvDim}).`);
+/**
+ * Bytes of one cached row (one position of one layer) as the GPU stores it. f32 and f16 are
+ * kvRowBytes. q8_0 splits each layer's buffer into two planes for word access: first the int8
+ * quants of every row (4 per u32, kvDim bytes a row), then the f16 scales, 2 per u32, each row's
+ * padded to whole words (kvDim/64 words when kvDim is a multiple of 64: exactly 34 B per 32 values).
+ */
+export function gpuKVRowBytes(type: KVType, kvDim: number): number {
+  if (type !== 'q8_0') return kvRowBytes(type, kvDim);
+  kvRowBytes(type, kvDim); // whole blocks, or the typed error
+  return kvDim + Math.ceil(kvDim / 64) * 4;
+}
+
+/** Bytes of one layer's K (or V) buffer: what createBuffer is asked for, for the memory pre-flight. */
+export function gpuKVLayerBytes(type: KVType, kvDim: number, slots: number): number {
+  return align4(Math.max(16, slots * gpuKVRowBytes(type, kvDim)));
+}
+
+/** Per-layer K and V caches of slots[l] rows of kvDim values in `type` (layout: gpuKVRowBytes). */
+export function allocKV(device: GPUDevice, bindingLimit: number, slots: readonly number[], kvDim: number, type: KVType): KVLayer[] {
+  if (type === 'f16' && kvDim % 2 !== 0) throw new EngineError('BAD_ARGUMENT', `An f16 KV cache needs an even KV width (got ${kvDim}).`);
   return slots.map((n, l) => {
-    const size = kvBufferSize(n, kvDim * (half ? 2 : 4));
+    const size = gpuKVLayerBytes(type, kvDim, n);
     if (size > bindingLimit) {
       throw new EngineError('BACKEND', `A KV cache layer of ${size} bytes exceeds the GPU binding limit of ${bindingLimit} bytes; use a shorter context.`);
     }

@@ -42,6 +42,9 @@ export function weightOpSource(op: WeightOp, type: GGMLType, f16 = false): strin
   return `${precision}\n${opSource('weights')}\n${quantSnippet(type)}\n${opSource(op)}`;
 }
 
+/** ops that read cached K/V values get the shared reader (kv-read.wgsl) in front */
+const READS_KV: ReadonlySet<PlainOp> = new Set(['attention', 'kv-shift']);
+
 export function plainOpSource(op: PlainOp): string {
-  return opSource(op);
+  return READS_KV.has(op) ? `${opSource('kv-read')}\n${opSource(op)}` : opSource(op);
 }

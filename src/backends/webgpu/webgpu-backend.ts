@@ -6,6 +6,7 @@ import type { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
 import { EngineError } from '../../shared/errors.ts';
 import { allocActivation, allocKV, GPUActivation, GPUWeight, uploadWeight, type KVLayer } from './buffers.ts';
+import { KV_TYPES, type KVType } from '../kv-layout.ts';
 import { requestDevice, type DeviceOptions, type GPUCaps } from './device.ts';
 import { Pipelines } from './pipelines.ts';
 import { Recorder } from './recorder.ts';
@@ -13,7 +14,7 @@ import { ropeTable } from './rope-table.ts';
 
 export interface WebGPUBackendOptions extends DeviceOptions {
   /** overrides the KV cache type the model asks for */
-  kvType?: 'f32' | 'f16';
+  kvType?: KVType;
   /** matmul tuning: threads sharing one weight row (power of two ≤ 64); default by adapter */
   threadsPerRow?: number;
   /** f16 products in matmul; default: when the adapter has shader-f16 */
@@ -67,7 +68,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private readonly pipes: Pipelines;
   private kv: KVLayer[] = [];
   private kvSpec: KVCacheSpec | null = null;
-  private kvHalf = false;
+  private kvType: KVType = 'f32';
   private failure: EngineError | null = null;
   private disposed = false;
   private readonly lostCallbacks: ((e: EngineError) => void)[] = [];
@@ -139,11 +140,11 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.alive();
     this.rec.flush();
     for (const l of this.kv) { l.k.destroy(); l.v.destroy(); }
-    this.kvHalf = (this.opts.kvType ?? spec.type) === 'f16';
+    this.kvType = this.opts.kvType ?? spec.type;
     const slots = spec.slots ?? new Array<number>(spec.nLayers).fill(spec.nCtx);
     check(slots.length === spec.nLayers && slots.every((n) => Number.isInteger(n) && n > 0 && n <= spec.nCtx), 'BAD_ARGUMENT',
       `KV cache slots must give 1..${spec.nCtx} positions for each of ${spec.nLayers} layers.`);
-    this.kv = allocKV(this.device, this.deviceLimit, slots, spec.kvDim, this.kvHalf);
+    this.kv = allocKV(this.device, this.deviceLimit, slots, spec.kvDim, this.kvType);
     this.kvSpec = spec;
   }
 
@@ -270,10 +271,17 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const { kvDim, nCtx } = this.kvSpec!;
     check(pos0 >= 0 && pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Positions ${pos0}..${pos0 + nTokens - 1} do not fit a context of ${nCtx}.`);
     check(nTokens <= L.slots, 'BAD_ARGUMENT', `storeKV of ${nTokens} tokens overflows a ring of ${L.slots} positions.`);
-    const n = (nTokens * kvDim) / (this.kvHalf ? 2 : 1);
+    this.storeRows(L, act(k).buffer, act(v).buffer, pos0, nTokens);
+  }
+
+  /** f32 rows k, v ([nTokens][kvDim]) into the layer's cache at positions pos0.., in its type. */
+  private storeRows(L: KVLayer, k: GPUBuffer, v: GPUBuffer, pos0: number, nTokens: number): void {
+    const { kvDim } = this.kvSpec!;
+    // threads: one per word (f32, f16 pairs), or per scale word of each row (q8_0: two blocks)
+    const n = this.kvType === 'q8_0' ? nTokens * Math.ceil(kvDim / 64) : (nTokens * kvDim) / (this.kvType === 'f16' ? 2 : 1);
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
-    this.rec.dispatch(this.pipes.plain('store-kv', { WG, KV_HALF: this.kvHalf }),
-      [act(k).buffer, act(v).buffer, L.k, L.v], [nTokens, kvDim, pos0, gx, L.slots, 0, 0, 0], [gx, gy]);
+    this.rec.dispatch(this.pipes.plain('store-kv', { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType) }),
+      [k, v, L.k, L.v], [nTokens, kvDim, pos0, gx, L.slots, 0, 0, 0], [gx, gy]);
   }
 
   shiftKV(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void {
@@ -282,20 +290,22 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const { kvDim, nCtx } = this.kvSpec!;
     check([keep, discard, end].every(Number.isInteger) && keep >= 0 && discard > 0 && keep + discard <= end && end <= nCtx, 'BAD_ARGUMENT',
       `shiftKV: cannot drop ${discard} positions after ${keep} of ${end}.`);
-    check(p.nHeadKV * p.headDim === kvDim && p.headDim <= 512 && p.headDim % 2 === 0, 'BAD_ARGUMENT',
-      `shiftKV: ${p.nHeadKV} KV heads × ${p.headDim} do not fit the cache width ${kvDim} (or a head above 512).`);
+    check(p.nHeadKV * p.headDim === kvDim, 'BAD_ARGUMENT', `shiftKV: ${p.nHeadKV} KV heads × ${p.headDim} do not match the cache width ${kvDim}.`);
     // the positions that move: all after keep, or in a ring only those it still holds
     const lo = L.slots >= end ? keep : Math.max(keep, end - L.slots - discard), hi = end - discard;
     if (hi <= lo) return;
-    const rows = hi - lo, heads = kvDim / p.headDim;
-    const [gx, gy] = this.rec.grid(Math.ceil((rows * heads) / WG));
+    const rows = hi - lo;
+    const [gx, gy] = this.rec.grid(Math.ceil((rows * p.nHeadKV) / WG));
     const cs = this.rec.temp(p.rope ? ropeTable(-discard, 1, { ...p.rope, attnFactor: 1 }) : new Float32Array(4));
-    for (const [buf, rotate] of [[L.k, !!p.rope], [L.v, false]] as const) {
-      const copy = this.rec.scratch(buf.size);
-      this.rec.copy(buf, copy, buf.size);
-      this.rec.dispatch(this.pipes.plain('kv-shift', { WG, KV_HALF: this.kvHalf, ROTATE: rotate }), [copy, buf, cs],
+    const kvType = KV_TYPES.indexOf(this.kvType);
+    // gather the moving rows as f32 (keys turned), then store-kv writes them at their new positions
+    const out = [L.k, L.v].map((buf, i) => {
+      const rowsF32 = this.rec.scratch(rows * kvDim * 4);
+      this.rec.dispatch(this.pipes.plain('kv-shift', { WG, KV_TYPE: kvType, ROTATE: i === 0 && !!p.rope }), [buf, rowsF32, cs],
         [lo, hi, discard, L.slots, kvDim, p.headDim, p.rope?.nRot ?? 0, p.rope?.neox ? 1 : 0, gx, 0, 0, 0], [gx, gy]);
-    }
+      return rowsF32;
+    });
+    this.storeRows(L, out[0], out[1], lo, rows);
   }
 
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams): void {
@@ -306,12 +316,13 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const window = a.window ?? 0;
     check(nHead % nHeadKV === 0 && nHeadKV * headDim === kvDim, 'BAD_ARGUMENT', `attention heads (${nHead}/${nHeadKV} × ${headDim}) do not match the KV cache width ${kvDim}.`);
     check(headDim <= 4 * WG, 'BAD_ARGUMENT', `head size ${headDim} is above the WebGPU kernel's limit of ${4 * WG}.`);
+    check(this.kvType !== 'q8_0' || headDim % 32 === 0, 'BAD_ARGUMENT', `a q8_0 KV cache needs heads of whole 32-value blocks; this model's heads have ${headDim} values (use f16).`);
     check(pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Position ${pos0 + nTokens - 1} is beyond the context of ${nCtx}.`);
     check(L.slots >= pos0 + nTokens || (window > 0 && L.slots >= window + nTokens - 1), 'BAD_ARGUMENT',
       `attention: a ring of ${L.slots} positions cannot serve a window of ${window || 'all'} over ${nTokens} tokens.`);
     const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: a.scale }, nTokens, window, { f32: a.softcap ?? 0 }, L.slots, 0, 0];
     const bufs = [act(q).buffer, L.k, L.v, act(out).buffer];
-    const overrides = { WG, KV_HALF: this.kvHalf };
+    const overrides = { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType) };
     if (this.threadsPerRow === 1) {
       this.rec.dispatch(this.pipes.plain('attention', overrides, 'main_serial'), bufs, fields, [Math.ceil((nHead * nTokens) / WG), 1]);
     } else {

@@ -1,4 +1,4 @@
-// System prompt, sampling, thinking and backend settings.
+// System prompt, sampling, thinking, backend and KV cache settings.
 import type { Settings } from '../state/settings.ts';
 import { DEFAULT_SETTINGS } from '../state/settings.ts';
 
@@ -52,6 +52,14 @@ export function SettingsPanel({ settings, onChange, busy }: { settings: Settings
           <option value="auto">Auto</option>
           <option value="webgpu">WebGPU</option>
           <option value="wasm">WASM (CPU)</option>
+        </select>
+      </label>
+      <label className="field row">
+        <span>KV cache</span>
+        <select value={settings.kvType} disabled={busy} onChange={(e) => onChange({ ...settings, kvType: e.target.value as Settings['kvType'] })}>
+          <option value="f16">f16</option>
+          <option value="q8_0">q8_0 (half the memory)</option>
+          <option value="f32">f32</option>
         </select>
       </label>
       <button type="button" onClick={() => onChange({ ...DEFAULT_SETTINGS })}>Reset to defaults</button>

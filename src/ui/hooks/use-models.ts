@@ -24,8 +24,8 @@ export interface Models {
   loading: { name: string; progress?: LoadProgress } | null;
   loadError: string | null;
   transfers: Transfer[];
-  /** Loads a model; `backend` defaults to the one in the settings. */
-  load(ref: ModelRef, backend?: Settings['backend']): Promise<void>;
+  /** Loads a model; backend and KV type default to the settings'. */
+  load(ref: ModelRef, opts?: Pick<Settings, 'backend' | 'kvType'>): Promise<void>;
   remove(id: string): Promise<void>;
   importFiles(files: File[]): Promise<void>;
   download(req: DownloadRequest): Promise<void>;
@@ -68,7 +68,7 @@ export function useModels(settings: Settings): Models {
   const progressOf = useCallback((id: string) => (progress: TransferProgress) => setTransfers((all) => (
     all[id]?.state === 'running' ? { ...all, [id]: { ...all[id], progress } } : all)), []);
 
-  const load = useCallback(async (ref: ModelRef, backend = loadOpts.current.backend) => {
+  const load = useCallback(async (ref: ModelRef, { backend, kvType } = loadOpts.current) => {
     const name = ref.kind === 'bundled' ? ref.name : ref.id;
     const previous = loadedRef.current?.name;
     setLoading({ name });
@@ -77,7 +77,7 @@ export function useModels(settings: Settings): Models {
     let settled = false;
     try {
       const { contextLength } = loadOpts.current;
-      const info = await engine.loadModel(ref, { backend, ...(contextLength > 0 ? { nCtx: contextLength } : {}) },
+      const info = await engine.loadModel(ref, { backend, kvType, ...(contextLength > 0 ? { nCtx: contextLength } : {}) },
         (progress) => { if (!settled) setLoading({ name, progress }); });
       setLoaded(info);
       localStorage.setItem(LAST_MODEL, JSON.stringify(ref));

@@ -1,4 +1,4 @@
-// User settings (system prompt, sampling, backend), kept in localStorage: small and synchronous.
+// User settings (system prompt, sampling, backend, KV cache type), kept in localStorage: small and synchronous.
 import type { LoadOptions } from '../../worker/api.ts';
 
 export interface Settings {
@@ -12,6 +12,8 @@ export interface Settings {
   /** empty = random each time */
   seed: string;
   backend: NonNullable<LoadOptions['backend']>;
+  /** KV cache element type (q8_0 halves the f16 cache's memory) */
+  kvType: NonNullable<LoadOptions['kvType']>;
   /** enable_thinking, for models whose template can switch thinking off (Qwen3 …) */
   thinking: boolean;
   /** context length in tokens; 0 = the model's own, at most 4096 (applies at the next load) */
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxTokens: 256,
   seed: '',
   backend: 'auto',
+  kvType: 'f16',
   thinking: true,
   contextLength: 0,
   contextShift: true,

@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../../../src/backends/wasm/wasm-backend.ts';
 import type { Activation, RopeParams } from '../../../src/backends/backend.ts';
+import type { KVType } from '../../../src/backends/kv-layout.ts';
 import { f16ToF32, f32ToF16 } from '../../../src/quant/half.ts';
+import { q8_0Traits } from '../../../src/quant/q8_0.ts';
 import { GGMLType } from '../../../src/quant/types.ts';
 import { randomF32, relErr, rng } from './helpers.ts';
 
@@ -61,6 +63,18 @@ export function refAttention(q: Float32Array, K: Float32Array, V: Float32Array, 
 const geluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * x * (1 + 0.044715 * x * x)));
 
 const toF16 = (a: Float32Array): Float32Array => a.map((v) => f16ToF32(f32ToF16(v)));
+
+/** What a cache of `type` holds of a: f16-rounded, or q8_0 blocks by the reference quantizer (src/quant). */
+export function cached(type: KVType, a: Float32Array): Float32Array {
+  if (type === 'f32') return a;
+  if (type === 'f16') return toF16(a);
+  const nb = a.length / 32;
+  const blocks = new Uint8Array(nb * q8_0Traits.typeSize);
+  q8_0Traits.quantize!(a, 0, nb, blocks, 0);
+  const out = new Float32Array(a.length);
+  q8_0Traits.dequantize(blocks, 0, nb, out, 0);
+  return out;
+}
 
 describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
   let b: WasmBackend;
@@ -154,7 +168,7 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
     expect(relErr(await get(x, n), refRope(xf, nTokens, nHeads, headDim, pos0, p))).toBeLessThan(1e-5);
   });
 
-  it.each([['f32', 4, 2, 8], ['f16', 6, 2, 12], ['f32', 3, 3, 6], ['f16', 4, 1, 5]] as const)(
+  it.each([['f32', 4, 2, 8], ['f16', 6, 2, 12], ['f32', 3, 3, 6], ['f16', 4, 1, 5], ['q8_0', 4, 2, 32], ['q8_0', 6, 3, 64]] as const)(
     'storeKV + attention, %s cache, %i heads / %i kv heads × %i (rel err < 1e-5)', async (type, nHead, nHeadKV, hd) => {
       const r = rng(nHead * 10 + hd);
       const kvDim = nHeadKV * hd;
@@ -162,8 +176,7 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
       b.createKVCache({ nLayers: 2, nCtx, kvDim, type });
       const K = randomF32(nCtx * kvDim, r, 2);
       const V = randomF32(nCtx * kvDim, r);
-      const cacheK = type === 'f16' ? toF16(K) : K;
-      const cacheV = type === 'f16' ? toF16(V) : V;
+      const [cacheK, cacheV] = [cached(type, K), cached(type, V)];
       // layer 0 gets different data: layer 1 must read its own rows
       const junk = put(randomF32(nCtx * kvDim, r, 9));
       b.storeKV(0, junk, junk, 0, nCtx);
@@ -178,7 +191,10 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
         const scale = 1 / Math.sqrt(hd);
         b.attention(1, q, out, pos0, nTokens, { nHead, nHeadKV, headDim: hd, scale });
         const want = refAttention(qf, cacheK, cacheV, pos0, nTokens, nHead, nHeadKV, hd, scale);
-        expect(relErr(await get(out, qf.length), want), `pos0=${pos0} nTokens=${nTokens}`).toBeLessThan(1e-5);
+        const got = await get(out, qf.length);
+        expect(relErr(got, want), `pos0=${pos0} nTokens=${nTokens}`).toBeLessThan(1e-5);
+        // the rounding must be there: against the unrounded cache q8_0 is far off
+        if (type === 'q8_0') expect(relErr(got, refAttention(qf, K, V, pos0, nTokens, nHead, nHeadKV, hd, scale))).toBeGreaterThan(1e-3);
         for (const a of [k, v, q, out]) b.free(a);
         pos0 += nTokens;
       }
@@ -186,19 +202,18 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
       b.free(junk);
     });
 
-  it.each([['f32', 0], ['f16', 0], ['f32', 20]] as const)(
+  it.each([['f32', 0, 8], ['f16', 0, 8], ['f32', 20, 8], ['q8_0', 20, 32]] as const)(
     'sliding window over a ring of window + batch − 1 slots, far past the window, %s cache, soft-cap %i (rel err < 1e-5)',
-    async (type, cap) => {
+    async (type, cap, hd) => {
       const r = rng(777 + cap);
-      const [nHead, nHeadKV, hd, window, maxBatch, nCtx] = [4, 2, 8, 12, 5, 100];
+      const [nHead, nHeadKV, window, maxBatch, nCtx] = [4, 2, 12, 5, 100];
       const kvDim = nHeadKV * hd;
       const slots = window + maxBatch - 1;
       // layer 0 keeps every position, layer 1 is the ring
       b.createKVCache({ nLayers: 2, nCtx, kvDim, type, slots: [nCtx, slots] });
       const K = randomF32(nCtx * kvDim, r, 2);
       const V = randomF32(nCtx * kvDim, r);
-      const cacheK = type === 'f16' ? toF16(K) : K;
-      const cacheV = type === 'f16' ? toF16(V) : V;
+      const [cacheK, cacheV] = [cached(type, K), cached(type, V)];
       let pos0 = 0;
       for (const nTokens of [5, 1, 3, 5, 5, 2, 5, 1, 5, 4, 5]) {
         const k = put(K.subarray(pos0 * kvDim, (pos0 + nTokens) * kvDim));

@@ -63,7 +63,7 @@ export async function sampled(url: string, backendName: 'webgpu' | 'wasm', maxTo
  * Context shift on WebGPU (context-shift-webgpu.test.ts): fills nCtx positions, shifts once, and
  * returns for each following token the probability of its successor and those of `probe` ids.
  */
-export async function acrossShift(url: string, ids: number[], nCtx: number, keep: number, kvType: 'f32' | 'f16',
+export async function acrossShift(url: string, ids: number[], nCtx: number, keep: number, kvType: 'f32' | 'f16' | 'q8_0',
   turn: 'exact' | 'none', probe: number[][]): Promise<{ pNext: number[]; probe: number[][] }> {
   const { distributionsAcrossShift } = await import('../../engine/shift-procedure.ts');
   const m = await loadModel(await urlSource(url), await createWebGPUBackend(), { nCtx, kvType });

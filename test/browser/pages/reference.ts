@@ -1,6 +1,8 @@
 // Naive f64 reference math for the WebGPU op tests (runs in the page), written from the op
 // definitions in src/backends/backend.ts, independent of the kernels.
 import { f16ToF32, f32ToF16 } from '../../../src/quant/half.ts';
+import { q8_0Traits } from '../../../src/quant/q8_0.ts';
+import type { KVType } from '../../../src/backends/kv-layout.ts';
 
 /** Seeded uniform [0, 1) (mulberry32) and standard normal draws. */
 export function rng(seed: number): { uniform(): number; normal(): number; int(n: number): number } {
@@ -79,6 +81,19 @@ export function ropeRef(x: Float32Array, n: number, nHeads: number, headDim: num
 }
 
 export const roundF16 = (a: Float32Array): Float32Array => a.map((v) => f16ToF32(f32ToF16(v)));
+
+/** a as a q8_0 KV cache holds it: blocks of 32 by the reference quantizer (src/quant/q8_0.ts). */
+export function roundQ8(a: Float32Array): Float32Array {
+  const nb = a.length / 32;
+  const blocks = new Uint8Array(nb * q8_0Traits.typeSize);
+  q8_0Traits.quantize!(a, 0, nb, blocks, 0);
+  const out = new Float32Array(a.length);
+  q8_0Traits.dequantize(blocks, 0, nb, out, 0);
+  return out;
+}
+
+/** What a KV cache of `type` holds of a. */
+export const roundKV = (type: KVType, a: Float32Array): Float32Array => (type === 'f32' ? a : type === 'f16' ? roundF16(a) : roundQ8(a));
 
 /**
  * Causal GQA attention: token t of q (position pos0 + t) over cached positions 0..pos0+t of

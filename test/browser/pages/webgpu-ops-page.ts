@@ -4,7 +4,8 @@
 import type { Activation } from '../../../src/backends/backend.ts';
 import { createWebGPUBackend, type WebGPUBackend } from '../../../src/backends/webgpu/webgpu-backend.ts';
 import { isEngineError } from '../../../src/shared/errors.ts';
-import { attentionRef, geluTanhRef, randn, relErr, rng, ropeRef, roundF16, siluRef, softmaxRef } from './reference.ts';
+import type { KVType } from '../../../src/backends/kv-layout.ts';
+import { attentionRef, geluTanhRef, randn, relErr, rng, ropeRef, roundKV, siluRef, softmaxRef } from './reference.ts';
 
 type R = ReturnType<typeof rng>;
 
@@ -35,14 +36,17 @@ async function ropeCases(b: WebGPUBackend, r: R): Promise<Record<string, number>
   return out;
 }
 
-/** Prefill nPre tokens (one batch, crossing the 64-key chunk), then decode one more, GQA 4/2. */
-async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: 'f32' | 'f16'): Promise<{ prefill: number; decode: number }> {
-  const [nHead, nHeadKV, nPre, nCtx] = [4, 2, 70, 96];
+/**
+ * Prefill nPre tokens (one batch, crossing the 64-key chunk), then decode one more, GQA 4/nHeadKV.
+ * `unrounded`: the error against the cache's exact inputs (q8_0 must be far off there).
+ */
+async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: KVType, nHeadKV = 2): Promise<{ prefill: number; decode: number; unrounded: number }> {
+  const [nHead, nPre, nCtx] = [4, 70, 96];
   const kvDim = nHeadKV * headDim;
   const scale = 1 / Math.sqrt(headDim);
   b.createKVCache({ nLayers: 2, nCtx, kvDim, type: kvType });
-  let K = randn(r, (nPre + 1) * kvDim);
-  let V = randn(r, (nPre + 1) * kvDim);
+  const K = randn(r, (nPre + 1) * kvDim);
+  const V = randn(r, (nPre + 1) * kvDim);
   const q = randn(r, (nPre + 1) * nHead * headDim);
   const run = async (pos0: number, n: number) => {
     const ka = put(b, K.slice(pos0 * kvDim, (pos0 + n) * kvDim));
@@ -55,11 +59,11 @@ async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: 'f
   };
   const pre = await run(0, nPre);
   const dec = await run(nPre, 1);
-  if (kvType === 'f16') [K, V] = [roundF16(K), roundF16(V)];
-  const ref = attentionRef(q, K, V, 0, nPre + 1, nHead, nHeadKV, headDim, scale);
+  const ref = attentionRef(q, roundKV(kvType, K), roundKV(kvType, V), 0, nPre + 1, nHead, nHeadKV, headDim, scale);
   return {
     prefill: relErr(pre, ref.subarray(0, nPre * nHead * headDim)),
     decode: relErr(dec, ref.subarray(nPre * nHead * headDim)),
+    unrounded: relErr(pre, attentionRef(q, K, V, 0, nPre, nHead, nHeadKV, headDim, scale)),
   };
 }
 
@@ -67,13 +71,13 @@ async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: 'f
  * A sliding layer on a ring of window + batch − 1 slots beside a full layer, batch after batch far
  * past the window (keys wrap the ring several times), soft-capped scores; worst error of all steps.
  */
-async function slidingCase(b: WebGPUBackend, r: R, kvType: 'f32' | 'f16', cap: number): Promise<number> {
-  const [nHead, nHeadKV, headDim, window, maxBatch, nCtx] = [4, 2, 16, 12, 5, 100];
+async function slidingCase(b: WebGPUBackend, r: R, kvType: KVType, cap: number, headDim = 16): Promise<number> {
+  const [nHead, nHeadKV, window, maxBatch, nCtx] = [4, 2, 12, 5, 100];
   const kvDim = nHeadKV * headDim;
   const scale = 1 / Math.sqrt(headDim);
   b.createKVCache({ nLayers: 2, nCtx, kvDim, type: kvType, slots: [nCtx, window + maxBatch - 1] });
-  let K = randn(r, nCtx * kvDim);
-  let V = randn(r, nCtx * kvDim);
+  const K = randn(r, nCtx * kvDim);
+  const V = randn(r, nCtx * kvDim);
   const q = randn(r, nCtx * nHead * headDim, 2);
   const outs: Float32Array[] = [[], []].map(() => new Float32Array(nCtx * nHead * headDim));
   let pos0 = 0;
@@ -89,8 +93,7 @@ async function slidingCase(b: WebGPUBackend, r: R, kvType: 'f32' | 'f16', cap: n
     }
     pos0 += n;
   }
-  if (kvType === 'f16') [K, V] = [roundF16(K), roundF16(V)];
-  const ref = attentionRef(q, K, V, 0, pos0, nHead, nHeadKV, headDim, scale, window, cap);
+  const ref = attentionRef(q, roundKV(kvType, K), roundKV(kvType, V), 0, pos0, nHead, nHeadKV, headDim, scale, window, cap);
   const m = pos0 * nHead * headDim;
   return Math.max(relErr(outs[0].subarray(0, m), ref), relErr(outs[1].subarray(0, m), ref));
 }
@@ -157,11 +160,15 @@ export async function runOps(seed: number, threadsPerRow: number) {
         'f32-hd32': await attentionCase(b, r, 32, 'f32'),
         'f32-hd80': await attentionCase(b, r, 80, 'f32'),
         'f16-hd32': await attentionCase(b, r, 32, 'f16'),
+        'q8_0-hd32': await attentionCase(b, r, 32, 'q8_0'),
+        // one KV head of 3 blocks: rows whose scale words are padded
+        'q8_0-hd96-kv1': await attentionCase(b, r, 96, 'q8_0', 1),
       },
       sliding: {
         f32: await slidingCase(b, r, 'f32', 0),
         f16: await slidingCase(b, r, 'f16', 0),
         'f32-softcap': await slidingCase(b, r, 'f32', 20),
+        'q8_0-softcap': await slidingCase(b, r, 'q8_0', 20, 32),
       },
       elementwise: await elementwise(b, r),
       topK: await topK(b, r),

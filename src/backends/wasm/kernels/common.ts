@@ -111,3 +111,76 @@ export function axpyF16(y: usize, h: usize, w: f32, n: i32): void {
     store<f32>(y + o, load<f32>(y + o) + w * loadF16(h + (<usize>i << 1)));
   }
 }
+
+// q8_0 KV rows: llama.cpp's block_q8_0, 34 bytes per 32 values (f16 scale d, then 32 int8 q),
+// value = d·q (src/quant/q8_0.ts states the layout).
+export const Q8_BLOCK_BYTES: usize = 34;
+
+/** Eight int8 at p → two f32x4 (values 0..3, 4..7). */
+@inline function q8x8(p: usize): v128 {
+  return i16x8.extend_low_i8x16_s(v128.load64_zero(p));
+}
+
+/** sum a[i]·x[i] over nBlocks q8_0 blocks at x (a f32). */
+export function dotF32Q8(a: usize, x: usize, nBlocks: i32): f32 {
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nBlocks; b++) {
+    const blk = x + <usize>b * Q8_BLOCK_BYTES;
+    const ab = a + (<usize>b << 7);
+    let s = f32x4.splat(0);
+    for (let i = 0; i < 32; i += 8) {
+      const w = q8x8(blk + 2 + <usize>i);
+      const o = ab + (<usize>i << 2);
+      s = f32x4.add(s, f32x4.mul(v128.load(o), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w))));
+      s = f32x4.add(s, f32x4.mul(v128.load(o + 16), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w))));
+    }
+    acc = f32x4.add(acc, f32x4.mul(s, f32x4.splat(loadF16(blk))));
+  }
+  return hsum(acc);
+}
+
+/** y[i] += w · x[i] over nBlocks q8_0 blocks at x. */
+export function axpyQ8(y: usize, x: usize, w: f32, nBlocks: i32): void {
+  for (let b = 0; b < nBlocks; b++) {
+    const blk = x + <usize>b * Q8_BLOCK_BYTES;
+    const yb = y + (<usize>b << 7);
+    const wv = f32x4.splat(w * loadF16(blk));
+    for (let i = 0; i < 32; i += 8) {
+      const q = q8x8(blk + 2 + <usize>i);
+      const o = yb + (<usize>i << 2);
+      v128.store(o, f32x4.add(v128.load(o), f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(q)))));
+      v128.store(o + 16, f32x4.add(v128.load(o + 16), f32x4.mul(wv, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(q)))));
+    }
+  }
+}
+
+/** Four f32 → int32, rounded half away from zero (C's roundf, as quantize_row_q8_0_ref). */
+@inline function roundAway4(v: v128): v128 {
+  const t = f32x4.trunc(v);
+  const up = f32x4.ge(f32x4.abs(f32x4.sub(v, t)), f32x4.splat(0.5));
+  // ±1 with v's sign where the fraction is at least one half
+  const step = v128.and(up, v128.or(v128.and(v, i32x4.splat(0x80000000)), f32x4.splat(1)));
+  return i32x4.trunc_sat_f32x4_s(f32x4.add(t, step));
+}
+
+/** nBlocks × 32 f32 at src → q8_0 blocks at dst, exactly quantize_row_q8_0_ref: d = amax/127, q = roundf(x/d). */
+export function quantizeQ8Blocks(src: usize, dst: usize, nBlocks: i32): void {
+  for (let b = 0; b < nBlocks; b++) {
+    const x = src + (<usize>b << 7);
+    const blk = dst + <usize>b * Q8_BLOCK_BYTES;
+    let m = f32x4.splat(0);
+    for (let i = 0; i < 32; i += 4) m = f32x4.max(m, f32x4.abs(v128.load(x + (<usize>i << 2))));
+    const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+    const d: f32 = amax / 127;
+    const id = f32x4.splat(d != 0 ? <f32>1 / d : 0);
+    store<u16>(blk, <u16>f32ToF16(d));
+    for (let i = 0; i < 32; i += 16) {
+      const o = x + (<usize>i << 2);
+      const a = roundAway4(f32x4.mul(v128.load(o), id));
+      const bb = roundAway4(f32x4.mul(v128.load(o + 16), id));
+      const c = roundAway4(f32x4.mul(v128.load(o + 32), id));
+      const e = roundAway4(f32x4.mul(v128.load(o + 48), id));
+      v128.store(blk + 2 + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, bb), i16x8.narrow_i32x4_s(c, e)));
+    }
+  }
+}

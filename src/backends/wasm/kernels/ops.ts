@@ -1,6 +1,15 @@
 // Non-matmul ops. Kernels that the JS side splits across threads take their share as
 // [begin, end) (tokens, elements or (token, head) items) followed by a per-thread scratch pointer.
-import { axpyF16, axpyF32, dotF32, dotF32F16, f32ToF16 } from './common';
+import { axpyF16, axpyF32, axpyQ8, dotF32, dotF32F16, dotF32Q8, f32ToF16, Q8_BLOCK_BYTES, quantizeQ8Blocks } from './common';
+
+// KV cache element types (the `kt` argument), as src/backends/kv-layout.ts names them
+const KV_F16 = 1;
+const KV_Q8_0 = 2;
+
+/** Bytes of n cached values of type kt (n a multiple of 32 for q8_0). */
+@inline function kvBytes(kt: i32, n: i32): usize {
+  return kt == KV_Q8_0 ? <usize>(n >> 5) * Q8_BLOCK_BYTES : <usize>n << (kt == KV_F16 ? 1 : 2);
+}
 
 export { CHUNK } from './matmul-core';
 
@@ -129,42 +138,46 @@ export function rope(x: usize, nHeads: i32, headDim: i32, pos0: i32, nRot: i32, 
   }
 }
 
-/** n f32 from src stored at dst as f32 (f16 = 0) or f16 (f16 = 1). */
-export function storeRows(src: usize, dst: usize, n: i32, f16: i32): void {
-  if (f16 == 0) {
+/** n f32 from src stored at dst as f32 (kt 0), f16 (kt 1) or q8_0 blocks (kt 2; n a multiple of 32). */
+export function storeRows(src: usize, dst: usize, n: i32, kt: i32): void {
+  if (kt == KV_Q8_0) {
+    quantizeQ8Blocks(src, dst, n >> 5);
+  } else if (kt == KV_F16) {
+    for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+  } else {
     memory.copy(dst, src, <usize>n << 2);
-    return;
   }
-  for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
 }
 
 /**
  * Causal attention for items i0 ≤ i < i1, item = h·nTokens + t (head-major, so a thread's share
  * has every token of its heads: balanced work, shared KV rows): query token t (position
  * p = pos0 + t) attends to cached positions max(0, p − window + 1)..p (window 0: from 0) of kv head
- * h / (nHead/nHeadKV). Position j lives in ring slot j % slots; rows hold kvDim values (f32, or
- * f16 when f16 = 1). Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0.
+ * h / (nHead/nHeadKV). Position j lives in ring slot j % slots; rows hold kvDim values of type kt
+ * (f32 0, f16 1, q8_0 2: headDim a multiple of 32, so a head's values are whole blocks).
+ * Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0.
  * scratch holds the scores (≥ min(pos0 + nTokens, window + nTokens) floats).
  */
 export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32, nTokens: i32, nHead: i32,
-  nHeadKV: i32, headDim: i32, kvDim: i32, scale: f32, f16: i32, window: i32, cap: f32, slots: i32,
+  nHeadKV: i32, headDim: i32, kvDim: i32, scale: f32, kt: i32, window: i32, cap: f32, slots: i32,
   i0: i32, i1: i32, scratch: usize): void {
   const group = nHead / nHeadKV;
-  const es: usize = f16 != 0 ? 2 : 4;
+  const rowBytes = kvBytes(kt, kvDim);
+  const nb = headDim >> 5;
   for (let i = i0; i < i1; i++) {
     const h = i / nTokens;
     const t = i % nTokens;
     const off = ((<usize>t * nHead + h) * headDim) << 2;
     const qv = q + off;
     const ov = out + off;
-    const kvOff = <usize>(h / group) * headDim * es;
+    const kvOff = kvBytes(kt, (h / group) * headDim);
     const p = pos0 + t;
     const j0 = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
     const n = p + 1 - j0;
     let mx: f32 = -Infinity;
     for (let jj = 0; jj < n; jj++) {
-      const kp = kc + <usize>((j0 + jj) % slots) * kvDim * es + kvOff;
-      let s = (f16 != 0 ? dotF32F16(qv, kp, headDim) : dotF32(qv, kp, headDim)) * scale;
+      const kp = kc + <usize>((j0 + jj) % slots) * rowBytes + kvOff;
+      let s = (kt == KV_Q8_0 ? dotF32Q8(qv, kp, nb) : kt == KV_F16 ? dotF32F16(qv, kp, headDim) : dotF32(qv, kp, headDim)) * scale;
       if (cap > 0) s = cap * Mathf.tanh(s / cap);
       store<f32>(scratch + (<usize>jj << 2), s);
       mx = max(mx, s);
@@ -178,8 +191,9 @@ export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32,
       if (e < -80) continue;
       const pr = Mathf.exp(e);
       sum += pr;
-      const vp = vc + <usize>((j0 + jj) % slots) * kvDim * es + kvOff;
-      if (f16 != 0) axpyF16(ov, vp, pr, headDim);
+      const vp = vc + <usize>((j0 + jj) % slots) * rowBytes + kvOff;
+      if (kt == KV_Q8_0) axpyQ8(ov, vp, pr, nb);
+      else if (kt == KV_F16) axpyF16(ov, vp, pr, headDim);
       else axpyF32(ov, vp, pr, headDim);
     }
     const inv = f32x4.splat(1 / sum);
