@@ -2,10 +2,12 @@
 import type { Backend } from '../backends/backend.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { openGGUF, type GGUFFile } from '../formats/gguf/reader.ts';
-import { Decoder } from '../models/decoder.ts';
+import { Decoder, workingBytes } from '../models/decoder.ts';
 import type { HParams } from '../models/hparams.ts';
 import { checkModelSupport } from '../models/support.ts';
-import { loadWeights, type LoadProgress } from '../models/weights.ts';
+import { loadWeights, weightBytes, type LoadProgress } from '../models/weights.ts';
+import { planResidency, type ResidencyPlan } from '../models/residency.ts';
+import { EmbedRows } from '../models/layer-stream.ts';
 import type { ArchSpec } from '../models/arch.ts';
 import { tokenizerFromGGUF } from '../tokenizer/from-gguf.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
@@ -17,6 +19,13 @@ export interface LoadOptions {
   maxBatch?: number;
   kvType?: 'f32' | 'f16';
   onProgress?: LoadProgress;
+  /**
+   * The engine's device memory cap in bytes: every backend allocation (weights, KV cache,
+   * activations, kernel scratch) — not the JS heap or the host process. Weights that do not fit
+   * what the rest leaves stream layer by layer from the source (models/layer-stream.ts). Create the
+   * backend with the same cap (WASM: maxMemoryBytes) so an overrun fails as OUT_OF_MEMORY.
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface LoadedModel {
@@ -25,6 +34,8 @@ export interface LoadedModel {
   arch: ArchSpec;
   tokenizer: Tokenizer;
   decoder: Decoder;
+  /** which layers stay resident under maxMemoryBytes (null when no cap was given) */
+  residency: Residency | null;
   /** `tokenizer.chat_template`, if the file has one */
   chatTemplate: string | null;
   dispose(): Promise<void>;
@@ -42,13 +53,14 @@ export async function loadModel(sources: ByteSource | ByteSource[], backend: Bac
     const { arch, h, tokenizer } = checkModelSupport(file);
     const nCtx = opts.nCtx ?? Math.min(h.nCtxTrain, 4096);
     if (!Number.isInteger(nCtx) || nCtx < 1) throw new EngineError('BAD_ARGUMENT', `Context length must be a positive integer (got ${nCtx}).`);
-    const weights = await loadWeights(file, h, arch, backend, opts.onProgress);
-    const decoder = new Decoder(backend, h, arch, weights, {
-      nCtx, maxBatch: Math.min(opts.maxBatch ?? 64, nCtx), kvType: opts.kvType ?? 'f32',
-    });
+    const dopts = { nCtx, maxBatch: Math.min(opts.maxBatch ?? 64, nCtx), kvType: opts.kvType ?? 'f32' } as const;
+    const residency = opts.maxMemoryBytes === undefined ? null
+      : planFor(file, h, arch, opts.maxMemoryBytes, workingBytes(h, arch, dopts, backend.threads), dopts.maxBatch);
+    const weights = await loadWeights(file, h, arch, backend, { onProgress: opts.onProgress, residency: residency ?? undefined });
+    const decoder = new Decoder(backend, h, arch, weights, dopts);
     const tpl = file.metadata.get('tokenizer.chat_template');
     return {
-      file, h, arch, tokenizer, decoder,
+      file, h, arch, tokenizer, decoder, residency,
       chatTemplate: typeof tpl === 'string' ? tpl : null,
       dispose: async () => { backend.dispose(); await file.close(); },
     };
@@ -56,4 +68,33 @@ export async function loadModel(sources: ByteSource | ByteSource[], backend: Bac
     await file.close();
     throw e;
   }
+}
+
+const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
+
+/** A ResidencyPlan, and whether the embeddings and LM head stream too (streamedBytesPerPass counts them). */
+export type Residency = ResidencyPlan & { streamHead?: { maxBatch: number; headRows: number } };
+
+/**
+ * The residency for a device memory cap, or OUT_OF_MEMORY naming the least cap that can run.
+ * Layers stream first (planResidency: the first ones stay); only when embeddings, LM head and two
+ * slots still do not fit are the embeddings read per batch and the head streamed in row runs.
+ */
+function planFor(file: GGUFFile, h: HParams, arch: ArchSpec, maxBytes: number, working: number, maxBatch: number): Residency {
+  if (!Number.isFinite(maxBytes) || maxBytes <= 0) throw new EngineError('BAD_ARGUMENT', `The memory cap must be a positive number of bytes (got ${maxBytes}).`);
+  const { fixedBytes, layerBytes, headBytes } = weightBytes(file, h, arch);
+  const plan = planResidency(layerBytes, fixedBytes, maxBytes - working);
+  if (plan) return plan;
+  const emb = file.tensor('token_embd.weight')!;
+  const headless = fixedBytes - headBytes + EmbedRows.bytes(emb, maxBatch);
+  const streamed = planResidency(layerBytes, headless, maxBytes - working);
+  if (streamed) {
+    const output = file.tensor('output.weight') ?? emb;
+    return { ...streamed, streamedBytesPerPass: streamed.streamedBytesPerPass + output.byteSize, streamHead: { maxBatch, headRows: h.ffDim } };
+  }
+  const slot = Math.max(0, ...layerBytes);
+  const least = working + headless + 2 * slot;
+  throw new EngineError('OUT_OF_MEMORY', `${h.name || 'The model'} needs at least ${mib(least)} of device memory even streaming every layer ` +
+    `and its embeddings (two layer slots of ${mib(slot)}, ${mib(headless)} norms and embedding rows, ${mib(working)} KV cache and scratch); ` +
+    `the cap is ${mib(maxBytes)}.`);
 }

@@ -7,7 +7,7 @@ import { EngineError } from '../shared/errors.ts';
 import type { ArchSpec } from './arch.ts';
 import type { HParams } from './hparams.ts';
 import { planModel, type ModelPlan } from './layer-plan.ts';
-import type { ModelWeights } from './weights.ts';
+import type { LayerWeights, ModelWeights } from './weights.ts';
 
 export interface DecoderOptions {
   /** context length (KV cache positions) */
@@ -24,25 +24,51 @@ interface Scratch {
   gate: Activation; up: Activation; last: Activation; logits: Activation;
 }
 
+/** Floats of each scratch activation for batches of up to B tokens. */
+function scratchLengths(h: HParams, arch: ArchSpec, B: number): Record<keyof Scratch, number> {
+  const { dim, nHead, nHeadKV, headDim, ffDim, vocabSize } = h;
+  const qDim = nHead * headDim, kvDim = nHeadKV * headDim;
+  return {
+    x: B * dim, xb: B * dim, xb2: arch.postNorms ? B * dim : 1,
+    q: B * qDim, k: B * kvDim, v: B * kvDim,
+    // q/k-norm writes into these: a WebGPU dispatch cannot read and write one buffer
+    qn: arch.qkNorm ? B * qDim : 1, kn: arch.qkNorm ? B * kvDim : 1,
+    att: B * qDim, gate: B * ffDim, up: B * ffDim, last: dim, logits: B * vocabSize,
+  };
+}
+
+const MiB = 1 << 20;
+
+/**
+ * Device bytes besides the weights: the decoder's scratch activations and KV cache, and the WASM
+ * backend's working memory (the int8 copy of a matmul input, per-thread kernel scratch, tables),
+ * each allocation rounded to 64 bytes as the WASM heap does, plus 1 MiB for the module's static
+ * data and allocator slack. An upper estimate, used to turn --max-memory into a weight budget.
+ */
+export function workingBytes(h: HParams, arch: ArchSpec, opts: DecoderOptions, threads: number): number {
+  const r = (n: number) => Math.ceil(n / 64) * 64;
+  const B = opts.maxBatch;
+  const scratch = Object.values(scratchLengths(h, arch, B)).reduce((a, n) => a + r(n * 4), 0);
+  const kvDim = h.nHeadKV * h.headDim;
+  const slots = planModel(h, arch, {}, opts.nCtx, B).layers.reduce((a, p) => a + p.slots, 0);
+  const kv = 2 * r(slots * kvDim * (opts.kvType === 'f16' ? 2 : 4));
+  const maxCols = Math.max(h.dim, h.nHead * h.headDim, h.ffDim);
+  const q8 = r(B * (Math.ceil(maxCols * 1.25) + 16));
+  const perThread = threads * r(Math.max(16384, opts.nCtx * 4, h.nRot * 4));
+  return scratch + kv + q8 + perThread + MiB;
+}
+
 export class Decoder {
   readonly plan: ModelPlan;
   private readonly s: Scratch;
 
   constructor(readonly backend: Backend, readonly h: HParams, readonly arch: ArchSpec,
     readonly w: ModelWeights, readonly opts: DecoderOptions) {
-    const { dim, nHead, nHeadKV, headDim, ffDim, vocabSize } = h;
-    const B = opts.maxBatch;
     const a = (n: number) => backend.alloc(n);
-    const qDim = nHead * headDim, kvDim = nHeadKV * headDim;
-    this.s = {
-      x: a(B * dim), xb: a(B * dim), xb2: arch.postNorms ? a(B * dim) : a(1),
-      q: a(B * qDim), k: a(B * kvDim), v: a(B * kvDim),
-      // q/k-norm writes into these: a WebGPU dispatch cannot read and write one buffer
-      qn: arch.qkNorm ? a(B * qDim) : a(1), kn: arch.qkNorm ? a(B * kvDim) : a(1),
-      att: a(B * qDim), gate: a(B * ffDim), up: a(B * ffDim),
-      last: a(dim), logits: a(B * vocabSize),
-    };
-    this.plan = planModel(h, arch, w.ropeFactors, opts.nCtx, B);
+    const sizes = scratchLengths(h, arch, opts.maxBatch);
+    this.s = Object.fromEntries(Object.entries(sizes).map(([k, n]) => [k, a(n)])) as unknown as Scratch;
+    const kvDim = h.nHeadKV * h.headDim;
+    this.plan = planModel(h, arch, w.ropeFactors, opts.nCtx, opts.maxBatch);
     backend.createKVCache({ nLayers: h.nLayers, nCtx: opts.nCtx, kvDim, type: opts.kvType,
       slots: this.plan.layers.map((p) => p.slots) });
   }
@@ -57,7 +83,8 @@ export class Decoder {
     const out = new Float32Array((all ? ids.length : 1) * V);
     for (let start = 0; start < ids.length; start += this.opts.maxBatch) {
       const chunk = ids.subarray(start, Math.min(ids.length, start + this.opts.maxBatch));
-      this.layers(chunk, pos0 + start);
+      const streamed = this.layers(chunk, pos0 + start);
+      if (streamed) await streamed;
       if (all) {
         out.set(await this.head(chunk.length, false), start * V);
       } else if (start + chunk.length === ids.length) {
@@ -67,45 +94,81 @@ export class Decoder {
     return out;
   }
 
-  /** Embeds the tokens and runs every transformer block; the hidden state ends in s.x. */
-  private layers(ids: Int32Array, pos0: number): void {
-    const { backend: b, h, s, w, plan } = this;
+  /**
+   * Embeds the tokens and runs every transformer block; the hidden state ends in s.x. Synchronous
+   * when every layer is resident; a streamed layer is awaited (its read started while the layer
+   * before it computed).
+   */
+  private layers(ids: Int32Array, pos0: number): void | Promise<void> {
+    const { h, w } = this;
     const n = ids.length;
-    b.embed(w.tokEmbd, ids, s.x);
-    if (plan.embedScale !== 1) b.scale(s.x, n * h.dim, plan.embedScale);
-    w.layers.forEach((L, l) => {
-      const P = plan.layers[l];
-      // attention
-      b.rmsnorm(s.x, L.attnNorm, s.xb, n, h.rmsEps);
-      b.matmul(L.wq, s.xb, s.q, n);
-      b.matmul(L.wk, s.xb, s.k, n);
-      b.matmul(L.wv, s.xb, s.v, n);
-      if (L.bq) b.addBias(s.q, L.bq, n);
-      if (L.bk) b.addBias(s.k, L.bk, n);
-      if (L.bv) b.addBias(s.v, L.bv, n);
-      let q = s.q, k = s.k;
-      if (L.qNorm && L.kNorm) {
-        // one RMSNorm per head: rows of headDim
-        b.rmsnorm(s.q, L.qNorm, s.qn, n * h.nHead, h.rmsEps);
-        b.rmsnorm(s.k, L.kNorm, s.kn, n * h.nHeadKV, h.rmsEps);
-        q = s.qn; k = s.kn;
+    const stream = w.stream;
+    if (!stream && w.tokEmbd) {
+      this.embed(w.tokEmbd, ids);
+      w.layers.forEach((L, l) => this.block(L!, l, n, pos0));
+      return;
+    }
+    return (async () => {
+      // streamed embeddings: a table of just these tokens' rows
+      if (w.tokEmbd) this.embed(w.tokEmbd, ids);
+      else this.embed(await w.embedRows!.rows(ids), Int32Array.from(ids, (_, t) => t));
+      for (let l = 0; l < h.nLayers; l++) this.block(w.layers[l] ?? await stream!.layer(l) as unknown as LayerWeights, l, n, pos0);
+    })();
+  }
+
+  private embed(table: Weight, ids: Int32Array): void {
+    const { backend: b, h, s, plan } = this;
+    b.embed(table, ids, s.x);
+    if (plan.embedScale !== 1) b.scale(s.x, ids.length * h.dim, plan.embedScale);
+  }
+
+  /** s.logits = LM head · s.xb for n tokens; a streamed head runs in row runs through s.gate. */
+  private logits(n: number): void | Promise<void> {
+    const { backend: b, h, s, w } = this;
+    if (w.output) return b.matmul(w.output, s.xb, s.logits, n);
+    return (async () => {
+      for (const r of w.headRuns!) {
+        // a run has at most ffDim rows, so n tokens' logits of it fit the idle FFN scratch
+        b.matmul((await w.stream!.layer(r.unit)).output, s.xb, s.gate, n);
+        for (let t = 0; t < n; t++) b.copy(s.gate, t * r.rows, s.logits, t * h.vocabSize + r.row0, r.rows);
       }
-      if (P.rope) {
-        b.rope(q, n, h.nHead, h.headDim, pos0, P.rope);
-        b.rope(k, n, h.nHeadKV, h.headDim, pos0, P.rope);
-      }
-      b.storeKV(l, k, s.v, pos0, n);
-      b.attention(l, q, s.att, pos0, n, P.attn);
-      b.matmul(L.wo, s.att, s.xb, n);
-      this.residual(L.attnPostNorm, n);
-      // feed-forward (gated)
-      b.rmsnorm(s.x, L.ffnNorm, s.xb, n, h.rmsEps);
-      b.matmul(L.gate, s.xb, s.gate, n);
-      b.matmul(L.up, s.xb, s.up, n);
-      b.glu(s.gate, s.up, s.gate, n * h.ffDim, this.arch.ffn);
-      b.matmul(L.down, s.gate, s.xb, n);
-      this.residual(L.ffnPostNorm, n);
-    });
+    })();
+  }
+
+  /** Transformer block l over n tokens at positions pos0.. (in and out: s.x). */
+  private block(L: LayerWeights, l: number, n: number, pos0: number): void {
+    const { backend: b, h, s, plan } = this;
+    const P = plan.layers[l];
+    // attention
+    b.rmsnorm(s.x, L.attnNorm, s.xb, n, h.rmsEps);
+    b.matmul(L.wq, s.xb, s.q, n);
+    b.matmul(L.wk, s.xb, s.k, n);
+    b.matmul(L.wv, s.xb, s.v, n);
+    if (L.bq) b.addBias(s.q, L.bq, n);
+    if (L.bk) b.addBias(s.k, L.bk, n);
+    if (L.bv) b.addBias(s.v, L.bv, n);
+    let q = s.q, k = s.k;
+    if (L.qNorm && L.kNorm) {
+      // one RMSNorm per head: rows of headDim
+      b.rmsnorm(s.q, L.qNorm, s.qn, n * h.nHead, h.rmsEps);
+      b.rmsnorm(s.k, L.kNorm, s.kn, n * h.nHeadKV, h.rmsEps);
+      q = s.qn; k = s.kn;
+    }
+    if (P.rope) {
+      b.rope(q, n, h.nHead, h.headDim, pos0, P.rope);
+      b.rope(k, n, h.nHeadKV, h.headDim, pos0, P.rope);
+    }
+    b.storeKV(l, k, s.v, pos0, n);
+    b.attention(l, q, s.att, pos0, n, P.attn);
+    b.matmul(L.wo, s.att, s.xb, n);
+    this.residual(L.attnPostNorm, n);
+    // feed-forward (gated)
+    b.rmsnorm(s.x, L.ffnNorm, s.xb, n, h.rmsEps);
+    b.matmul(L.gate, s.xb, s.gate, n);
+    b.matmul(L.up, s.xb, s.up, n);
+    b.glu(s.gate, s.up, s.gate, n * h.ffDim, this.arch.ffn);
+    b.matmul(L.down, s.gate, s.xb, n);
+    this.residual(L.ffnPostNorm, n);
   }
 
   /** x += xb, through the block's post-norm when the family has one. */
@@ -129,8 +192,9 @@ export class Decoder {
     this.checkContext(pos0, ids.length);
     for (let start = 0; start < ids.length; start += this.opts.maxBatch) {
       const chunk = ids.subarray(start, Math.min(ids.length, start + this.opts.maxBatch));
-      this.layers(chunk, pos0 + start);
-      if (start + chunk.length === ids.length) this.lastLogits(chunk.length);
+      const streamed = this.layers(chunk, pos0 + start);
+      if (streamed) await streamed;
+      if (start + chunk.length === ids.length) await this.lastLogits(chunk.length);
     }
     return topK.call(this.backend, this.s.logits, Math.min(k, this.h.vocabSize), this.h.vocabSize);
   }
@@ -142,11 +206,12 @@ export class Decoder {
   }
 
   /** Final norm + LM head of the last of n tokens into s.logits[0..vocab). */
-  private lastLogits(n: number): void {
+  private async lastLogits(n: number): Promise<void> {
     const { backend: b, h, s, w } = this;
     b.copy(s.x, (n - 1) * h.dim, s.last, 0, h.dim);
     b.rmsnorm(s.last, w.outputNorm, s.xb, 1, h.rmsEps);
-    b.matmul(w.output, s.xb, s.logits, 1);
+    const streamed = this.logits(1);
+    if (streamed) await streamed;
     if (this.plan.finalSoftcap) b.softcap(s.logits, h.vocabSize, this.plan.finalSoftcap);
   }
 
@@ -154,11 +219,12 @@ export class Decoder {
   private async head(n: number, lastOnly: boolean): Promise<Float32Array> {
     const { backend: b, h, s, w } = this;
     if (lastOnly) {
-      this.lastLogits(n);
+      await this.lastLogits(n);
       return b.read(s.logits, 0, h.vocabSize);
     }
     b.rmsnorm(s.x, w.outputNorm, s.xb, n, h.rmsEps);
-    b.matmul(w.output, s.xb, s.logits, n);
+    const streamed = this.logits(n);
+    if (streamed) await streamed;
     if (this.plan.finalSoftcap) b.softcap(s.logits, n * h.vocabSize, this.plan.finalSoftcap);
     return b.read(s.logits, 0, n * h.vocabSize);
   }
