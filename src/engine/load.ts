@@ -70,7 +70,7 @@ export async function loadModel(sources: ByteSource | ByteSource[], backend: Bac
   }
 }
 
-const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 /** A ResidencyPlan, and whether the embeddings and LM head stream too (streamedBytesPerPass counts them). */
 export type Residency = ResidencyPlan & { streamHead?: { maxBatch: number; headRows: number } };
