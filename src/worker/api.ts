@@ -109,6 +109,11 @@ export interface LoadOptions {
   threads?: number;
   /** context length; default min(training context, 4096) */
   nCtx?: number;
+  /**
+   * Device memory cap in bytes for the engine (weights, KV cache, scratch on the backend); weights
+   * past it stream layer by layer from the stored shards on every forward pass. Default: no cap.
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface LoadProgress {

@@ -50,7 +50,7 @@ export async function loadOnBestBackend(deps: LoaderDeps, sources: ByteSource[],
     try {
       backend = await deps.createBackend(order[i], opts);
       const model = await deps.loadModel(sources, backend, {
-        nCtx: opts.nCtx,
+        nCtx: opts.nCtx, maxMemoryBytes: opts.maxMemoryBytes,
         onProgress: (p) => onProgress?.({ phase: 'weights', loaded: p.loadedBytes, total: p.totalBytes }),
       });
       return { model, backend, ...(order[i] === 'wasm' && gpuFallback ? { gpuFallback } : {}) };

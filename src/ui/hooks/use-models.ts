@@ -76,7 +76,8 @@ export function useModels(settings: Settings): Models {
     // Progress arrives on its own MessagePort and may land after the result: drop it by then.
     let settled = false;
     try {
-      const info = await engine.loadModel(ref, { backend },
+      const mib = loadOpts.current.maxMemoryMiB;
+      const info = await engine.loadModel(ref, { backend, ...(mib > 0 ? { maxMemoryBytes: mib * 2 ** 20 } : {}) },
         (progress) => { if (!settled) setLoading({ name, progress }); });
       setLoaded(info);
       localStorage.setItem(LAST_MODEL, JSON.stringify(ref));

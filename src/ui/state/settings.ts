@@ -12,6 +12,8 @@ export interface Settings {
   /** empty = random each time */
   seed: string;
   backend: NonNullable<LoadOptions['backend']>;
+  /** device memory cap for the engine in MiB (0 = none); weights past it stream layer by layer */
+  maxMemoryMiB: number;
   /** enable_thinking, for models whose template can switch thinking off (Qwen3 …) */
   thinking: boolean;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxTokens: 256,
   seed: '',
   backend: 'auto',
+  maxMemoryMiB: 0,
   thinking: true,
 };
 
