@@ -55,7 +55,7 @@ export async function loadModel(sources: ByteSource | ByteSource[], backend: Bac
     if (!Number.isInteger(nCtx) || nCtx < 1) throw new EngineError('BAD_ARGUMENT', `Context length must be a positive integer (got ${nCtx}).`);
     const dopts = { nCtx, maxBatch: Math.min(opts.maxBatch ?? 64, nCtx), kvType: opts.kvType ?? 'f32' } as const;
     const residency = opts.maxMemoryBytes === undefined ? null
-      : planFor(file, h, arch, opts.maxMemoryBytes, workingBytes(h, arch, dopts, backend.threads), dopts.maxBatch);
+      : residencyFor(file, h, arch, opts.maxMemoryBytes, workingBytes(h, arch, dopts, backend.threads), dopts.maxBatch);
     const weights = await loadWeights(file, h, arch, backend, { onProgress: opts.onProgress, residency: residency ?? undefined });
     const decoder = new Decoder(backend, h, arch, weights, dopts);
     const tpl = file.metadata.get('tokenizer.chat_template');
@@ -80,7 +80,7 @@ export type Residency = ResidencyPlan & { streamHead?: { maxBatch: number; headR
  * Layers stream first (planResidency: the first ones stay); only when embeddings, LM head and two
  * slots still do not fit are the embeddings read per batch and the head streamed in row runs.
  */
-function planFor(file: GGUFFile, h: HParams, arch: ArchSpec, maxBytes: number, working: number, maxBatch: number): Residency {
+export function residencyFor(file: GGUFFile, h: HParams, arch: ArchSpec, maxBytes: number, working: number, maxBatch: number): Residency {
   if (!Number.isFinite(maxBytes) || maxBytes <= 0) throw new EngineError('BAD_ARGUMENT', `The memory cap must be a positive number of bytes (got ${maxBytes}).`);
   const { fixedBytes, layerBytes, headBytes } = weightBytes(file, h, arch);
   const plan = planResidency(layerBytes, fixedBytes, maxBytes - working);
