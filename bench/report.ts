@@ -11,6 +11,13 @@ export interface BenchCell extends CellResult {
   rooflineTokPerSec: number;
 }
 
+/** A model no wasm32 engine can hold resident, run under a cap (bench/make-8b.ts, by hand). */
+export interface BigRun {
+  model: string; quant: string; fileBytes: number; host: string; capBytes: number; promptTokens: number; genTokens: number;
+  prefillTokPerSec: number; decodeTokPerSec: number; peakMemoryBytes: number; residentLayers: number; layers: number;
+  streamedBytesPerToken: number;
+}
+
 export interface BenchResults {
   date: string;
   quick: boolean;
@@ -27,7 +34,7 @@ export interface BenchResults {
   /** each family's speed ÷ Llama's at the same shape, quant and threads, from paired Node runs */
   families?: { model: string; quant: string; threads: number; decodeRatio: number; prefillRatio: number; pairs: number }[];
   /** the layer-streaming curve (`npm run bench -- --streaming`), measured on its own date */
-  streaming?: { date: string; settings: StreamingOptions; rows: StreamingRow[]; note?: string };
+  streaming?: { date: string; settings: StreamingOptions; rows: StreamingRow[]; note?: string; big?: BigRun[] };
 }
 
 /** "5", or "5 (llama-3.2-1b-shape: 3)" when a model's cells ran a different number of times. */
@@ -136,6 +143,13 @@ function streamingSection(r: BenchResults): string[] {
     '',
     ...mdTable(streamingRows(st.rows)),
     '',
+    ...(st.big ?? []).flatMap((b) => {
+      const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+      return [`A Llama-3-8B-shaped ${b.quant} model (random weights, \`bench/make-8b.ts\`, ${gib(b.fileBytes)}: more than a wasm32`,
+        `memory's 4 GiB can hold) under \`--max-memory ${gib(b.capBytes)}\` in ${b.host}: ${b.residentLayers} of ${b.layers} layers resident,`,
+        `${gib(b.streamedBytesPerToken)} read per token; peak WASM memory ${gib(b.peakMemoryBytes)}; prefill ${b.prefillTokPerSec.toPrecision(2)} tok/s,`,
+        `decode ${b.decodeTokPerSec.toPrecision(2)} tok/s (${(1 / b.decodeTokPerSec).toFixed(0)} s per token, ${b.promptTokens}-token prompt, ${b.genTokens} tokens).`, ''];
+    }),
   ];
 }
 
