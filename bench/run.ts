@@ -142,7 +142,7 @@ async function streamingOnly(): Promise<void> {
     rows.push(...await streamingCurve(file, s.id, 'Q4_K_M', o, log));
   }
   // --note here annotates the streaming table
-  await write({ ...r, streaming: { date: new Date().toISOString().slice(0, 10), settings: o, rows, note: args.note } });
+  await write({ ...r, streaming: { ...r.streaming, date: new Date().toISOString().slice(0, 10), settings: o, rows, note: args.note ?? r.streaming?.note } });
 }
 
 /** Re-renders the chart and README from the newest bench/results/*.json (e.g. after editing its note). */
