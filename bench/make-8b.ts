@@ -3,7 +3,8 @@
 // written directly, not quantized: random quants with small finite f16 scales (d, dmin chosen so
 // weights are zero-mean, |w| ≲ 0.03), so activations stay finite. A pool of random blocks is
 // reused across tensors at rotating offsets — enough for a speed and memory bench, written in
-// seconds. `tsx bench/make-8b.ts [OUT]` (default bench/models/llama3-8b-shape.Q4_K.gguf).
+// seconds. `tsx bench/make-8b.ts [8b|1b] [OUT]` (default bench/models/<shape id>.Q4_K.gguf; 1b: the
+// bench's Llama-3.2-1B shape, tied head, for the streaming curve).
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { ValueType } from '../src/formats/gguf/constants.ts';
@@ -12,7 +13,13 @@ import { writeF16 } from '../src/quant/half.ts';
 import { GGMLType } from '../src/quant/types.ts';
 import { MODELS_DIR, syntheticVocab } from './make-models.ts';
 
-const S = { dim: 4096, layers: 32, heads: 32, kvHeads: 8, ff: 14336, vocab: 128256 };
+interface Shape { id: string; dim: number; layers: number; heads: number; kvHeads: number; ff: number; vocab: number; tied: boolean }
+export const DIRECT_SHAPES: Record<string, Shape> = {
+  '8b': { id: 'llama3-8b-shape', dim: 4096, layers: 32, heads: 32, kvHeads: 8, ff: 14336, vocab: 128256, tied: false },
+  // the bench's Llama-3.2-1B shape (tied head), for the streaming curve without quantizing an F32 first
+  '1b': { id: 'llama-3.2-1b-shape', dim: 2048, layers: 16, heads: 32, kvHeads: 8, ff: 8192, vocab: 128256, tied: true },
+};
+let S: Shape = DIRECT_SHAPES['8b'];
 interface Kind { type: number; bytes: number }
 const Q4K: Kind = { type: GGMLType.Q4_K, bytes: 144 }, Q6K: Kind = { type: GGMLType.Q6_K, bytes: 210 };
 
@@ -50,16 +57,20 @@ function tensors(): (WriterTensor & { kind?: Kind })[] {
       mat(`${p}attn_v.weight`, S.dim, kv), mat(`${p}attn_output.weight`, S.dim, S.dim), vec(`${p}ffn_norm.weight`),
       mat(`${p}ffn_gate.weight`, S.dim, S.ff), mat(`${p}ffn_up.weight`, S.dim, S.ff), mat(`${p}ffn_down.weight`, S.ff, S.dim));
   }
-  list.push(vec('output_norm.weight'), mat('output.weight', S.dim, S.vocab, Q6K));
+  list.push(vec('output_norm.weight'));
+  if (!S.tied) list.push(mat('output.weight', S.dim, S.vocab, Q6K));
   return list;
 }
 
-export async function make8b(file = path.join(MODELS_DIR, 'llama3-8b-shape.Q4_K.gguf')): Promise<string> {
+export async function make8b(shape = '8b', file?: string): Promise<string> {
+  S = DIRECT_SHAPES[shape];
+  if (!S) throw new Error(`unknown shape ${shape}; known: ${Object.keys(DIRECT_SHAPES).join(', ')}`);
+  file ??= path.join(MODELS_DIR, `${S.id}.Q4_K.gguf`);
   const str = (key: string, value: string): WriterEntry => ({ key, value, type: { type: ValueType.STRING } });
   const u32 = (key: string, value: number): WriterEntry => ({ key, value, type: { type: ValueType.UINT32 } });
   const f32 = (key: string, value: number): WriterEntry => ({ key, value, type: { type: ValueType.FLOAT32 } });
   const entries = [
-    str('general.architecture', 'llama'), str('general.name', 'llama3-8b-shape-random'),
+    str('general.architecture', 'llama'), str('general.name', `${S.id}-random`),
     u32('llama.context_length', 8192), u32('llama.embedding_length', S.dim), u32('llama.feed_forward_length', S.ff),
     u32('llama.block_count', S.layers), u32('llama.attention.head_count', S.heads), u32('llama.attention.head_count_kv', S.kvHeads),
     u32('llama.rope.dimension_count', S.dim / S.heads), f32('llama.rope.freq_base', 500000),
@@ -94,4 +105,4 @@ export async function make8b(file = path.join(MODELS_DIR, 'llama3-8b-shape.Q4_K.
   return file;
 }
 
-if (process.argv[1]?.endsWith('make-8b.ts')) await make8b(process.argv[2]);
+if (process.argv[1]?.endsWith('make-8b.ts')) await make8b(process.argv[2], process.argv[3]);

@@ -136,10 +136,11 @@ async function streamingOnly(): Promise<void> {
   const o = { threads: 2, promptTokens: 32, genTokens: 32, rounds: Number(args.rounds ?? (quick ? 1 : 3)) };
   const rows = [];
   for (const s of shapes) {
-    const file = modelPath(s, 'Q4_K_M');
-    if (!existsSync(file)) { log(`skipping ${s.id}: ${file} is missing`); continue; }
-    log(`${s.id} Q4_K_M: streaming curve (${o.rounds} rounds)`);
-    rows.push(...await streamingCurve(file, s.id, 'Q4_K_M', o, log));
+    // Q4_K: written directly by bench/make-8b.ts (no F32 to quantize first)
+    const q = ['Q4_K_M', 'Q4_K'].find((x) => existsSync(modelPath(s, x)));
+    if (!q) { log(`skipping ${s.id}: no ${modelPath(s, 'Q4_K_M')}`); continue; }
+    log(`${s.id} ${q}: streaming curve (${o.rounds} rounds)`);
+    rows.push(...await streamingCurve(modelPath(s, q), s.id, q, o, log));
   }
   // --note here annotates the streaming table
   await write({ ...r, streaming: { ...r.streaming, date: new Date().toISOString().slice(0, 10), settings: o, rows, note: args.note ?? r.streaming?.note } });
