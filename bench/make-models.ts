@@ -53,7 +53,7 @@ async function spmVocab(): Promise<WriterEntry[]> {
 }
 
 /** SPM vocab: <unk>, <s>, </s>, the 256 byte tokens, then unique filler pieces (the bench feeds random ids). */
-function syntheticVocab(n: number): WriterEntry[] {
+export function syntheticVocab(n: number): WriterEntry[] {
   const tokens: string[] = ['<unk>', '<s>', '</s>'];
   const types = [2, 3, 3];
   for (let b = 0; b < 256; b++) { tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`); types.push(6); }

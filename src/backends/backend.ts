@@ -11,6 +11,15 @@ export interface Weight {
   readonly rows: number;
 }
 
+/**
+ * A fixed region of device memory that streamed layers' weights take turns in (layer streaming:
+ * src/models/layer-stream.ts). Its weights are views at offsets; their values are whatever bytes
+ * were written there last, so the caller records which layer a slot holds.
+ */
+export interface WeightSlot {
+  readonly bytes: number;
+}
+
 /** An f32 activation buffer on the device holding `length` floats. */
 export interface Activation {
   readonly length: number;
@@ -77,6 +86,15 @@ export interface Backend {
   /** Copies a tensor's raw GGUF bytes (rows*cols values in `type` blocks) to the device. */
   uploadWeight(name: string, type: GGMLType, cols: number, rows: number, data: Uint8Array): Weight;
   alloc(length: number): Activation;
+
+  /** Optional (layer streaming): reserves a weight slot of `bytes`. */
+  allocWeightSlot?(bytes: number): WeightSlot;
+  /** A weight over slot bytes [offset, offset + rows × row bytes); nothing is copied. */
+  slotWeight?(slot: WeightSlot, offset: number, name: string, type: GGMLType, cols: number, rows: number): Weight;
+  /** Copies `data` into the slot at `offset`; ops recorded before see the old bytes. */
+  writeSlot?(slot: WeightSlot, offset: number, data: Uint8Array): void;
+  /** Where a reader may put bytes straight into the slot (memory that no growth detaches), if any. */
+  slotView?(slot: WeightSlot): Uint8Array | undefined;
   free(a: Activation): void;
   createKVCache(spec: KVCacheSpec): void;
 

@@ -34,6 +34,8 @@ export interface CliOptions {
   kvType?: KVType;
   /** fit: the memory budget in bytes (default: this machine's RAM) */
   memory?: number;
+  /** --max-memory: the engine's device memory cap in bytes (all backend allocations) */
+  maxMemory?: number;
   /** quantize: input model, output path and target type (a FileTypeName) */
   in?: string;
   out?: string;
@@ -48,7 +50,9 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
   quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
   fit        --model PATH|URL [--ctx N] [--kv-type f32|f16|q8_0] [--memory BYTES] [--json]   (header only)
-every model command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N] [--kv-type f32|f16|q8_0] (default f16)`;
+every model command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N] [--kv-type f32|f16|q8_0] (default f16)
+  [--max-memory BYTES] (suffixes K, M, G: 1024-based) caps the engine's device memory (weights, KV cache,
+  scratch); layers that do not fit are read from the file on every forward pass`;
 
 function bad(msg: string): never {
   throw new EngineError('BAD_ARGUMENT', msg);
@@ -61,6 +65,18 @@ function number(v: string | undefined, name: string, opts: { int?: boolean; min?
   if (opts.int && !Number.isInteger(n)) bad(`--${name} needs a whole number (got ${v}).`);
   if (opts.min !== undefined && n < opts.min) bad(`--${name} must be at least ${opts.min} (got ${v}).`);
   if (opts.max !== undefined && n > opts.max) bad(`--${name} must be at most ${opts.max} (got ${v}).`);
+  return n;
+}
+
+const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** BYTES, or a number with a K/M/G/T suffix (optionally KiB/KB…, all 1024-based). */
+export function parseBytes(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(v);
+  if (!m) bad(`--${name} needs a byte count such as 3221225472, 3G or 512M (got "${v}").`);
+  const n = Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]);
+  if (n < 1) bad(`--${name} must be at least 1 byte (got ${v}).`);
   return n;
 }
 
@@ -79,17 +95,6 @@ function kvTypeOption(v: string | undefined): KVType | undefined {
   return v;
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
-
-/** BYTES, or a number with a unit: 4GiB, 512MiB, 8G (decimal k/M/G). */
-function bytesOption(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
-  const u = m?.[2].toLowerCase() ?? '';
-  const unit = m ? UNITS[u.endsWith('ib') ? u : u.replace(/b$/, '')] : undefined;
-  if (!m || unit === undefined || !(Number(m[1]) * unit >= 1)) bad(`--memory needs a byte count such as 4294967296, 4GiB or 512MiB (got "${v}").`);
-  return Math.floor(Number(m[1]) * unit);
-}
 
 export function parseCli(argv: string[]): CliOptions {
   const { values, positionals } = parseArgs({
@@ -102,7 +107,7 @@ export function parseCli(argv: string[]): CliOptions {
       'top-p': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
       chat: { type: 'boolean' }, json: { type: 'boolean' }, 'no-bos': { type: 'boolean' },
       'prompt-tokens': { type: 'string' }, 'gen-tokens': { type: 'string' }, backend: { type: 'string' },
-      browser: { type: 'boolean' }, ctx: { type: 'string' }, 'no-context-shift': { type: 'boolean' },
+      browser: { type: 'boolean' }, ctx: { type: 'string' }, 'no-context-shift': { type: 'boolean' }, 'max-memory': { type: 'string' },
       in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
       'kv-type': { type: 'string' }, memory: { type: 'string' },
     },
@@ -130,7 +135,8 @@ export function parseCli(argv: string[]): CliOptions {
     ctx: number(values.ctx, 'ctx', { int: true, min: 1 }),
     noContextShift: !!values['no-context-shift'],
     kvType: kvTypeOption(values['kv-type']),
-    memory: bytesOption(values.memory),
+    memory: parseBytes(values.memory, 'memory'),
+    maxMemory: parseBytes(values['max-memory'], 'max-memory'),
   };
   if (command === 'generate' && o.prompt === undefined) bad('generate needs --prompt TEXT (use --prompt "" to start from BOS only).');
   if (command === 'perplexity' && !o.file) bad('perplexity needs --file TEXT_FILE.');

@@ -30,7 +30,7 @@ export async function runCommand(c: PageCommand): Promise<number> {
     progress: c.progress,
     sources: () => Promise.all(c.modelUrls.map((u) => urlSource(u))),
     createBackend: (name) => (name === 'webgpu' ? createWebGPUBackend()
-      : createWasmBackend({ threads: o.threads ?? Math.min(navigator.hardwareConcurrency || 1, 8) })),
+      : createWasmBackend({ threads: o.threads ?? Math.min(navigator.hardwareConcurrency || 1, 8), maxMemoryBytes: o.maxMemory })),
     fileText: c.fileText,
     hostMemoryBytes: () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
   };

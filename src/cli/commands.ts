@@ -32,8 +32,7 @@ async function load(o: CliOptions, env: CliEnv, backendName = o.backend): Promis
   const showProgress = !o.json && env.progress;
   try {
     return await loadModel(await env.sources(), backend, {
-      nCtx: o.ctx,
-      kvType: o.kvType,
+      nCtx: o.ctx, kvType: o.kvType, maxMemoryBytes: o.maxMemory,
       onProgress: showProgress ? (p) => env.err(`\rloading ${Math.round((100 * p.loadedBytes) / p.totalBytes)}% `) : undefined,
     });
   } catch (e) {
@@ -147,6 +146,10 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
       predictedMemoryBytes: predicted,
       backend: backend.name,
       threads: backend.threads,
+      ...(m.residency ? {
+        residentLayers: m.residency.resident.filter(Boolean).length,
+        streamedBytesPerToken: m.residency.streamedBytesPerPass,
+      } : {}),
       ...(s0 && s1 ? {
         dispatchesPerToken: (s1.dispatches - s0.dispatches) / o.genTokens,
         gpuBytesPerToken: (s1.weightBytesRead - s0.weightBytesRead) / o.genTokens,
@@ -160,6 +163,9 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
       [`decode (${o.genTokens} tokens)`, `${r.decodeTokensPerSec.toFixed(1)} tok/s`],
       ['peak memory', `${(r.peakMemoryBytes / 2 ** 20).toFixed(1)} MiB (pre-flight: ${(r.predictedMemoryBytes / 2 ** 20).toFixed(1)} MiB)`],
     ];
+    if (r.residentLayers !== undefined && r.residentLayers < h.nLayers) {
+      rows.push(['streamed', `${h.nLayers - r.residentLayers} of ${h.nLayers} layers, ${(r.streamedBytesPerToken! / 2 ** 20).toFixed(1)} MiB per token`]);
+    }
     if (r.dispatchesPerToken !== undefined) {
       rows.push(['dispatches per token', r.dispatchesPerToken.toFixed(1)],
         ['GPU bytes per token', `${(r.gpuBytesPerToken! / 2 ** 20).toFixed(2)} MiB`]);

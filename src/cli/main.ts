@@ -31,7 +31,7 @@ async function nodeEnv(o: CliOptions): Promise<CliEnv> {
     sources: () => openNodeFiles(o.model),
     async createBackend(name) {
       if (name !== 'wasm') throw new EngineError('BAD_ARGUMENT', `The ${name} backend runs inside Chromium: add --browser.`);
-      return createWasmBackend({ threads: o.threads ?? Math.min(os.availableParallelism(), 8) });
+      return createWasmBackend({ threads: o.threads ?? Math.min(os.availableParallelism(), 8), maxMemoryBytes: o.maxMemory });
     },
     fileText: needsFile ? await readFile(o.file!, 'utf8') : undefined,
     hostMemoryBytes: () => process.memoryUsage().rss,

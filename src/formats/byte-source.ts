@@ -8,5 +8,7 @@ export interface ByteSource {
   readonly name: string;
   /** Reads exactly `length` bytes at `offset`; throws GGUF_TRUNCATED/IO errors if it cannot. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Optional: reads dst.length bytes at `offset` into dst, with no buffer of its own (layer streaming). */
+  readInto?(offset: number, dst: Uint8Array): Promise<void>;
   close?(): Promise<void>;
 }

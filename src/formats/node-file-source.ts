@@ -15,20 +15,25 @@ export async function openNodeFile(file: string): Promise<ByteSource> {
   }
   const size = (await fh.stat()).size;
   const name = path.basename(file);
+  const readInto = async (offset: number, buf: Uint8Array) => {
+    checkRange(name, size, offset, buf.length);
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesRead } = await fh.read(buf, done, buf.length - done, offset + done);
+      if (bytesRead === 0) throw new EngineError('IO', `${name}: unexpected end of file at byte ${offset + done}.`);
+      done += bytesRead;
+    }
+  };
   return {
     size,
     name,
     async read(offset, length) {
       checkRange(name, size, offset, length);
       const buf = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
-        if (bytesRead === 0) throw new EngineError('IO', `${name}: unexpected end of file at byte ${offset + done}.`);
-        done += bytesRead;
-      }
+      await readInto(offset, buf);
       return buf;
     },
+    readInto,
     close: () => fh.close(),
   };
 }

@@ -9,7 +9,7 @@ import { macrotask } from '../shared/yield.ts';
 import type { ArchSpec } from './arch.ts';
 import type { HParams } from './hparams.ts';
 import { planModel, type ModelPlan } from './layer-plan.ts';
-import type { ModelWeights } from './weights.ts';
+import type { LayerWeights, ModelWeights } from './weights.ts';
 
 /** Tokens per forward slice unless the loader is told otherwise (capped at the context). */
 export const DEFAULT_MAX_BATCH = 64;
@@ -98,50 +98,87 @@ export class Decoder {
       }
       if (signal?.aborted) throw new ForwardAborted(start);
       const chunk = ids.subarray(start, Math.min(ids.length, start + B));
-      this.layers(chunk, pos0 + start);
+      const streamed = this.layers(chunk, pos0 + start);
+      if (streamed) await streamed;
       await after(chunk, start, start + chunk.length === ids.length);
     }
   }
 
-  /** Embeds the tokens and runs every transformer block; the hidden state ends in s.x. */
-  private layers(ids: Int32Array, pos0: number): void {
-    const { backend: b, h, s, w, plan } = this;
+  /**
+   * Embeds the tokens and runs every transformer block; the hidden state ends in s.x. Synchronous
+   * when every layer is resident; a streamed layer is awaited (its read started while the layer
+   * before it computed).
+   */
+  private layers(ids: Int32Array, pos0: number): void | Promise<void> {
+    const { h, w } = this;
     const n = ids.length;
-    b.embed(w.tokEmbd, ids, s.x);
-    if (plan.embedScale !== 1) b.scale(s.x, n * h.dim, plan.embedScale);
-    w.layers.forEach((L, l) => {
-      const P = plan.layers[l];
-      // attention
-      b.rmsnorm(s.x, L.attnNorm, s.xb, n, h.rmsEps);
-      b.matmul(L.wq, s.xb, s.q, n);
-      b.matmul(L.wk, s.xb, s.k, n);
-      b.matmul(L.wv, s.xb, s.v, n);
-      if (L.bq) b.addBias(s.q, L.bq, n);
-      if (L.bk) b.addBias(s.k, L.bk, n);
-      if (L.bv) b.addBias(s.v, L.bv, n);
-      let q = s.q, k = s.k;
-      if (L.qNorm && L.kNorm) {
-        // one RMSNorm per head: rows of headDim
-        b.rmsnorm(s.q, L.qNorm, s.qn, n * h.nHead, h.rmsEps);
-        b.rmsnorm(s.k, L.kNorm, s.kn, n * h.nHeadKV, h.rmsEps);
-        q = s.qn; k = s.kn;
+    const stream = w.stream;
+    if (!stream && w.tokEmbd) {
+      this.embed(w.tokEmbd, ids);
+      w.layers.forEach((L, l) => this.block(L!, l, n, pos0));
+      return;
+    }
+    return (async () => {
+      // streamed embeddings: a table of just these tokens' rows
+      if (w.tokEmbd) this.embed(w.tokEmbd, ids);
+      else this.embed(await w.embedRows!.rows(ids), Int32Array.from(ids, (_, t) => t));
+      for (let l = 0; l < h.nLayers; l++) this.block(w.layers[l] ?? await stream!.layer(l) as unknown as LayerWeights, l, n, pos0);
+    })();
+  }
+
+  private embed(table: Weight, ids: Int32Array): void {
+    const { backend: b, h, s, plan } = this;
+    b.embed(table, ids, s.x);
+    if (plan.embedScale !== 1) b.scale(s.x, ids.length * h.dim, plan.embedScale);
+  }
+
+  /** s.logits = LM head · s.xb for n tokens; a streamed head runs in row runs through s.gate. */
+  private logits(n: number): void | Promise<void> {
+    const { backend: b, h, s, w } = this;
+    if (w.output) return b.matmul(w.output, s.xb, s.logits, n);
+    return (async () => {
+      for (const r of w.headRuns!) {
+        // a run has at most ffDim rows, so n tokens' logits of it fit the idle FFN scratch
+        b.matmul((await w.stream!.layer(r.unit)).output, s.xb, s.gate, n);
+        for (let t = 0; t < n; t++) b.copy(s.gate, t * r.rows, s.logits, t * h.vocabSize + r.row0, r.rows);
       }
-      if (P.rope) {
-        b.rope(q, n, h.nHead, h.headDim, pos0, P.rope);
-        b.rope(k, n, h.nHeadKV, h.headDim, pos0, P.rope);
-      }
-      b.storeKV(l, k, s.v, pos0, n);
-      b.attention(l, q, s.att, pos0, n, P.attn);
-      b.matmul(L.wo, s.att, s.xb, n);
-      this.residual(L.attnPostNorm, n);
-      // feed-forward (gated)
-      b.rmsnorm(s.x, L.ffnNorm, s.xb, n, h.rmsEps);
-      b.matmul(L.gate, s.xb, s.gate, n);
-      b.matmul(L.up, s.xb, s.up, n);
-      b.glu(s.gate, s.up, s.gate, n * h.ffDim, this.arch.ffn);
-      b.matmul(L.down, s.gate, s.xb, n);
-      this.residual(L.ffnPostNorm, n);
-    });
+    })();
+  }
+
+  /** Transformer block l over n tokens at positions pos0.. (in and out: s.x). */
+  private block(L: LayerWeights, l: number, n: number, pos0: number): void {
+    const { backend: b, h, s, plan } = this;
+    const P = plan.layers[l];
+    // attention
+    b.rmsnorm(s.x, L.attnNorm, s.xb, n, h.rmsEps);
+    b.matmul(L.wq, s.xb, s.q, n);
+    b.matmul(L.wk, s.xb, s.k, n);
+    b.matmul(L.wv, s.xb, s.v, n);
+    if (L.bq) b.addBias(s.q, L.bq, n);
+    if (L.bk) b.addBias(s.k, L.bk, n);
+    if (L.bv) b.addBias(s.v, L.bv, n);
+    let q = s.q, k = s.k;
+    if (L.qNorm && L.kNorm) {
+      // one RMSNorm per head: rows of headDim
+      b.rmsnorm(s.q, L.qNorm, s.qn, n * h.nHead, h.rmsEps);
+      b.rmsnorm(s.k, L.kNorm, s.kn, n * h.nHeadKV, h.rmsEps);
+      q = s.qn; k = s.kn;
+    }
+    if (P.rope) {
+      b.rope(q, n, h.nHead, h.headDim, pos0, P.rope);
+      b.rope(k, n, h.nHeadKV, h.headDim, pos0, P.rope);
+    }
+    b.storeKV(l, k, s.v, pos0, n);
+    b.attention(l, q, s.att, pos0, n, P.attn);
+    b.matmul(L.wo, s.att, s.xb, n);
+    this.residual(L.attnPostNorm, n);
+    // feed-forward (gated)
+    b.rmsnorm(s.x, L.ffnNorm, s.xb, n, h.rmsEps);
+    b.matmul(L.gate, s.xb, s.gate, n);
+    b.matmul(L.up, s.xb, s.up, n);
+    b.glu(s.gate, s.up, s.gate, n * h.ffDim, this.arch.ffn);
+    b.matmul(L.down, s.gate, s.xb, n);
+    this.residual(L.ffnPostNorm, n);
   }
 
   /** x += xb, through the block's post-norm when the family has one. */
@@ -163,7 +200,7 @@ export class Decoder {
     const topK = this.backend.topK;
     if (!topK) throw new EngineError('BACKEND', `The ${this.backend.name} backend has no device-side top-k.`);
     this.checkContext(pos0, ids.length);
-    await this.batches(ids, pos0, signal, (chunk, _start, last) => { if (last) this.lastLogits(chunk.length); });
+    await this.batches(ids, pos0, signal, async (chunk, _start, last) => { if (last) await this.lastLogits(chunk.length); });
     return topK.call(this.backend, this.s.logits, Math.min(k, this.h.vocabSize), this.h.vocabSize);
   }
 
@@ -191,11 +228,12 @@ export class Decoder {
   }
 
   /** Final norm + LM head of the last of n tokens into s.logits[0..vocab). */
-  private lastLogits(n: number): void {
+  private async lastLogits(n: number): Promise<void> {
     const { backend: b, h, s, w } = this;
     b.copy(s.x, (n - 1) * h.dim, s.last, 0, h.dim);
     b.rmsnorm(s.last, w.outputNorm, s.xb, 1, h.rmsEps);
-    b.matmul(w.output, s.xb, s.logits, 1);
+    const streamed = this.logits(1);
+    if (streamed) await streamed;
     if (this.plan.finalSoftcap) b.softcap(s.logits, h.vocabSize, this.plan.finalSoftcap);
   }
 
@@ -203,11 +241,12 @@ export class Decoder {
   private async head(n: number, lastOnly: boolean): Promise<Float32Array> {
     const { backend: b, h, s, w } = this;
     if (lastOnly) {
-      this.lastLogits(n);
+      await this.lastLogits(n);
       return b.read(s.logits, 0, h.vocabSize);
     }
     b.rmsnorm(s.x, w.outputNorm, s.xb, n, h.rmsEps);
-    b.matmul(w.output, s.xb, s.logits, n);
+    const streamed = this.logits(n);
+    if (streamed) await streamed;
     if (this.plan.finalSoftcap) b.softcap(s.logits, n * h.vocabSize, this.plan.finalSoftcap);
     return b.read(s.logits, 0, n * h.vocabSize);
   }

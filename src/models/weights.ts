@@ -2,7 +2,9 @@
 // hyper-parameters first so a mismatched file fails with a clear message, not a wrong answer.
 // Which tensors a layer has follows the family's declarations (arch.ts). Fused tensors (attn_qkv,
 // Phi-3's gate|up) are uploaded as row ranges of the same bytes: a row range of a GGUF tensor is a
-// contiguous byte range, so the parts cost no copy of the whole and no extra memory.
+// contiguous byte range, so the parts cost no copy of the whole and no extra memory. Under a memory
+// budget the matrices of the layers a ResidencyPlan does not keep are not uploaded: they stream
+// through weight slots per forward pass (layer-stream.ts).
 import type { Backend, Weight } from '../backends/backend.ts';
 import type { GGUFFile, GGUFTensorInfo } from '../formats/gguf/reader.ts';
 import { EngineError } from '../shared/errors.ts';
@@ -10,6 +12,8 @@ import { dequantizeTensor, getTraits } from '../quant/traits.ts';
 import type { ArchSpec } from './arch.ts';
 import type { HParams } from './hparams.ts';
 import type { RopeFactorTensors } from './layer-plan.ts';
+import { EmbedRows, headUnits, LayerStream, type HeadRun, type StreamTensor, type StreamedLayer } from './layer-stream.ts';
+import type { ResidencyPlan } from './residency.ts';
 
 export interface LayerWeights {
   attnNorm: Weight; wq: Weight; wk: Weight; wv: Weight; wo: Weight;
@@ -22,12 +26,17 @@ export interface LayerWeights {
 }
 
 export interface ModelWeights {
-  tokEmbd: Weight;
+  /** resident token embeddings; undefined when `embedRows` reads them from the source per batch */
+  tokEmbd?: Weight;
+  embedRows?: EmbedRows;
   outputNorm: Weight;
-  /** the LM head; token_embd when the model ties them */
-  output: Weight;
-  layers: LayerWeights[];
+  /** the LM head (token_embd when the model ties them); undefined when it streams as `headRuns` */
+  output?: Weight;
+  headRuns?: HeadRun[];
+  /** undefined where the layer streams: then `stream` supplies it per forward pass */
+  layers: (LayerWeights | undefined)[];
   ropeFactors: RopeFactorTensors;
+  stream?: LayerStream;
 }
 
 export type LoadProgress = (p: { loadedBytes: number; totalBytes: number; tensor: string }) => void;
@@ -101,95 +110,181 @@ export function checkWeights(file: Pick<GGUFFile, 'tensor'>, h: HParams, arch: A
   return resolve(file, plan(h, arch, file));
 }
 
-export async function loadWeights(file: GGUFFile, h: HParams, arch: ArchSpec, backend: Backend,
-  onProgress?: LoadProgress): Promise<ModelWeights> {
+/** A layer's tensor as the backend holds it: one weight, or consecutive parts of it (fused tensors). */
+interface LayerTensor {
+  info: GGUFTensorInfo;
+  /** the LayerWeights field each part fills */
+  keys: (keyof LayerWeights)[];
+  /** rows of each part; for a fused bias (`slices`) values of each part within its one row */
+  parts: number[];
+  slices?: boolean;
+}
+
+function layerTensors(l: number, tensors: Map<string, GGUFTensorInfo>, h: HParams, arch: ArchSpec): LayerTensor[] {
+  const qDim = h.nHead * h.headDim, kvDim = h.nHeadKV * h.headDim;
+  const out: LayerTensor[] = [];
+  const add = (s: string, keys: (keyof LayerWeights)[], parts?: number[], slices = false) => {
+    const info = tensors.get(`blk.${l}.${s}`);
+    if (info) out.push({ info, keys, parts: parts ?? [info.nElements / info.shape[0]], slices });
+  };
+  add('attn_norm.weight', ['attnNorm']);
+  if (tensors.has(`blk.${l}.attn_qkv.weight`)) {
+    add('attn_qkv.weight', ['wq', 'wk', 'wv'], [qDim, kvDim, kvDim]);
+    add('attn_qkv.bias', ['bq', 'bk', 'bv'], [qDim, kvDim, kvDim], true);
+  } else {
+    add('attn_q.weight', ['wq']); add('attn_k.weight', ['wk']); add('attn_v.weight', ['wv']);
+    add('attn_q.bias', ['bq']); add('attn_k.bias', ['bk']); add('attn_v.bias', ['bv']);
+  }
+  add('attn_q_norm.weight', ['qNorm']); add('attn_k_norm.weight', ['kNorm']);
+  add('attn_output.weight', ['wo']);
+  add('post_attention_norm.weight', ['attnPostNorm']); add('post_ffw_norm.weight', ['ffnPostNorm']);
+  add('ffn_norm.weight', ['ffnNorm']);
+  if (arch.fusedGateUp) add('ffn_up.weight', ['gate', 'up'], [h.ffDim, h.ffDim]);
+  else { add('ffn_gate.weight', ['gate']); add('ffn_up.weight', ['up']); }
+  add('ffn_down.weight', ['down']);
+  return out;
+}
+
+/** Byte size of each part of a layer tensor. */
+function partBytes(t: LayerTensor): number[] {
+  const tr = getTraits(t.info.type, t.info.name);
+  if (t.slices) {
+    if (t.parts.some((n) => n % tr.blockSize)) {
+      throw new EngineError('BAD_SHAPE', `Tensor '${t.info.name}' cannot be split into q/k/v parts at its block boundaries.`);
+    }
+    return t.parts.map((n) => (n / tr.blockSize) * tr.typeSize);
+  }
+  const rowBytes = (t.info.shape[0] / tr.blockSize) * tr.typeSize;
+  return t.parts.map((rows) => rows * rowBytes);
+}
+
+/** Matrices stream with their layer; vectors (norms, biases) are tiny and stay resident. */
+const streams = (t: LayerTensor) => !t.slices && t.info.nElements !== t.info.shape[0];
+
+const roundUp = (n: number, align: number) => Math.ceil(n / align) * align;
+
+/** Bytes of a device allocation per weight: the WASM heap rounds each to one 64-byte cache line. */
+export const WEIGHT_ALIGN = 64;
+
+/**
+ * The weight bytes the loader will place on the device, as the backend holds them (each uploaded
+ * weight rounded to `align`): `layerBytes[l]` are layer l's matrices (what a streamed layer moves),
+ * `fixedBytes` everything else (embeddings, LM head, norms and biases of every layer), of which
+ * `headBytes` are the embeddings and LM head (what streaming the head frees). The rope
+ * factor tensors are read into JS, not uploaded, so they count nowhere. For planResidency and the
+ * pre-flight; loadWeights places exactly these allocations.
+ */
+export function weightBytes(file: Pick<GGUFFile, 'tensor'>, h: HParams, arch: ArchSpec,
+  align = WEIGHT_ALIGN): { fixedBytes: number; layerBytes: number[]; headBytes: number } {
   const tensors = resolve(file, plan(h, arch, file));
-  const totalBytes = [...tensors.values()].reduce((a, t) => a + t.byteSize, 0);
+  const held = (t: GGUFTensorInfo) => roundUp(t.byteSize, align);
+  const output = tensors.get('output.weight');
+  const headBytes = held(tensors.get('token_embd.weight')!) + (output ? held(output) : 0);
+  let fixedBytes = headBytes + held(tensors.get('output_norm.weight')!);
+  const layerBytes: number[] = [];
+  for (let l = 0; l < h.nLayers; l++) {
+    let bytes = 0;
+    for (const t of layerTensors(l, tensors, h, arch)) {
+      const sum = partBytes(t).reduce((a, b) => a + roundUp(b, align), 0);
+      if (streams(t)) bytes += sum; else fixedBytes += sum;
+    }
+    layerBytes.push(bytes);
+  }
+  return { fixedBytes, layerBytes, headBytes };
+}
+
+export interface LoadWeightsOptions {
+  onProgress?: LoadProgress;
+  /** resident[l] false: layer l's matrices stream through `slotBytes` slots instead of being uploaded */
+  residency?: Pick<ResidencyPlan, 'resident' | 'slotBytes'> & {
+    /** the embeddings are read per batch and the LM head streams in runs of at most headRows rows */
+    streamHead?: { maxBatch: number; headRows: number };
+  };
+}
+
+export async function loadWeights(file: GGUFFile, h: HParams, arch: ArchSpec, backend: Backend,
+  opts: LoadWeightsOptions = {}): Promise<ModelWeights> {
+  const tensors = resolve(file, plan(h, arch, file));
+  const resident = (l: number) => opts.residency?.resident[l] ?? true;
+  const perLayer = Array.from({ length: h.nLayers }, (_, l) => layerTensors(l, tensors, h, arch));
+  const uploaded = [...tensors.values()].filter((t) => {
+    const m = /^blk\.(\d+)\./.exec(t.name);
+    return !m || resident(Number(m[1])) || !perLayer[Number(m[1])].some((x) => x.info === t && streams(x));
+  });
+  const totalBytes = uploaded.reduce((a, t) => a + t.byteSize, 0);
   let loadedBytes = 0;
   const done = (t: GGUFTensorInfo) => {
     loadedBytes += t.byteSize;
-    onProgress?.({ loadedBytes, totalBytes, tensor: t.name });
+    opts.onProgress?.({ loadedBytes, totalBytes, tensor: t.name });
   };
-  /** the tensor as one weight, or as weights of consecutive row ranges of the given sizes */
-  const upRows = async (name: string, parts: number[]): Promise<Weight[]> => {
-    const t = tensors.get(name)!;
-    const cols = t.shape[0];
-    const tr = getTraits(t.type, t.name);
-    const rowBytes = (cols / tr.blockSize) * tr.typeSize;
-    const data = await file.readTensor(t);
-    let row = 0;
-    const out = parts.map((rows, i) => {
-      const w = backend.uploadWeight(parts.length > 1 ? `${name}[${i}]` : name, t.type as Weight['type'], cols, rows,
-        data.subarray(row * rowBytes, (row + rows) * rowBytes));
-      row += rows;
-      return w;
-    });
-    done(t);
-    return out;
-  };
-  /** a one-row tensor (a fused bias) as weights of consecutive value ranges */
-  const upSlices = async (name: string, parts: number[]): Promise<Weight[]> => {
-    const t = tensors.get(name)!;
-    const tr = getTraits(t.type, t.name);
-    if (parts.some((n) => n % tr.blockSize)) {
-      throw new EngineError('BAD_SHAPE', `Tensor '${name}' cannot be split into q/k/v parts at its block boundaries.`);
-    }
-    const data = await file.readTensor(t);
+  /** the tensor's parts as weights, each a contiguous byte range of it */
+  const upParts = async (t: LayerTensor): Promise<Weight[]> => {
+    const data = await file.readTensor(t.info);
     let at = 0;
-    const out = parts.map((n, i) => {
-      const bytes = (n / tr.blockSize) * tr.typeSize;
-      const w = backend.uploadWeight(`${name}[${i}]`, t.type as Weight['type'], n, 1, data.subarray(at, at + bytes));
-      at += bytes;
+    const sizes = partBytes(t);
+    const out = t.parts.map((n, i) => {
+      const name = t.parts.length > 1 ? `${t.info.name}[${i}]` : t.info.name;
+      const [cols, rows] = t.slices ? [n, 1] : [t.info.shape[0], n];
+      const w = backend.uploadWeight(name, t.info.type as Weight['type'], cols, rows, data.subarray(at, at + sizes[i]));
+      at += sizes[i];
       return w;
     });
-    done(t);
+    done(t.info);
     return out;
   };
-  const up = async (name: string): Promise<Weight> => {
-    const t = tensors.get(name)!;
-    return (await upRows(name, [t.nElements / t.shape[0]]))[0];
+  const up = async (name: string) => {
+    const info = tensors.get(name)!;
+    return (await upParts({ info, keys: [], parts: [info.nElements / info.shape[0]] }))[0];
   };
-  const opt = async (name: string) => (tensors.has(name) ? up(name) : undefined);
   const vector = async (name: string) => {
     const t = tensors.get(name);
     return t ? dequantizeTensor(t.type, await file.readTensor(t), t.nElements, t.name) : undefined;
   };
-  const tokEmbd = await up('token_embd.weight');
+  const sh = opts.residency?.streamHead;
+  const embInfo = tensors.get('token_embd.weight')!;
+  const tokEmbd = sh ? undefined : await up('token_embd.weight');
   const outputNorm = await up('output_norm.weight');
-  const output = (await opt('output.weight')) ?? tokEmbd;
+  const output = sh ? undefined : tensors.has('output.weight') ? await up('output.weight') : tokEmbd;
   const ropeFactors: RopeFactorTensors = {
     freqs: await vector('rope_freqs.weight'),
     long: await vector('rope_factors_long.weight'),
     short: await vector('rope_factors_short.weight'),
   };
-  const qDim = h.nHead * h.headDim, kvDim = h.nHeadKV * h.headDim;
-  const layers: LayerWeights[] = [];
+  const layers: (LayerWeights | undefined)[] = [];
+  const streamed = new Map<number, StreamedLayer>();
   for (let l = 0; l < h.nLayers; l++) {
-    const b = (s: string) => `blk.${l}.${s}`;
-    const attnNorm = await up(b('attn_norm.weight'));
-    let wq: Weight, wk: Weight, wv: Weight, bq: Weight | undefined, bk: Weight | undefined, bv: Weight | undefined;
-    if (tensors.has(b('attn_qkv.weight'))) {
-      [wq, wk, wv] = await upRows(b('attn_qkv.weight'), [qDim, kvDim, kvDim]);
-      if (tensors.has(b('attn_qkv.bias'))) [bq, bk, bv] = await upSlices(b('attn_qkv.bias'), [qDim, kvDim, kvDim]);
-    } else {
-      wq = await up(b('attn_q.weight')); wk = await up(b('attn_k.weight')); wv = await up(b('attn_v.weight'));
-      bq = await opt(b('attn_q.bias')); bk = await opt(b('attn_k.bias')); bv = await opt(b('attn_v.bias'));
+    const fields: Partial<Record<keyof LayerWeights, Weight>> = {};
+    const matrices: StreamTensor[] = [];
+    let offset = 0;
+    for (const t of perLayer[l]) {
+      if (!resident(l) && streams(t)) {
+        matrices.push({ ...slotLayout(t, partBytes(t)), offset });
+        offset += roundUp(t.info.byteSize, WEIGHT_ALIGN);
+        continue;
+      }
+      (await upParts(t)).forEach((w, i) => { fields[t.keys[i]] = w; });
     }
-    const qNorm = await opt(b('attn_q_norm.weight'));
-    const kNorm = await opt(b('attn_k_norm.weight'));
-    const wo = await up(b('attn_output.weight'));
-    const attnPostNorm = await opt(b('post_attention_norm.weight'));
-    const ffnPostNorm = await opt(b('post_ffw_norm.weight'));
-    const ffnNorm = await up(b('ffn_norm.weight'));
-    let gate: Weight, upW: Weight;
-    if (arch.fusedGateUp) {
-      [gate, upW] = await upRows(b('ffn_up.weight'), [h.ffDim, h.ffDim]);
-    } else {
-      gate = await up(b('ffn_gate.weight'));
-      upW = await up(b('ffn_up.weight'));
-    }
-    const down = await up(b('ffn_down.weight'));
-    layers.push({ attnNorm, wq, wk, wv, bq, bk, bv, qNorm, kNorm, wo, attnPostNorm, ffnPostNorm, ffnNorm, gate, up: upW, down });
+    if (resident(l)) layers.push(fields as LayerWeights);
+    else { layers.push(undefined); streamed.set(l, { vectors: fields, tensors: matrices }); }
   }
-  return { tokEmbd, outputNorm, output, layers, ropeFactors };
+  let headRuns: HeadRun[] | undefined, embedRows: EmbedRows | undefined;
+  if (sh) {
+    const head = headUnits(tensors.get('output.weight') ?? embInfo, h.nLayers, opts.residency!.slotBytes, sh.headRows);
+    headRuns = head.runs;
+    for (const [u, unit] of head.units) streamed.set(u, unit);
+  }
+  const stream = streamed.size ? new LayerStream(backend, file.sources, streamed, opts.residency!.slotBytes) : undefined;
+  if (sh) embedRows = new EmbedRows(backend, file.sources[embInfo.fileIndex], embInfo, sh.maxBatch);
+  return { tokEmbd, embedRows, outputNorm, output, headRuns, layers, ropeFactors, stream };
+}
+
+/** Where each part of a streamed tensor sits inside the tensor's bytes (one read fills them all). */
+function slotLayout(t: LayerTensor, sizes: number[]): Omit<StreamTensor, 'offset'> {
+  let at = 0;
+  const views = t.parts.map((rows, i) => {
+    const v = { key: t.keys[i], name: t.parts.length > 1 ? `${t.info.name}[${i}]` : t.info.name, at, rows };
+    at += sizes[i];
+    return v;
+  });
+  return { info: t.info, start: 0, bytes: t.info.byteSize, views };
 }

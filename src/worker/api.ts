@@ -117,6 +117,11 @@ export interface LoadOptions {
   nCtx?: number;
   /** KV cache element type; default f16 */
   kvType?: KVType;
+  /**
+   * Device memory cap in bytes for the engine (weights, KV cache, scratch on the backend); weights
+   * past it stream layer by layer from the stored shards on every forward pass. Default: no cap.
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface LoadProgress {

@@ -42,5 +42,5 @@ export async function backendOrder(opts: LoadOptions, probe = probeGPU): Promise
 export async function createBackend(name: BackendName, opts: LoadOptions): Promise<Backend> {
   if (name === 'webgpu') return createWebGPUBackend();
   const threads = sharedMemoryUsable() ? opts.threads ?? Math.min(navigator.hardwareConcurrency || 1, 8) : 1;
-  return createWasmBackend({ threads });
+  return createWasmBackend({ threads, maxMemoryBytes: opts.maxMemoryBytes });
 }

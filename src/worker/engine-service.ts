@@ -114,7 +114,7 @@ export class EngineService implements EngineWorkerApi {
     console.warn(`${e.message}; continuing on the WASM backend`);
     await entry.model.dispose().catch(() => {});
     const wasm = await this.deps.createBackend('wasm', entry.opts);
-    entry.model = await this.deps.loadModel(sources, wasm, { nCtx: entry.opts.nCtx, kvType: entry.opts.kvType });
+    entry.model = await this.deps.loadModel(sources, wasm, { nCtx: entry.opts.nCtx, kvType: entry.opts.kvType, maxMemoryBytes: entry.opts.maxMemoryBytes });
     entry.info = { ...entry.info, backend: wasm.name, threads: wasm.threads, gpuFallback: { kind: 'gpu-lost', message: e.message } };
     return entry.model;
   }

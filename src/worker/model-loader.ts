@@ -50,8 +50,7 @@ export async function loadOnBestBackend(deps: LoaderDeps, sources: ByteSource[],
     try {
       backend = await deps.createBackend(order[i], opts);
       const model = await deps.loadModel(sources, backend, {
-        nCtx: opts.nCtx,
-        kvType: opts.kvType,
+        nCtx: opts.nCtx, kvType: opts.kvType, maxMemoryBytes: opts.maxMemoryBytes,
         onProgress: (p) => onProgress?.({ phase: 'weights', loaded: p.loadedBytes, total: p.totalBytes }),
       });
       return { model, backend, ...(order[i] === 'wasm' && gpuFallback ? { gpuFallback } : {}) };

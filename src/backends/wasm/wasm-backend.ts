@@ -7,14 +7,14 @@ import { check } from '../../shared/assert.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { getTraits } from '../../quant/traits.ts';
 import { GGMLType, ggmlTypeName } from '../../quant/types.ts';
-import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight, WeightSlot } from '../backend.ts';
 import { kvRowBytes, KV_TYPES, type KVType } from '../kv-layout.ts';
 import { WASM32_MAX_BYTES, WasmHeap, createMemory } from './heap.ts';
 import { defaultPlatform, type WasmPlatform } from './platform.ts';
 import { moveRows } from './kv-shift.ts';
 import { KernelPool, type WorkerHandle } from './thread-pool.ts';
 import { CONTROL_BYTES } from './worker-loop.js';
-import { WasmActivation, WasmWeight, type Fn, type KVCache } from './wasm-objects.ts';
+import { WasmActivation, WasmWeight, WasmWeightSlot, type Fn, type KVCache } from './wasm-objects.ts';
 import { int8MaxTokens, scratchStride } from './sizing.ts';
 
 export interface WasmBackendOptions {
@@ -122,23 +122,60 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   uploadWeight(name: string, type: GGMLType, cols: number, rows: number, data: Uint8Array): Weight {
-    const t = getTraits(type, name);
-    const matmul = this.names.indexOf(`matmul_${t.id}`);
-    if (matmul < 0) {
-      throw new UnsupportedError('UNSUPPORTED_TYPE', `tensor '${name}' uses ${ggmlTypeName(type)}, which the WASM backend has no kernel for`);
-    }
-    check(Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0 && cols % t.blockSize === 0,
-      'BAD_SHAPE', () => `tensor '${name}': ${rows}×${cols} is not a whole number of ${ggmlTypeName(type)} blocks (${t.blockSize}) per row`);
-    const blocksPerRow = cols / t.blockSize;
-    const rowBytes = blocksPerRow * t.typeSize;
+    const rowBytes = this.rowBytes(name, type, cols, rows);
     check(data.length === rows * rowBytes, 'BAD_SHAPE',
       () => `tensor '${name}': ${rows}×${cols} ${ggmlTypeName(type)} needs ${rows * rowBytes} bytes, got ${data.length}`);
     const ptr = this.heap.alloc(data.length);
     this.heap.u8().set(data, ptr);
+    return this.makeWeight(name, type, cols, rows, ptr);
+  }
+
+  allocWeightSlot(bytes: number): WeightSlot {
+    check(Number.isInteger(bytes) && bytes > 0, 'BAD_ARGUMENT', `a weight slot needs a positive size, got ${bytes}`);
+    return new WasmWeightSlot(bytes, this.heap.alloc(bytes));
+  }
+
+  slotWeight(slot: WeightSlot, offset: number, name: string, type: GGMLType, cols: number, rows: number): Weight {
+    const s = this.slot(slot);
+    const bytes = rows * this.rowBytes(name, type, cols, rows);
+    check(Number.isInteger(offset) && offset >= 0 && offset + bytes <= s.bytes, 'BAD_ARGUMENT',
+      () => `tensor '${name}' (${bytes} bytes at ${offset}) overflows a weight slot of ${s.bytes}`);
+    return this.makeWeight(name, type, cols, rows, s.ptr + offset, s);
+  }
+
+  writeSlot(slot: WeightSlot, offset: number, data: Uint8Array): void {
+    const s = this.slot(slot);
+    check(offset >= 0 && offset + data.length <= s.bytes, 'BAD_ARGUMENT',
+      () => `${data.length} bytes at ${offset} overflow a weight slot of ${s.bytes}`);
+    this.heap.u8().set(data, s.ptr + offset);
+  }
+
+  slotView(slot: WeightSlot): Uint8Array | undefined {
+    const s = this.slot(slot);
+    // a shared memory's buffer is never detached by growth; a plain one's is
+    const buf = this.heap.memory.buffer;
+    return typeof SharedArrayBuffer === 'function' && buf instanceof SharedArrayBuffer ? new Uint8Array(buf, s.ptr, s.bytes) : undefined;
+  }
+
+  /** Bytes of one row of a weight, after checking that the format has a kernel and the shape fits its blocks. */
+  private rowBytes(name: string, type: GGMLType, cols: number, rows: number): number {
+    const t = getTraits(type, name);
+    if (this.names.indexOf(`matmul_${t.id}`) < 0) {
+      throw new UnsupportedError('UNSUPPORTED_TYPE', `tensor '${name}' uses ${ggmlTypeName(type)}, which the WASM backend has no kernel for`);
+    }
+    check(Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0 && cols % t.blockSize === 0,
+      'BAD_SHAPE', () => `tensor '${name}': ${rows}×${cols} is not a whole number of ${ggmlTypeName(type)} blocks (${t.blockSize}) per row`);
+    return (cols / t.blockSize) * t.typeSize;
+  }
+
+  private makeWeight(name: string, type: GGMLType, cols: number, rows: number, ptr: number, slot?: WasmWeightSlot): WasmWeight {
+    const t = getTraits(type, name);
+    const blocksPerRow = cols / t.blockSize;
     const matmulq = this.int8 ? this.names.indexOf(`matmulq_${t.id}`) : -1;
     const qb = matmulq >= 0 ? (this.exports[`QB_${t.id}`] as WebAssembly.Global).value as number : 0;
-    return new WasmWeight(name, type, cols, rows, ptr, rowBytes, blocksPerRow, matmul, this.exports[`deq_${t.id}`] as Fn,
-      matmulq, qb, int8MaxTokens(matmulq >= 0 && (this.exports[`QT_${t.id}`] as WebAssembly.Global).value !== 0));
+    return new WasmWeight(name, type, cols, rows, ptr, blocksPerRow * t.typeSize, blocksPerRow,
+      this.names.indexOf(`matmul_${t.id}`), this.exports[`deq_${t.id}`] as Fn,
+      matmulq, qb, int8MaxTokens(matmulq >= 0 && (this.exports[`QT_${t.id}`] as WebAssembly.Global).value !== 0), slot);
   }
 
   alloc(length: number): Activation {
@@ -419,6 +456,11 @@ class WasmBackendImpl implements WasmBackend {
     return w;
   }
 
+  private slot(s: WeightSlot): WasmWeightSlot {
+    check(s instanceof WasmWeightSlot, 'BAD_ARGUMENT', 'not a weight slot of this WASM backend');
+    return s;
+  }
+
   private need(a: WasmActivation, n: number, what: string): WasmActivation {
     check(Number.isInteger(n) && n >= 0 && n <= a.length, 'BAD_ARGUMENT', () => `${what} needs ${n} floats, the activation holds ${a.length}`);
     return a;
@@ -428,6 +470,8 @@ class WasmBackendImpl implements WasmBackend {
   private vector(w: Weight): number {
     const m = this.weight(w);
     if (m.type === GGMLType.F32) return m.ptr;
+    // a cached f32 copy of slot bytes would go stale when the slot is refilled
+    check(!m.slot, 'BAD_ARGUMENT', () => `'${m.name}' is a ${ggmlTypeName(m.type)} vector in a weight slot; keep vectors resident`);
     if (m.vecPtr < 0) {
       m.vecPtr = this.heap.alloc(m.cols * 4);
       m.deq(m.ptr, m.vecPtr, m.blocksPerRow);

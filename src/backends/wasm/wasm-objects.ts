@@ -1,6 +1,6 @@
 // The WASM backend's handles: weights and activations (pointers into its linear memory) and the
 // KV cache layout.
-import type { Activation, KVCacheSpec, Weight } from '../backend.ts';
+import type { Activation, KVCacheSpec, Weight, WeightSlot } from '../backend.ts';
 import type { KVType } from '../kv-layout.ts';
 import type { GGMLType } from '../../quant/types.ts';
 
@@ -15,7 +15,14 @@ export class WasmWeight implements Weight {
     /** integer kernel (matmulq_<id>) and its activation block; -1 when the format has none */
     readonly matmulq: number, readonly qb: number,
     /** most tokens a batch may have for the integer kernel to beat the f32 one */
-    readonly int8MaxTokens: number) {}
+    readonly int8MaxTokens: number,
+    /** the streaming slot whose bytes this weight views (they change), if any */
+    readonly slot?: WasmWeightSlot) {}
+}
+
+/** A heap region streamed layers take turns in. */
+export class WasmWeightSlot implements WeightSlot {
+  constructor(readonly bytes: number, readonly ptr: number) {}
 }
 
 export class WasmActivation implements Activation {

@@ -62,6 +62,11 @@ export function SettingsPanel({ settings, onChange, busy }: { settings: Settings
           <option value="f32">f32</option>
         </select>
       </label>
+      <label className="field row">
+        <span>Memory cap, MiB (0 = none; applies at the next load; layers past it stream from storage)</span>
+        <input type="number" min={0} step={64} value={settings.maxMemoryMiB} disabled={busy}
+          onChange={(e) => onChange({ ...settings, maxMemoryMiB: Math.max(0, Math.floor(Number(e.target.value) || 0)) })} />
+      </label>
       <button type="button" onClick={() => onChange({ ...DEFAULT_SETTINGS })}>Reset to defaults</button>
     </div>
   );

@@ -76,8 +76,10 @@ export function useModels(settings: Settings): Models {
     // Progress arrives on its own MessagePort and may land after the result: drop it by then.
     let settled = false;
     try {
-      const { contextLength } = loadOpts.current;
-      const info = await engine.loadModel(ref, { backend, kvType, ...(contextLength > 0 ? { nCtx: contextLength } : {}) },
+      const { contextLength, maxMemoryMiB: mib } = loadOpts.current;
+      const info = await engine.loadModel(ref, {
+        backend, kvType, ...(contextLength > 0 ? { nCtx: contextLength } : {}), ...(mib > 0 ? { maxMemoryBytes: mib * 2 ** 20 } : {}),
+      },
         (progress) => { if (!settled) setLoading({ name, progress }); });
       setLoaded(info);
       localStorage.setItem(LAST_MODEL, JSON.stringify(ref));

@@ -14,6 +14,8 @@ export interface Settings {
   backend: NonNullable<LoadOptions['backend']>;
   /** KV cache element type (q8_0 halves the f16 cache's memory) */
   kvType: NonNullable<LoadOptions['kvType']>;
+  /** device memory cap for the engine in MiB (0 = none); weights past it stream layer by layer */
+  maxMemoryMiB: number;
   /** enable_thinking, for models whose template can switch thinking off (Qwen3 …) */
   thinking: boolean;
   /** context length in tokens; 0 = the model's own, at most 4096 (applies at the next load) */
@@ -35,6 +37,7 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: '',
   backend: 'auto',
   kvType: 'f16',
+  maxMemoryMiB: 0,
   thinking: true,
   contextLength: 0,
   contextShift: true,
