@@ -81,6 +81,8 @@ export class LayerStream {
   private fill(s: Slot, l: number): Slot {
     const L = this.layers.get(l)!;
     s.layer = l;
+    // views first: a backend whose views are buffers of their own (WebGPU) fills them on write
+    this.views(s, l);
     const write = async () => {
       const view = this.backend.slotView?.(s.slot);
       // every tensor's read in flight at once: they complete while the JS thread computes
@@ -145,10 +147,13 @@ export function headUnits(info: GGUFTensorInfo, firstUnit: number, slotBytes: nu
 export class EmbedRows {
   private readonly slot: WeightSlot;
   private readonly rowBytes: number;
+  /** the slot as a table of maxBatch rows, made before anything is written (see fill) */
+  private readonly table: Weight;
 
   constructor(private readonly backend: Backend, private readonly source: ByteSource, private readonly info: GGUFTensorInfo, maxBatch: number) {
     this.rowBytes = rowBytesOf(info);
     this.slot = backend.allocWeightSlot!(maxBatch * this.rowBytes);
+    this.table = backend.slotWeight!(this.slot, 0, info.name, info.type as Weight['type'], info.shape[0], maxBatch);
   }
 
   /** Bytes this holds on the device. */
@@ -156,7 +161,7 @@ export class EmbedRows {
     return Math.ceil((maxBatch * rowBytesOf(info)) / 64) * 64;
   }
 
-  /** A table whose row t is token ids[t]'s embedding. */
+  /** A table whose row t < ids.length is token ids[t]'s embedding. */
   async rows(ids: Int32Array): Promise<Weight> {
     const vocab = this.info.nElements / this.info.shape[0];
     const data = await Promise.all([...ids].map((id) => {
@@ -164,6 +169,6 @@ export class EmbedRows {
       return this.source.read(this.info.offset + id * this.rowBytes, this.rowBytes);
     }));
     data.forEach((d, t) => this.backend.writeSlot!(this.slot, t * this.rowBytes, d));
-    return this.backend.slotWeight!(this.slot, 0, this.info.name, this.info.type as Weight['type'], this.info.shape[0], ids.length);
+    return this.table; // rows ids.length.. hold older tokens' rows, never read
   }
 }

@@ -35,12 +35,12 @@ export async function deepStories(untied: boolean): Promise<string> {
 }
 
 /** --max-memory that leaves `share` of the weight bytes for weights. */
-export async function capFor(file: string, share: number, threads: number): Promise<number> {
+export async function capFor(file: string, share: number, threads: number, backend: 'wasm' | 'webgpu' = 'wasm'): Promise<number> {
   const f = await openGGUF(await openNodeFile(file));
   const { h, arch } = checkModelSupport(f);
   const w = weightBytes(f, h, arch);
   await f.close();
   const weights = w.fixedBytes + w.layerBytes.reduce((a, b) => a + b, 0);
-  return Math.floor(workingBytes(f, h, arch, { name: 'wasm', threads }, { nCtx: N_CTX, maxBatch: 64, kvType: 'f16' }) + share * weights);
+  return Math.floor(workingBytes(f, h, arch, { name: backend, threads }, { nCtx: N_CTX, maxBatch: 64, kvType: 'f16' }) + share * weights);
 }
 

@@ -1,7 +1,8 @@
 // The Backend op set on WebGPU: weights stay in their GGUF blocks on the device, every op is a
 // compute dispatch recorded into one command encoder, and `read`/`topK` submit and map. Device
 // loss and GPU errors become EngineError('BACKEND') so the engine can fall back to WASM.
-import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight, WeightSlot } from '../backend.ts';
+import { GPUWeightSlot } from './weight-slots.ts';
 import type { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
 import { EngineError } from '../../shared/errors.ts';
@@ -73,6 +74,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private disposed = false;
   private readonly lostCallbacks: ((e: EngineError) => void)[] = [];
   private weightBytes = 0;
+  private readonly slots: GPUWeightSlot[] = [];
   private weightBytesRead = 0;
   private readBackBytes = 0;
   private activationBytes = 0;
@@ -121,6 +123,34 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const w = uploadWeight(this.device, this.caps.bindingLimit, name, type, cols, rows, data);
     this.weightBytes += w.chunks.reduce((n, c) => n + c.buffer.size, 0);
     return w;
+  }
+
+  allocWeightSlot(bytes: number): WeightSlot {
+    this.alive();
+    check(Number.isInteger(bytes) && bytes > 0, 'BAD_ARGUMENT', `a weight slot needs a positive size, got ${bytes}.`);
+    const slot = new GPUWeightSlot(bytes, this.device, this.caps.bindingLimit);
+    this.slots.push(slot);
+    return slot;
+  }
+
+  slotWeight(slot: WeightSlot, offset: number, name: string, type: GGMLType, cols: number, rows: number): Weight {
+    this.alive();
+    const s = this.slot(slot);
+    const before = s.deviceBytes;
+    const w = s.weight(offset, name, type, cols, rows);
+    this.weightBytes += s.deviceBytes - before;
+    return w;
+  }
+
+  writeSlot(slot: WeightSlot, offset: number, data: Uint8Array): void {
+    this.alive();
+    this.rec.flush(); // ops recorded before must see the old bytes
+    this.slot(slot).write(offset, data);
+  }
+
+  private slot(s: WeightSlot): GPUWeightSlot {
+    check(s instanceof GPUWeightSlot && this.slots.includes(s), 'BAD_ARGUMENT', 'not a weight slot of this WebGPU backend');
+    return s;
   }
 
   alloc(length: number): Activation {
