@@ -22,3 +22,12 @@ export function kvRowBytes(type: KVType, kvDim: number): number {
       return (kvDim / 32) * 34;
   }
 }
+
+/**
+ * Context shift: the positions [lo, hi) that hold moved rows once [keep, keep + discard) of `end`
+ * is dropped — all after keep in a layer that holds the whole context, only those still in the
+ * ring (once end − slots .. end − 1) in a sliding layer of `slots` positions. hi ≤ lo: none.
+ */
+export function shiftedPositions(slots: number, keep: number, discard: number, end: number): [lo: number, hi: number] {
+  return [slots >= end ? keep : Math.max(keep, end - slots - discard), end - discard];
+}

@@ -198,7 +198,7 @@ export interface FitInfo {
   verdict: FitVerdict;
   backend: BackendName;
   nCtx: number;
-  kvType: 'f32' | 'f16' | 'q8_0';
+  kvType: KVType;
   weightsBytes: number;
   kvBytes: number;
   scratchBytes: number;

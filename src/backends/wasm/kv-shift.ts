@@ -2,20 +2,20 @@
 // backend's rope kernel). A layer whose ring holds the whole context moves its kept rows down with
 // one memmove; a sliding-window ring keeps position p in slot p % slots, so moving every position
 // down by `discard` is a rotation of its slots, done in place (three reversals, one row of temp).
+import { shiftedPositions } from '../kv-layout.ts';
 
 /** Slot runs [first, count) that hold moved keys after moveRows: what the rotation must turn. */
 export type SlotRun = readonly [first: number, count: number];
 
 export function moveRows(u8: Uint8Array, base: number, rowBytes: number, slots: number,
   keep: number, discard: number, end: number): SlotRun[] {
+  const [lo, hi] = shiftedPositions(slots, keep, discard, end);
   if (slots >= end) {
     u8.copyWithin(base + keep * rowBytes, base + (keep + discard) * rowBytes, base + end * rowBytes);
-    return end - discard > keep ? [[keep, end - discard - keep]] : [];
+    return hi > lo ? [[lo, hi - lo]] : [];
   }
   rotateLeft(u8, base, rowBytes, slots, discard % slots);
-  // positions still in the ring were end − slots .. end − 1; the moved ones are now at
-  // max(keep, end − slots − discard) .. end − discard − 1, at most `slots` of them
-  const lo = Math.max(keep, end - slots - discard), hi = end - discard;
+  // at most `slots` moved positions: one run of slots, or two where it wraps
   if (hi <= lo) return [];
   const first = lo % slots, count = hi - lo;
   return first + count <= slots ? [[first, count]] : [[first, slots - first], [0, count - (slots - first)]];

@@ -7,7 +7,7 @@ import type { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
 import { EngineError } from '../../shared/errors.ts';
 import { allocActivation, allocKV, GPUActivation, GPUWeight, uploadWeight, type KVLayer } from './buffers.ts';
-import { KV_TYPES, type KVType } from '../kv-layout.ts';
+import { KV_TYPES, shiftedPositions, type KVType } from '../kv-layout.ts';
 import { requestDevice, type DeviceOptions, type GPUCaps } from './device.ts';
 import { Pipelines } from './pipelines.ts';
 import { Recorder } from './recorder.ts';
@@ -321,8 +321,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     check([keep, discard, end].every(Number.isInteger) && keep >= 0 && discard > 0 && keep + discard <= end && end <= nCtx, 'BAD_ARGUMENT',
       `shiftKV: cannot drop ${discard} positions after ${keep} of ${end}.`);
     check(p.nHeadKV * p.headDim === kvDim, 'BAD_ARGUMENT', `shiftKV: ${p.nHeadKV} KV heads × ${p.headDim} do not match the cache width ${kvDim}.`);
-    // the positions that move: all after keep, or in a ring only those it still holds
-    const lo = L.slots >= end ? keep : Math.max(keep, end - L.slots - discard), hi = end - discard;
+    const [lo, hi] = shiftedPositions(L.slots, keep, discard, end);
     if (hi <= lo) return;
     const rows = hi - lo;
     const [gx, gy] = this.rec.grid(Math.ceil((rows * p.nHeadKV) / WG));
