@@ -44,6 +44,16 @@ export interface ChatCompletionParams {
 export type FinishReason = 'stop' | 'length' | 'abort';
 export type BackendName = 'wasm' | 'webgpu';
 
+/**
+ * Which engine answers a chat: ours (the worker, GGUF on WebGPU/WASM), a remote OpenAI-compatible
+ * server (llama.cpp's llama-server alone or over its RPC cluster, `cli serve` on another board,
+ * vLLM, Ollama), or WebLLM (MLC's compiled model libraries, GPU only).
+ */
+export type EngineKind = 'local' | 'remote' | 'webllm';
+
+/** Where a stats line's numbers came from: one of our backends, or another engine. */
+export type StatsBackend = BackendName | 'remote' | 'webllm';
+
 /** Why a model is on WASM although the GPU was wanted ('auto'); data, so the UI words it itself. */
 export type GpuFallback =
   /** the browser exposes no WebGPU (navigator.gpu) */
@@ -70,7 +80,7 @@ export interface CompletionStats {
   decodeTokensPerSec: number;
   /** times the conversation outgrew the context and its oldest part was dropped (context shift) */
   contextShifts?: number;
-  backend: BackendName;
+  backend: StatsBackend;
   threads: number;
   /** set when this answer ran on WASM although the GPU was wanted */
   gpuFallback?: GpuFallback;
@@ -283,8 +293,34 @@ export interface CompletionOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What every engine does for a chat, so the chat UI (use-chat) does not care which one answers: the
+ * same chunks, the same CompletionStats on the last chunk, errors as EngineError codes. Our worker's
+ * EngineClient is one; the remote and WebLLM engines are the others.
+ */
+export interface ChatEngine {
+  readonly kind: EngineKind;
+  chat: {
+    completions: {
+      create(params: ChatCompletionParams, opts?: CompletionOptions): AsyncIterable<ChatCompletionChunk>;
+    };
+  };
+}
+
+/** A model another engine offers (a remote server's /v1/models, WebLLM's catalogue). */
+export interface EngineModel {
+  id: string;
+  /** for people; defaults to id */
+  name?: string;
+  /** download size, where the engine knows it */
+  sizeBytes?: number;
+  /** WebLLM: the build needs the adapter's shader-f16 */
+  requiresF16?: boolean;
+}
+
 /** What the UI uses (client.ts). */
-export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abort' | 'loadModel' | 'importFiles' | 'download'> {
+export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abort' | 'loadModel' | 'importFiles' | 'download'>, ChatEngine {
+  readonly kind: 'local';
   chat: {
     completions: {
       create(params: ChatCompletionParams, opts?: CompletionOptions): AsyncIterable<ChatCompletionChunk>;

@@ -10,6 +10,7 @@ export function createEngineClient(worker?: Worker): EngineClient {
   const remote = Comlink.wrap<EngineWorkerApi>(w);
   const cb = <T>(fn?: (v: T) => void) => (fn ? Comlink.proxy(fn) : undefined);
   return {
+    kind: 'local',
     capabilities: () => remote.capabilities(),
     loadModel: (ref, opts = {}, onProgress) => remote.loadModel(ref, opts, cb(onProgress)),
     unloadModel: () => remote.unloadModel(),
