@@ -18,6 +18,9 @@ export const DIRECT_SHAPES: Record<string, Shape> = {
   '8b': { id: 'llama3-8b-shape', dim: 4096, layers: 32, heads: 32, kvHeads: 8, ff: 14336, vocab: 128256, tied: false },
   // the bench's Llama-3.2-1B shape (tied head), for the streaming curve without quantizing an F32 first
   '1b': { id: 'llama-3.2-1b-shape', dim: 2048, layers: 16, heads: 32, kvHeads: 8, ff: 8192, vocab: 128256, tied: true },
+  // written in a second or two for a test (~90 MB): big enough that the few MB Node's own heaps grow
+  // by while a model loads are small beside a 25% budget, so peak RSS measures the engine's memory
+  '90m': { id: 'llama-90m-shape', dim: 768, layers: 24, heads: 12, kvHeads: 4, ff: 2048, vocab: 8192, tied: true },
 };
 let S: Shape = DIRECT_SHAPES['8b'];
 interface Kind { type: number; bytes: number }
@@ -62,7 +65,7 @@ function tensors(): (WriterTensor & { kind?: Kind })[] {
   return list;
 }
 
-export async function make8b(shape = '8b', file?: string): Promise<string> {
+export async function make8b(shape = '8b', file?: string, quiet = false): Promise<string> {
   S = DIRECT_SHAPES[shape];
   if (!S) throw new Error(`unknown shape ${shape}; known: ${Object.keys(DIRECT_SHAPES).join(', ')}`);
   file ??= path.join(MODELS_DIR, `${S.id}.Q4_K.gguf`);
@@ -95,12 +98,12 @@ export async function make8b(shape = '8b', file?: string): Promise<string> {
         await fh.write(src, start, n, dataOffset + relOffsets[i] + done);
         done += n;
       }
-      process.stderr.write(`\r${path.basename(file)}: ${i + 1}/${list.length} tensors\x1b[K`);
+      if (!quiet) process.stderr.write(`\r${path.basename(file)}: ${i + 1}/${list.length} tensors\x1b[K`);
     }
   } finally {
     await fh.close();
   }
-  process.stderr.write('\n');
+  if (!quiet) process.stderr.write('\n');
   await rename(`${file}.part`, file);
   return file;
 }

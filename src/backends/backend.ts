@@ -85,6 +85,12 @@ export interface Backend {
 
   /** Copies a tensor's raw GGUF bytes (rows*cols values in `type` blocks) to the device. */
   uploadWeight(name: string, type: GGMLType, cols: number, rows: number, data: Uint8Array): Weight;
+  /**
+   * Optional: a weight whose bytes the caller writes into `bytes()` (a view of device memory) before
+   * the first use, so a file can be read straight in with no JS buffer between (host memory stays
+   * at the model's, not model + the largest tensor + what the allocator keeps after freeing it).
+   */
+  allocWeight?(name: string, type: GGMLType, cols: number, rows: number): { weight: Weight; bytes(): Uint8Array };
   alloc(length: number): Activation;
 
   /** Optional (layer streaming): reserves a weight slot of `bytes`. */
@@ -93,7 +99,10 @@ export interface Backend {
   slotWeight?(slot: WeightSlot, offset: number, name: string, type: GGMLType, cols: number, rows: number): Weight;
   /** Copies `data` into the slot at `offset`; ops recorded before see the old bytes. */
   writeSlot?(slot: WeightSlot, offset: number, data: Uint8Array): void;
-  /** Where a reader may put bytes straight into the slot (memory that no growth detaches), if any. */
+  /**
+   * Where a reader may put bytes straight into the slot, if anywhere. The view may be detached by
+   * the memory growing meanwhile (byteLength 0 after the read): the reader then uses writeSlot.
+   */
   slotView?(slot: WeightSlot): Uint8Array | undefined;
   free(a: Activation): void;
   createKVCache(spec: KVCacheSpec): void;

@@ -95,7 +95,8 @@ export type Residency = ResidencyPlan & { streamHead?: { maxBatch: number; headR
 export function workingBytes(file: ModelHeader, h: HParams, arch: ArchSpec, backend: Pick<Backend, 'name' | 'threads'>,
   o: { nCtx: number; maxBatch: number; kvType: KVType }): number {
   const est = (backend.name === 'wasm' ? estimateWasm : estimateWebGPU)(file, h, arch, { ...o, threads: backend.threads });
-  return est.kvBytes + est.scratchBytes;
+  // the cap is the engine's, not only the backend's: the tokenizer's JS heap counts against it too
+  return est.kvBytes + est.scratchBytes + est.tokenizerBytes;
 }
 
 export function residencyFor(file: GGUFFile, h: HParams, arch: ArchSpec, maxBytes: number, working: number, maxBatch: number): Residency {

@@ -85,12 +85,21 @@ export class LayerStream {
     this.views(s, l);
     const write = async () => {
       const view = this.backend.slotView?.(s.slot);
+      // straight into backend memory: no per-token garbage buffers for the GC to collect late
       // every tensor's read in flight at once: they complete while the JS thread computes
       await Promise.all(L.tensors.map(async (t) => {
         const src = this.sources[t.info.fileIndex];
         const at = t.info.offset + t.start;
-        if (view && src.readInto) await src.readInto(at, view.subarray(t.offset, t.offset + t.bytes));
-        else this.backend.writeSlot!(s.slot, t.offset, await src.read(at, t.bytes));
+        const dst = view && src.readInto ? view.subarray(t.offset, t.offset + t.bytes) : undefined;
+        if (dst) {
+          try {
+            await src.readInto!(at, dst);
+          } catch (e) {
+            if (dst.byteLength !== 0) throw e;
+          }
+        }
+        // no view, or the heap grew during the read and detached it: read again and copy in
+        if (!dst || dst.byteLength === 0) this.backend.writeSlot!(s.slot, t.offset, await src.read(at, t.bytes));
         this.bytesRead += t.bytes;
       }));
     };

@@ -219,6 +219,11 @@ export async function loadWeights(file: GGUFFile, h: HParams, arch: ArchSpec, ba
   };
   /** the tensor's parts as weights, each a contiguous byte range of it */
   const upParts = async (t: LayerTensor): Promise<Weight[]> => {
+    const direct = backend.allocWeight && file.sources[t.info.fileIndex]?.readInto ? await upDirect(t) : undefined;
+    if (direct) {
+      done(t.info);
+      return direct;
+    }
     const data = await file.readTensor(t.info);
     let at = 0;
     const sizes = partBytes(t);
@@ -230,6 +235,23 @@ export async function loadWeights(file: GGUFFile, h: HParams, arch: ArchSpec, ba
       return w;
     });
     done(t.info);
+    return out;
+  };
+  /** the parts read from the file straight into backend memory */
+  const upDirect = async (t: LayerTensor): Promise<Weight[]> => {
+    const sizes = partBytes(t);
+    const out: Weight[] = [];
+    let at = 0;
+    for (const [i, n] of t.parts.entries()) {
+      const name = t.parts.length > 1 ? `${t.info.name}[${i}]` : t.info.name;
+      const [cols, rows] = t.slices ? [n, 1] : [t.info.shape[0], n];
+      const w = backend.allocWeight!(name, t.info.type as Weight['type'], cols, rows);
+      const dst = w.bytes();
+      if (dst.length !== sizes[i]) throw new EngineError('BAD_SHAPE', `tensor '${name}': ${rows}×${cols} needs ${dst.length} bytes, the file holds ${sizes[i]}`);
+      await file.readTensorInto(t.info, at, dst);
+      at += sizes[i];
+      out.push(w.weight);
+    }
     return out;
   };
   const up = async (name: string) => {

@@ -35,7 +35,7 @@ function fakeModel(nLayers: number, opts: { tied?: boolean; dim?: number; ff?: n
   const metadataTypes = new Map([...metadata].map(([k, v]) => [k, { type: typeof v === 'string' ? 8 : 4 }]));
   return {
     version: 3, metadata, metadataTypes, tensors, alignment: 32, sources: [],
-    tensor: (n) => tensors.find((x) => x.name === n), readTensor: async () => new Uint8Array(0), close: async () => undefined,
+    tensor: (n) => tensors.find((x) => x.name === n), readTensor: async () => new Uint8Array(0), readTensorInto: async () => false, close: async () => undefined,
   };
 }
 

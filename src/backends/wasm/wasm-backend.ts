@@ -130,6 +130,13 @@ class WasmBackendImpl implements WasmBackend {
     return this.makeWeight(name, type, cols, rows, ptr);
   }
 
+  allocWeight(name: string, type: GGMLType, cols: number, rows: number): { weight: Weight; bytes(): Uint8Array } {
+    const length = rows * this.rowBytes(name, type, cols, rows);
+    const ptr = this.heap.alloc(length);
+    // a fresh view per call: growing the heap replaces a non-shared memory's buffer
+    return { weight: this.makeWeight(name, type, cols, rows, ptr), bytes: () => this.heap.u8().subarray(ptr, ptr + length) };
+  }
+
   allocWeightSlot(bytes: number): WeightSlot {
     check(Number.isInteger(bytes) && bytes > 0, 'BAD_ARGUMENT', `a weight slot needs a positive size, got ${bytes}`);
     return new WasmWeightSlot(bytes, this.heap.alloc(bytes));
@@ -152,9 +159,9 @@ class WasmBackendImpl implements WasmBackend {
 
   slotView(slot: WeightSlot): Uint8Array | undefined {
     const s = this.slot(slot);
-    // a shared memory's buffer is never detached by growth; a plain one's is
-    const buf = this.heap.memory.buffer;
-    return typeof SharedArrayBuffer === 'function' && buf instanceof SharedArrayBuffer ? new Uint8Array(buf, s.ptr, s.bytes) : undefined;
+    // A shared memory's buffer is never detached by growth; a plain one's is, so a reader checks the
+    // view is still attached after its read (V8 grows wasm memory in place, so no bytes go astray).
+    return new Uint8Array(this.heap.memory.buffer, s.ptr, s.bytes);
   }
 
   /** Bytes of one row of a weight, after checking that the format has a kernel and the shape fits its blocks. */

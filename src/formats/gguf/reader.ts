@@ -34,6 +34,8 @@ export interface GGUFFile {
   tensor(name: string): GGUFTensorInfo | undefined;
   /** Raw bytes of one tensor (throws UnsupportedError for types this engine cannot run). */
   readTensor(t: GGUFTensorInfo): Promise<Uint8Array>;
+  /** Reads dst.length bytes of a tensor from byte `at` into dst; false when the source cannot (no readInto). */
+  readTensorInto(t: GGUFTensorInfo, at: number, dst: Uint8Array): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -150,6 +152,14 @@ export async function openGGUF(sources: ByteSource | ByteSource[]): Promise<GGUF
     async readTensor(t) {
       getTraits(t.type, t.name); // typed error for unsupported types
       return srcs[t.fileIndex].read(t.offset, t.byteSize);
+    },
+    async readTensorInto(t, at, dst) {
+      getTraits(t.type, t.name);
+      const src = srcs[t.fileIndex];
+      if (!src.readInto) return false;
+      if (at < 0 || at + dst.length > t.byteSize) throw new GGUFError('GGUF_CORRUPT', `${src.name}: a read past the end of tensor '${t.name}'.`);
+      await src.readInto(t.offset + at, dst);
+      return true;
     },
     async close() {
       await Promise.all(srcs.map((s) => s.close?.()));
