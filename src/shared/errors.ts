@@ -24,7 +24,21 @@ export type ErrorCode =
   | 'IO'
   | 'ABORTED'
   | 'BAD_ARGUMENT'
-  | 'BACKEND';
+  | 'BACKEND'
+  /** another engine (#12): a remote OpenAI-compatible server, or WebLLM */
+  | 'REMOTE_UNREACHABLE'
+  | 'REMOTE_UNAUTHORIZED'
+  | 'REMOTE_MODEL_MISSING'
+  /** the server answered but the browser withheld it (no Access-Control-Allow-Origin, or a header it does not allow) */
+  | 'REMOTE_CORS'
+  /** the browser is offline: a remote engine cannot be reached at all */
+  | 'OFFLINE'
+  /** the server failed mid-request (5xx, a stream cut off, an error object) */
+  | 'REMOTE_FAILED'
+  /** WebLLM cannot run here (no WebGPU, or an f16 build on an adapter without shader-f16) */
+  | 'WEBLLM_UNSUPPORTED'
+  /** WebLLM failed to fetch, compile or run a model */
+  | 'WEBLLM_FAILED';
 
 export class EngineError extends Error {
   readonly code: ErrorCode;
