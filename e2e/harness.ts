@@ -97,3 +97,113 @@ export function storedKeys(page: Page, id: string): Promise<string[]> {
     };
   }), id);
 }
+
+/** Opens the Engine panel, chooses the remote server, enters `url` (and a key) and presses Connect; leaves the panel open. */
+export async function connectRemote(page: Page, url: string, apiKey = ''): Promise<void> {
+  const tab = page.getByRole('button', { name: 'Engine', exact: true });
+  if ((await tab.getAttribute('aria-pressed')) !== 'true') await tab.click();
+  await page.getByTestId('engine-remote').check();
+  await page.getByTestId('remote-url').fill(url);
+  await page.getByTestId('remote-key').fill(apiKey);
+  await page.getByTestId('remote-connect').click();
+}
+
+/** Waits until the remote engine is connected with a model picked (status `remote · <model>`). */
+export async function waitForRemote(page: Page, timeout = 30_000): Promise<void> {
+  try {
+    await expect(page.locator('.topbar .status')).toHaveText(/^remote · /, { timeout });
+  } catch (e) {
+    const state = await page.getByTestId('remote-state').textContent().catch(() => '?');
+    throw new Error(`Remote engine not ready (state "${state}"): ${(e as Error).message}`);
+  }
+}
+
+/** A server for the remote engine: an OpenAI-compatible API at `url`, which the test can kill like a crash. */
+export interface RemoteServerHandle {
+  /** base URL as a user types it (http://127.0.0.1:PORT) */
+  url: string;
+  /** the model id its /v1/models lists first */
+  model: string;
+  kill(): Promise<void>;
+}
+
+/**
+ * The remote-engine story, for any server: the app (served cross-origin isolated from its own port)
+ * connects through the Engine panel without loading a local model, streams an answer with stats, then
+ * the server dies mid-answer — that answer shows a clear error, the earlier messages stay, and a reload
+ * brings the conversation back. Kills the server; closes the app and the page.
+ */
+export async function remoteChatStory(browser: Browser, server: RemoteServerHandle): Promise<void> {
+  const app = await startApp();
+  const { context, page, errors } = await openApp(browser, app.url);
+  const modelFetches: string[] = [];
+  page.on('request', (r) => { if (/\.gguf(\?|$)/.test(r.url())) modelFetches.push(r.url()); });
+  try {
+    await connectRemote(page, server.url);
+    await expect(page.getByTestId('remote-state')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+    await expect(page.getByTestId('remote-model-picker').first()).toHaveValue(server.model);
+    await waitForRemote(page);
+    // a path-like id (llama-server lists the GGUF's path) is shown by its file name
+    const shown = /^([A-Za-z]:)?[\\/]/.test(server.model) ? server.model.split(/[\\/]/).pop()! : server.model;
+    await expect(page.locator('.topbar .status')).toHaveText(`remote · ${shown}`);
+    await expect(page.getByTestId('model-picker')).toHaveCount(0);
+    await expect(page.locator('.welcome')).toContainText('Your messages are sent to that server');
+
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Max answer tokens').fill('24');
+    await page.getByRole('button', { name: 'Close panel' }).click();
+    const first = await ask(page, 'Hello, who are you?');
+    expect(first.trim().length).toBeGreaterThan(0);
+    const stats = page.getByTestId('stats').first();
+    await expect(stats).toContainText('remote');
+    await expect(stats).toContainText(/\d+\/\d+ prompt tok/);
+    await expect(stats).toContainText(/decode [\d.]+ tok\/s/);
+    await expect(stats).toContainText(/TTFT \d+ ms/);
+    const statsText = (await stats.textContent()) ?? '';
+    expect(Number(/decode ([\d.]+) tok\/s/.exec(statsText)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^(\d+) tok$/.exec((await stats.locator('span[title="generated tokens"]').textContent()) ?? '')?.[1])).toBeGreaterThan(0);
+    await expect(page.getByTestId('message-assistant').first().locator('.message-role')).toHaveText(shown);
+
+    // A long answer, and the server dies while it streams.
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Max answer tokens').fill('2000');
+    await page.getByRole('button', { name: 'Close panel' }).click();
+    await page.getByTestId('prompt-input').fill('Tell me a very long story.');
+    await page.getByTestId('send-button').click();
+    const second = page.getByTestId('message-assistant').nth(1);
+    await expect(page.getByTestId('stop-button')).toBeVisible();
+    await expect(second.locator('.message-body')).toHaveText(/[^…\s]/, { timeout: 30_000 });
+    await server.kill();
+    const error = second.locator('.message-error');
+    await expect(error).toBeVisible({ timeout: 30_000 });
+    await expect(error).toContainText(`${server.url}/v1`);
+    await expect(error).toContainText('ended before the answer was finished');
+    await expect(page.getByTestId('send-button')).toBeVisible();
+    const partial = (await second.locator('.message-body').textContent()) ?? '';
+    expect(partial.trim().length).toBeGreaterThan(0);
+    await expect(page.getByTestId('message-user')).toHaveText([/Hello, who are you\?/, /Tell me a very long story\./]);
+    await expect(page.getByTestId('message-assistant').first().locator('.message-body')).toHaveText(first);
+    await expect(page.getByTestId('stats')).toHaveCount(1);
+
+    // The conversation is stored: a reload brings it back, and the dead server shows as unreachable.
+    // The remote engine stays chosen, so this time no local model loads (the first visit began on
+    // this device, as every first visit does).
+    modelFetches.length = 0;
+    await page.reload();
+    await expect(page.getByTestId('message-user')).toHaveText([/Hello, who are you\?/, /Tell me a very long story\./]);
+    await expect(page.getByTestId('message-assistant').first().locator('.message-body')).toHaveText(first);
+    await expect(page.getByTestId('message-assistant').nth(1).locator('.message-error')).toContainText('ended before the answer was finished');
+    await expect(page.locator('.topbar .status')).toHaveText('Remote server: not connected', { timeout: 30_000 });
+    await page.getByTestId('prompt-input').fill('Still there?');
+    await expect(page.getByTestId('send-button')).toBeDisabled();
+    await page.getByRole('button', { name: 'Engine', exact: true }).click();
+    await expect(page.getByTestId('remote-state')).toHaveAttribute('data-code', 'REMOTE_UNREACHABLE');
+    await expect(page.getByTestId('model-picker')).toHaveCount(0);
+    expect(modelFetches, 'no local model is fetched while the remote engine is chosen').toEqual([]);
+    expect(errors).toEqual([]);
+  } finally {
+    await server.kill();
+    await context.close();
+    await app.close();
+  }
+}

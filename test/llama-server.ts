@@ -33,7 +33,7 @@ export interface ServerProcess {
   url: string;
   port: number;
   proc: ChildProcess;
-  /** the process's stderr so far (llama.cpp logs there) */
+  /** the process's output so far (the last 20 kB) */
   log(): string;
   /** SIGTERM, SIGKILL after 3 s; resolves once it exited */
   stop(): Promise<void>;
@@ -42,9 +42,11 @@ export interface ServerProcess {
 }
 
 function spawnServer(bin: string, args: string[], port: number, url: string): ServerProcess {
-  const proc = spawn(path.join(llamaBinDir(), bin), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(path.join(llamaBinDir(), bin), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  proc.stderr!.on('data', (d) => { log = (log + String(d)).slice(-20_000); });
+  const keep = (d: Buffer): void => { log = (log + String(d)).slice(-20_000); };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => {
     if (proc.exitCode !== null || proc.signalCode !== null) resolve();
     else proc.once('exit', () => resolve());

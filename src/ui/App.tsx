@@ -1,32 +1,49 @@
-// Layout: conversations | chat | side panel (models, settings, device). Esc stops an answer;
-// GGUF files dropped anywhere are imported.
-import { useEffect, useState } from 'react';
+// Layout: conversations | chat | side panel (engine, models, settings, device). Esc stops an answer;
+// GGUF files dropped anywhere are imported. The chosen engine (this device, a remote server, WebLLM)
+// answers the chat; conversations are stored the same way whichever it is.
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ChatView } from './components/ChatView.tsx';
 import { Composer } from './components/Composer.tsx';
 import { ConversationList } from './components/ConversationList.tsx';
 import { DevicePanel } from './components/DevicePanel.tsx';
+import { EnginePanel } from './components/EnginePanel.tsx';
 import { ModelManager } from './components/ModelManager.tsx';
 import { ModelPicker } from './components/ModelPicker.tsx';
+import { RemoteModelPicker } from './components/RemotePanel.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
+import { localEngine, remoteEngine, type ActiveEngine } from './hooks/active-engine.ts';
+import { useEngine } from './hooks/engine.ts';
 import { useChat } from './hooks/use-chat.ts';
 import { useConversations } from './hooks/use-conversations.ts';
 import { useModels } from './hooks/use-models.ts';
+import { useRemote } from './hooks/use-remote.ts';
+import { loadEngineChoice, saveEngineChoice, type EngineChoice, type RemoteConfig } from './state/engine-choice.ts';
 import { loadSettings, saveSettings, type Settings } from './state/settings.ts';
 
-type Panel = 'models' | 'settings' | 'device';
+type Panel = 'engine' | 'models' | 'settings' | 'device';
 const PANELS: { id: Panel; label: string }[] = [
-  { id: 'models', label: 'Models' }, { id: 'settings', label: 'Settings' }, { id: 'device', label: 'Device' },
+  { id: 'engine', label: 'Engine' }, { id: 'models', label: 'Models' }, { id: 'settings', label: 'Settings' }, { id: 'device', label: 'Device' },
 ];
 
 export function App() {
   const [settings, setSettings] = useState<Settings>(loadSettings);
   const [panel, setPanel] = useState<Panel | null>(null);
   const [sidebar, setSidebar] = useState(false);
+  const [choice, setChoice] = useState<EngineChoice>(loadEngineChoice);
+  useEffect(() => saveEngineChoice(choice), [choice]);
+  const updateRemote = useCallback((patch: Partial<RemoteConfig>) => setChoice((c) => ({ ...c, remote: { ...c.remote, ...patch } })), []);
   const conversations = useConversations();
-  const models = useModels(settings);
+  const client = useEngine();
+  const models = useModels(settings, choice.kind === 'local');
+  const remote = useRemote(choice.remote, updateRemote, choice.kind === 'remote');
+  const active: ActiveEngine = useMemo(() => {
+    if (choice.kind === 'remote') return remoteEngine(remote);
+    // WebLLM plugs in here (its panel's engine); until then it cannot answer.
+    if (choice.kind === 'webllm') return { kind: 'webllm', engine: null, status: 'WebLLM · not set up', thinkingToggle: false, continuation: false };
+    return localEngine(client, models);
+  }, [choice.kind, client, models, remote]);
   const chat = useChat({
-    conversation: conversations.active, commit: conversations.commit, select: conversations.select,
-    settings, model: models.loaded,
+    conversation: conversations.active, commit: conversations.commit, select: conversations.select, settings, active,
   });
 
   useEffect(() => {
@@ -42,9 +59,6 @@ export function App() {
     saveSettings(s);
     if ((s.backend !== settings.backend || s.kvType !== settings.kvType) && models.loaded) void models.load(models.loaded.ref, s);
   };
-  const status = models.loading
-    ? `Loading ${models.loading.name}…`
-    : models.loaded ? `${models.loaded.backend}${models.loaded.backend === 'wasm' ? ` ×${models.loaded.threads}` : ''}` : '';
 
   return (
     <div className="app"
@@ -63,8 +77,9 @@ export function App() {
       <main className="main">
         <header className="topbar">
           <button type="button" className="icon menu" aria-label="Show chats" onClick={() => setSidebar((s) => !s)}>☰</button>
-          <ModelPicker models={models} disabled={chat.generating} />
-          <span className="status muted" aria-live="polite">{status}</span>
+          {choice.kind === 'local' && <ModelPicker models={models} disabled={chat.generating} />}
+          {choice.kind === 'remote' && <RemoteModelPicker remote={remote} disabled={chat.generating} />}
+          <span className="status muted" aria-live="polite" data-testid="engine-status">{active.status}</span>
           <nav className="tabs">
             {PANELS.map((p) => (
               <button type="button" key={p.id} aria-pressed={panel === p.id} onClick={() => setPanel(panel === p.id ? null : p.id)}>
@@ -73,14 +88,14 @@ export function App() {
             ))}
           </nav>
         </header>
-        {(models.loadError || conversations.error) && (
-          <div className="banner error" role="alert">{models.loadError ?? conversations.error}</div>
+        {((choice.kind === 'local' && models.loadError) || conversations.error) && (
+          <div className="banner error" role="alert">{(choice.kind === 'local' && models.loadError) || conversations.error}</div>
         )}
-        <ChatView conversation={conversations.active} chat={chat} modelName={models.loaded?.name} />
-        <Composer chat={chat} disabled={!models.loaded || models.loading !== null}
-          thinking={models.loaded?.thinkingToggle
+        <ChatView conversation={conversations.active} chat={chat} active={active} />
+        <Composer chat={chat} disabled={!active.engine}
+          thinking={active.thinkingToggle
             ? { on: settings.thinking, set: (on) => updateSettings({ ...settings, thinking: on }) } : undefined}
-          placeholder={models.loaded?.template === 'none' ? 'Start a story… (this model continues text)' : 'Ask something…'} />
+          placeholder={active.continuation ? 'Start a story… (this model continues text)' : 'Ask something…'} />
       </main>
       {panel && (
         <section className="panel" aria-label={panel}>
@@ -89,6 +104,8 @@ export function App() {
             <button type="button" className="icon" aria-label="Close panel" onClick={() => setPanel(null)}>×</button>
           </header>
           <div className="panel-body">
+            {panel === 'engine' && (
+              <EnginePanel kind={choice.kind} onKind={(kind) => setChoice((c) => ({ ...c, kind }))} remote={remote} busy={chat.generating} />)}
             {panel === 'models' && <ModelManager models={models} />}
             {panel === 'settings' && <SettingsPanel settings={settings} onChange={updateSettings} busy={chat.generating || models.loading !== null} />}
             {panel === 'device' && <DevicePanel loaded={models.loaded} />}

@@ -95,7 +95,8 @@ export class RemoteEngine implements ChatEngine {
     }
     return body.data
       .filter((m): m is { id: string } => typeof (m as { id?: unknown } | null)?.id === 'string')
-      .map((m) => ({ id: m.id, name: m.id }));
+      // llama-server lists a model by its GGUF's path unless given --alias: people know it by the file name
+      .map((m) => ({ id: m.id, name: /^([A-Za-z]:)?[\\/]/.test(m.id) ? m.id.split(/[\\/]/).pop() || m.id : m.id }));
   }
 
   private ctx(): RemoteContext {

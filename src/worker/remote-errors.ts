@@ -66,7 +66,7 @@ export function connectError(cause: unknown, ctx: RemoteContext, probe: Probe): 
   if (origin && probe === 'cors-ok') {
     return new EngineError('REMOTE_CORS',
       `${ctx.base} is up, but the browser blocked the request: the server's CORS answer does not allow ${ctx.hasKey ? 'the Authorization header (an API key) or ' : ''}the JSON Content-Type from ${origin}. ` +
-      'Allow them on the server (llama-server: --cors-headers "Authorization, Content-Type"; its default "*" does not cover Authorization).', { cause });
+      'Allow them on the server: llama-server allows every header unless --cors-headers narrows it (some browsers do not count Authorization under "*": list it, --cors-headers "Authorization, Content-Type").', { cause });
   }
   if (origin && probe === 'opaque') {
     return new EngineError('REMOTE_CORS',

@@ -1,10 +1,11 @@
 // The message list of the active conversation; follows the stream while the user is at the bottom.
 import { useEffect, useRef } from 'react';
+import type { ActiveEngine } from '../hooks/active-engine.ts';
 import type { ChatActions } from '../hooks/use-chat.ts';
 import type { Conversation } from '../state/conversations.ts';
 import { MessageView } from './MessageView.tsx';
 
-export function ChatView({ conversation, chat, modelName }: { conversation: Conversation | null; chat: ChatActions; modelName?: string }) {
+export function ChatView({ conversation, chat, active }: { conversation: Conversation | null; chat: ChatActions; active: ActiveEngine }) {
   const end = useRef<HTMLDivElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const messages = conversation?.messages ?? [];
@@ -19,8 +20,17 @@ export function ChatView({ conversation, chat, modelName }: { conversation: Conv
     return (
       <div className="chat-view empty" ref={box}>
         <div className="welcome">
-          <h2>Chat with a model running on this device</h2>
-          <p>{modelName ? `${modelName} is ready.` : 'Loading a model…'} Nothing leaves your browser.</p>
+          {active.kind === 'local' ? (<>
+            <h2>Chat with a model running on this device</h2>
+            <p>{active.modelName ? `${active.modelName} is ready.` : 'Loading a model…'} Nothing leaves your browser.</p>
+          </>) : active.kind === 'remote' ? (<>
+            <h2>Chat with a model on a server</h2>
+            <p>{active.engine ? `${active.modelName} on ${active.host} is ready. Your messages are sent to that server.`
+              : 'Connect to a server in the Engine panel.'}</p>
+          </>) : (<>
+            <h2>Chat with WebLLM</h2>
+            <p>{active.engine ? `${active.modelName} is ready.` : 'Set WebLLM up in the Engine panel.'}</p>
+          </>)}
           <p className="hint">Enter sends · Shift+Enter for a new line · Esc stops</p>
         </div>
       </div>

@@ -1,10 +1,11 @@
-// Sending, streaming, stopping, regenerating and editing messages of the active conversation.
+// Sending, streaming, stopping, regenerating and editing messages of the active conversation, with
+// whichever engine is active (this device's worker, a remote server, WebLLM): they stream alike.
 import { useCallback, useRef, useState } from 'react';
-import type { ChatCompletionParams, ChatMessage, LoadedModelInfo } from '../../worker/api.ts';
+import type { ChatCompletionParams, ChatMessage } from '../../worker/api.ts';
 import { newConversation, newId, titleFrom, type ChatItem, type Conversation } from '../state/conversations.ts';
 import { errorMessage } from '../state/format.ts';
 import type { Settings } from '../state/settings.ts';
-import { useEngine } from './engine.ts';
+import type { ActiveEngine } from './active-engine.ts';
 
 export interface ChatActions {
   generating: boolean;
@@ -19,10 +20,10 @@ interface Deps {
   commit(c: Conversation, persist: boolean): void;
   select(id: string): void;
   settings: Settings;
-  model: LoadedModelInfo | null;
+  active: ActiveEngine;
 }
 
-function requestParams(settings: Settings, history: ChatItem[], model: LoadedModelInfo): ChatCompletionParams {
+function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: boolean): ChatCompletionParams {
   // Past thinking goes back as reasoning_content; the template decides whether to show it (Qwen3 drops it).
   const messages: ChatMessage[] = history.map((m) => (m.role === 'assistant' && m.reasoning
     ? { role: m.role, content: m.content, reasoning_content: m.reasoning }
@@ -34,18 +35,18 @@ function requestParams(settings: Settings, history: ChatItem[], model: LoadedMod
     temperature: settings.temperature, top_p: settings.topP, top_k: settings.topK, min_p: settings.minP,
     repeat_penalty: settings.repeatPenalty, max_tokens: settings.maxTokens, context_shift: settings.contextShift,
     ...(Number.isFinite(seed) ? { seed } : {}),
-    ...(model.thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking } } : {}),
+    ...(thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking } } : {}),
   };
 }
 
-export function useChat({ conversation, commit, select, settings, model }: Deps): ChatActions {
-  const engine = useEngine();
+export function useChat({ conversation, commit, select, settings, active }: Deps): ChatActions {
   const [generating, setGenerating] = useState(false);
   const ctrl = useRef<AbortController | null>(null);
 
   /** Answers the last user message of `history`, streaming into a new assistant message. */
   const answer = useCallback(async (conv: Conversation, history: ChatItem[]) => {
-    const base: ChatItem = { id: newId(), role: 'assistant', content: '', model: model?.name };
+    const { engine, modelName, thinkingToggle } = active;
+    const base: ChatItem = { id: newId(), role: 'assistant', content: '', model: modelName };
     const withReply = (reply: ChatItem): Conversation => ({ ...conv, messages: [...history, reply], updatedAt: Date.now() });
     commit(withReply(base), true);
     const abort = new AbortController();
@@ -63,8 +64,10 @@ export function useChat({ conversation, commit, select, settings, model }: Deps)
       if (!done) commit(withReply(reply()), false);
     };
     try {
-      if (!model) throw new Error('No model is loaded yet: pick one in the model picker.');
-      for await (const chunk of engine.chat.completions.create(requestParams(settings, history, model), { signal: abort.signal })) {
+      if (!engine) {
+        throw new Error(active.kind === 'local' ? 'No model is loaded yet: pick one in the model picker.' : 'The engine is not ready: set it up in the Engine panel.');
+      }
+      for await (const chunk of engine.chat.completions.create(requestParams(settings, history, thinkingToggle), { signal: abort.signal })) {
         const { content, reasoning_content: thought } = chunk.choices[0].delta;
         if (content || thought) {
           text += content ?? '';
@@ -81,7 +84,7 @@ export function useChat({ conversation, commit, select, settings, model }: Deps)
       ctrl.current = null;
       setGenerating(false);
     }
-  }, [commit, engine, model, settings]);
+  }, [active, commit, settings]);
 
   const send = useCallback((text: string) => {
     if (generating || !text.trim()) return;

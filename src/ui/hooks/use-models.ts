@@ -44,7 +44,8 @@ function askPersistence(): void {
   navigator.storage?.persist?.().catch(() => {});
 }
 
-export function useModels(settings: Settings): Models {
+/** `active`: this device's engine is the chosen one (the start-up model loads only then). */
+export function useModels(settings: Settings, active = true): Models {
   const engine = useEngine();
   const [catalogue, setCatalogue] = useState<CatalogueEntry[]>([]);
   const [stored, setStored] = useState<StoredModel[]>([]);
@@ -93,18 +94,30 @@ export function useModels(settings: Settings): Models {
     }
   }, [engine]);
 
-  // Start-up: catalogue, stored models, then the last model used (or the bundled demo).
+  // Start-up: catalogue and stored models.
+  const [started, setStarted] = useState(false);
   useEffect(() => {
     void (async () => {
       const [cat] = await Promise.all([loadCatalogue().catch(() => []), refresh().catch(() => {})]);
       setCatalogue(cat);
-      const demo = cat.find((e) => e.bundled);
+      setStarted(true);
+    })();
+  }, [refresh]);
+
+  // Then the last model used (or the bundled demo), once this device's engine is the chosen one:
+  // with a remote server or WebLLM chosen, nothing is loaded until the user switches back.
+  const autoLoaded = useRef(false);
+  useEffect(() => {
+    if (!active || !started || autoLoaded.current) return;
+    autoLoaded.current = true;
+    void (async () => {
+      const demo = catalogue.find((e) => e.bundled);
       const last = localStorage.getItem(LAST_MODEL);
       const ref: ModelRef | undefined = last ? (JSON.parse(last) as ModelRef) : demo && bundledRef(demo);
       if (ref) await load(ref);
       if (ref?.kind === 'stored' && demo && !(await engine.loadedModel())) await load(bundledRef(demo));
     })();
-  }, [engine, load, refresh]);
+  }, [active, started, catalogue, engine, load]);
 
   const remove = useCallback(async (id: string) => {
     try {
