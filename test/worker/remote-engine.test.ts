@@ -1,7 +1,7 @@
 // The remote engine against a real llama-server (llama.cpp, stories260K): models, streaming with
 // stats from llama-server's timings, stop strings, max_tokens, abort, API keys, a model the server
 // lacks (router mode), an unreachable port, and the server dying mid-answer.
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk, ChatCompletionParams } from '../../src/worker/api.ts';
 import { normaliseBaseUrl, RemoteEngine } from '../../src/worker/remote-engine.ts';
 import { EngineError } from '../../src/shared/errors.ts';
+import { readChatTemplate } from '../../e2e/gguf-template.ts';
 import { fixture } from '../fixtures.ts';
 import { freePort, startLlamaServer, type ServerProcess } from '../llama-server.ts';
+import { thinkingOpenedTemplate } from '../thinking-template.ts';
 
 const MODEL = fixture('models/stories260K.gguf');
 const greedy = (max: number, extra: Partial<ChatCompletionParams> = {}): ChatCompletionParams => ({
@@ -142,6 +144,32 @@ describe('remote engine ↔ llama-server', () => {
   it('chatting without a model, or without messages, is BAD_ARGUMENT', async () => {
     expect((await codeOf(run(new RemoteEngine({ baseUrl: server.url }), greedy(5)))).code).toBe('BAD_ARGUMENT');
     expect((await codeOf(run(engine, greedy(5, { messages: [] })))).code).toBe('BAD_ARGUMENT');
+  });
+});
+
+describe('remote engine: thinking (llama-server --jinja, dev-qwen3 with a template that opens <think>)', () => {
+  it('streams the thinking as reasoning_content, and chat_template_kwargs turns it off', async () => {
+    const qwen3 = fixture('arch/dev-qwen3.Q8_0.gguf');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tpl-')), 'thinking.jinja');
+    writeFileSync(file, thinkingOpenedTemplate(readChatTemplate(qwen3)));
+    const server = await startLlamaServer({ model: qwen3, args: ['--jinja', '--chat-template-file', file, '-c', '1024'] });
+    try {
+      const [model] = await new RemoteEngine({ baseUrl: server.url }).listModels();
+      const engine = new RemoteEngine({ baseUrl: server.url, model: model.id });
+      // random weights never write </think>: with the block opened by the template, all of it is thinking
+      const on = await run(engine, greedy(12, { chat_template_kwargs: { enable_thinking: true } }));
+      const thought = on.pieces.map((p) => p.choices[0].delta.reasoning_content ?? '').join('');
+      expect(thought.length).toBeGreaterThan(0);
+      expect(on.text).toBe('');
+      expect(on.last.stats!.generatedTokens).toBe(12);
+      const off = await run(engine, greedy(12, { chat_template_kwargs: { enable_thinking: false } }));
+      expect(off.pieces.every((p) => p.choices[0].delta.reasoning_content === undefined)).toBe(true);
+      expect(off.text.length).toBeGreaterThan(0);
+      // the closed empty block is in the prompt only when thinking is off
+      expect(off.last.stats!.promptTokens).toBeGreaterThan(on.last.stats!.promptTokens);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
