@@ -118,7 +118,10 @@ export async function waitForRemote(page: Page, timeout = 30_000): Promise<void>
   }
 }
 
-/** A server for the remote engine: an OpenAI-compatible API at `url`, which the test can kill like a crash. */
+/**
+ * A server for the remote engine: an OpenAI-compatible API at `url`, which the test can kill like a crash.
+ * An answer of 2000 tokens must take it a few seconds (the story stops one and kills the server in another).
+ */
 export interface RemoteServerHandle {
   /** base URL as a user types it (http://127.0.0.1:PORT) */
   url: string;
@@ -129,9 +132,9 @@ export interface RemoteServerHandle {
 
 /**
  * The remote-engine story, for any server: the app (served cross-origin isolated from its own port)
- * connects through the Engine panel without loading a local model, streams an answer with stats, then
- * the server dies mid-answer — that answer shows a clear error, the earlier messages stay, and a reload
- * brings the conversation back. Kills the server; closes the app and the page.
+ * connects through the Engine panel without loading a local model, streams an answer with stats, stops
+ * one, then the server dies mid-answer — that answer shows a clear error, the earlier messages stay, and
+ * a reload brings the conversation back. Kills the server; closes the app and the page.
  */
 export async function remoteChatStory(browser: Browser, server: RemoteServerHandle): Promise<void> {
   const app = await startApp();
@@ -164,35 +167,46 @@ export async function remoteChatStory(browser: Browser, server: RemoteServerHand
     expect(Number(/^(\d+) tok$/.exec((await stats.locator('span[title="generated tokens"]').textContent()) ?? '')?.[1])).toBeGreaterThan(0);
     await expect(page.getByTestId('message-assistant').first().locator('.message-role')).toHaveText(shown);
 
-    // A long answer, and the server dies while it streams.
+    // Long answers from here on. Stop ends one early: its stats say so.
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByLabel('Max answer tokens').fill('2000');
     await page.getByRole('button', { name: 'Close panel' }).click();
+    const answers = page.getByTestId('message-assistant');
+    await page.getByTestId('prompt-input').fill('Go on, at length.');
+    await page.getByTestId('send-button').click();
+    await expect(answers.nth(1).locator('.message-body')).toHaveText(/[^…\s]/, { timeout: 30_000 });
+    await page.getByTestId('stop-button').click();
+    await expect(answers.nth(1).getByTestId('stats')).toContainText('stopped', { timeout: 30_000 });
+    await expect(answers.nth(1).locator('.message-error')).toHaveCount(0);
+
+    // The next answer starts at once (the server stopped generating), and the server dies while it streams.
     await page.getByTestId('prompt-input').fill('Tell me a very long story.');
     await page.getByTestId('send-button').click();
-    const second = page.getByTestId('message-assistant').nth(1);
+    const third = answers.nth(2);
     await expect(page.getByTestId('stop-button')).toBeVisible();
-    await expect(second.locator('.message-body')).toHaveText(/[^…\s]/, { timeout: 30_000 });
+    await expect(third.locator('.message-body')).toHaveText(/[^…\s]/, { timeout: 30_000 });
     await server.kill();
-    const error = second.locator('.message-error');
+    const error = third.locator('.message-error');
     await expect(error).toBeVisible({ timeout: 30_000 });
     await expect(error).toContainText(`${server.url}/v1`);
     await expect(error).toContainText('ended before the answer was finished');
     await expect(page.getByTestId('send-button')).toBeVisible();
-    const partial = (await second.locator('.message-body').textContent()) ?? '';
+    const partial = (await third.locator('.message-body').textContent()) ?? '';
     expect(partial.trim().length).toBeGreaterThan(0);
-    await expect(page.getByTestId('message-user')).toHaveText([/Hello, who are you\?/, /Tell me a very long story\./]);
-    await expect(page.getByTestId('message-assistant').first().locator('.message-body')).toHaveText(first);
-    await expect(page.getByTestId('stats')).toHaveCount(1);
+    const questions = [/Hello, who are you\?/, /Go on, at length\./, /Tell me a very long story\./];
+    await expect(page.getByTestId('message-user')).toHaveText(questions);
+    await expect(answers.first().locator('.message-body')).toHaveText(first);
+    await expect(page.getByTestId('stats')).toHaveCount(2);
 
     // The conversation is stored: a reload brings it back, and the dead server shows as unreachable.
     // The remote engine stays chosen, so this time no local model loads (the first visit began on
     // this device, as every first visit does).
     modelFetches.length = 0;
     await page.reload();
-    await expect(page.getByTestId('message-user')).toHaveText([/Hello, who are you\?/, /Tell me a very long story\./]);
-    await expect(page.getByTestId('message-assistant').first().locator('.message-body')).toHaveText(first);
-    await expect(page.getByTestId('message-assistant').nth(1).locator('.message-error')).toContainText('ended before the answer was finished');
+    await expect(page.getByTestId('message-user')).toHaveText(questions);
+    await expect(answers.first().locator('.message-body')).toHaveText(first);
+    await expect(answers.nth(2).locator('.message-body')).toHaveText(partial);
+    await expect(answers.nth(2).locator('.message-error')).toContainText('ended before the answer was finished');
     await expect(page.locator('.topbar .status')).toHaveText('Remote server: not connected', { timeout: 30_000 });
     await page.getByTestId('prompt-input').fill('Still there?');
     await expect(page.getByTestId('send-button')).toBeDisabled();

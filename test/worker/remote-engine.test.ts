@@ -244,6 +244,36 @@ describe('remote engine errors', () => {
     expect(text.join('').length).toBeGreaterThan(0);
   });
 
+  it('without llama-server\'s timings, stats come from usage and the client\'s clock (a vLLM/Ollama-style server)', async () => {
+    // llama-server always sends timings, so a tiny server plays one that sends only OpenAI's usage.
+    const gap = 40;
+    const srv = http.createServer(async (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      for (const piece of ['Once', ' upon', ' a', ' time']) {
+        await new Promise((r) => setTimeout(r, gap));
+        res.write(`data: {"id":"v","model":"m","choices":[{"index":0,"delta":{"content":"${piece}"},"finish_reason":null}]}\n\n`);
+      }
+      res.write('data: {"id":"v","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n');
+      res.write('data: {"id":"v","model":"m","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13,"prompt_tokens_details":{"cached_tokens":2}}}\n\n');
+      res.end('data: [DONE]\n\n');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const r = await run(new RemoteEngine({ baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, model: 'm' }), greedy(9));
+      expect(r.text).toBe('Once upon a time');
+      const s = r.last.stats!;
+      expect(s).toMatchObject({ backend: 'remote', promptTokens: 9, prefilledTokens: 7, generatedTokens: 4 });
+      expect(s.timeToFirstTokenMs).toBeGreaterThanOrEqual(gap * 0.8);
+      // 3 gaps between 4 tokens: about 1000 / gap tok/s (timers may run late, never early)
+      expect(s.decodeTokensPerSec).toBeLessThanOrEqual((1000 / gap) * 1.25);
+      expect(s.decodeTokensPerSec).toBeGreaterThan((1000 / gap) / 4);
+      expect(s.prefillTokensPerSec).toBeCloseTo(9 / (s.timeToFirstTokenMs / 1000), 5);
+      expect(r.last.usage).toEqual({ prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 });
+    } finally {
+      srv.close();
+    }
+  });
+
   it('an error object in the stream is REMOTE_FAILED with the server\'s message (a vLLM-style server; llama-server sends none mid-answer)', async () => {
     // The one case here without llama-server: it reports errors before the stream starts.
     const srv = http.createServer((req, res) => {
