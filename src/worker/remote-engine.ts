@@ -103,10 +103,11 @@ export class RemoteEngine implements ChatEngine {
     return { base: this.baseUrl, model: this.model || undefined, hasKey: this.apiKey !== '' };
   }
 
-  private headers(json: boolean): Record<string, string> {
+  /** `chat`: the streamed POST; else a GET (Accept alone is CORS-safelisted: no preflight without a key). */
+  private headers(chat: boolean): Record<string, string> {
     return {
-      Accept: json ? 'text/event-stream' : 'application/json',
-      ...(json ? { 'Content-Type': 'application/json' } : {}),
+      Accept: chat ? 'text/event-stream' : 'application/json',
+      ...(chat ? { 'Content-Type': 'application/json' } : {}),
       ...(this.apiKey ? { Authorization: `Bearer ${this.apiKey}` } : {}),
     };
   }
@@ -190,7 +191,11 @@ export class RemoteEngine implements ChatEngine {
       if (signal?.aborted) { yield last('abort'); return; }
       throw e;
     }
-    if (!res.body) throw streamError(this.ctx(), { serverSaid: 'the answer had no body' });
+    const type = res.headers.get('content-type') ?? '';
+    if (!res.body || (type && !/event-stream/i.test(type))) {
+      res.body?.cancel().catch(() => {});
+      throw new EngineError('REMOTE_FAILED', `${this.baseUrl} answered the chat with ${type || 'nothing'} instead of an event stream: it does not stream chat completions, which this app needs.`);
+    }
 
     let done = false;
     try {
@@ -223,13 +228,14 @@ export class RemoteEngine implements ChatEngine {
         if (choice?.finish_reason) finish = choice.finish_reason === 'length' ? 'length' : 'stop';
       }
     } catch (e) {
-      if (signal?.aborted) { yield last('abort'); return; }
+      // stopped while waiting for the usage after the finish: the answer itself was complete
+      if (signal?.aborted) { yield last(finish ?? 'abort'); return; }
       if (e instanceof EngineError) throw e;
       throw streamError(this.ctx(), { cause: e });
     }
-    if (signal?.aborted) { yield last('abort'); return; }
-    if (!done && finish === null) throw streamError(this.ctx(), {});
-    yield last(finish ?? 'stop');
+    if (done || finish !== null) yield last(finish ?? 'stop');
+    else if (signal?.aborted) yield last('abort');
+    else throw streamError(this.ctx(), {});
   }
 }
 

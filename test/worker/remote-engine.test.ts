@@ -141,6 +141,13 @@ describe('remote engine ↔ llama-server', () => {
     expect(e.message).toMatch(/context/i);
   });
 
+  it('an address without the API under it (404) is REMOTE_FAILED, saying to check the address', async () => {
+    const e = await codeOf(new RemoteEngine({ baseUrl: `${server.url}/somewhere/else` }).listModels());
+    expect(e.code).toBe('REMOTE_FAILED');
+    expect(e.message).toContain(`${server.url}/somewhere/else/v1/models does not exist (404`);
+    expect(e.message).toMatch(/Check the address/);
+  });
+
   it('chatting without a model, or without messages, is BAD_ARGUMENT', async () => {
     expect((await codeOf(run(new RemoteEngine({ baseUrl: server.url }), greedy(5)))).code).toBe('BAD_ARGUMENT');
     expect((await codeOf(run(engine, greedy(5, { messages: [] })))).code).toBe('BAD_ARGUMENT');
@@ -269,6 +276,21 @@ describe('remote engine errors', () => {
       expect(s.decodeTokensPerSec).toBeGreaterThan((1000 / gap) / 4);
       expect(s.prefillTokensPerSec).toBeCloseTo(9 / (s.timeToFirstTokenMs / 1000), 5);
       expect(r.last.usage).toEqual({ prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 });
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('a server that answers a streamed request with plain JSON is REMOTE_FAILED, not a silent empty answer', async () => {
+    const srv = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+        .end('{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]}');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const e = await codeOf(run(new RemoteEngine({ baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, model: 'm' }), greedy(3)));
+      expect(e.code).toBe('REMOTE_FAILED');
+      expect(e.message).toMatch(/application\/json instead of an event stream/);
     } finally {
       srv.close();
     }
