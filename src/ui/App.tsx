@@ -1,7 +1,7 @@
 // Layout: conversations | chat | side panel (engine, models, settings, device). Esc stops an answer;
 // GGUF files dropped anywhere are imported. The chosen engine (this device, a remote server, WebLLM)
 // answers the chat; conversations are stored the same way whichever it is.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { ChatView } from './components/ChatView.tsx';
 import { Composer } from './components/Composer.tsx';
 import { ConversationList } from './components/ConversationList.tsx';
@@ -36,12 +36,10 @@ export function App() {
   const client = useEngine();
   const models = useModels(settings, choice.kind === 'local');
   const remote = useRemote(choice.remote, updateRemote, choice.kind === 'remote');
-  const active: ActiveEngine = useMemo(() => {
-    if (choice.kind === 'remote') return remoteEngine(remote);
-    // WebLLM plugs in here (its panel's engine); until then it cannot answer.
-    if (choice.kind === 'webllm') return { kind: 'webllm', engine: null, status: 'WebLLM · not set up', thinkingToggle: false, continuation: false };
-    return localEngine(client, models);
-  }, [choice.kind, client, models, remote]);
+  // WebLLM plugs in here (its engine, as an ActiveEngine) and in EnginePanel.tsx (its panel); until then it cannot answer.
+  const active: ActiveEngine = choice.kind === 'remote' ? remoteEngine(remote)
+    : choice.kind === 'webllm' ? { kind: 'webllm', engine: null, status: 'WebLLM · not set up', thinkingToggle: false, continuation: false }
+      : localEngine(client, models);
   const chat = useChat({
     conversation: conversations.active, commit: conversations.commit, select: conversations.select, settings, active,
   });
