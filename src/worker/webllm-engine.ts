@@ -41,6 +41,17 @@ export async function probeWebGPU(gpu: GPU | undefined = (globalThis.navigator a
   }
 }
 
+/** One line on why a model file could not be fetched: the HTTP status, or no readable answer. */
+async function diagnose(url: string): Promise<string> {
+  try {
+    const r = await fetch(url, { method: 'GET', cache: 'no-store', signal: AbortSignal.timeout(5000) });
+    void r.body?.cancel();
+    return r.ok ? `${url} answers now: try again` : `${url}: HTTP ${r.status}${r.status === 404 ? ', not there' : ''}`;
+  } catch {
+    return `no readable answer from ${new URL(url).origin}: the server is down, or it sends no Access-Control-Allow-Origin`;
+  }
+}
+
 export type WebLLMLoadProgress = LoadProgress & { text: string };
 
 export interface WebLLMOpenOptions {
@@ -115,7 +126,12 @@ export class WebLLMEngine implements ChatEngine {
       await mlc.reload(id);
     } catch (e) {
       void mlc.unload().catch(() => undefined);
-      throw mapWebLLMError(e, { ...ctx, aborted: signal?.aborted });
+      const err = mapWebLLMError(e, { ...ctx, aborted: signal?.aborted });
+      // Cache.add() says only "Request failed": ask once more for the status people need
+      if (err.code === 'WEBLLM_FAILED' && /^Could not download/.test(err.message)) {
+        throw new EngineError('WEBLLM_FAILED', `${err.message} (${await diagnose(new URL('mlc-chat-config.json', ctx.modelUrl).href)})`, { cause: e });
+      }
+      throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

@@ -1,0 +1,84 @@
+// WebLLM through our adapter in real Chromium with the real @mlc-ai/web-llm, up to where a model
+// library is needed: SwiftShader's adapter has no shader-f16, so f16 builds are offered as
+// unavailable and refused before any request; a q4f32 entry whose files are missing or whose
+// server is down fails fast with WEBLLM_FAILED; WebLLM's cache is listed and deleted apart from ours.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../fixtures.ts';
+import { openBrowser, type BrowserHarness } from './harness.ts';
+
+let h: BrowserHarness;
+beforeAll(async () => { h = await openBrowser({ timeoutMs: 90_000, onConsole: () => undefined }); });
+afterAll(async () => { await h?.close(); });
+
+type Load = { code?: string; message?: string; ms: number; requests: string[] };
+
+describe('WebLLM adapter in Chromium (no shader-f16)', () => {
+  it('the f16 gate: unavailable in the catalogue, refused before any request; missing files fail clearly', async () => {
+    const r = await h.run<{
+      support: { webgpu: boolean; f16: boolean; adapter?: string };
+      crossOriginIsolated: boolean;
+      custom: { id: string; custom: boolean; requiresF16: boolean; unavailable: string | null }[];
+      f16Count: number; f16Unavailable: number; f32Available: number; sample: string | null;
+      missingBase: string;
+      loads: Record<'prebuiltF16' | 'declaredF16' | 'customF16' | 'missing' | 'down', Load>;
+      progress: string[];
+      loaded: unknown;
+    }>('test/browser/pages/webllm-page.ts', 'gate');
+
+    expect(r.crossOriginIsolated).toBe(true);
+    expect(r.support.webgpu).toBe(true);
+    expect(r.support.f16).toBe(false);
+
+    expect(r.f16Count).toBeGreaterThan(30);
+    expect(r.f16Unavailable).toBe(r.f16Count);
+    expect(r.f32Available).toBeGreaterThan(10);
+    expect(r.sample).toMatch(/f16 build.*no shader-f16.*q4f32/);
+    expect(r.custom.map((c) => [c.id, c.custom, c.requiresF16, c.unavailable !== null])).toEqual([
+      ['self-q4f16', true, true, true], ['missing-q4f32', true, false, false], ['down-q4f32', true, false, false]]);
+
+    for (const k of ['prebuiltF16', 'declaredF16', 'customF16'] as const) {
+      expect(r.loads[k].code, k).toBe('WEBLLM_UNSUPPORTED');
+      expect(r.loads[k].message).toMatch(/shader-f16/);
+      expect(r.loads[k].requests, k).toEqual([]);
+    }
+
+    // 404 on mlc-chat-config.json: WebLLM's Cache.add rejects; the message names the model and URL
+    const miss = r.loads.missing;
+    expect(miss.code).toBe('WEBLLM_FAILED');
+    expect(miss.message).toContain(`Could not download missing-q4f32 from ${r.missingBase}`);
+    expect(miss.message).toContain(`${r.missingBase}mlc-chat-config.json: HTTP 404`);
+    expect(miss.requests.some((q) => q.includes(`${r.missingBase}mlc-chat-config.json`))).toBe(true);
+    expect(miss.ms).toBeLessThan(15_000);
+
+    const down = r.loads.down;
+    expect(down.code).toBe('WEBLLM_FAILED');
+    expect(down.message).toMatch(/Could not download down-q4f32 from http:\/\/127\.0\.0\.1:9\/.*no readable answer from http:\/\/127\.0\.0\.1:9: the server is down/);
+    expect(down.ms).toBeLessThan(15_000);
+    expect(r.loaded).toBeNull();
+  }, 120_000);
+
+  it("WebLLM's cache: listed and deleted through the package, apart from our IndexedDB store", async () => {
+    type Row = { id: string | null; url: string; complete: boolean | null; files: number; bytes: number };
+    const r = await h.run<{
+      emptyAtFirst: Row[]; withOurs: Row[]; partial: Row[]; full: Row[]; cacheNames: string[]; dbs: string[];
+      afterDelete: Row[]; keysLeft: string[]; ours: string; oursAfter: string[];
+    }>('test/browser/pages/webllm-page.ts', 'caches_', h.fileUrl(fixture('models', 'stories260K.gguf')));
+
+    expect(r.emptyAtFirst).toEqual([]);
+    // our model in IndexedDB is not WebLLM's
+    expect(r.withOurs).toEqual([]);
+    expect(r.dbs).toContain('edge-llm-models');
+    expect(r.cacheNames.every((n) => n.startsWith('webllm/'))).toBe(true);
+
+    // tensor-cache.json names a shard not yet there: WebLLM's hasModelInCache says incomplete
+    expect(r.partial).toEqual([{ id: 'Llama-3.2-1B-Instruct-q4f32_1-MLC', url: expect.stringMatching(/resolve\/main\/$/), complete: false, files: 1, bytes: expect.any(Number) }]);
+    const llama = r.full.find((x) => x.id === 'Llama-3.2-1B-Instruct-q4f32_1-MLC')!;
+    expect(llama).toMatchObject({ complete: true, files: 4 });
+    expect(llama.bytes).toBe(r.partial[0].bytes + 1000 + 2 + 3);
+    expect(r.full.find((x) => x.id === null)).toEqual({ id: null, url: 'https://gone.example/m/resolve/main/', complete: null, files: 1, bytes: 2 });
+
+    expect(r.afterDelete).toEqual([]);
+    expect(r.keysLeft).toEqual([]);
+    expect(r.oursAfter).toContain(r.ours);
+  }, 120_000);
+});
