@@ -67,33 +67,39 @@ export class WebLLMEngine implements ChatEngine {
   private current: WebLLMModel | null = null;
   private busy = false;
 
-  private constructor(
-    private readonly lib: WebLLMModule,
-    readonly support: WebGPUSupport,
-    readonly appConfig: WebLLM.AppConfig,
-    private readonly customIds: ReadonlySet<string>,
-    /** stored custom entries that no longer validate, with why */
-    readonly rejected: { entry: WebLLMCustomEntry; message: string }[],
-  ) {
+  /** the prebuilt records plus the valid custom ones; what the next load() uses */
+  appConfig: WebLLM.AppConfig;
+  /** stored custom entries that do not validate, with why */
+  rejected: { entry: WebLLMCustomEntry; message: string }[] = [];
+  private customIds: ReadonlySet<string> = new Set();
+
+  private constructor(private readonly lib: WebLLMModule, readonly support: WebGPUSupport, custom: WebLLMCustomEntry[]) {
+    this.appConfig = lib.prebuiltAppConfig;
+    this.setCustom(custom);
     this.chat = { completions: { create: (params, opts) => this.stream(params, opts) } };
   }
 
   /** Probes the adapter, imports the package and builds the catalogue (no model is fetched). */
   static async open(opts: WebLLMOpenOptions = {}): Promise<WebLLMEngine> {
     const support = opts.support ?? await probeWebGPU();
-    const lib = await importWebLLM();
+    return new WebLLMEngine(await importWebLLM(), support, opts.custom ?? []);
+  }
+
+  /** Replaces the custom entries (invalid ones go to `rejected`); a loaded model stays loaded. */
+  setCustom(entries: WebLLMCustomEntry[]): void {
     const valid: WebLLMCustomEntry[] = [];
-    const rejected: { entry: WebLLMCustomEntry; message: string }[] = [];
-    for (const entry of opts.custom ?? []) {
+    this.rejected = [];
+    for (const entry of entries) {
       try {
         customRecord(entry);
         if (valid.some((v) => v.id === entry.id.trim())) throw new EngineError('BAD_ARGUMENT', `A custom entry "${entry.id}" exists already.`);
         valid.push({ ...entry, id: entry.id.trim() });
       } catch (e) {
-        rejected.push({ entry, message: (e as Error).message });
+        this.rejected.push({ entry, message: (e as Error).message });
       }
     }
-    return new WebLLMEngine(lib, support, buildAppConfig(lib.prebuiltAppConfig, valid), new Set(valid.map((v) => v.id)), rejected);
+    this.appConfig = buildAppConfig(this.lib.prebuiltAppConfig, valid);
+    this.customIds = new Set(valid.map((v) => v.id));
   }
 
   catalogue(): WebLLMModel[] {
