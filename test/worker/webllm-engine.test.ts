@@ -22,7 +22,7 @@ const NO_GPU: WebGPUSupport = { webgpu: false, f16: false, reason: 'this browser
 const custom = {
   id: 'Qwen2.5-0.5B-Instruct-q4f32_1-self',
   modelUrl: 'https://models.lan/Qwen2.5-0.5B-Instruct-q4f32_1-MLC/resolve/main/',
-  modelLibUrl: 'https://models.lan/libs/Qwen2.5-0.5B-Instruct-q4f32_1-ctx4k_cs1k-webgpu.wasm',
+  modelLibUrl: 'https://models.lan/libs/Qwen2-0.5B-Instruct-q4f32_1_cs1k-webgpu.wasm',
 };
 
 function code(f: () => unknown): string | undefined {

@@ -72,7 +72,7 @@ function CustomForm({ w }: { w: WebLLMState }) {
       </label>
       <label className="field">Model library URL (.wasm)
         <input type="url" aria-label="WebLLM model library URL" value={modelLibUrl} onChange={(e) => setLibUrl(e.target.value)}
-          placeholder="https://models.lan/libs/Qwen2.5-0.5B-Instruct-q4f32_1-ctx4k_cs1k-webgpu.wasm" />
+          placeholder="https://models.lan/libs/Qwen2-0.5B-Instruct-q4f32_1_cs1k-webgpu.wasm" />
       </label>
       <p className="hint">WebLLM reads the files from &lt;model URL&gt;/resolve/main/ unless the URL has a /resolve/&lt;branch&gt;/ part.
         The server must send Access-Control-Allow-Origin. Builds named q4f16/q0f16 need shader-f16.</p>
