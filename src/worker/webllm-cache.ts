@@ -81,13 +81,21 @@ function orphanBase(url: string): string {
   return m ? m[1] : url.replace(/[^/]*$/, '');
 }
 
-/** Deletes a model's weights, config and library through WebLLM (deleteModelAllInfoInCache). */
+/**
+ * Deletes a model's weights, config and library: through WebLLM (deleteModelAllInfoInCache) when
+ * its tensor-cache.json is stored — without it WebLLM would fetch that file from the network to
+ * learn the shard names, and fail offline — then whatever is left under the model's folder and
+ * the library's URL (a download interrupted before the index came).
+ */
 export async function deleteWebLLMModel(lib: WebLLMModule, config: AppConfig, id: string): Promise<void> {
-  if (!config.model_list.some((r) => r.model_id === id)) throw new EngineError('BAD_ARGUMENT', `WebLLM has no model "${id}" to delete.`);
-  await lib.deleteModelAllInfoInCache(id, config);
-  // WebLLM deletes the shards tensor-cache.json lists; sweep the folder for what it does not list
-  // (a download interrupted before tensor-cache.json was stored)
-  await deleteWebLLMFiles(effectiveModelBase(config.model_list.find((r) => r.model_id === id)!.model));
+  const rec = config.model_list.find((r) => r.model_id === id);
+  if (!rec) throw new EngineError('BAD_ARGUMENT', `WebLLM has no model "${id}" to delete.`);
+  const base = effectiveModelBase(rec.model);
+  const cs = cacheStorage();
+  const index = (await cs.has('webllm/model')) && await (await cs.open('webllm/model')).match(new URL('tensor-cache.json', base).href);
+  if (index) await lib.deleteModelAllInfoInCache(id, config);
+  await deleteWebLLMFiles(base);
+  await deleteWebLLMFiles(rec.model_lib);
 }
 
 /** Deletes every cached file under a URL prefix (orphans, leftovers of a partial download). */

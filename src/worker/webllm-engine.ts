@@ -127,7 +127,7 @@ export class WebLLMEngine implements ChatEngine {
     });
     const onAbort = (): void => void mlc.unload();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const ctx = { modelId: id, modelUrl: effectiveModelBase(record.model) };
+    const ctx = { modelId: id, modelUrl: effectiveModelBase(record.model), modelLibUrl: record.model_lib };
     try {
       await mlc.reload(id);
     } catch (e) {

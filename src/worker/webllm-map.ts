@@ -77,6 +77,7 @@ export function toLoadProgress(r: InitProgressReport): LoadProgress & { text: st
 export interface ErrorContext {
   modelId?: string;
   modelUrl?: string;
+  modelLibUrl?: string;
   /** set when the caller aborted */
   aborted?: boolean;
 }
@@ -113,6 +114,9 @@ export function mapWebLLMError(e: unknown, ctx: ErrorContext = {}): EngineError 
       return new EngineError('BAD_ARGUMENT', 'No WebLLM model is loaded yet: load one first.', { cause: e });
     case 'ContextWindowSizeExceededError':
       return new EngineError('CONTEXT_FULL', `The conversation is longer than the model's context window: start a new chat. (${msg.split('\n')[0]})`, { cause: e });
+    case 'CompileError':
+    case 'LinkError':
+      return new EngineError('WEBLLM_FAILED', `The model library${ctx.modelLibUrl ? ` ${ctx.modelLibUrl}` : ''} is not a WebGPU model library this WebLLM version can use: ${msg}`, { cause: e });
     case 'IntegrityError':
       return new EngineError('WEBLLM_FAILED', `A downloaded file of${model} does not match its checksum: ${msg.split('\n')[0]}`, { cause: e });
   }

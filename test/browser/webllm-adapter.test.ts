@@ -2,13 +2,41 @@
 // library is needed: SwiftShader's adapter has no shader-f16, so f16 builds are offered as
 // unavailable and refused before any request; a q4f32 entry whose files are missing or whose
 // server is down fails fast with WEBLLM_FAILED; WebLLM's cache is listed and deleted apart from ours.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.ts';
 import { openBrowser, type BrowserHarness } from './harness.ts';
 
 let h: BrowserHarness;
-beforeAll(async () => { h = await openBrowser({ timeoutMs: 90_000, onConsole: () => undefined }); });
-afterAll(async () => { await h?.close(); });
+// a model server on another origin, as docs/webllm.md sets one up: /cors/… sends
+// Access-Control-Allow-Origin, /nocors/… does not; the "library" is not WebAssembly
+let models: http.Server;
+let modelsBase = '';
+const served: string[] = [];
+beforeAll(async () => {
+  h = await openBrowser({ timeoutMs: 90_000, onConsole: () => undefined });
+  models = http.createServer((req, res) => {
+    served.push(req.url ?? '');
+    const cors = req.url?.startsWith('/cors/') ? { 'Access-Control-Allow-Origin': '*' } : {};
+    if (req.url?.endsWith('/mlc-chat-config.json')) {
+      res.writeHead(200, { ...cors, 'Content-Type': 'application/json' });
+      return void res.end(JSON.stringify({ tokenizer_files: ['tokenizer.json'], context_window_size: 512 }));
+    }
+    if (req.url?.endsWith('.wasm')) {
+      res.writeHead(200, { ...cors, 'Content-Type': 'application/wasm' });
+      return void res.end('not a model library');
+    }
+    res.writeHead(404, cors);
+    res.end();
+  });
+  await new Promise<void>((resolve) => models.listen(0, '127.0.0.1', resolve));
+  modelsBase = `http://127.0.0.1:${(models.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await h?.close();
+  await new Promise((resolve) => models?.close(resolve));
+});
 
 type Load = { code?: string; message?: string; ms: number; requests: string[] };
 
@@ -80,5 +108,24 @@ describe('WebLLM adapter in Chromium (no shader-f16)', () => {
     expect(r.afterDelete).toEqual([]);
     expect(r.keysLeft).toEqual([]);
     expect(r.oursAfter).toContain(r.ours);
+  }, 120_000);
+
+  it('a model server on another origin: with CORS WebLLM gets to the library; without, a clear CORS hint', async () => {
+    type Row = { id: string | null; files: number };
+    const r = await h.run<{ cors: Load; nocors: Load; cached: Row[]; deleting: Load; afterDelete: Row[] }>(
+      'test/browser/pages/webllm-page.ts', 'crossOrigin', modelsBase);
+    // the config passed CORS, the library was fetched and refused as WebAssembly
+    expect(served).toContain('/cors/m-q4f32_1-MLC/resolve/main/mlc-chat-config.json');
+    expect(served).toContain('/cors/libs/m-q4f32_1-webgpu.wasm');
+    expect(r.cors.code).toBe('WEBLLM_FAILED');
+    expect(r.cors.message).toContain(`The model library ${modelsBase}/cors/libs/m-q4f32_1-webgpu.wasm is not a WebGPU model library`);
+    // the server answered, but the browser withheld it: nothing past the config was asked for
+    expect(served).toContain('/nocors/m-q4f32_1-MLC/resolve/main/mlc-chat-config.json');
+    expect(served.some((u) => u.startsWith('/nocors/libs/'))).toBe(false);
+    expect(r.nocors.code).toBe('WEBLLM_FAILED');
+    expect(r.nocors.message).toMatch(/Could not download nocors-q4f32_1 .*no readable answer from http:\/\/127\.0\.0\.1:\d+: the server is down, or it sends no Access-Control-Allow-Origin/);
+    expect(r.cached.find((x) => x.id === 'cors-q4f32_1')).toMatchObject({ files: 2 });
+    expect(r.deleting).toEqual({ ms: expect.any(Number), requests: [] });
+    expect(r.afterDelete).toEqual([]);
   }, 120_000);
 });

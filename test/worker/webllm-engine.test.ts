@@ -236,6 +236,8 @@ describe('error mapping with the package\'s real errors', () => {
     // WebLLM's RangeError (a sampling value out of range) vs JavaScript's own
     expect(mapWebLLMError(named('RangeError', 'Make sure 0 < top_p <= 1.')).code).toBe('BAD_ARGUMENT');
     expect(mapWebLLMError(new RangeError('Invalid array length')).code).toBe('WEBLLM_FAILED');
+    expect(mapWebLLMError(new WebAssembly.CompileError('expected magic word'), { modelLibUrl: 'https://h/x.wasm' }))
+      .toMatchObject({ code: 'WEBLLM_FAILED', message: expect.stringMatching(/library https:\/\/h\/x\.wasm is not a WebGPU model library/) });
     expect(mapWebLLMError(new DOMException('aborted', 'AbortError')).code).toBe('ABORTED');
     expect(mapWebLLMError(new Error('anything'), { aborted: true }).code).toBe('ABORTED');
     const ours = new EngineError('OFFLINE', 'x');

@@ -116,3 +116,22 @@ export async function caches_(ggufUrl: string) {
   await store.delete(ours.id);
   return { emptyAtFirst, withOurs, partial, full, cacheNames, dbs, afterDelete, keysLeft, ours: ours.id, oursAfter };
 }
+
+/** A q4f32 entry on another origin (`base`), as docs/webllm.md serves one: with and without CORS. */
+export async function crossOrigin(base: string) {
+  const engine = await WebLLMEngine.open({
+    support: await probeWebGPU(),
+    custom: ['cors', 'nocors'].map((k) => ({
+      id: `${k}-q4f32_1`, modelUrl: `${base}/${k}/m-q4f32_1-MLC/resolve/main/`, modelLibUrl: `${base}/${k}/libs/m-q4f32_1-webgpu.wasm`,
+    })),
+  });
+  const out = {
+    cors: await watched(() => engine.load('cors-q4f32_1')),
+    nocors: await watched(() => engine.load('nocors-q4f32_1')),
+  };
+  // what the failed loads left in WebLLM's cache is listed, and goes with Delete (no tensor-cache.json
+  // was stored: the deletion must not go to the network for it)
+  const cached = await engine.cachedModels();
+  const deleting = await watched(async () => { for (const row of cached) await engine.deleteCached(row); });
+  return { ...out, cached, deleting, afterDelete: await engine.cachedModels() };
+}
