@@ -119,6 +119,7 @@ export class WebLLMEngine implements ChatEngine {
     const why = unavailableReason(record, this.support);
     if (why) throw new EngineError('WEBLLM_UNSUPPORTED', why);
     if (signal?.aborted) throw new EngineError('ABORTED', 'Loading was stopped.');
+    if (this.busy) throw new EngineError('BAD_ARGUMENT', 'WebLLM is answering: stop that answer before loading another model.');
     await this.unload();
     const mlc = new this.lib.MLCEngine({
       appConfig: this.appConfig,

@@ -8,7 +8,10 @@ import { useWebLLM, type WebLLMState } from '../hooks/use-webllm.ts';
 import { formatBytes } from '../state/format.ts';
 
 export interface WebLLMPanelProps {
-  /** a model finished loading: `engine` answers chats with it (kind 'webllm') */
+  /**
+   * A model finished loading: `engine` (kind 'webllm', one per page, kept across remounts of the
+   * panel) answers chats with it until another model is loaded or it is unloaded.
+   */
   onReady(engine: ChatEngine, model: EngineModel): void;
 }
 
@@ -45,7 +48,11 @@ function LoadState({ w }: { w: WebLLMState }) {
           <div className="row-actions"><button type="button" onClick={w.cancelLoad}>Cancel</button></div>
         </div>
       )}
-      {w.loaded && !w.loading && <div className="notice" data-testid="webllm-loaded">Loaded: {w.loaded.name}</div>}
+      {w.loaded && !w.loading && (
+        <div className="notice" data-testid="webllm-loaded">Loaded: {w.loaded.name}
+          <div className="row-actions"><button type="button" onClick={() => void w.unload()}>Unload</button></div>
+        </div>
+      )}
       {w.loadError && <div className="error" role="alert" data-testid="webllm-error" data-code={w.loadError.code}>{w.loadError.message}</div>}
     </>
   );

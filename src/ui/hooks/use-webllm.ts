@@ -27,6 +27,8 @@ export interface WebLLMState {
   removeCustom(id: string): void;
   load(id: string): Promise<void>;
   cancelLoad(): void;
+  /** frees the loaded model's GPU memory */
+  unload(): Promise<void>;
   refreshCache(): Promise<void>;
   deleteCached(row: WebLLMCachedModel): Promise<void>;
 }
@@ -39,6 +41,16 @@ function readCustom(): WebLLMCustomEntry[] {
   } catch {
     return [];
   }
+}
+
+let shared: Promise<WebLLMEngine> | null = null;
+
+function sharedEngine(custom: WebLLMCustomEntry[]): Promise<WebLLMEngine> {
+  shared ??= WebLLMEngine.open({ custom }).catch((e: unknown) => {
+    shared = null;
+    throw e;
+  });
+  return shared;
 }
 
 export function useWebLLM(onReady?: (engine: ChatEngine, model: EngineModel) => void): WebLLMState {
@@ -56,12 +68,14 @@ export function useWebLLM(onReady?: (engine: ChatEngine, model: EngineModel) => 
   const customRef = useRef(custom);
   customRef.current = custom;
 
-  // opened once, when the panel first shows: this is when the package is imported
+  // opened once per page, when the panel first shows (this is when the package is imported), and
+  // kept when the panel unmounts: the chat may still be using it, and its model holds GPU memory
   useEffect(() => {
     let live = true;
-    WebLLMEngine.open({ custom: customRef.current }).then((e) => {
+    sharedEngine(customRef.current).then((e) => {
       if (!live) return;
       setEngine(e);
+      setLoaded(e.loadedModel());
       void e.cachedModels().then((c) => live && setCached(c), () => undefined);
     }, (e: unknown) => live && setOpenError(errorMessage(e)));
     return () => { live = false; };
@@ -123,6 +137,11 @@ export function useWebLLM(onReady?: (engine: ChatEngine, model: EngineModel) => 
 
   const cancelLoad = useCallback(() => abort.current?.abort(), []);
 
+  const unload = useCallback(async () => {
+    await engine?.unload();
+    setLoaded(null);
+  }, [engine]);
+
   const deleteCached = useCallback(async (row: WebLLMCachedModel) => {
     if (!engine) return;
     if (row.id && row.id === loaded?.id) setLoaded(null);
@@ -132,6 +151,6 @@ export function useWebLLM(onReady?: (engine: ChatEngine, model: EngineModel) => 
 
   return {
     engine, openError, models, custom, rejected: engine?.rejected ?? [], loaded, loading, loadError, cached,
-    addCustom, removeCustom, load, cancelLoad, refreshCache, deleteCached,
+    addCustom, removeCustom, load, cancelLoad, unload, refreshCache, deleteCached,
   };
 }
