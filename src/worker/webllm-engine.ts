@@ -41,15 +41,21 @@ export async function probeWebGPU(gpu: GPU | undefined = (globalThis.navigator a
   }
 }
 
-/** One line on why a model file could not be fetched: the HTTP status, or no readable answer. */
-async function diagnose(url: string): Promise<string> {
-  try {
-    const r = await fetch(url, { method: 'GET', cache: 'no-store', signal: AbortSignal.timeout(5000) });
-    void r.body?.cancel();
-    return r.ok ? `${url} answers now: try again` : `${url}: HTTP ${r.status}${r.status === 404 ? ', not there' : ''}`;
-  } catch {
-    return `no readable answer from ${new URL(url).origin}: the server is down, or it sends no Access-Control-Allow-Origin`;
+/**
+ * One line on why the model's files could not be fetched: the first of them that answers with an
+ * HTTP error, or gives no answer the page may read (down, or no CORS header).
+ */
+async function diagnose(urls: string[]): Promise<string> {
+  for (const url of urls) {
+    try {
+      const r = await fetch(url, { method: 'GET', cache: 'no-store', signal: AbortSignal.timeout(5000) });
+      void r.body?.cancel();
+      if (!r.ok) return `${url}: HTTP ${r.status}${r.status === 404 ? ', not there' : ''}`;
+    } catch {
+      return `no readable answer from ${new URL(url).origin}: the server is down, or it sends no Access-Control-Allow-Origin`;
+    }
   }
+  return 'the config, weight index and library answer now; a weight shard may be missing, or try again';
 }
 
 export type WebLLMLoadProgress = LoadProgress & { text: string };
@@ -136,7 +142,8 @@ export class WebLLMEngine implements ChatEngine {
       const err = mapWebLLMError(e, { ...ctx, aborted: signal?.aborted });
       // Cache.add() says only "Request failed": ask once more for the status people need
       if (err.code === 'WEBLLM_FAILED' && /^Could not download/.test(err.message)) {
-        throw new EngineError('WEBLLM_FAILED', `${err.message} (${await diagnose(new URL('mlc-chat-config.json', ctx.modelUrl).href)})`, { cause: e });
+        const files = ['mlc-chat-config.json', 'tensor-cache.json'].map((f) => new URL(f, ctx.modelUrl).href);
+        throw new EngineError('WEBLLM_FAILED', `${err.message} (${await diagnose([files[0], record.model_lib, files[1]])})`, { cause: e });
       }
       throw err;
     } finally {
@@ -195,6 +202,8 @@ export class WebLLMEngine implements ChatEngine {
       }
       try {
         for await (const c of it) {
+          // WebLLM clears its interrupt flag when a generation starts: an abort before that is repeated
+          if (signal?.aborted) void mlc.interruptGenerate();
           if (c.usage) usage = c.usage;
           const choice = c.choices[0];
           if (choice?.finish_reason) finish = choice.finish_reason === 'length' ? 'length' : choice.finish_reason === 'abort' ? 'abort' : 'stop';

@@ -23,7 +23,7 @@ beforeAll(async () => {
       res.writeHead(200, { ...cors, 'Content-Type': 'application/json' });
       return void res.end(JSON.stringify({ tokenizer_files: ['tokenizer.json'], context_window_size: 512 }));
     }
-    if (req.url?.endsWith('.wasm')) {
+    if (req.url?.endsWith('.wasm') && !req.url.includes('/missing/')) {
       res.writeHead(200, { ...cors, 'Content-Type': 'application/wasm' });
       return void res.end('not a model library');
     }
@@ -112,8 +112,11 @@ describe('WebLLM adapter in Chromium (no shader-f16)', () => {
 
   it('a model server on another origin: with CORS WebLLM gets to the library; without, a clear CORS hint', async () => {
     type Row = { id: string | null; files: number };
-    const r = await h.run<{ cors: Load; nocors: Load; cached: Row[]; deleting: Load; afterDelete: Row[] }>(
+    const r = await h.run<{ nolib: Load; cors: Load; nocors: Load; cached: Row[]; deleting: Load; afterDelete: Row[] }>(
       'test/browser/pages/webllm-page.ts', 'crossOrigin', modelsBase);
+    // the config is there, the library is not: the error names the library's URL and status
+    expect(r.nolib.code).toBe('WEBLLM_FAILED');
+    expect(r.nolib.message).toContain(`(${modelsBase}/cors/missing/m-q4f32_1-webgpu.wasm: HTTP 404, not there)`);
     // the config passed CORS, the library was fetched and refused as WebAssembly
     expect(served).toContain('/cors/m-q4f32_1-MLC/resolve/main/mlc-chat-config.json');
     expect(served).toContain('/cors/libs/m-q4f32_1-webgpu.wasm');

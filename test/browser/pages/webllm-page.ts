@@ -123,9 +123,10 @@ export async function crossOrigin(base: string) {
     support: await probeWebGPU(),
     custom: ['cors', 'nocors'].map((k) => ({
       id: `${k}-q4f32_1`, modelUrl: `${base}/${k}/m-q4f32_1-MLC/resolve/main/`, modelLibUrl: `${base}/${k}/libs/m-q4f32_1-webgpu.wasm`,
-    })),
+    })).concat([{ id: 'nolib-q4f32_1', modelUrl: `${base}/cors/m-q4f32_1-MLC/resolve/main/`, modelLibUrl: `${base}/cors/missing/m-q4f32_1-webgpu.wasm` }]),
   });
   const out = {
+    nolib: await watched(() => engine.load('nolib-q4f32_1')),
     cors: await watched(() => engine.load('cors-q4f32_1')),
     nocors: await watched(() => engine.load('nocors-q4f32_1')),
   };
