@@ -109,21 +109,27 @@ export async function* chatCompletionChunks(target: ChatTarget, id: string, para
 /**
  * The WASM backend computes without yielding to the event loop, so a decode loop made only of
  * resolved promises would never see an abort() message (or, in Node, a client hanging up). Every
- * ~16 ms this yields one macrotask (a MessageChannel hop: unlike setTimeout it is not clamped to 4 ms).
+ * ~16 ms this yields one macrotask: in a browser a MessageChannel hop (unlike setTimeout it is not
+ * clamped to 4 ms); in Node setImmediate, which runs after the I/O phase (a MessagePort hop there
+ * does not let socket events through).
  */
 export function eventLoopBreather(intervalMs = 16): (() => Promise<void>) & { close(): void } {
-  const channel = new MessageChannel();
   let last = performance.now();
-  const breathe = async () => {
-    if (performance.now() - last < intervalMs) return;
-    await new Promise<void>((resolve) => {
+  let channel: MessageChannel | undefined;
+  const hop = typeof setImmediate === 'function'
+    ? () => new Promise<void>((resolve) => setImmediate(resolve))
+    : () => new Promise<void>((resolve) => {
+      channel ??= new MessageChannel();
       channel.port1.onmessage = () => resolve();
       channel.port2.postMessage(null);
     });
+  const breathe = async () => {
+    if (performance.now() - last < intervalMs) return;
+    await hop();
     last = performance.now();
   };
   // an open port keeps a Node process alive
-  return Object.assign(breathe, { close: () => { channel.port1.close(); channel.port2.close(); } });
+  return Object.assign(breathe, { close: () => { channel?.port1.close(); channel?.port2.close(); } });
 }
 
 export function usage(s: GenerationStats): Usage {
