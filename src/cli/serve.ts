@@ -25,7 +25,8 @@ export async function runServe(o: CliOptions): Promise<void> {
 
   let closing: Promise<void> | undefined;
   const stop = (signal: string) => {
-    closing ??= (async () => {
+    if (closing) process.exit(130); // a second signal: quit now
+    closing = (async () => {
       err(`${signal}: closing the server\n`);
       await api.close();
     })();

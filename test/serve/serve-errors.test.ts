@@ -135,6 +135,48 @@ describe('cli serve over raw HTTP', () => {
     expect((await fetch(`${srv.url}/health`)).status).toBe(200);
   });
 
+  it('concurrent requests wait their turn and each gets its own answer (one model, one KV cache)', async () => {
+    const prompts = ['Once upon a time', 'Lily', 'The dog', 'Once upon a time'];
+    const ask = (prompt: string) => post('/v1/completions', JSON.stringify({ prompt, max_tokens: 24, temperature: 0 }))
+      .then(async (r) => { expect(r.status).toBe(200); return ((await r.json()) as { choices: { text: string }[] }).choices[0].text; });
+    const one = [];
+    for (const p of prompts) one.push(await ask(p));
+    const all = await Promise.all(prompts.map(ask));
+    expect(all).toEqual(one);
+    expect(all[0]).toBe(all[3]);
+    expect(new Set(all).size).toBe(3);
+  });
+
+  it('a queued request whose client leaves is dropped; the queue moves on', async () => {
+    // a different prompt each time, so no answer is a cached prefix of another
+    const long = (prompt: string) => JSON.stringify({ prompt, max_tokens: 400, temperature: 0 });
+    const t0 = performance.now();
+    const first = post('/v1/completions', long('Lily'));
+    const ctrl = new AbortController();
+    const gone = fetch(`${srv.url}/v1/completions`, { method: 'POST', body: long('The dog'), signal: ctrl.signal }).catch((e: Error) => e.name);
+    await new Promise((r) => setTimeout(r, 20));
+    ctrl.abort();
+    expect(await gone).toBe('AbortError');
+    expect((await first).status).toBe(200);
+    const firstMs = performance.now() - t0;
+    const t1 = performance.now();
+    const r = await post('/v1/completions', JSON.stringify({ prompt: 'Once upon a time', max_tokens: 8, temperature: 0 }));
+    // had the dropped request run, this one would have waited for its 400 tokens too
+    expect(performance.now() - t1, `the first answer took ${firstMs.toFixed(0)} ms`).toBeLessThan(firstMs / 2);
+    expect(((await r.json()) as { choices: { text: string }[] }).choices[0].text).toBe(', there was a little girl');
+  });
+
+  it('--alias names the model in /v1/models and in answers', async () => {
+    const alias = await startCliServe({ model: stories, args: ['--threads', '1', '--alias', 'tiny-stories'] });
+    try {
+      expect(await (await fetch(`${alias.url}/v1/models`)).json()).toMatchObject({ object: 'list', data: [{ id: 'tiny-stories', object: 'model' }] });
+      const r = await fetch(`${alias.url}/v1/chat/completions`, { method: 'POST', body: chatBody() });
+      expect(await r.json()).toMatchObject({ model: 'tiny-stories', object: 'chat.completion' });
+    } finally {
+      expect(await alias.stop()).toBe(0);
+    }
+  });
+
   it('SIGTERM closes the server cleanly (exit code 0)', async () => {
     const code = await srv.stop();
     expect(code).toBe(0);
