@@ -13,9 +13,11 @@ const KINDS: Kind[] = ['cli serve', 'llama-server'];
 
 const MODELS = [
   // no chat template: our chat continues the text; llama-server falls back to ChatML (see greedy case)
-  { name: 'stories260K', path: fixture('models', 'stories260K.gguf'), prompt: 'Once upon a time' },
+  { name: 'stories260K', path: fixture('models', 'stories260K.gguf'), prompt: 'Once upon a time', template: false },
   // a real Llama 3.2 vocabulary and chat template (random weights: gibberish, but real tokens)
-  { name: 'dev-llama32 Q8_0', path: fixture('arch', 'dev-llama32.Q8_0.gguf'), prompt: 'Hello there, how are you?' },
+  { name: 'dev-llama32 Q8_0', path: fixture('arch', 'dev-llama32.Q8_0.gguf'), prompt: 'Hello there, how are you?', template: true },
+  // Qwen3: no BOS, a template that reads enable_thinking, answers split into reasoning_content/content
+  { name: 'dev-qwen3 Q8_0', path: fixture('arch', 'dev-qwen3.Q8_0.gguf'), prompt: 'Hello there, how are you?', template: true },
 ];
 
 const start = (kind: Kind, model: string): Promise<ServerProcess> => kind === 'cli serve'
@@ -178,10 +180,24 @@ describe.each(MODELS)('$name', (model) => {
   it('both servers count the same prompt tokens for the same request (same tokenizer, BOS and template)', async () => {
     const [a, b] = await Promise.all(KINDS.map((k) => clients[k].completions.create({ model: model.path, prompt: model.prompt, max_tokens: 1, ...greedy } as never))) as OpenAI.Completion[];
     expect(a.usage!.prompt_tokens).toBe(b.usage!.prompt_tokens);
-    if (model.name === 'stories260K') return;
-    // with a chat template: the same rendered conversation (stories260K has none; see below)
+    if (!model.template) return; // stories260K's chat differs: see the greedy case
+    // with a chat template: the same rendered conversation
     const [c, d] = await Promise.all(KINDS.map((k) => clients[k].chat.completions.create({ model: model.path, messages, max_tokens: 1, ...greedy })));
     expect(c.usage!.prompt_tokens).toBe(d.usage!.prompt_tokens);
+  });
+
+  // (only where there is a template: stories260K's chat differs, see the greedy case)
+  if (model.template) it('chat_template_kwargs.enable_thinking and a system prompt render alike on both servers', async () => {
+    const convo = [{ role: 'system' as const, content: 'Be brief.' }, ...messages];
+    const count = (k: Kind, enable_thinking: boolean) => clients[k].chat.completions
+      .create({ model: model.path, messages: convo, max_tokens: 1, ...greedy, chat_template_kwargs: { enable_thinking } } as never)
+      .then((r: OpenAI.ChatCompletion) => r.usage!.prompt_tokens);
+    const on = await Promise.all(KINDS.map((k) => count(k, true)));
+    const off = await Promise.all(KINDS.map((k) => count(k, false)));
+    expect(on[0]).toBe(on[1]);
+    expect(off[0]).toBe(off[1]);
+    // Qwen3's template writes an empty thinking block when thinking is off
+    if (model.name.startsWith('dev-qwen3')) expect(off[0]).toBeGreaterThan(on[0]);
   });
 
   if (model.name === 'stories260K') {
