@@ -33,9 +33,16 @@ const CORS = {
   'Access-Control-Max-Age': '600',
 };
 
-type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void>;
-interface RequestContext { model: ServedModel; signal: AbortSignal; body: () => Promise<unknown> }
-interface Route { method: 'GET' | 'POST'; handler: Handler; open?: boolean; needsModel?: boolean }
+type Handler = (res: ServerResponse, ctx: RequestContext) => Promise<void>;
+interface RequestContext {
+  model: ServedModel;
+  /** aborted when the client hangs up */
+  signal: AbortSignal;
+  body: () => Promise<unknown>;
+  /** runs `job` when the requests ahead of this one are done (one model, one KV cache) */
+  inTurn: (job: () => Promise<void>) => Promise<void>;
+}
+interface Route { method: 'GET' | 'POST'; handler: Handler; open?: boolean }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   if (res.headersSent) return;
@@ -94,34 +101,39 @@ async function sendStream(res: ServerResponse, events: AsyncGenerator<object>): 
       if (res.destroyed) { await events.return(undefined); return; }
       res.write(`data: ${JSON.stringify(next.value)}\n\n`);
     }
-    res.end('data: [DONE]\n\n');
+    if (!res.destroyed) res.end('data: [DONE]\n\n');
   } catch (e) {
     if (!res.destroyed) res.end(`data: ${JSON.stringify(toApiError(e).body())}\n\n`);
   }
 }
 
-const chat: Handler = async (_req, res, ctx) => {
+// the body is checked before the request queues: a bad one is answered at once, not after the answers ahead of it
+const chat: Handler = async (res, ctx) => {
   const r = parseChatRequest(await ctx.body());
-  if (r.stream) return sendStream(res, chatStream(ctx.model, r, ctx.signal));
-  const out = await chatResponse(ctx.model, r, ctx.signal);
-  if (out) sendJson(res, 200, out);
+  await ctx.inTurn(async () => {
+    if (r.stream) return sendStream(res, chatStream(ctx.model, r, ctx.signal));
+    const out = await chatResponse(ctx.model, r, ctx.signal);
+    if (out) sendJson(res, 200, out);
+  });
 };
 
-const text: Handler = async (_req, res, ctx) => {
+const text: Handler = async (res, ctx) => {
   const r = parseTextRequest(await ctx.body());
-  if (r.stream) return sendStream(res, textStream(ctx.model, r, ctx.signal));
-  const out = await textResponse(ctx.model, r, ctx.signal);
-  if (out) sendJson(res, 200, out);
+  await ctx.inTurn(async () => {
+    if (r.stream) return sendStream(res, textStream(ctx.model, r, ctx.signal));
+    const out = await textResponse(ctx.model, r, ctx.signal);
+    if (out) sendJson(res, 200, out);
+  });
 };
 
-const models: Handler = async (_req, res, { model }) => {
+const models: Handler = async (res, { model }) => {
   sendJson(res, 200, {
     object: 'list',
     data: [{ id: model.id, object: 'model', created: model.created, owned_by: 'edge-llm-web', meta: { n_ctx: model.nCtx, n_vocab: model.vocabSize } }],
   });
 };
 
-const health: Handler = async (_req, res) => sendJson(res, 200, { status: 'ok' });
+const health: Handler = async (res) => sendJson(res, 200, { status: 'ok' });
 
 // llama-server's paths, with and without the /v1 prefix
 const ROUTES: Record<string, Route> = {
@@ -129,10 +141,10 @@ const ROUTES: Record<string, Route> = {
   '/v1/health': { method: 'GET', handler: health, open: true },
   '/v1/models': { method: 'GET', handler: models },
   '/models': { method: 'GET', handler: models },
-  '/v1/chat/completions': { method: 'POST', handler: chat, needsModel: true },
-  '/chat/completions': { method: 'POST', handler: chat, needsModel: true },
-  '/v1/completions': { method: 'POST', handler: text, needsModel: true },
-  '/completions': { method: 'POST', handler: text, needsModel: true },
+  '/v1/chat/completions': { method: 'POST', handler: chat },
+  '/chat/completions': { method: 'POST', handler: chat },
+  '/v1/completions': { method: 'POST', handler: text },
+  '/completions': { method: 'POST', handler: text },
 };
 
 export function createOpenAIServer(opts: OpenAIServerOptions = {}): OpenAIServer {
@@ -156,17 +168,18 @@ export function createOpenAIServer(opts: OpenAIServerOptions = {}): OpenAIServer
     // a client that hangs up (or whose connection drops) stops its answer, queued or running
     const ctrl = new AbortController();
     res.on('close', () => { if (!res.writableEnded) ctrl.abort(); });
-    const ctx: RequestContext = { model, signal: ctrl.signal, body: () => readJson(req, limit) };
-    if (!route.needsModel) return route.handler(req, res, ctx);
-    // the body is read before queueing: a bad request is answered at once, not after the answers ahead of it
-    const body = await ctx.body();
-    ctx.body = async () => body;
-    running.add(ctrl);
-    try {
-      await queue.run(() => route.handler(req, res, ctx), ctrl.signal);
-    } finally {
-      running.delete(ctrl);
-    }
+    const ctx: RequestContext = {
+      model, signal: ctrl.signal, body: () => readJson(req, limit),
+      inTurn: async (job) => {
+        running.add(ctrl);
+        try {
+          await queue.run(job, ctrl.signal);
+        } finally {
+          running.delete(ctrl);
+        }
+      },
+    };
+    await route.handler(res, ctx);
   };
 
   const server = createServer((req, res) => {
@@ -177,8 +190,6 @@ export function createOpenAIServer(opts: OpenAIServerOptions = {}): OpenAIServer
       sendError(res, err);
     });
   });
-  // requests on a keep-alive connection should not wait out the default header timeout after a long answer
-  server.keepAliveTimeout = 5000;
 
   return {
     server,

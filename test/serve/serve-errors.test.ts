@@ -75,6 +75,10 @@ describe('cli serve over raw HTTP', () => {
       const e = await expectError(await post('/v1/chat/completions', chatBody(extra)), 400, 'invalid_request_error');
       if (param !== 'enable_thinking') expect(e.param, JSON.stringify(extra)).toBe(param);
     }
+    // a prompt the engine refuses (nothing but the BOS) is still a plain 400 when streaming was asked for
+    for (const stream of [false, true]) {
+      await expectError(await post('/v1/chat/completions', chatBody({ stream, messages: [{ role: 'user', content: '' }] })), 400, 'invalid_request_error');
+    }
     await expectError(await post('/v1/completions', JSON.stringify({ prompt: { text: 'x' } })), 400);
     await expectError(await post('/v1/completions', JSON.stringify({ prompt: [1, 99999] })), 400);
     await expectError(await post('/v1/completions', JSON.stringify({ prompt: 'x', repeat_penalty: 0 })), 400);
@@ -147,7 +151,7 @@ describe('cli serve over raw HTTP', () => {
     expect(new Set(all).size).toBe(3);
   });
 
-  it('a queued request whose client leaves is dropped; the queue moves on', async () => {
+  it('a queued request whose client leaves is dropped, a bad one is refused without waiting; the queue moves on', async () => {
     // a different prompt each time, so no answer is a cached prefix of another
     const long = (prompt: string) => JSON.stringify({ prompt, max_tokens: 400, temperature: 0 });
     const t0 = performance.now();
@@ -157,6 +161,11 @@ describe('cli serve over raw HTTP', () => {
     await new Promise((r) => setTimeout(r, 20));
     ctrl.abort();
     expect(await gone).toBe('AbortError');
+    // a bad request is refused at once, not after the answer ahead of it
+    let firstDone = false;
+    void first.then(() => { firstDone = true; });
+    await expectError(await post('/v1/completions', JSON.stringify({ prompt: 'x', temperature: 'hot' })), 400);
+    expect(firstDone).toBe(false);
     expect((await first).status).toBe(200);
     const firstMs = performance.now() - t0;
     const t1 = performance.now();
