@@ -87,6 +87,15 @@ describe.each(MODELS)('$name', (model) => {
       expect((last as { timings?: { predicted_n: number } }).timings?.predicted_n).toBe(usage!.completion_tokens);
     });
 
+    it('streamed without include_usage: no usage chunk, timings on the finish chunk', async () => {
+      const chunks = [];
+      for await (const ch of await client().chat.completions.create({ model: model.path, messages, max_tokens: 4, ...greedy, stream: true })) chunks.push(ch);
+      const last = chunks.at(-1)!;
+      expect(last.choices[0].finish_reason).toBe('length');
+      expect(chunks.every((c) => c.choices.length === 1 && !c.usage)).toBe(true);
+      expect((last as unknown as { timings: { predicted_n: number } }).timings.predicted_n).toBe(4);
+    });
+
     it('max_tokens → finish_reason "length" after exactly that many tokens (max_completion_tokens too)', async () => {
       const r = await client().chat.completions.create({ model: model.path, messages, max_tokens: 3, ...greedy });
       expect(r.choices[0].finish_reason).toBe('length');

@@ -1,7 +1,9 @@
 // `cli serve` at the HTTP level (raw fetch and sockets, no client library): what a careless or
 // hostile client sends gets an OpenAI-style error object with the right status and the server goes
 // on answering; a client that hangs up mid-answer frees the model for the next one.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.ts';
 import { startCliServe, type ServerProcess } from './servers.ts';
@@ -184,6 +186,19 @@ describe('cli serve over raw HTTP', () => {
     } finally {
       expect(await alias.stop()).toBe(0);
     }
+  });
+
+  it('a model that cannot be loaded: one error line, exit code 1', async () => {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--model', '/nonexistent/model.gguf', '--port', '0'],
+        { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr.on('data', (d) => { stderr += String(d); });
+      p.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: Cannot open \/nonexistent\/model\.gguf/m);
+    expect(r.stderr).not.toMatch(/internal error/);
   });
 
   it('SIGTERM closes the server cleanly (exit code 0)', async () => {
