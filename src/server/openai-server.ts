@@ -29,9 +29,16 @@ export interface OpenAIServer {
 const CORS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type, X-Api-Key',
+  // '*' alone does not cover Authorization (Fetch spec), so it is named too
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, X-Api-Key, *',
   'Access-Control-Max-Age': '600',
 };
+
+/** A preflight is allowed every header it asks for: clients send their own (the openai package its x-stainless-*). */
+function preflight(req: IncomingMessage, res: ServerResponse): void {
+  const asked = req.headers['access-control-request-headers'];
+  res.writeHead(204, { ...CORS, ...(asked ? { 'Access-Control-Allow-Headers': asked } : {}), Vary: 'Access-Control-Request-Headers' }).end();
+}
 
 type Handler = (res: ServerResponse, ctx: RequestContext) => Promise<void>;
 interface RequestContext {
@@ -155,7 +162,7 @@ export function createOpenAIServer(opts: OpenAIServerOptions = {}): OpenAIServer
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '') || '/';
-    if (req.method === 'OPTIONS') { res.writeHead(204, CORS).end(); return; }
+    if (req.method === 'OPTIONS') return preflight(req, res);
     const route = ROUTES[path];
     if (!route) return sendError(res, new ApiError(404, 'not_found_error', `No route ${req.method} ${path}.`));
     if (req.method !== route.method && !(route.method === 'GET' && req.method === 'HEAD')) {
