@@ -181,14 +181,18 @@ describe('cli serve over raw HTTP', () => {
     expect(((await r.json()) as { choices: { text: string }[] }).choices[0].text).toBe(', there was a little girl');
   });
 
-  it('--alias names the model in /v1/models and in answers', async () => {
+  it('--alias names the model in /v1/models and in answers; SIGINT closes the server (exit code 0)', async () => {
     const alias = await startCliServe({ model: stories, args: ['--threads', '1', '--alias', 'tiny-stories'] });
     try {
       expect(await (await fetch(`${alias.url}/v1/models`)).json()).toMatchObject({ object: 'list', data: [{ id: 'tiny-stories', object: 'model' }] });
       const r = await fetch(`${alias.url}/v1/chat/completions`, { method: 'POST', body: chatBody() });
       expect(await r.json()).toMatchObject({ model: 'tiny-stories', object: 'chat.completion' });
     } finally {
-      expect(await alias.stop()).toBe(0);
+      // Ctrl-C closes it as SIGTERM does
+      const exited = new Promise((resolve) => alias.proc.once('exit', resolve));
+      alias.proc.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(alias.log()).toMatch(/SIGINT: closing the server/);
     }
   });
 
