@@ -4,7 +4,7 @@ import { EngineError } from '../shared/errors.ts';
 import { FILE_TYPES, isFileTypeName } from '../quant/quantize-model.ts';
 import { isKVType, KV_TYPES, type KVType } from '../backends/kv-layout.ts';
 
-export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench', 'quantize', 'fit'] as const;
+export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench', 'quantize', 'fit', 'serve'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -40,6 +40,11 @@ export interface CliOptions {
   in?: string;
   out?: string;
   type?: string;
+  /** serve: where to listen (default 127.0.0.1:8080), the key clients must send, the name /v1/models lists */
+  host?: string;
+  port?: number;
+  apiKey?: string;
+  alias?: string;
 }
 
 export const USAGE = `usage: npm run -s cli -- <command> [options]
@@ -50,6 +55,8 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
   quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
   fit        --model PATH|URL [--ctx N] [--kv-type f32|f16|q8_0] [--memory BYTES] [--json]   (header only)
+  serve      --model PATH [--host H] [--port P] [--api-key K] [--alias NAME] [--threads N]
+             OpenAI-compatible server (default 127.0.0.1:8080; --port 0 picks a free port)
 every model command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N] [--kv-type f32|f16|q8_0] (default f16)
   [--max-memory BYTES] (suffixes K, M, G: 1024-based) caps the engine's device memory (weights, KV cache,
   scratch); layers that do not fit are read from the file on every forward pass`;
@@ -110,6 +117,7 @@ export function parseCli(argv: string[]): CliOptions {
       browser: { type: 'boolean' }, ctx: { type: 'string' }, 'no-context-shift': { type: 'boolean' }, 'max-memory': { type: 'string' },
       in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
       'kv-type': { type: 'string' }, memory: { type: 'string' },
+      host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, alias: { type: 'string' },
     },
   });
   const command = positionals[0] as Command;
@@ -137,7 +145,13 @@ export function parseCli(argv: string[]): CliOptions {
     kvType: kvTypeOption(values['kv-type']),
     memory: parseBytes(values.memory, 'memory'),
     maxMemory: parseBytes(values['max-memory'], 'max-memory'),
+    host: values.host, port: number(values.port, 'port', { int: true, min: 0, max: 65535 }),
+    apiKey: values['api-key'], alias: values.alias,
   };
+  if (command !== 'serve' && (o.host ?? o.port ?? o.apiKey ?? o.alias) !== undefined) bad('--host, --port, --api-key and --alias are for serve.');
+  if (command === 'serve' && (o.browser || o.backend !== 'wasm')) bad('serve runs in Node on the WASM backend; drop --browser and --backend webgpu.');
+  if (o.host === '') bad('--host needs an address such as 127.0.0.1 or 0.0.0.0.');
+  if (o.apiKey === '') bad('--api-key needs a non-empty key.');
   if (command === 'generate' && o.prompt === undefined) bad('generate needs --prompt TEXT (use --prompt "" to start from BOS only).');
   if (command === 'perplexity' && !o.file) bad('perplexity needs --file TEXT_FILE.');
   if (command === 'tokenize' && (o.text === undefined) === (o.file === undefined)) bad('tokenize needs exactly one of --text TEXT or --file FILE.');

@@ -1,4 +1,4 @@
-// Node command line: generate, perplexity, tokenize, bench, quantize. With --json the last stdout line is
+// Node command line: generate, perplexity, tokenize, bench, quantize, fit, serve. With --json the last stdout line is
 // one JSON object (a contract other tools parse); otherwise output is for people.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -54,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (o.command === 'quantize') await runQuantize(o);
     else if (o.command === 'fit') await (await import('./fit.ts')).runFit(o, (s) => process.stdout.write(s));
+    else if (o.command === 'serve') await (await import('./serve.ts')).runServe(o);
     else await runModelCommand(o, await nodeEnv(o));
     return 0;
   } catch (e) {

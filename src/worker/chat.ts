@@ -1,8 +1,12 @@
-// Maps the worker API's OpenAI-style parameters onto the engine (prompt building is engine/chat.ts).
+// Maps the worker API's OpenAI-style parameters onto the engine (prompt building is engine/chat.ts)
+// and runs one chat answer as chunks. Host-agnostic: the worker and `cli serve` (src/server) share it.
 import type { TemplateChoice } from '../engine/chat-template.ts';
+import { buildChatPrompt } from '../engine/chat.ts';
 import { ReasoningSplitter, type SplitDelta } from '../engine/reasoning.ts';
-import type { GenerateOptions } from '../engine/session.ts';
-import type { ChatCompletionDelta, ChatCompletionParams, LoadedModelInfo } from './api.ts';
+import type { GenerateOptions, GenerationStats, Session } from '../engine/session.ts';
+import type {
+  ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, CompletionStats, FinishReason, LoadedModelInfo, Usage,
+} from './api.ts';
 
 export function templateLabel(choice: TemplateChoice | null): LoadedModelInfo['template'] {
   if (!choice) return 'none';
@@ -10,7 +14,7 @@ export function templateLabel(choice: TemplateChoice | null): LoadedModelInfo['t
 }
 
 /** OpenAI-style parameters → Session options; `templateStop` is the chat template's end-of-turn text. */
-export function generateOptions(p: ChatCompletionParams, signal: AbortSignal, templateStop: readonly string[] = [],
+export function generateOptions(p: Omit<ChatCompletionParams, 'stream' | 'messages'>, signal: AbortSignal, templateStop: readonly string[] = [],
   nKeep?: number): GenerateOptions {
   const stop = p.stop === undefined ? [] : Array.isArray(p.stop) ? p.stop : [p.stop];
   return {
@@ -51,5 +55,92 @@ export function deltaStream(opts: { split: boolean; startsInReasoning: boolean }
   return {
     push: (text: string): ChatCompletionDelta | null => delta(splitter ? splitter.push(text) : { reasoning: '', content: text }),
     flush: (): ChatCompletionDelta | null => (splitter ? delta(splitter.flush()) : null),
+  };
+}
+
+/** What an answer runs on; `backend()` is read at the end (a GPU failure mid-answer may move the model to WASM). */
+export interface ChatTarget {
+  session: Session;
+  template: TemplateChoice | null;
+  /** the model name the chunks carry */
+  model: string;
+  backend(): Pick<CompletionStats, 'backend' | 'threads' | 'gpuFallback'>;
+}
+
+/**
+ * One chat answer as OpenAI-style chunks: the role on the first, thinking as reasoning_content, and
+ * a last one with finish_reason, usage and stats. Errors in the prompt (empty, too long) throw
+ * before the first chunk. `onDone` gets the engine's raw timings (for llama.cpp-style `timings`).
+ */
+export async function* chatCompletionChunks(target: ChatTarget, id: string, params: Omit<ChatCompletionParams, 'stream'>,
+  signal: AbortSignal, onDone?: (s: GenerationStats) => void): AsyncGenerator<ChatCompletionChunk> {
+  const { session, template } = target;
+  const chunk = (delta: ChatCompletionDelta, finish: FinishReason | null): ChatCompletionChunk => ({
+    id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: target.model,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+  const { promptIds: ids, stop, startsInReasoning, nKeep } = buildChatPrompt(session.model, params.messages, template, {
+    enableThinking: params.chat_template_kwargs?.enable_thinking, contextShift: params.context_shift ?? true,
+  });
+  const deltas = deltaStream({ split: template !== null, startsInReasoning });
+  const breathe = eventLoopBreather();
+  try {
+    for await (const ev of session.generate(ids, generateOptions(params, signal, stop, nKeep))) {
+      await breathe();
+      if (ev.type === 'token') {
+        const d = deltas.push(ev.text);
+        if (d) yield chunk(d, null);
+      } else {
+        const d = deltas.flush();
+        if (d) yield chunk(d, null);
+        onDone?.(ev.stats);
+        const { backend, threads, gpuFallback } = target.backend();
+        yield {
+          ...chunk({}, ev.stats.finishReason), usage: usage(ev.stats),
+          stats: { ...pickStats(ev.stats), backend, threads, ...(gpuFallback ? { gpuFallback } : {}) },
+        };
+      }
+    }
+  } finally {
+    breathe.close();
+  }
+}
+
+/**
+ * The WASM backend computes without yielding to the event loop, so a decode loop made only of
+ * resolved promises would never see an abort() message (or, in Node, a client hanging up). Every
+ * ~16 ms this yields one macrotask: in a browser a MessageChannel hop (unlike setTimeout it is not
+ * clamped to 4 ms); in Node setImmediate, which runs after the I/O phase (a MessagePort hop there
+ * does not let socket events through).
+ */
+export function eventLoopBreather(intervalMs = 16): (() => Promise<void>) & { close(): void } {
+  let last = performance.now();
+  let channel: MessageChannel | undefined;
+  const hop = typeof setImmediate === 'function'
+    ? () => new Promise<void>((resolve) => setImmediate(resolve))
+    : () => new Promise<void>((resolve) => {
+      channel ??= new MessageChannel();
+      channel.port1.onmessage = () => resolve();
+      channel.port2.postMessage(null);
+    });
+  const breathe = async () => {
+    if (performance.now() - last < intervalMs) return;
+    await hop();
+    last = performance.now();
+  };
+  // an open port keeps a Node process alive
+  return Object.assign(breathe, { close: () => { channel?.port1.close(); channel?.port2.close(); } });
+}
+
+export function usage(s: GenerationStats): Usage {
+  return { prompt_tokens: s.promptTokens, completion_tokens: s.generatedTokens, total_tokens: s.promptTokens + s.generatedTokens };
+}
+
+function pickStats(s: GenerationStats) {
+  return {
+    promptTokens: s.promptTokens, prefilledTokens: s.prefilledTokens, generatedTokens: s.generatedTokens,
+    timeToFirstTokenMs: s.timeToFirstTokenMs, prefillTokensPerSec: s.prefillTokensPerSec,
+    decodeTokensPerSec: s.decodeTokensPerSec,
+    ...(s.contextShifts ? { contextShifts: s.contextShifts } : {}),
   };
 }

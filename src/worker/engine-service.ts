@@ -5,17 +5,16 @@
 import { releaseProxy } from 'comlink';
 import type { TemplateChoice } from '../engine/chat-template.ts';
 import type { LoadedModel } from '../engine/load.ts';
-import { Session, type GenerationStats } from '../engine/session.ts';
+import { Session } from '../engine/session.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { EngineError } from '../shared/errors.ts';
 import type {
-  Callback, Capabilities, ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, DownloadRequest, EngineWorkerApi,
-  FinishReason, FitInfo, FitOptions, FitSource, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, PreviousModel, StoredModel, TransferProgress,
+  Callback, Capabilities, ChatCompletionChunk, ChatCompletionParams, DownloadRequest, EngineWorkerApi,
+  FitInfo, FitOptions, FitSource, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, PreviousModel, StoredModel, TransferProgress,
 } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { fitModelSource } from './fit.ts';
-import { deltaStream, generateOptions } from './chat.ts';
-import { buildChatPrompt } from '../engine/chat.ts';
+import { chatCompletionChunks, type ChatTarget } from './chat.ts';
 import { buildModel, defaultDeps, outOfMemory, type LoaderDeps } from './model-loader.ts';
 import { ModelStore } from './model-store.ts';
 
@@ -187,61 +186,11 @@ export class EngineService implements EngineWorkerApi {
     onChunk: Callback<ChatCompletionChunk>): Promise<void> {
     const cur = this.loaded;
     if (!cur) throw new EngineError('BAD_ARGUMENT', 'No model is loaded: pick one in the model manager first.');
-    const { session, info } = cur;
-    const chunk = (delta: ChatCompletionDelta, finish: FinishReason | null): ChatCompletionChunk => ({
-      id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: info.name,
-      choices: [{ index: 0, delta, finish_reason: finish }],
-    });
-    const { promptIds: ids, stop, startsInReasoning, nKeep } = buildChatPrompt(session.model, params.messages, cur.template, {
-      enableThinking: params.chat_template_kwargs?.enable_thinking, contextShift: params.context_shift ?? true,
-    });
-    const deltas = deltaStream({ split: cur.template !== null, startsInReasoning });
-    const send = (d: ChatCompletionDelta | null): void => { if (d) onChunk(chunk(d, null)); };
-    const breathe = eventLoopBreather();
-    for await (const ev of session.generate(ids, generateOptions(params, signal, stop, nKeep))) {
-      await breathe();
-      if (ev.type === 'token') {
-        send(deltas.push(ev.text));
-      } else {
-        send(deltas.flush());
-        // cur.info, not info: a GPU failure during this answer may have moved the model to WASM
-        const { backend, threads, gpuFallback } = cur.info;
-        onChunk({
-          ...chunk({}, ev.stats.finishReason), usage: usage(ev.stats),
-          stats: { ...pickStats(ev.stats), backend, threads, ...(gpuFallback ? { gpuFallback } : {}) },
-        });
-      }
-    }
+    const target: ChatTarget = {
+      session: cur.session, template: cur.template, model: cur.info.name,
+      // cur.info at the end, not now: a GPU failure during this answer may have moved the model to WASM
+      backend: () => cur.info,
+    };
+    for await (const c of chatCompletionChunks(target, id, params, signal)) onChunk(c);
   }
-}
-
-/**
- * The WASM backend computes without yielding to the event loop, so a decode loop made only of
- * resolved promises would never see an abort() message. Every ~16 ms this yields one macrotask
- * (a MessageChannel hop: unlike setTimeout it is not clamped to 4 ms).
- */
-function eventLoopBreather(intervalMs = 16): () => Promise<void> {
-  const channel = new MessageChannel();
-  let last = performance.now();
-  return async () => {
-    if (performance.now() - last < intervalMs) return;
-    await new Promise<void>((resolve) => {
-      channel.port1.onmessage = () => resolve();
-      channel.port2.postMessage(null);
-    });
-    last = performance.now();
-  };
-}
-
-function usage(s: GenerationStats): ChatCompletionChunk['usage'] {
-  return { prompt_tokens: s.promptTokens, completion_tokens: s.generatedTokens, total_tokens: s.promptTokens + s.generatedTokens };
-}
-
-function pickStats(s: GenerationStats) {
-  return {
-    promptTokens: s.promptTokens, prefilledTokens: s.prefilledTokens, generatedTokens: s.generatedTokens,
-    timeToFirstTokenMs: s.timeToFirstTokenMs, prefillTokensPerSec: s.prefillTokensPerSec,
-    decodeTokensPerSec: s.decodeTokensPerSec,
-    ...(s.contextShifts ? { contextShifts: s.contextShifts } : {}),
-  };
 }
