@@ -35,6 +35,10 @@ export default defineConfig({
       },
       workbox: {
         globPatterns: ['**/*.{js,css,html,wasm,gguf,json,png,svg,webmanifest}'],
+        // WebLLM (~6 MB) costs nothing until chosen: not precached, but kept once it has been used,
+        // so a WebLLM set up online keeps working offline
+        globIgnores: ['**/webllm-*.js'],
+        runtimeCaching: [{ urlPattern: /\/assets\/webllm-[^/]*\.js$/, handler: 'CacheFirst', options: { cacheName: 'edge-llm-webllm-code' } }],
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         navigateFallback: 'index.html',
         clientsClaim: true,
@@ -46,5 +50,9 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
-  build: { target: 'es2022' },
+  build: {
+    target: 'es2022',
+    // a name the service worker can tell apart (see globIgnores)
+    rollupOptions: { output: { chunkFileNames: (c) => (c.moduleIds.some((m) => m.includes('@mlc-ai/web-llm')) ? 'assets/webllm-[hash].js' : 'assets/[name]-[hash].js') } },
+  },
 });

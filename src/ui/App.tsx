@@ -11,13 +11,14 @@ import { ModelManager } from './components/ModelManager.tsx';
 import { ModelPicker } from './components/ModelPicker.tsx';
 import { RemoteModelPicker } from './components/RemotePanel.tsx';
 import { SettingsPanel } from './components/SettingsPanel.tsx';
-import { localEngine, remoteEngine, type ActiveEngine } from './hooks/active-engine.ts';
+import { localEngine, remoteEngine, webllmEngine, type ActiveEngine, type WebLLMActive } from './hooks/active-engine.ts';
 import { useEngine } from './hooks/engine.ts';
 import { useChat } from './hooks/use-chat.ts';
 import { useConversations } from './hooks/use-conversations.ts';
 import { useModels } from './hooks/use-models.ts';
 import { useRemote } from './hooks/use-remote.ts';
 import { loadEngineChoice, saveEngineChoice, type EngineChoice, type RemoteConfig } from './state/engine-choice.ts';
+import type { ChatEngine, EngineModel } from '../worker/api.ts';
 import { loadSettings, saveSettings, type Settings } from './state/settings.ts';
 
 type Panel = 'engine' | 'models' | 'settings' | 'device';
@@ -36,9 +37,11 @@ export function App() {
   const client = useEngine();
   const models = useModels(settings, choice.kind === 'local');
   const remote = useRemote(choice.remote, updateRemote, choice.kind === 'remote');
-  // WebLLM plugs in here (its engine, as an ActiveEngine) and in EnginePanel.tsx (its panel); until then it cannot answer.
+  // WebLLM's engine and model, as its panel reports them (the panel is what imports the package)
+  const [webllm, setWebllm] = useState<WebLLMActive>(null);
+  const onWebllm = useCallback((engine: ChatEngine, model: EngineModel | null) => setWebllm(model ? { engine, model } : null), []);
   const active: ActiveEngine = choice.kind === 'remote' ? remoteEngine(remote)
-    : choice.kind === 'webllm' ? { kind: 'webllm', engine: null, status: 'WebLLM · not set up', thinkingToggle: false, continuation: false }
+    : choice.kind === 'webllm' ? webllmEngine(webllm)
       : localEngine(client, models);
   const chat = useChat({
     conversation: conversations.active, commit: conversations.commit, select: conversations.select, settings, active,
@@ -103,7 +106,7 @@ export function App() {
           </header>
           <div className="panel-body">
             {panel === 'engine' && (
-              <EnginePanel kind={choice.kind} onKind={(kind) => setChoice((c) => ({ ...c, kind }))} remote={remote} busy={chat.generating} />)}
+              <EnginePanel kind={choice.kind} onKind={(kind) => setChoice((c) => ({ ...c, kind }))} remote={remote} onWebllm={onWebllm} busy={chat.generating} />)}
             {panel === 'models' && <ModelManager models={models} />}
             {panel === 'settings' && <SettingsPanel settings={settings} onChange={updateSettings} busy={chat.generating || models.loading !== null} />}
             {panel === 'device' && <DevicePanel loaded={models.loaded} />}

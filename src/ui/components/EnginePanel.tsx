@@ -1,8 +1,9 @@
 // Which engine answers: this device (our engine, in a worker), a remote OpenAI-compatible server, or
 // WebLLM. Conversations and stats stay the same whichever answers.
-import type { EngineKind } from '../../worker/api.ts';
+import type { ChatEngine, EngineKind, EngineModel } from '../../worker/api.ts';
 import type { Remote } from '../hooks/use-remote.ts';
 import { RemotePanel } from './RemotePanel.tsx';
+import { WebLLMPanel } from './WebLLMPanel.tsx';
 
 const KINDS: { kind: EngineKind; label: string; note: string }[] = [
   { kind: 'local', label: 'This device', note: 'GGUF models run in this browser (WebGPU or WASM); nothing leaves it. Pick or add models under Models.' },
@@ -10,8 +11,9 @@ const KINDS: { kind: EngineKind; label: string; note: string }[] = [
   { kind: 'webllm', label: 'WebLLM', note: 'MLC\'s compiled model libraries on this device\'s GPU.' },
 ];
 
-export function EnginePanel({ kind, onKind, remote, busy }: {
-  kind: EngineKind; onKind(kind: EngineKind): void; remote: Remote; busy: boolean;
+export function EnginePanel({ kind, onKind, remote, onWebllm, busy }: {
+  kind: EngineKind; onKind(kind: EngineKind): void; remote: Remote;
+  onWebllm(engine: ChatEngine, model: EngineModel | null): void; busy: boolean;
 }) {
   return (
     <div className="settings engine">
@@ -27,8 +29,8 @@ export function EnginePanel({ kind, onKind, remote, busy }: {
       </fieldset>
       <p className="small muted">{KINDS.find((k) => k.kind === kind)?.note}</p>
       {kind === 'remote' && <RemotePanel remote={remote} busy={busy} />}
-      {/* WebLLM plugs in here: replace this placeholder with <WebLLMPanel … /> (src/ui/components/WebLLMPanel.tsx). */}
-      {kind === 'webllm' && <p className="card" data-testid="webllm-placeholder">WebLLM is set up in its own panel, which is not part of this build yet.</p>}
+      {/* mounted only when chosen: mounting it is what imports @mlc-ai/web-llm */}
+      {kind === 'webllm' && <WebLLMPanel onModel={onWebllm} />}
     </div>
   );
 }

@@ -9,14 +9,14 @@ import { formatBytes } from '../state/format.ts';
 
 export interface WebLLMPanelProps {
   /**
-   * A model finished loading: `engine` (kind 'webllm', one per page, kept across remounts of the
-   * panel) answers chats with it until another model is loaded or it is unloaded.
+   * The model that answers changed: `engine` (kind 'webllm', one per page, kept across remounts of
+   * the panel) answers chats with `model`; null while none is loaded (unloaded, deleted, loading another).
    */
-  onReady(engine: ChatEngine, model: EngineModel): void;
+  onModel(engine: ChatEngine, model: EngineModel | null): void;
 }
 
-export function WebLLMPanel({ onReady }: WebLLMPanelProps) {
-  const w = useWebLLM(onReady);
+export function WebLLMPanel({ onModel }: WebLLMPanelProps) {
+  const w = useWebLLM(onModel);
   if (w.openError) return <div className="error" role="alert">WebLLM could not start: {w.openError}</div>;
   if (!w.engine) return <p className="muted" data-testid="webllm-opening">Starting WebLLM…</p>;
   const s = w.engine.support;

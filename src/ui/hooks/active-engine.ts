@@ -1,6 +1,6 @@
 // The engine that answers the chat right now, whichever it is: what use-chat, the composer, the top
 // bar and the welcome text need to know about it.
-import type { ChatEngine, EngineKind } from '../../worker/api.ts';
+import type { ChatEngine, EngineKind, EngineModel } from '../../worker/api.ts';
 import type { Models } from './use-models.ts';
 import type { Remote } from './use-remote.ts';
 
@@ -40,4 +40,16 @@ export function remoteEngine(remote: Remote): ActiveEngine {
     : engine ? `remote · ${name}` : 'Remote server: not connected';
   // Whether the server's template reads enable_thinking is not known here: its default applies.
   return { kind: 'remote', engine, modelName: engine ? name : undefined, status, thinkingToggle: false, continuation: false, host };
+}
+
+/** WebLLM's engine with the model it has loaded; null while none is. */
+export type WebLLMActive = { engine: ChatEngine; model: EngineModel } | null;
+
+/** WebLLM, once its panel has loaded a model. */
+export function webllmEngine(w: WebLLMActive): ActiveEngine {
+  const name = w ? w.model.name ?? w.model.id : undefined;
+  return {
+    kind: 'webllm', engine: w?.engine ?? null, modelName: name,
+    status: w ? `webllm · ${name}` : 'WebLLM: no model loaded (Engine tab)', thinkingToggle: false, continuation: false,
+  };
 }

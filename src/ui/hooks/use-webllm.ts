@@ -53,7 +53,8 @@ function sharedEngine(custom: WebLLMCustomEntry[]): Promise<WebLLMEngine> {
   return shared;
 }
 
-export function useWebLLM(onReady?: (engine: ChatEngine, model: EngineModel) => void): WebLLMState {
+/** `onModel` hears every change of the model that answers: loaded (with it), or none (unloaded, deleted, replaced). */
+export function useWebLLM(onModel?: (engine: ChatEngine, model: EngineModel | null) => void): WebLLMState {
   const [custom, setCustom] = useState<WebLLMCustomEntry[]>(readCustom);
   const [engine, setEngine] = useState<WebLLMEngine | null>(null);
   const [openError, setOpenError] = useState<string | null>(null);
@@ -63,8 +64,8 @@ export function useWebLLM(onReady?: (engine: ChatEngine, model: EngineModel) => 
   const [cached, setCached] = useState<WebLLMCachedModel[]>([]);
   const [version, setVersion] = useState(0);
   const abort = useRef<AbortController | null>(null);
-  const readyRef = useRef(onReady);
-  readyRef.current = onReady;
+  const modelRef = useRef(onModel);
+  modelRef.current = onModel;
   const customRef = useRef(custom);
   customRef.current = custom;
 
@@ -86,6 +87,11 @@ export function useWebLLM(onReady?: (engine: ChatEngine, model: EngineModel) => 
     engine.setCustom(custom);
     setVersion((v) => v + 1);
   }, [engine, custom]);
+
+  // the chat answers with whatever is loaded now, including after the panel remounts
+  useEffect(() => {
+    if (engine) modelRef.current?.(engine, loaded);
+  }, [engine, loaded]);
 
   // version changes whenever setCustom changed the catalogue
   const models = useMemo(() => engine?.catalogue() ?? [], [engine, version]);
@@ -122,8 +128,7 @@ export function useWebLLM(onReady?: (engine: ChatEngine, model: EngineModel) => 
     setLoaded(null);
     try {
       const model = await engine.load(id, (progress) => !ctl.signal.aborted && setLoading({ id, progress }), ctl.signal);
-      setLoaded(engine.loadedModel());
-      readyRef.current?.(engine, model);
+      setLoaded(engine.loadedModel() ?? model as WebLLMModel);
     } catch (e) {
       if (errorCode(e) !== 'ABORTED') setLoadError({ code: errorCode(e), message: errorMessage(e) });
     } finally {
