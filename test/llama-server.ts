@@ -1,5 +1,6 @@
 // llama.cpp's llama-server and RPC worker for tests: the binaries come from scripts/build-llama-cpp.sh
 // (built once into a cache, so a fresh machine pays for it once); processes bind loopback on free ports.
+// Also the process plumbing the `cli serve` tests share (test/serve/cli-serve.ts).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -35,35 +36,38 @@ export interface ServerProcess {
   proc: ChildProcess;
   /** the process's output so far (the last 20 kB) */
   log(): string;
-  /** SIGTERM, SIGKILL after 3 s; resolves once it exited */
-  stop(): Promise<void>;
+  /** SIGTERM, SIGKILL after 3 s; resolves with the exit code once it exited */
+  stop(): Promise<number | null>;
   /** SIGKILL now, as a crash or a pulled plug would: resolves once it exited */
-  kill(): Promise<void>;
+  kill(): Promise<number | null>;
 }
 
-function spawnServer(bin: string, args: string[], port: number, url: string): ServerProcess {
-  const proc = spawn(path.join(llamaBinDir(), bin), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Keeps a child's output and gives it stop/kill; `port` is where it listens (0: not known yet). */
+export function trackProcess(proc: ChildProcess, url: string, port: number): ServerProcess {
   let log = '';
   const keep = (d: Buffer): void => { log = (log + String(d)).slice(-20_000); };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-    else proc.once('exit', () => resolve());
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve(proc.exitCode);
+    else proc.once('exit', (code) => resolve(code));
   });
-  const end = async (signal: NodeJS.Signals): Promise<void> => {
+  const end = async (signal: NodeJS.Signals): Promise<number | null> => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-    if (signal === 'SIGTERM') {
-      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
-    await exited;
+    const t = signal === 'SIGTERM' ? setTimeout(() => proc.kill('SIGKILL'), 3000) : undefined;
+    const code = await exited;
+    clearTimeout(t);
+    return code;
   };
   return { url, port, proc, log: () => log, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
 
-async function waitUntil(p: ServerProcess, what: string, ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+function spawnServer(bin: string, args: string[], port: number, url: string): ServerProcess {
+  return trackProcess(spawn(path.join(llamaBinDir(), bin), args, { stdio: ['ignore', 'pipe', 'pipe'] }), url, port);
+}
+
+/** Polls `ready` until it says yes; fails with the process's output if it exits or the time runs out. */
+export async function waitUntil(p: ServerProcess, what: string, ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (p.proc.exitCode !== null || p.proc.signalCode !== null) throw new Error(`${what} exited (${p.proc.exitCode ?? p.proc.signalCode}):\n${p.log().slice(-3000)}`);

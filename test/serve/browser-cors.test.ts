@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../browser/harness.ts';
 import { fixture } from '../fixtures.ts';
-import { startCliServe, type ServerProcess } from './servers.ts';
+import { startCliServe, type ServerProcess } from './cli-serve.ts';
 
 const KEY = 'browser-key';
 let srv: ServerProcess;

@@ -4,7 +4,8 @@
 import OpenAI, { APIError, APIUserAbortError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.ts';
-import { startCliServe, startLlamaServer, type ServerProcess } from './servers.ts';
+import { startLlamaServer } from '../llama-server.ts';
+import { startCliServe, type ServerProcess } from './cli-serve.ts';
 
 const KEY = 'test-key-123';
 const CTX = '512';

@@ -6,7 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.ts';
-import { startCliServe, type ServerProcess } from './servers.ts';
+import { startCliServe, type ServerProcess } from './cli-serve.ts';
 
 const stories = fixture('models', 'stories260K.gguf');
 let srv: ServerProcess;

@@ -235,7 +235,7 @@ describe('remote engine errors', () => {
     const [model] = await new RemoteEngine({ baseUrl: server.url }).listModels();
     const engine = new RemoteEngine({ baseUrl: server.url, model: model.id });
     const text: string[] = [];
-    let killed: Promise<void> | undefined;
+    let killed: Promise<unknown> | undefined;
     const e = await codeOf((async () => {
       for await (const c of engine.chat.completions.create(greedy(4000, { temperature: 0.8 }))) {
         text.push(c.choices[0].delta.content ?? '');
