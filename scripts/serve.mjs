@@ -1,7 +1,7 @@
 // Serves the built app (dist/) the way the engine needs it: cross-origin isolation headers
 // (COOP/COEP, so WASM threads get SharedArrayBuffer), correct MIME types (application/wasm for
 // streaming compilation), HTTP Range requests, and index.html for unknown paths.
-//   node scripts/serve.mjs            → http://localhost:5173 (PORT=8080 to change)
+//   node scripts/serve.mjs            → http://localhost:5173 (PORT=8080 to change; HOST=0.0.0.0 serves the LAN)
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -111,15 +111,18 @@ export function serve({ root = path.resolve(fileURLToPath(new URL('../dist', imp
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT ?? 5173);
+  // localhost unless asked: a LAN page over plain HTTP is no secure context (no WebGPU, threads or
+  // offline shell there), but the Remote server engine works from it (docs/cluster.md)
+  const host = process.env.HOST ?? 'localhost';
   const root = path.resolve(fileURLToPath(new URL('../dist', import.meta.url)));
   const ok = await stat(path.join(root, 'index.html')).catch(() => undefined);
   if (!ok) {
     console.error(`No build found in ${root}: run "npm run build" first (or "npm start", which builds and serves).`);
     process.exit(1);
   }
-  const { url } = await serve({ root, port }).catch((e) => {
+  const { url } = await serve({ root, port, host }).catch((e) => {
     console.error(e.code === 'EADDRINUSE' ? `Port ${port} is in use; set PORT to another one.` : e.message);
     process.exit(1);
   });
-  console.log(`Edge LLM is running at ${url}`);
+  console.log(`Edge LLM is running at ${url}${host === 'localhost' ? '' : ` (listening on ${host})`}`);
 }
