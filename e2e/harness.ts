@@ -197,6 +197,14 @@ export async function remoteChatStory(browser: Browser, server: RemoteServerHand
     await expect(page.getByTestId('message-user')).toHaveText(questions);
     await expect(answers.first().locator('.message-body')).toHaveText(first);
     await expect(page.getByTestId('stats')).toHaveCount(2);
+    // The next message finds the server gone: it says so, and the connection is dropped (top bar, Send).
+    await page.getByTestId('prompt-input').fill('Are you there?');
+    await page.getByTestId('send-button').click();
+    await expect(answers.nth(3).locator('.message-error')).toContainText('Cannot reach', { timeout: 30_000 });
+    await expect(page.locator('.topbar .status')).toHaveText('Remote server: not connected');
+    await page.getByTestId('prompt-input').fill('Hello?');
+    await expect(page.getByTestId('send-button')).toBeDisabled();
+    questions.push(/Are you there\?/);
 
     // The conversation is stored: a reload brings it back, and the dead server shows as unreachable.
     // The remote engine stays chosen, so this time no local model loads (the first visit began on
@@ -207,6 +215,7 @@ export async function remoteChatStory(browser: Browser, server: RemoteServerHand
     await expect(answers.first().locator('.message-body')).toHaveText(first);
     await expect(answers.nth(2).locator('.message-body')).toHaveText(partial);
     await expect(answers.nth(2).locator('.message-error')).toContainText('ended before the answer was finished');
+    await expect(answers.nth(3).locator('.message-error')).toContainText('Cannot reach');
     await expect(page.locator('.topbar .status')).toHaveText('Remote server: not connected', { timeout: 30_000 });
     await page.getByTestId('prompt-input').fill('Still there?');
     await expect(page.getByTestId('send-button')).toBeDisabled();

@@ -18,6 +18,8 @@ export interface ActiveEngine {
   continuation: boolean;
   /** where messages go when not this device (for the welcome text) */
   host?: string;
+  /** an answer failed with this error (the remote engine drops a connection the error shows is gone) */
+  onError?(e: unknown): void;
 }
 
 /** This device's worker, once a model is loaded (the status text is the one the e2e tests wait for: `wasm ×N` / `webgpu`). */
@@ -39,7 +41,7 @@ export function remoteEngine(remote: Remote): ActiveEngine {
   const status = state.phase === 'connecting' ? 'Remote server: connecting…'
     : engine ? `remote · ${name}` : 'Remote server: not connected';
   // Whether the server's template reads enable_thinking is not known here: its default applies.
-  return { kind: 'remote', engine, modelName: engine ? name : undefined, status, thinkingToggle: false, continuation: false, host };
+  return { kind: 'remote', engine, modelName: engine ? name : undefined, status, thinkingToggle: false, continuation: false, host, onError: remote.lost };
 }
 
 /** WebLLM's engine with the model it has loaded; null while none is. */

@@ -78,6 +78,7 @@ export function useChat({ conversation, commit, select, settings, active }: Deps
       }
     } catch (e) {
       final = { ...reply(), error: errorMessage(e) };
+      active.onError?.(e);
     } finally {
       done = true;
       commit(withReply(final), true);

@@ -21,7 +21,15 @@ export interface Remote {
   edit(patch: Partial<Pick<RemoteConfig, 'url' | 'apiKey'>>): void;
   connect(): Promise<void>;
   pick(model: string): void;
+  /**
+   * An answer failed: when the error says the server is gone, refuses the key or lacks the model, the
+   * connection is dropped so the panel and the top bar say so (a failure mid-answer or being offline
+   * does not: the next message may well work).
+   */
+  lost(e: unknown): void;
 }
+
+const CONNECTION_LOST = new Set(['REMOTE_UNREACHABLE', 'REMOTE_UNAUTHORIZED', 'REMOTE_MODEL_MISSING', 'REMOTE_CORS']);
 
 export function useRemote(config: RemoteConfig, update: (patch: Partial<RemoteConfig>) => void, active: boolean): Remote {
   const [state, setState] = useState<RemoteState>({ phase: 'idle' });
@@ -61,5 +69,12 @@ export function useRemote(config: RemoteConfig, update: (patch: Partial<RemoteCo
     ? new RemoteEngine({ baseUrl: state.baseUrl, apiKey: config.apiKey, model: config.model }) : null),
   [state, config.apiKey, config.model]);
 
-  return { config, state, engine, edit, connect, pick };
+  const lost = useCallback((e: unknown) => {
+    const code = errorCode(e);
+    if (!code || !CONNECTION_LOST.has(code)) return;
+    attempt.current++;
+    setState({ phase: 'error', code, message: errorMessage(e) });
+  }, []);
+
+  return { config, state, engine, edit, connect, pick, lost };
 }
