@@ -58,7 +58,19 @@ describe('WebLLM engine in the app', () => {
       await expect(page.getByTestId('webllm-error')).toContainText('404');
       await expect(page.getByTestId('send-button')).toBeDisabled();
 
+      // the Device panel's storage counts what WebLLM keeps in its own cache (the Cache API, not our IndexedDB)
+      await page.evaluate(async () => {
+        const c = await caches.open('webllm/model');
+        await c.put('https://models.example/x/resolve/main/params_shard_0.bin', new Response(new Uint8Array(3000), { headers: { 'Content-Length': '3000' } }));
+      });
+      await page.getByRole('button', { name: 'Device', exact: true }).click();
+      await expect(page.getByTestId('webllm-cache-total')).toContainText(/in \d+ files?/);
+      const total = (await page.getByTestId('webllm-cache-total').textContent()) ?? '';
+      const files = Number(/in (\d+) file/.exec(total)?.[1]);
+      expect(files).toBeGreaterThanOrEqual(1);
+
       // back to this device: the local model answers again
+      await page.getByRole('button', { name: 'Engine', exact: true }).click();
       await page.getByTestId('engine-local').check();
       await waitForModel(page);
       await expect(page.getByTestId('send-button')).toBeEnabled();

@@ -43,6 +43,12 @@ async function cachedFiles(): Promise<CachedFile[]> {
   return out;
 }
 
+/** What WebLLM's caches hold in all (files, bytes), read without importing WebLLM (the storage panel). */
+export async function webllmCacheTotals(): Promise<{ files: number; bytes: number }> {
+  const files = await cachedFiles();
+  return { files: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0) };
+}
+
 /** The prefix a record's files share: its weights folder for models, the .wasm URL for its library. */
 function owner(config: AppConfig, url: string): { id: string; base: string } | null {
   for (const r of config.model_list) {

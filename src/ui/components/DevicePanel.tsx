@@ -1,6 +1,7 @@
 // What this device offers the engine: GPU, threads, storage.
 import { useEffect, useState } from 'react';
 import type { Capabilities, LoadedModelInfo } from '../../worker/api.ts';
+import { webllmCacheTotals } from '../../worker/webllm-cache.ts';
 import { useEngine } from '../hooks/engine.ts';
 import { errorMessage, formatBytes, gpuFallbackText } from '../state/format.ts';
 import { FitBadge } from './FitBadge.tsx';
@@ -9,7 +10,11 @@ export function DevicePanel({ loaded }: { loaded: LoadedModelInfo | null }) {
   const engine = useEngine();
   const [caps, setCaps] = useState<Capabilities | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const refresh = (): void => { engine.capabilities().then(setCaps, (e: unknown) => setError(errorMessage(e))); };
+  const [webllm, setWebllm] = useState<{ files: number; bytes: number } | null>(null);
+  const refresh = (): void => {
+    engine.capabilities().then(setCaps, (e: unknown) => setError(errorMessage(e)));
+    webllmCacheTotals().then(setWebllm, () => setWebllm(null));
+  };
   useEffect(refresh, [engine]);
   if (error) return <p className="error">{error}</p>;
   if (!caps) return <p className="muted">Probing the device…</p>;
@@ -53,6 +58,9 @@ export function DevicePanel({ loaded }: { loaded: LoadedModelInfo | null }) {
         <dt>Used</dt><dd>{formatBytes(storage.usage)}</dd>
         <dt>Quota</dt><dd>{formatBytes(storage.quota)}</dd>
         <dt>Persistent</dt><dd>{storage.persisted === null ? 'unknown' : storage.persisted ? 'yes' : 'no (the browser may evict models)'}</dd>
+        {/* WebLLM keeps its models in the Cache API, apart from ours; its panel lists and deletes them */}
+        {webllm && <><dt>WebLLM's cache</dt><dd data-testid="webllm-cache-total">{webllm.files === 0 ? 'empty'
+          : `${formatBytes(webllm.bytes)} in ${webllm.files} file${webllm.files === 1 ? '' : 's'} (Engine → WebLLM to manage)`}</dd></>}
       </dl>
       <button type="button" onClick={refresh}>Refresh</button>
     </div>
