@@ -136,7 +136,7 @@ function streamingSection(r: BenchResults): string[] {
     `Layer streaming (\`npm run bench -- --streaming\`, ${st.date}): \`cli bench\` in Node on the WASM backend with`,
     '`--max-memory` leaving 100%, 50% and 25% of the weight bytes for weights (KV cache and scratch on top); layers',
     'past the budget, and when even the embeddings and LM head do not fit those too, are read from the file on every',
-    `forward pass, double-buffered. Prefill ${o.promptTokens} tokens, decode ${o.genTokens}, ${o.threads} threads, medians of interleaved rounds;`,
+    `forward pass, double-buffered. Prefill ${o.promptTokens} tokens, decode ${o.genTokens}, compute threads as in the thr column, medians of interleaved rounds;`,
     'output is byte-identical at every budget (test/models/layer-stream.test.ts). For comparison, the seed\'s layer-by-layer',
     'loading figure was 9× slower for 40% less memory.',
     ...(st.note ? ['', `**Note:** ${st.note}`] : []),

@@ -1,9 +1,9 @@
 // `npm run bench [-- --quick] [--models ID,…] [--runs N] [--runs-1b N] [--q4_0] [--no-node] [--no-make] [--no-readme]
-// [--pairs N] [--families-only] [--streaming] [--note TEXT] [--report-only]`: our engine vs wllama in headless
+// [--pairs N] [--families-only] [--streaming [--threads 1,2]] [--note TEXT] [--report-only]`: our engine vs wllama in headless
 // Chromium on the bench models (made on first use by bench/make-models.ts), plus memory bandwidth and
 // `cli bench` in Node. Writes bench/results/<date>.json and .svg and the README's Benchmarks table.
 // --streaming adds (to the newest results file) the layer-streaming curve: tok/s at 100/50/25%
-// weight budgets (bench/streaming.ts), Q4_K_M, 2 threads, for the chosen models that are built.
+// weight budgets (bench/streaming.ts), Q4_K_M, 2 threads (or --threads), for the chosen models that are built; rows of other models and thread counts stay.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,13 +12,14 @@ import { parseArgs } from 'node:util';
 import { openBrowser } from '../test/browser/harness.ts';
 import { ensureModels, modelPath, ROOT, SHAPES } from './make-models.ts';
 import { benchCell, bytesPerToken, pairedRatio, PAGE, type CellOptions } from './measure.ts';
-import { streamingCurve } from './streaming.ts';
+import { streamingCurve, type StreamingRow } from './streaming.ts';
 import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, type BenchResults } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' }, models: { type: 'string' }, runs: { type: 'string' }, 'runs-1b': { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
     'no-readme': { type: 'boolean' }, pairs: { type: 'string' }, 'families-only': { type: 'boolean' }, streaming: { type: 'boolean' }, rounds: { type: 'string' }, 'no-make': { type: 'boolean' }, note: { type: 'string' }, 'report-only': { type: 'boolean' },
+    threads: { type: 'string' },
   },
 });
 const quick = !!args.quick;
@@ -133,17 +134,24 @@ async function write(r: BenchResults): Promise<void> {
 /** Measures the streaming curve of each chosen (and built) model and adds it to the newest results. */
 async function streamingOnly(): Promise<void> {
   const r = await latest();
-  const o = { threads: 2, promptTokens: 32, genTokens: 32, rounds: Number(args.rounds ?? (quick ? 1 : 3)) };
-  const rows = [];
+  // --threads 1,2: one curve per thread count (on 2 cores, 1 compute thread leaves the file reads a core)
+  const threads = (args.threads ?? '2').split(',').map(Number);
+  const o = { threads: threads[0], promptTokens: 32, genTokens: 32, rounds: Number(args.rounds ?? (quick ? 1 : 3)) };
+  const rows: StreamingRow[] = [];
   for (const s of shapes) {
     // Q4_K: written directly by bench/make-8b.ts (no F32 to quantize first)
     const q = ['Q4_K_M', 'Q4_K'].find((x) => existsSync(modelPath(s, x)));
     if (!q) { log(`skipping ${s.id}: no ${modelPath(s, 'Q4_K_M')}`); continue; }
-    log(`${s.id} ${q}: streaming curve (${o.rounds} rounds)`);
-    rows.push(...await streamingCurve(modelPath(s, q), s.id, q, o, log));
+    for (const t of threads) {
+      log(`${s.id} ${q} ${t} thread(s): streaming curve (${o.rounds} rounds)`);
+      rows.push(...await streamingCurve(modelPath(s, q), s.id, q, { ...o, threads: t }, log));
+    }
   }
+  // rows not measured this time (other models, thread counts) stay
+  const fresh = (x: StreamingRow) => rows.some((y) => y.model === x.model && y.quant === x.quant && y.threads === x.threads);
+  const kept = (r.streaming?.rows ?? []).filter((x) => !fresh(x));
   // --note here annotates the streaming table
-  await write({ ...r, streaming: { ...r.streaming, date: new Date().toISOString().slice(0, 10), settings: o, rows, note: args.note ?? r.streaming?.note } });
+  await write({ ...r, streaming: { ...r.streaming, date: new Date().toISOString().slice(0, 10), settings: o, rows: [...kept, ...rows], note: args.note ?? r.streaming?.note } });
 }
 
 /** Re-renders the chart and README from the newest bench/results/*.json (e.g. after editing its note). */
