@@ -142,11 +142,23 @@ const models: Handler = async (res, { model }) => {
 
 const health: Handler = async (res) => sendJson(res, 200, { status: 'ok' });
 
+// llama-server's /props, the parts clients read: the chat template (the app offers its Think toggle
+// when the template reads enable_thinking), the context size, the model's name
+const props: Handler = async (res, { model }) => {
+  sendJson(res, 200, {
+    chat_template: model.target.template?.template ?? '',
+    model_alias: model.id,
+    default_generation_settings: { n_ctx: model.nCtx },
+    total_slots: 1,
+  });
+};
+
 // llama-server's paths, with and without the /v1 prefix
 const ROUTES: Record<string, Route> = {
   '/health': { method: 'GET', handler: health, open: true },
   '/v1/health': { method: 'GET', handler: health, open: true },
   '/v1/models': { method: 'GET', handler: models },
+  '/props': { method: 'GET', handler: props },
   '/models': { method: 'GET', handler: models },
   '/v1/chat/completions': { method: 'POST', handler: chat },
   '/chat/completions': { method: 'POST', handler: chat },

@@ -99,6 +99,25 @@ export class RemoteEngine implements ChatEngine {
       .map((m) => ({ id: m.id, name: /^([A-Za-z]:)?[\\/]/.test(m.id) ? m.id.split(/[\\/]/).pop() || m.id : m.id }));
   }
 
+  /**
+   * Whether the server's chat template reads enable_thinking, so the composer can offer the Think
+   * toggle: llama-server (and cli serve) show the template at GET /props, beside the /v1 API. Other
+   * servers have no such route: false, and their default applies.
+   */
+  async templateReadsThinking(signal?: AbortSignal): Promise<boolean> {
+    const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    try {
+      const res = await fetch(`${this.baseUrl.replace(/\/v1$/, '')}/props`, {
+        headers: this.headers(false), signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      if (!res.ok) return false;
+      const body = await res.json() as { chat_template?: unknown } | null;
+      return typeof body?.chat_template === 'string' && body.chat_template.includes('enable_thinking');
+    } catch {
+      return false;
+    }
+  }
+
   private ctx(): RemoteContext {
     return { base: this.baseUrl, model: this.model || undefined, hasKey: this.apiKey !== '' };
   }

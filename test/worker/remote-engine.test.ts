@@ -13,6 +13,7 @@ import { EngineError } from '../../src/shared/errors.ts';
 import { readChatTemplate } from '../../e2e/gguf-template.ts';
 import { fixture } from '../fixtures.ts';
 import { freePort, startLlamaServer, type ServerProcess } from '../llama-server.ts';
+import { startCliServe } from '../serve/cli-serve.ts';
 import { thinkingOpenedTemplate } from '../thinking-template.ts';
 
 const MODEL = fixture('models/stories260K.gguf');
@@ -74,6 +75,12 @@ describe('remote engine ↔ llama-server', () => {
     const models = await new RemoteEngine({ baseUrl: `${server.url}/v1/` }).listModels();
     expect(models).toHaveLength(1);
     expect(models[0].id).toMatch(/stories260K/);
+  });
+
+  it('no Think toggle: the template llama-server shows at /props does not read enable_thinking', async () => {
+    const props = await (await fetch(`${server.url}/props`)).json() as { chat_template?: string };
+    expect(typeof props.chat_template).toBe('string');
+    expect(await engine.templateReadsThinking()).toBe(false);
   });
 
   it('streams an answer; stats come from llama-server\'s timings; the repeat reuses the KV cache', async () => {
@@ -163,6 +170,8 @@ describe('remote engine: thinking (llama-server --jinja, dev-qwen3 with a templa
     try {
       const [model] = await new RemoteEngine({ baseUrl: server.url }).listModels();
       const engine = new RemoteEngine({ baseUrl: server.url, model: model.id });
+      // its template reads enable_thinking (GET /props): the app offers the Think toggle
+      expect(await engine.templateReadsThinking()).toBe(true);
       // random weights never write </think>: with the block opened by the template, all of it is thinking
       const on = await run(engine, greedy(12, { chat_template_kwargs: { enable_thinking: true } }));
       const thought = on.pieces.map((p) => p.choices[0].delta.reasoning_content ?? '').join('');
@@ -176,6 +185,21 @@ describe('remote engine: thinking (llama-server --jinja, dev-qwen3 with a templa
       expect(off.last.stats!.promptTokens).toBeGreaterThan(on.last.stats!.promptTokens);
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('remote engine ↔ cli serve: the Think toggle from /props', () => {
+  it('offered for dev-qwen3 (its template reads enable_thinking), not for stories260K (no template)', async () => {
+    for (const [file, want] of [['arch/dev-qwen3.Q8_0.gguf', true], ['models/stories260K.gguf', false]] as const) {
+      const server = await startCliServe({ model: fixture(file), args: ['--threads', '1', '--api-key', 'k'] });
+      try {
+        expect(await new RemoteEngine({ baseUrl: server.url, apiKey: 'k' }).templateReadsThinking(), file).toBe(want);
+        // behind the key, as llama-server's /props
+        expect(await new RemoteEngine({ baseUrl: server.url }).templateReadsThinking(), file).toBe(false);
+      } finally {
+        await server.stop();
+      }
     }
   });
 });

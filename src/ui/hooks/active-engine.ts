@@ -40,8 +40,9 @@ export function remoteEngine(remote: Remote): ActiveEngine {
   const name = state.phase === 'connected' ? state.models.find((m) => m.id === config.model)?.name ?? config.model : config.model;
   const status = state.phase === 'connecting' ? 'Remote server: connecting…'
     : engine ? `remote · ${name}` : 'Remote server: not connected';
-  // Whether the server's template reads enable_thinking is not known here: its default applies.
-  return { kind: 'remote', engine, modelName: engine ? name : undefined, status, thinkingToggle: false, continuation: false, host, onError: remote.lost };
+  // the Think toggle only where the server shows a template that reads enable_thinking (llama-server's /props)
+  const thinkingToggle = state.phase === 'connected' && state.thinkingToggle;
+  return { kind: 'remote', engine, modelName: engine ? name : undefined, status, thinkingToggle, continuation: false, host, onError: remote.lost };
 }
 
 /** WebLLM's engine with the model it has loaded; null while none is. */

@@ -10,7 +10,8 @@ import { errorCode, errorMessage } from '../state/format.ts';
 export type RemoteState =
   | { phase: 'idle' }
   | { phase: 'connecting' }
-  | { phase: 'connected'; baseUrl: string; models: EngineModel[] }
+  /** thinkingToggle: the server's template reads enable_thinking (llama-server's /props says so) */
+  | { phase: 'connected'; baseUrl: string; models: EngineModel[]; thinkingToggle: boolean }
   | { phase: 'error'; code: string; message: string };
 
 export interface Remote {
@@ -43,8 +44,9 @@ export function useRemote(config: RemoteConfig, update: (patch: Partial<RemoteCo
     try {
       const probe = new RemoteEngine({ baseUrl: config.url, apiKey: config.apiKey });
       const models = await probe.listModels();
+      const thinkingToggle = await probe.templateReadsThinking();
       if (n !== attempt.current) return;
-      setState({ phase: 'connected', baseUrl: probe.baseUrl, models });
+      setState({ phase: 'connected', baseUrl: probe.baseUrl, models, thinkingToggle });
       if (!models.some((m) => m.id === config.model)) update({ model: models[0]?.id ?? '' });
     } catch (e) {
       if (n === attempt.current) setState({ phase: 'error', code: errorCode(e) ?? 'REMOTE_FAILED', message: errorMessage(e) });
