@@ -2,11 +2,10 @@
 // (browser-page.ts, for --browser). No node: imports here; the host supplies I/O and sources.
 import type { Backend } from '../backends/backend.ts';
 import { buildChatPrompt } from '../engine/chat.ts';
-import { loadModel, openTokenizer, type LoadedModel } from '../engine/load.ts';
+import { loadModelInput, openTokenizer, type LoadedModel, type ModelInput } from '../engine/load.ts';
 import { Rng } from '../engine/rng.ts';
 import { argmax } from '../engine/sampling.ts';
 import { Session, type Recover } from '../engine/session.ts';
-import type { ByteSource } from '../formats/byte-source.ts';
 import { estimateWasm, estimateWebGPU } from '../models/memory.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { CliOptions } from './args.ts';
@@ -16,8 +15,8 @@ export interface CliEnv {
   err(s: string): void;
   /** show loading progress (stderr is a terminal) */
   progress: boolean;
-  /** fresh byte sources of the model (all split parts, in order) */
-  sources(): Promise<ByteSource[]>;
+  /** the model freshly opened: byte sources of all split parts in order, or a folder as a GGUFFile */
+  sources(): Promise<ModelInput>;
   createBackend(name: CliOptions['backend'], o: CliOptions): Promise<Backend>;
   /** text of --file (perplexity, tokenize) */
   fileText?: string;
@@ -31,7 +30,7 @@ async function load(o: CliOptions, env: CliEnv, backendName = o.backend): Promis
   const backend = await env.createBackend(backendName, o);
   const showProgress = !o.json && env.progress;
   try {
-    return await loadModel(await env.sources(), backend, {
+    return await loadModelInput(await env.sources(), backend, {
       nCtx: o.ctx, kvType: o.kvType, maxMemoryBytes: o.maxMemory,
       onProgress: showProgress ? (p) => env.err(`\rloading ${Math.round((100 * p.loadedBytes) / p.totalBytes)}% `) : undefined,
     });

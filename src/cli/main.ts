@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createWasmBackend } from '../backends/wasm/wasm-backend.ts';
-import { openNodeFiles } from '../formats/node-file-source.ts';
+import { openNodeModel } from '../formats/node-file-source.ts';
 import { EngineError, isEngineError } from '../shared/errors.ts';
 import { parseCli, USAGE, type CliOptions } from './args.ts';
 import { runModelCommand, type CliEnv } from './commands.ts';
@@ -28,7 +28,7 @@ async function nodeEnv(o: CliOptions): Promise<CliEnv> {
     out: (s) => process.stdout.write(s),
     err,
     progress: process.stderr.isTTY === true,
-    sources: () => openNodeFiles(o.model),
+    sources: () => openNodeModel(o.model),
     async createBackend(name) {
       if (name !== 'wasm') throw new EngineError('BAD_ARGUMENT', `The ${name} backend runs inside Chromium: add --browser.`);
       return createWasmBackend({ threads: o.threads ?? Math.min(os.availableParallelism(), 8), maxMemoryBytes: o.maxMemory });

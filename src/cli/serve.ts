@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createWasmBackend } from '../backends/wasm/wasm-backend.ts';
 import { chooseTemplate } from '../engine/chat.ts';
-import { loadModel } from '../engine/load.ts';
+import { loadModelInput } from '../engine/load.ts';
 import { Session } from '../engine/session.ts';
-import { openNodeFiles } from '../formats/node-file-source.ts';
+import { openNodeModel } from '../formats/node-file-source.ts';
 import { createOpenAIServer } from '../server/openai-server.ts';
 import type { CliOptions } from './args.ts';
 
@@ -39,7 +39,7 @@ export async function runServe(o: CliOptions): Promise<void> {
   const backend = await createWasmBackend({ threads: o.threads ?? Math.min(os.availableParallelism(), 8), maxMemoryBytes: o.maxMemory });
   let m;
   try {
-    m = await loadModel(await openNodeFiles(o.model), backend, { nCtx: o.ctx, kvType: o.kvType, maxMemoryBytes: o.maxMemory });
+    m = await loadModelInput(await openNodeModel(o.model), backend, { nCtx: o.ctx, kvType: o.kvType, maxMemoryBytes: o.maxMemory });
   } catch (e) {
     backend.dispose();
     await api.close();

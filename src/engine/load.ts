@@ -6,12 +6,11 @@ import { openGGUF, type GGUFFile } from '../formats/gguf/reader.ts';
 import { DEFAULT_MAX_BATCH, Decoder } from '../models/decoder.ts';
 import type { HParams } from '../models/hparams.ts';
 import { defaultContext, estimateWasm, estimateWebGPU } from '../models/memory.ts';
-import { checkModelSupport, type ModelHeader } from '../models/support.ts';
+import { checkModelSupport, tokenizerFor, type ModelHeader } from '../models/support.ts';
 import { loadWeights, weightBytes, type LoadProgress } from '../models/weights.ts';
 import { planResidency, type ResidencyPlan } from '../models/residency.ts';
 import { EmbedRows } from '../models/layer-stream.ts';
 import type { ArchSpec } from '../models/arch.ts';
-import { tokenizerFromGGUF } from '../tokenizer/from-gguf.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { EngineError } from '../shared/errors.ts';
 
@@ -44,14 +43,35 @@ export interface LoadedModel {
   dispose(): Promise<void>;
 }
 
+/**
+ * What a model is opened from: the GGUF file(s), or a model already presented as a GGUFFile (a
+ * Hugging Face folder, formats/hf), which the loader then owns and closes.
+ */
+export type ModelInput = ByteSource | ByteSource[] | GGUFFile;
+
+function isOpened(m: ModelInput): m is GGUFFile {
+  return !Array.isArray(m) && 'tensors' in m && 'metadata' in m;
+}
+
+const openInput = (m: ModelInput) => (isOpened(m) ? Promise.resolve(m) : openGGUF(m));
+
 /** Reads only the header: tokenizer and metadata (vocab-only GGUFs work here). */
-export async function openTokenizer(sources: ByteSource | ByteSource[]): Promise<{ file: GGUFFile; tokenizer: Tokenizer }> {
-  const file = await openGGUF(sources);
-  return { file, tokenizer: tokenizerFromGGUF(file.metadata) };
+export async function openTokenizer(input: ModelInput): Promise<{ file: GGUFFile; tokenizer: Tokenizer }> {
+  const file = await openInput(input);
+  return { file, tokenizer: tokenizerFor(file) };
 }
 
 export async function loadModel(sources: ByteSource | ByteSource[], backend: Backend, opts: LoadOptions = {}): Promise<LoadedModel> {
-  const file = await openGGUF(sources);
+  return loadOpened(await openGGUF(sources), backend, opts);
+}
+
+/** loadModel for any ModelInput (the CLI's `--model` may be a folder). */
+export async function loadModelInput(input: ModelInput, backend: Backend, opts: LoadOptions = {}): Promise<LoadedModel> {
+  return loadOpened(await openInput(input), backend, opts);
+}
+
+/** Builds the model from an opened file, which it then owns (closed on failure or dispose). */
+async function loadOpened(file: GGUFFile, backend: Backend, opts: LoadOptions): Promise<LoadedModel> {
   try {
     const { arch, h, tokenizer } = checkModelSupport(file);
     const nCtx = opts.nCtx ?? defaultContext(h);

@@ -1,10 +1,13 @@
 // Node-only ByteSource over a file handle (CLI, tests). Never reads more than asked.
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { EngineError } from '../shared/errors.ts';
 import type { ByteSource } from './byte-source.ts';
 import { checkRange } from './range.ts';
+import type { GGUFFile } from './gguf/reader.ts';
+import { openHFFolder } from './hf/folder.ts';
+import type { FolderFiles } from './safetensors/set.ts';
 
 export async function openNodeFile(file: string): Promise<ByteSource> {
   let fh;
@@ -57,4 +60,21 @@ export async function resolveSplitFiles(file: string): Promise<string[]> {
 export async function openNodeFiles(file: string): Promise<ByteSource[]> {
   const parts = await resolveSplitFiles(file);
   return Promise.all(parts.map(openNodeFile));
+}
+
+/** A directory's files as a FolderFiles (each opened on demand). */
+export async function nodeFolder(dir: string): Promise<FolderFiles> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() || d.isSymbolicLink()).map((d) => d.name);
+  } catch (e) {
+    throw new EngineError('IO', `Cannot read the folder ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  return { name: dir, names, open: (name) => openNodeFile(path.join(dir, name)) };
+}
+
+/** `--model PATH`: a GGUF file (with its split parts), or a Hugging Face folder presented as a GGUFFile. */
+export async function openNodeModel(model: string): Promise<ByteSource[] | GGUFFile> {
+  const isDir = await stat(model).then((s) => s.isDirectory(), () => false);
+  return isDir ? openHFFolder(await nodeFolder(model)) : openNodeFiles(model);
 }

@@ -7,6 +7,8 @@ import { FORMAT_TRAITS, getTraits } from '../quant/traits.ts';
 import { ggmlTypeName, type GGMLType } from '../quant/types.ts';
 import { EngineError, UnsupportedError } from '../shared/errors.ts';
 import { tokenizerFromGGUF } from '../tokenizer/from-gguf.ts';
+import { tokenizerFromHFJson } from '../tokenizer/from-hf-json.ts';
+import { ROPE_NEOX_KEY, type HFTokenizerFiles } from '../formats/hf/folder.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { ArchSpec } from './arch.ts';
 import { readHParams, type HParams } from './hparams.ts';
@@ -17,6 +19,20 @@ import { checkWeights } from './weights.ts';
 export interface ModelHeader {
   readonly metadata: Map<string, GGUFValue>;
   readonly tensors: readonly Pick<GGUFTensorInfo, 'name' | 'type' | 'shape'>[];
+  /** a Hugging Face folder's tokenizer files, which stand in for the GGUF tokenizer metadata */
+  readonly hfTokenizer?: HFTokenizerFiles;
+}
+
+/** The model's tokenizer: from a folder's tokenizer.json where it came from one, else from GGUF metadata. */
+export function tokenizerFor(header: ModelHeader): Tokenizer {
+  const hf = header.hfTokenizer;
+  return hf ? tokenizerFromHFJson(hf.tokenizerJson, hf.tokenizerConfig) : tokenizerFromGGUF(header.metadata);
+}
+
+/** The family's spec, with rotate-half rope where the weights keep HF's q/k row order (formats/hf). */
+export function archFor(metadata: ModelHeader['metadata']): ArchSpec {
+  const arch = getArch(metadata.get('general.architecture'));
+  return metadata.get(ROPE_NEOX_KEY) === true && !arch.ropeNeox ? { ...arch, ropeNeox: true } : arch;
 }
 
 export interface Supported {
@@ -32,12 +48,12 @@ export interface Supported {
  * they are the user's answer, a shape mismatch in such a file is noise.
  */
 export function checkModelSupport(header: ModelHeader): Supported {
-  const arch = getArch(header.metadata.get('general.architecture'));
+  const arch = archFor(header.metadata);
   checkTensorTypes(header.tensors);
   const h = readHParams(header.metadata, arch.name);
   const byName = new Map(header.tensors.map((t) => [t.name, t]));
   checkWeights({ tensor: (name) => byName.get(name) as GGUFTensorInfo | undefined }, h, arch);
-  const tokenizer = tokenizerFromGGUF(header.metadata);
+  const tokenizer = tokenizerFor(header);
   if (h.vocabSize !== tokenizer.vocabSize) {
     throw new EngineError('BAD_SHAPE', `The model has ${h.vocabSize} output tokens but its tokenizer has ${tokenizer.vocabSize}.`);
   }
