@@ -14,6 +14,8 @@ import { bytesSource } from '../../src/formats/bytes-source.ts';
 import { openHFFolder } from '../../src/formats/hf/folder.ts';
 import { openNodeModel } from '../../src/formats/node-file-source.ts';
 import type { FolderFiles } from '../../src/formats/safetensors/set.ts';
+import { readSafetensorsHeader } from '../../src/formats/safetensors/header.ts';
+import { f32ToBF16, f32ToF16 } from '../../src/quant/half.ts';
 import { fixture } from '../fixtures.ts';
 
 interface Ref { ppl: number; nTokens: number; promptIds: number[]; text: string }
@@ -21,6 +23,9 @@ const refs: Record<string, Ref> = JSON.parse(readFileSync(fixture('arch', 'llama
 const mistral = fixture('arch', 'hf', 'dev-hf-mistral');
 const tiny = fixture('models', 'TinyStories-656K');
 const root = path.resolve(import.meta.dirname, '../..');
+// a TinyStories story (llama2.c's golden output of stories260K, quoted in the models README)
+const story = /> (Once upon a time, there was a little girl named Lily\..*?so she)\n/s
+  .exec(readFileSync(fixture('models', 'README.md'), 'utf8'))![1].replace(/\\n/g, '\n');
 
 const opened: LoadedModel[] = [];
 afterAll(async () => { for (const m of opened) await m.dispose(); });
@@ -67,8 +72,6 @@ describe('dev-hf-mistral (bf16, two shards with an index, tied embeddings) again
 // story of its kind, and the greedy opening the fixture README records from an independent numpy
 // forward pass (a smoke check, as the README says).
 describe('TinyStories-656K (trained, F32, only lm_head stored)', () => {
-  const models = readFileSync(fixture('models', 'README.md'), 'utf8');
-  const story = /> (Once upon a time, there was a little girl named Lily\..*?so she)\n/s.exec(models)![1].replace(/\\n/g, '\n');
 
   it('a TinyStories story has a low perplexity, and the same words shuffled a far higher one', async () => {
     const m = await open(tiny);
@@ -97,14 +100,54 @@ describe('TinyStories-656K (trained, F32, only lm_head stored)', () => {
   });
 });
 
-/** A folder in memory: the real TinyStories files with one of them replaced. */
-function tinyWith(over: Record<string, string>): FolderFiles {
+/** A folder in memory: the real TinyStories files with some of them replaced ('' = left out). */
+function tinyWith(over: Record<string, string | Uint8Array>): FolderFiles {
   const names = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
-  const files = Object.fromEntries(names.map((n) => [n, new Uint8Array(readFileSync(path.join(tiny, n)))]));
-  for (const [n, v] of Object.entries(over)) files[n] = new TextEncoder().encode(v);
+  const files: Record<string, Uint8Array> = Object.fromEntries(names.map((n) => [n, new Uint8Array(readFileSync(path.join(tiny, n)))]));
+  for (const [n, v] of Object.entries(over)) files[n] = typeof v === 'string' ? new TextEncoder().encode(v) : v;
   return { name: 'tiny', names: Object.keys(files).filter((n) => over[n] !== ''), open: async (n) => bytesSource(files[n], n) };
 }
 const config = JSON.parse(readFileSync(path.join(tiny, 'config.json'), 'utf8'));
+
+/** TinyStories' model.safetensors rewritten with every tensor in a 16-bit dtype (test data). */
+async function tinyAs(dtype: 'F16' | 'BF16'): Promise<Uint8Array> {
+  const bytes = new Uint8Array(readFileSync(path.join(tiny, 'model.safetensors')));
+  const h = await readSafetensorsHeader(bytesSource(bytes));
+  const header: Record<string, unknown> = { __metadata__: h.metadata };
+  let at = 0;
+  for (const t of h.tensors) { header[t.name] = { dtype, shape: t.shape, data_offsets: [at, at + t.byteSize / 2] }; at += t.byteSize / 2; }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + at);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  const to = dtype === 'F16' ? f32ToF16 : f32ToBF16;
+  let o = 8 + json.length;
+  for (const t of h.tensors) {
+    const f = new Float32Array(bytes.slice(t.offset, t.offset + t.byteSize).buffer);
+    for (const x of f) { view.setUint16(o, to(x), true); o += 2; }
+  }
+  return out;
+}
+
+describe('TinyStories-656K as F16 and BF16 safetensors', () => {
+
+  it('BF16 (exact for these weights) gives the F32 perplexity; F16 within 0.01 in ln ppl', async () => {
+    const pplOf = async (dir: FolderFiles | string) => {
+      const m = await loadModelInput(typeof dir === 'string' ? await openNodeModel(dir) : await openHFFolder(dir), await createWasmBackend({ threads: 2 }));
+      try {
+        expect(m.file.tensor('blk.0.attn_q.weight')?.type).toBe(typeof dir === 'string' ? 0 : dir === bf ? 30 : 1);
+        return (await new Session(m).perplexity([1, ...m.tokenizer.encode(story)])).ppl;
+      } finally { await m.dispose(); }
+    };
+    const bf = tinyWith({ 'model.safetensors': await tinyAs('BF16') });
+    const f16 = tinyWith({ 'model.safetensors': await tinyAs('F16') });
+    const [p32, pbf, p16] = [await pplOf(tiny), await pplOf(bf), await pplOf(f16)];
+    console.log(`TinyStories-656K ppl: F32 ${p32.toFixed(5)}, BF16 ${pbf.toFixed(5)}, F16 ${p16.toFixed(5)}`);
+    expect(Math.abs(Math.log(pbf) - Math.log(p32))).toBeLessThanOrEqual(1e-4);
+    expect(Math.abs(Math.log(p16) - Math.log(p32))).toBeLessThanOrEqual(0.01);
+  });
+});
 
 describe('bad folders are typed errors', () => {
   it('an architecture class other than Llama/Mistral is UNSUPPORTED_ARCH naming it', async () => {
