@@ -57,6 +57,7 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   fit        --model PATH|URL [--ctx N] [--kv-type f32|f16|q8_0] [--memory BYTES] [--json]   (header only)
   serve      --model PATH [--host H] [--port P] [--api-key K] [--alias NAME] [--threads N]
              OpenAI-compatible server (default 127.0.0.1:8080; --port 0 picks a free port)
+PATH: a GGUF file (the first part of a split set), or a Hugging Face folder (config.json + safetensors; llama family)
 every model command: [--backend wasm|webgpu] (default wasm) [--browser] [--ctx N] [--kv-type f32|f16|q8_0] (default f16)
   [--max-memory BYTES] (suffixes K, M, G: 1024-based) caps the engine's device memory (weights, KV cache,
   scratch); layers that do not fit are read from the file on every forward pass`;

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { openGGUF } from '../formats/gguf/reader.ts';
-import { openNodeFiles } from '../formats/node-file-source.ts';
+import { openNodeFiles, openNodeModel } from '../formats/node-file-source.ts';
 import { urlSource } from '../formats/url-source.ts';
 import { fitJson, fitModel, type FitReport } from '../models/fit.ts';
 import { checkModelSupport } from '../models/support.ts';
@@ -16,7 +16,9 @@ export async function openModelHeader(model: string): Promise<ByteSource[]> {
 }
 
 export async function runFit(o: CliOptions, out: (s: string) => void): Promise<FitReport> {
-  const file = await openGGUF(await openModelHeader(o.model));
+  // a Hugging Face folder: its safetensors headers and config.json, presented as a GGUF header
+  const local = /^https?:\/\//i.test(o.model) ? null : await openNodeModel(o.model);
+  const file = local && !Array.isArray(local) ? local : await openGGUF(local ?? await openModelHeader(o.model));
   let r: FitReport;
   try {
     const { h, arch } = checkModelSupport(file);

@@ -1,6 +1,6 @@
 // Node command line: generate, perplexity, tokenize, bench, quantize, fit, serve. With --json the last stdout line is
 // one JSON object (a contract other tools parse); otherwise output is for people.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { createWasmBackend } from '../backends/wasm/wasm-backend.ts';
 import { openNodeModel } from '../formats/node-file-source.ts';
@@ -39,6 +39,14 @@ async function nodeEnv(o: CliOptions): Promise<CliEnv> {
   };
 }
 
+/** What does not take a Hugging Face folder yet says so, instead of failing on a directory read. */
+async function refuseFolder(o: CliOptions): Promise<void> {
+  const path = o.command === 'quantize' ? o.in : o.model;
+  if (!path || /^https?:\/\//i.test(path) || !(await stat(path).then((s) => s.isDirectory(), () => false))) return;
+  if (o.command === 'quantize') throw new EngineError('BAD_ARGUMENT', `${path} is a folder: quantize takes a GGUF file (F32/F16/BF16). A Hugging Face folder runs directly with --model; converting one to GGUF is not built yet.`);
+  if (o.browser) throw new EngineError('BAD_ARGUMENT', `${path} is a folder: a Hugging Face folder runs in Node for now; drop --browser.`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   let o: CliOptions;
   try {
@@ -48,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    await refuseFolder(o);
     if (o.browser) {
       const { runInBrowser } = await import('./browser-runner.ts');
       return await runInBrowser(argv);

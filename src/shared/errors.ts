@@ -9,6 +9,10 @@ export type ErrorCode =
   | 'GGUF_LIMIT'
   | 'UNSUPPORTED_TYPE'
   | 'UNSUPPORTED_ARCH'
+  /** a .safetensors file ends before its header or data does */
+  | 'SAFETENSORS_TRUNCATED'
+  /** a .safetensors header (or a folder's index) that is not what the format says: bad JSON, offsets, shapes */
+  | 'SAFETENSORS_CORRUPT'
   | 'SPLIT_MISSING'
   | 'SPLIT_FOREIGN'
   | 'SPLIT_DUPLICATE'

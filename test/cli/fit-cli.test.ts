@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGGUF } from '../../src/formats/gguf/reader.ts';
-import { openNodeFiles } from '../../src/formats/node-file-source.ts';
+import { openNodeFiles, openNodeModel } from '../../src/formats/node-file-source.ts';
 import { fitJson, fitModel } from '../../src/models/fit.ts';
 import { checkModelSupport } from '../../src/models/support.ts';
 import { fixture } from '../fixtures.ts';
@@ -96,5 +96,31 @@ describe('cli fit', () => {
       const w = await cli('fit', '--model', `${base}/llama3-8b.Q4_K_M.gguf`, '--memory', '4GiB', '--json');
       expect(lastJson(w.stdout)).toMatchObject({ verdict: 'needs-streaming', backend: 'wasm' });
     });
+  });
+});
+
+describe('cli with a Hugging Face folder', () => {
+  const dir = fixture('arch/hf/dev-hf-mistral');
+  it('fit reads the folder\'s headers: every weight counted at its stored size', async () => {
+    const r = await cli('fit', '--model', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.verdict).toBe('fits');
+    const file = await openNodeModel(dir);
+    if (Array.isArray(file)) throw new Error('a folder opens as one model');
+    const stored = file.tensors.reduce((n, t) => n + t.byteSize, 0);
+    await file.close();
+    // the WASM heap holds each weight as stored (bf16 here), 64-byte aligned
+    expect(j.weightsBytes).toBeGreaterThanOrEqual(stored);
+    expect(j.weightsBytes).toBeLessThan(stored * 1.01);
+  });
+
+  it('commands that do not take a folder yet say so (exit 1), not a directory read error', async () => {
+    const q = await cli('quantize', '--in', dir, '--type', 'Q8_0', '--out', path.join(root, 'build', 'never.gguf'));
+    expect(q.code).toBe(1);
+    expect(q.stderr).toMatch(/is a folder: quantize takes a GGUF file/);
+    const b = await cli('perplexity', '--browser', '--model', dir, '--file', fixture('quant/sample.txt'));
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/is a folder: .*drop --browser/);
   });
 });

@@ -57,27 +57,27 @@ describe('safetensors header', () => {
 
   it('a header length of 2^40 is rejected after reading 8 bytes', async () => {
     const src = watched(file({}, new Uint8Array(0), 2n ** 40n));
-    await expect(readSafetensorsHeader(src)).rejects.toMatchObject({ code: 'IO', message: expect.stringContaining('x.safetensors') });
+    await expect(readSafetensorsHeader(src)).rejects.toMatchObject({ code: 'SAFETENSORS_TRUNCATED', message: expect.stringContaining('x.safetensors') });
     expect(src.maxRead).toBe(8);
   });
 
   it('a header length just past the end of the file is a truncation', async () => {
     const bytes = file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
-    await expect(parse(bytes.subarray(0, 20))).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/truncated/) });
-    await expect(parse(new Uint8Array(5))).rejects.toMatchObject({ code: 'IO' });
+    await expect(parse(bytes.subarray(0, 20))).rejects.toMatchObject({ code: 'SAFETENSORS_TRUNCATED', message: expect.stringMatching(/truncated/) });
+    await expect(parse(new Uint8Array(5))).rejects.toMatchObject({ code: 'SAFETENSORS_TRUNCATED' });
   });
 
   it('bad JSON, non-object JSON and invalid UTF-8 are BAD_ARGUMENT', async () => {
-    await expect(parse(file('{"a": {'))).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/not valid UTF-8 JSON/) });
-    await expect(parse(file('[1,2]'))).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/not a JSON object/) });
+    await expect(parse(file('{"a": {'))).rejects.toMatchObject({ code: 'SAFETENSORS_CORRUPT', message: expect.stringMatching(/not valid UTF-8 JSON/) });
+    await expect(parse(file('[1,2]'))).rejects.toMatchObject({ code: 'SAFETENSORS_CORRUPT', message: expect.stringMatching(/not a JSON object/) });
     const bytes = file('{"\u00ff":1}');
     bytes[10] = 0xff; // a lone continuation-less byte inside the key
-    await expect(parse(bytes)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(parse(bytes)).rejects.toMatchObject({ code: 'SAFETENSORS_CORRUPT' });
   });
 
   it('offsets outside the data are a truncation naming the tensor', async () => {
     const bytes = file({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8));
-    await expect(parse(bytes)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/tensor 'w'.*beyond/) });
+    await expect(parse(bytes)).rejects.toMatchObject({ code: 'SAFETENSORS_TRUNCATED', message: expect.stringMatching(/tensor 'w'.*beyond/) });
   });
 
   it('malformed offsets and shapes are BAD_ARGUMENT naming the tensor', async () => {
@@ -88,18 +88,18 @@ describe('safetensors header', () => {
       { dtype: 'F32', shape: [1.5], data_offsets: [0, 4] },
       { shape: [1], data_offsets: [0, 4] },
     ]) {
-      await expect(parse(file({ w: bad }, new Uint8Array(4)))).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining("tensor 'w'") });
+      await expect(parse(file({ w: bad }, new Uint8Array(4)))).rejects.toMatchObject({ code: 'SAFETENSORS_CORRUPT', message: expect.stringContaining("tensor 'w'") });
     }
   });
 
   it('a dtype/shape that disagrees with the byte length is BAD_ARGUMENT', async () => {
     const bytes = file({ w: { dtype: 'BF16', shape: [2, 3], data_offsets: [0, 24] } }, new Uint8Array(24));
-    await expect(parse(bytes)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/needs 12 bytes but its data_offsets span 24/) });
+    await expect(parse(bytes)).rejects.toMatchObject({ code: 'SAFETENSORS_CORRUPT', message: expect.stringMatching(/needs 12 bytes but its data_offsets span 24/) });
   });
 
   it('a duplicate tensor name is BAD_ARGUMENT (JSON.parse would keep the last silently)', async () => {
     const json = '{"w": {"dtype":"F32","shape":[1],"data_offsets":[0,4]}, "w" : {"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
-    await expect(parse(file(json, new Uint8Array(8)))).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/'w' appears twice/) });
+    await expect(parse(file(json, new Uint8Array(8)))).rejects.toMatchObject({ code: 'SAFETENSORS_CORRUPT', message: expect.stringMatching(/'w' appears twice/) });
     // the same name nested deeper, or escaped quotes in names, are not duplicates
     const ok = '{"__metadata__": {"w": "x", "q\\"": "y"}, "w": {"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
     expect((await parse(file(ok, new Uint8Array(4)))).tensors.map((t) => t.name)).toEqual(['w']);
@@ -131,7 +131,7 @@ describe('safetensors shard sets', () => {
 
   it('a shard the index names but the folder lacks is an IO error naming it', async () => {
     const dir = folder({ 'model.safetensors.index.json': index({ a: 's1.safetensors', b: 's2.safetensors' }), 's1.safetensors': one('a') });
-    await expect(openSafetensorsSet(dir)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/shard s2.safetensors.*missing/) });
+    await expect(openSafetensorsSet(dir)).rejects.toMatchObject({ code: 'SPLIT_MISSING', message: expect.stringMatching(/shard s2.safetensors.*missing/) });
   });
 
   it('a tensor the index puts in a shard that does not hold it is MISSING_TENSOR', async () => {
@@ -141,8 +141,8 @@ describe('safetensors shard sets', () => {
 
   it('one tensor in two shards, a bad index and no weights at all are typed errors', async () => {
     const two = folder({ 'model.safetensors.index.json': index({ a: 's1.safetensors', b: 's2.safetensors' }), 's1.safetensors': one('a'), 's2.safetensors': one('a') });
-    await expect(openSafetensorsSet(two)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/'a' is in two shards/) });
-    await expect(openSafetensorsSet(folder({ 'model.safetensors.index.json': '{"weight_map": 3}' }))).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await expect(openSafetensorsSet(two)).rejects.toMatchObject({ code: 'SPLIT_DUPLICATE', message: expect.stringMatching(/'a' is in two shards/) });
+    await expect(openSafetensorsSet(folder({ 'model.safetensors.index.json': '{"weight_map": 3}' }))).rejects.toMatchObject({ code: 'SAFETENSORS_CORRUPT' });
     await expect(openSafetensorsSet(folder({ 'model.safetensors.index.json': '{' }))).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     await expect(openSafetensorsSet(folder({ 'config.json': '{}' }))).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/neither model.safetensors/) });
   });
@@ -150,6 +150,6 @@ describe('safetensors shard sets', () => {
   it('a truncated shard fails naming the shard', async () => {
     const s = file({ w: { dtype: 'F32', shape: [8], data_offsets: [0, 32] } }, new Uint8Array(32));
     const dir = folder({ 'model.safetensors': s.subarray(0, s.length - 4) });
-    await expect(openSafetensorsSet(dir)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/model.safetensors: tensor 'w'/) });
+    await expect(openSafetensorsSet(dir)).rejects.toMatchObject({ code: 'SAFETENSORS_TRUNCATED', message: expect.stringMatching(/model.safetensors: tensor 'w'/) });
   });
 });

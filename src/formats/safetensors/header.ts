@@ -35,15 +35,15 @@ export interface SafetensorsHeader {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-const bad = (msg: string): never => { throw new EngineError('BAD_ARGUMENT', msg); };
+const bad = (msg: string): never => { throw new EngineError('SAFETENSORS_CORRUPT', msg); };
 
 /** Parses and checks the header of one .safetensors file; reads only the header's bytes. */
 export async function readSafetensorsHeader(src: ByteSource): Promise<SafetensorsHeader> {
-  if (src.size < 8) throw new EngineError('IO', `${src.name}: ${src.size} bytes is too short for a safetensors file (it is truncated).`);
+  if (src.size < 8) throw new EngineError('SAFETENSORS_TRUNCATED', `${src.name}: ${src.size} bytes is too short for a safetensors file (it is truncated).`);
   const lenBytes = await src.read(0, 8);
   const len = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true);
   if (len > BigInt(src.size - 8)) {
-    throw new EngineError('IO', `${src.name}: its header says ${len} bytes but the file has only ${src.size - 8} after the length; it is truncated or not a safetensors file.`);
+    throw new EngineError('SAFETENSORS_TRUNCATED', `${src.name}: its header says ${len} bytes but the file has only ${src.size - 8} after the length; it is truncated or not a safetensors file.`);
   }
   if (len > BigInt(MAX_SAFETENSORS_HEADER)) bad(`${src.name}: a header of ${len} bytes is beyond safetensors' 100 MB limit; the file is corrupt.`);
   const headerLen = Number(len);
@@ -55,7 +55,7 @@ export async function readSafetensorsHeader(src: ByteSource): Promise<Safetensor
     json = JSON.parse(raw);
   } catch (e) {
     if (e instanceof EngineError) throw e;
-    throw new EngineError('BAD_ARGUMENT', `${src.name}: the header is not valid UTF-8 JSON (${(e as Error).message}); the file is corrupt or not a safetensors file.`, { cause: e });
+    throw new EngineError('SAFETENSORS_CORRUPT', `${src.name}: the header is not valid UTF-8 JSON (${(e as Error).message}); the file is corrupt or not a safetensors file.`, { cause: e });
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) bad(`${src.name}: the header is not a JSON object.`);
   const dup = duplicateTopKey(raw);
@@ -85,7 +85,7 @@ function readEntry(file: string, name: string, v: unknown, dataStart: number, da
   }
   const [begin, end] = offs as number[];
   if (end > dataBytes) {
-    throw new EngineError('IO', `${where}: its data (bytes ${begin}..${end} of the data) lies beyond the ${dataBytes} data bytes of the file; it is truncated.`);
+    throw new EngineError('SAFETENSORS_TRUNCATED', `${where}: its data (bytes ${begin}..${end} of the data) lies beyond the ${dataBytes} data bytes of the file; it is truncated.`);
   }
   const d = DTYPES.get(dtype);
   if (!d) {

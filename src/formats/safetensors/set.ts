@@ -49,12 +49,12 @@ async function shardNames(dir: FolderFiles): Promise<{ shards: string[]; weightM
     const index = await readJsonFile(dir, INDEX_NAME) as { weight_map?: unknown };
     const wm = index?.weight_map;
     if (!wm || typeof wm !== 'object' || Array.isArray(wm)) {
-      throw new EngineError('BAD_ARGUMENT', `${dir.name}/${INDEX_NAME} has no weight_map object.`);
+      throw new EngineError('SAFETENSORS_CORRUPT', `${dir.name}/${INDEX_NAME} has no weight_map object.`);
     }
     const weightMap = new Map(Object.entries(wm as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
     const shards = [...new Set(weightMap.values())];
     for (const s of shards) {
-      if (!dir.names.includes(s)) throw new EngineError('IO', `${dir.name}: shard ${s}, named in ${INDEX_NAME}, is missing from the folder.`);
+      if (!dir.names.includes(s)) throw new EngineError('SPLIT_MISSING', `${dir.name}: shard ${s}, named in ${INDEX_NAME}, is missing from the folder.`);
     }
     return { shards, weightMap };
   }
@@ -74,7 +74,7 @@ export async function openSafetensorsSet(dir: FolderFiles): Promise<SafetensorsS
       const h = await readSafetensorsHeader(src);
       if (i === 0) metadata = h.metadata;
       for (const t of h.tensors) {
-        if (tensors.has(t.name)) throw new EngineError('BAD_ARGUMENT', `${dir.name}: tensor '${t.name}' is in two shards (${shards[tensors.get(t.name)!.fileIndex]} and ${shards[i]}).`);
+        if (tensors.has(t.name)) throw new EngineError('SPLIT_DUPLICATE', `${dir.name}: tensor '${t.name}' is in two shards (${shards[tensors.get(t.name)!.fileIndex]} and ${shards[i]}).`);
         tensors.set(t.name, { ...t, fileIndex: i });
       }
     }
