@@ -148,6 +148,17 @@ export async function openGGUF(sources: ByteSource | ByteSource[]): Promise<GGUF
     tensors,
     alignment: first.alignment,
     sources: srcs,
+    ...tensorAccess(srcs, byName, (m) => new GGUFError('GGUF_CORRUPT', m)),
+  };
+}
+
+/**
+ * Tensor lookup and reads over a model's sources, for GGUF files and for formats presented as one
+ * (Hugging Face folders): `pastEnd` makes the error for a read beyond a tensor's bytes.
+ */
+export function tensorAccess(srcs: readonly ByteSource[], byName: ReadonlyMap<string, GGUFTensorInfo>, pastEnd: (message: string) => Error):
+  Pick<GGUFFile, 'tensor' | 'readTensor' | 'readTensorInto' | 'close'> {
+  return {
     tensor: (name) => byName.get(name),
     async readTensor(t) {
       getTraits(t.type, t.name); // typed error for unsupported types
@@ -157,7 +168,7 @@ export async function openGGUF(sources: ByteSource | ByteSource[]): Promise<GGUF
       getTraits(t.type, t.name);
       const src = srcs[t.fileIndex];
       if (!src.readInto) return false;
-      if (at < 0 || at + dst.length > t.byteSize) throw new GGUFError('GGUF_CORRUPT', `${src.name}: a read past the end of tensor '${t.name}'.`);
+      if (at < 0 || at + dst.length > t.byteSize) throw pastEnd(`${src.name}: a read past the end of tensor '${t.name}'.`);
       await src.readInto(t.offset + at, dst);
       return true;
     },

@@ -4,9 +4,8 @@
 // safetensors files (no copy, no conversion). HF keeps q/k rows in rotate-half order, where
 // convert_hf_to_gguf.py permutes them for llama's adjacent-pair rope; we leave the rows as they are
 // and mark the model `edge.rope.neox` so the decoder rotates halves instead — the same attention.
-import type { GGUFFile, GGUFTensorInfo, GGUFValue } from '../gguf/reader.ts';
+import { tensorAccess, type GGUFFile, type GGUFTensorInfo, type GGUFValue } from '../gguf/reader.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
-import { getTraits } from '../../quant/traits.ts';
 import { openSafetensorsSet, readJsonFile, readTextFile, type FolderFiles, type ShardTensor } from '../safetensors/set.ts';
 
 /** Metadata key (not one llama.cpp writes) that makes a llama-family model use rotate-half rope. */
@@ -157,22 +156,7 @@ export async function openHFFolder(dir: FolderFiles): Promise<HFModelFile> {
     alignment: 1,
     sources: srcs,
     hfTokenizer: { tokenizerJson, tokenizerConfig },
-    tensor: (name) => byName.get(name),
-    async readTensor(t) {
-      getTraits(t.type, t.name);
-      return srcs[t.fileIndex].read(t.offset, t.byteSize);
-    },
-    async readTensorInto(t, at, dst) {
-      getTraits(t.type, t.name);
-      const src = srcs[t.fileIndex];
-      if (!src.readInto) return false;
-      if (at < 0 || at + dst.length > t.byteSize) throw new EngineError('BAD_ARGUMENT', `${src.name}: a read past the end of tensor '${t.name}'.`);
-      await src.readInto(t.offset + at, dst);
-      return true;
-    },
-    async close() {
-      await Promise.all(srcs.map((s) => s.close?.()));
-    },
+    ...tensorAccess(srcs, byName, (m) => new EngineError('BAD_ARGUMENT', m)),
   };
 }
 
