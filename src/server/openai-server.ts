@@ -114,24 +114,25 @@ async function sendStream(res: ServerResponse, events: AsyncGenerator<object>): 
   }
 }
 
-// the body is checked before the request queues: a bad one is answered at once, not after the answers ahead of it
-const chat: Handler = async (res, ctx) => {
-  const r = parseChatRequest(await ctx.body());
-  await ctx.inTurn(async () => {
-    if (r.stream) return sendStream(res, chatStream(ctx.model, r, ctx.signal));
-    const out = await chatResponse(ctx.model, r, ctx.signal);
-    if (out) sendJson(res, 200, out);
-  });
-};
+/**
+ * A completion route: the body is checked before the request queues (a bad one is answered at once,
+ * not after the answers ahead of it), then answered in its turn, streamed or as one object.
+ */
+function completionRoute<R extends { stream: boolean }>(parse: (body: unknown) => R,
+  stream: (m: ServedModel, r: R, signal: AbortSignal) => AsyncGenerator<object>,
+  whole: (m: ServedModel, r: R, signal: AbortSignal) => Promise<object | null>): Handler {
+  return async (res, ctx) => {
+    const r = parse(await ctx.body());
+    await ctx.inTurn(async () => {
+      if (r.stream) return sendStream(res, stream(ctx.model, r, ctx.signal));
+      const out = await whole(ctx.model, r, ctx.signal);
+      if (out) sendJson(res, 200, out);
+    });
+  };
+}
 
-const text: Handler = async (res, ctx) => {
-  const r = parseTextRequest(await ctx.body());
-  await ctx.inTurn(async () => {
-    if (r.stream) return sendStream(res, textStream(ctx.model, r, ctx.signal));
-    const out = await textResponse(ctx.model, r, ctx.signal);
-    if (out) sendJson(res, 200, out);
-  });
-};
+const chat = completionRoute(parseChatRequest, chatStream, chatResponse);
+const text = completionRoute(parseTextRequest, textStream, textResponse);
 
 const models: Handler = async (res, { model }) => {
   sendJson(res, 200, {
