@@ -1,9 +1,8 @@
 // `fit`: the memory pre-flight from the model's header alone — a local file (or split set), or an
 // http(s) URL of which only the header's byte ranges are fetched. No tensor data is read.
 import os from 'node:os';
-import type { ByteSource } from '../formats/byte-source.ts';
-import { openGGUF } from '../formats/gguf/reader.ts';
-import { openNodeFiles, openNodeModel } from '../formats/node-file-source.ts';
+import { openGGUF, type GGUFFile } from '../formats/gguf/reader.ts';
+import { openNodeModel } from '../formats/node-file-source.ts';
 import { urlSource } from '../formats/url-source.ts';
 import { fitJson, fitModel, type FitReport } from '../models/fit.ts';
 import { checkModelSupport } from '../models/support.ts';
@@ -11,14 +10,16 @@ import type { CliOptions } from './args.ts';
 
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
-export async function openModelHeader(model: string): Promise<ByteSource[]> {
-  return /^https?:\/\//i.test(model) ? [await urlSource(model)] : openNodeFiles(model);
+/** The model to pre-flight: a URL (only its header's byte ranges are fetched), a GGUF file or split set, or a Hugging Face folder. */
+async function openModelHeader(model: string): Promise<GGUFFile> {
+  if (/^https?:\/\//i.test(model)) return openGGUF([await urlSource(model)]);
+  // a folder: its safetensors headers and config.json, presented as a GGUF header
+  const local = await openNodeModel(model);
+  return Array.isArray(local) ? openGGUF(local) : local;
 }
 
 export async function runFit(o: CliOptions, out: (s: string) => void): Promise<FitReport> {
-  // a Hugging Face folder: its safetensors headers and config.json, presented as a GGUF header
-  const local = /^https?:\/\//i.test(o.model) ? null : await openNodeModel(o.model);
-  const file = local && !Array.isArray(local) ? local : await openGGUF(local ?? await openModelHeader(o.model));
+  const file = await openModelHeader(o.model);
   let r: FitReport;
   try {
     const { h, arch } = checkModelSupport(file);
