@@ -67,7 +67,10 @@ export function mapRopeScaling(c: HFConfig, rp: RopeParams, arch: string, headDi
     }
     meta.set(k('type'), 'yarn');
     meta.set(k('factor'), p.factor);
-    meta.set(k('original_context_length'), c.num('original_max_position_embeddings', typeof p.original_max_position_embeddings === 'number' ? p.original_max_position_embeddings : undefined));
+    // convert reads it from the rope parameters (ropeParams mirrors a top-level one there)
+    const orig = p.original_max_position_embeddings;
+    if (typeof orig !== 'number') c.unsupported('uses yarn rope without original_max_position_embeddings.');
+    meta.set(k('original_context_length'), orig);
     return [];
   }
   return c.unsupported(`uses '${type}' rope scaling, which this engine cannot read from a Hugging Face folder yet (supported here: default${support.scaling ? ', linear, yarn' : ''}${support.llama3 ? ', llama3' : ''}).`);
