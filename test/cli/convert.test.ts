@@ -210,7 +210,7 @@ describe('bad folders are typed errors naming file and tensor, and leave nothing
     ['a truncated shard', { [shard2]: readFileSync(path.join(mistral, shard2)).subarray(0, 500_000) }, { code: 'SAFETENSORS_TRUNCATED' }, new RegExp(`${shard2}: tensor 'model\\.`)],
     ['a missing shard', { [shard2]: '' }, { code: 'SPLIT_MISSING' }, new RegExp(`shard ${shard2}`)],
     ['a shape config.json disagrees with', { 'config.json': JSON.stringify({ ...config, intermediate_size: 256 }) }, { code: 'BAD_SHAPE' },
-      /model-0000\d-of-00002\.safetensors: tensor 'blk\.0\.ffn_(gate|up|down)\.weight' has shape \[\d+, \d+\] but config\.json implies/],
+      /config\.json disagrees with model-0000\d-of-00002\.safetensors: tensor 'model\.layers\.0\.mlp\.(gate|up|down)_proj\.weight' \(blk\.0\.ffn_(gate|up|down)\.weight\) is \[\d+, \d+\], but config\.json implies/],
     ['more layers in config.json than stored', { 'config.json': JSON.stringify({ ...config, num_hidden_layers: 3 }) }, { code: 'MISSING_TENSOR' }, /tensor 'blk\.2\.\w+\.weight'/],
   ];
   it.each(cases)('%s', async (name, over, code, message) => {
