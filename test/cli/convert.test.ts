@@ -125,7 +125,7 @@ describe('TinyStories-656K (trained, F32, lm_head only) converted', () => {
 
   // F16 keeps these weights' greedy path, so llama.cpp must write our folder's text; a quantized file
   // has other weights (the text parts after a few words), so there our engine runs the same file
-  it.each(TYPES)('%s: llama.cpp\'s greedy text equals ours; its story ppl is low', async (t) => {
+  it.each(TYPES)('%s: llama.cpp\'s greedy text is ours (Q4_K_M: up to a near-tie); its story ppl is low', async (t) => {
     const file = out(`tiny.${t}.gguf`);
     const want = t === 'F16' ? folder : await ours(file, greedyOf);
     await withModel(file, async (m) => {
