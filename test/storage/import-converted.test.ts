@@ -1,10 +1,11 @@
-// A Hugging Face folder as browser Files (blobFolder), quantized with several chunks in flight (so
+// A Hugging Face folder as browser Files (folderFromFileList, blobFolder), quantized with several chunks in flight (so
 // writes land out of order) straight into the shard cache: the stored bytes equal the same
 // quantization written into memory; a failure or cancel mid-way leaves no key behind.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blobFolder, folderFromFileList, type PickedFolder } from '../../src/formats/blob-folder.ts';
+import { blobFolder, type PickedFolder } from '../../src/formats/blob-folder.ts';
+import { folderFromFileList } from '../../src/ui/state/folder-pick.ts';
 import { blobSource } from '../../src/formats/blob-source.ts';
 import { openGGUF } from '../../src/formats/gguf/reader.ts';
 import { openHFFolder } from '../../src/formats/hf/folder.ts';
