@@ -30,6 +30,41 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/**
+ * A bigger llama folder (random F32 weights, dim 512, 8 layers: 113 MB) with TinyStories' tokenizer,
+ * so a conversion lasts long enough to be cancelled halfway.
+ */
+function writeBigFolder(dir: string): void {
+  mkdirSync(dir);
+  for (const n of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(path.join(folder, n), path.join(dir, n));
+  const cfg = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'));
+  const [dim, ff, layers] = [512, 1536, 8];
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, hidden_size: dim, intermediate_size: ff, num_hidden_layers: layers }));
+  const kv = (dim / cfg.num_attention_heads) * cfg.num_key_value_heads;
+  const shapes: [string, number[]][] = [['model.embed_tokens.weight', [cfg.vocab_size, dim]], ['model.norm.weight', [dim]]];
+  for (let l = 0; l < layers; l++) {
+    const p = `model.layers.${l}.`;
+    shapes.push([`${p}input_layernorm.weight`, [dim]], [`${p}post_attention_layernorm.weight`, [dim]],
+      [`${p}self_attn.q_proj.weight`, [dim, dim]], [`${p}self_attn.k_proj.weight`, [kv, dim]], [`${p}self_attn.v_proj.weight`, [kv, dim]],
+      [`${p}self_attn.o_proj.weight`, [dim, dim]], [`${p}mlp.gate_proj.weight`, [ff, dim]], [`${p}mlp.up_proj.weight`, [ff, dim]],
+      [`${p}mlp.down_proj.weight`, [dim, ff]]);
+  }
+  const header: Record<string, unknown> = {};
+  let off = 0;
+  for (const [name, shape] of shapes) {
+    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
+    header[name] = { dtype: 'F32', shape, data_offsets: [off, off + bytes] };
+    off += bytes;
+  }
+  const json = Buffer.from(JSON.stringify(header).padEnd(Math.ceil((JSON.stringify(header).length) / 8) * 8));
+  const data = new Float32Array(off / 4);
+  let x = 0x2545f491;
+  for (let i = 0; i < data.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; data[i] = ((x >>> 0) / 2 ** 32 - 0.5) * 0.1; }
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(path.join(dir, 'model.safetensors'), Buffer.concat([len, json, Buffer.from(data.buffer)]));
+}
+
 /** Records every text the convert progress line shows (the conversion may be over in a second). */
 async function recordProgress(page: Page): Promise<void> {
   await page.evaluate(() => {
@@ -145,6 +180,25 @@ describe('import a Hugging Face folder', () => {
     const card = await importFolder(page, folder, 'TinyStories-656K Q4_K_M');
     const bytes = await exportCard(page, card, 'exported.Q4_K_M.gguf');
     expect(sha256(bytes)).toBe(sha256(readFileSync(await cli)));
+    await context.close();
+  });
+
+  it('cancelled halfway (F16 of a 113 MB folder): says so, nothing stored or listed', async () => {
+    const dir = path.join(tmp, 'big-random');
+    writeBigFolder(dir);
+    const { context, page } = await openApp(browser, app.url);
+    await waitForModel(page);
+    await openModels(page);
+    await page.getByTestId('folder-type').selectOption('F16');
+    await page.getByTestId('folder-input').setInputFiles(dir);
+    const row = page.getByTestId('convert').filter({ hasText: 'big-random' });
+    // past the first 16 MiB storage chunk of the 56 MB output, so stored chunks must be removed again
+    await expect(row.getByTestId('convert-progress')).toHaveText(/\(([4-7]\d)%\)/, { timeout: 60_000 });
+    console.log(`cancelled at: ${await row.getByTestId('convert-progress').textContent()}`);
+    await row.getByTestId('convert-cancel').click();
+    await expect(row.getByTestId('transfer-error')).toHaveText('Cancelled; nothing was stored.', { timeout: 30_000 });
+    await expect(page.getByTestId('stored-model').filter({ hasText: 'big-random' })).toHaveCount(0);
+    expect(await storedKeys(page, 'big-random-F16')).toEqual([]);
     await context.close();
   });
 
