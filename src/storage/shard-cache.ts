@@ -167,6 +167,21 @@ export class ShardCache {
     return m.files.map((f, i) => new ChunkedSource(id, i, f, lru, load));
   }
 
+  /**
+   * File `fileIndex` of a complete model as one Blob, built a chunk at a time: each step's Blob
+   * refers to the previous one instead of copying it, so at most one chunk is in script memory.
+   */
+  async fileBlob(id: string, fileIndex = 0): Promise<Blob> {
+    const m = await this.requireManifest(id);
+    check(m.complete, 'BAD_ARGUMENT', `Model "${m.name}" is only partly stored; finish or delete it first.`);
+    const file = m.files[fileIndex];
+    check(file, 'BAD_ARGUMENT', `Model "${id}" has no file #${fileIndex}.`);
+    let blob = new Blob([]);
+    for (let c = 0; c < file.chunks; c++) blob = new Blob([blob, await this.readChunk(id, fileIndex, c) as Uint8Array<ArrayBuffer>]);
+    check(blob.size === file.size, 'IO', `Stored model "${id}": ${file.name} reads back as ${blob.size} bytes, not ${file.size}. Delete it and add it again.`);
+    return blob;
+  }
+
   private async requireManifest(id: string): Promise<ModelManifest> {
     const m = await this.getManifest(id);
     if (!m) throw new EngineError('BAD_ARGUMENT', `No stored model with id "${id}".`);

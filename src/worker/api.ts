@@ -177,6 +177,40 @@ export interface TransferProgress {
   etaSec: number;
 }
 
+/** Output types a folder import offers (engine/convert.ts ConvertType; 'keep' stores the folder's own types). */
+export type FolderImportType = 'Q4_K_M' | 'Q8_0' | 'Q4_0' | 'Q6_K' | 'F16' | 'F32' | 'BF16' | 'keep';
+
+/** A Hugging Face folder picked in the page: its Files by path relative to the folder root. */
+export interface FolderImportRequest {
+  /** names this import for cancelImport */
+  importId: string;
+  folder: { name: string; files: { path: string; file: File }[] };
+  type: FolderImportType;
+}
+
+/** Per tensor while a folder is converted and stored (bytes are the folder's, read so far). */
+export interface FolderImportProgress {
+  tensor: string;
+  /** 0-based, of `count` */
+  index: number;
+  count: number;
+  doneBytes: number;
+  totalBytes: number;
+  tensorBytes: number;
+  tensorDoneBytes: number;
+  bytesPerSec: number;
+  /** seconds left; Infinity while the speed is unknown */
+  etaSec: number;
+  /** chunks are converted on this many workers (1: in the engine worker itself) */
+  workers: number;
+}
+
+/** A stored model's file as a Blob read from the cache (for "Export .gguf"). */
+export interface ExportedFile {
+  name: string;
+  blob: Blob;
+}
+
 export interface DownloadRequest {
   /** model id in the cache (letters, digits, . _ -) */
   id: string;
@@ -279,6 +313,14 @@ export interface EngineWorkerApi {
   listModels(): Promise<StoredModel[]>;
   deleteModel(id: string): Promise<void>;
   importFiles(files: File[], onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
+  /**
+   * Converts a Hugging Face folder to a GGUF of `type` on this device and stores it; a failed or
+   * cancelled import leaves nothing stored. Rejects with code ABORTED when cancelled.
+   */
+  importFolder(req: FolderImportRequest, onProgress?: Callback<FolderImportProgress>): Promise<StoredModel>;
+  cancelImport(importId: string): Promise<void>;
+  /** The stored file `fileIndex` (default 0) as a Blob assembled chunk by chunk from the cache. */
+  exportModel(id: string, fileIndex?: number): Promise<ExportedFile>;
   /** Starts or resumes a download; rejects with code ABORTED when paused. */
   download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
   pauseDownload(id: string): Promise<void>;
@@ -319,7 +361,7 @@ export interface EngineModel {
 }
 
 /** What the UI uses (client.ts). */
-export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abort' | 'loadModel' | 'importFiles' | 'download'>, ChatEngine {
+export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abort' | 'loadModel' | 'importFiles' | 'importFolder' | 'download'>, ChatEngine {
   readonly kind: 'local';
   chat: {
     completions: {
@@ -328,5 +370,6 @@ export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abor
   };
   loadModel(ref: ModelRef, opts?: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<LoadedModelInfo>;
   importFiles(files: File[], onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
+  importFolder(req: FolderImportRequest, onProgress?: Callback<FolderImportProgress>): Promise<StoredModel>;
   download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel>;
 }

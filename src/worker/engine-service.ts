@@ -9,8 +9,8 @@ import { Session } from '../engine/session.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { EngineError } from '../shared/errors.ts';
 import type {
-  Callback, Capabilities, ChatCompletionChunk, ChatCompletionParams, DownloadRequest, EngineWorkerApi,
-  FitInfo, FitOptions, FitSource, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, PreviousModel, StoredModel, TransferProgress,
+  Callback, Capabilities, ChatCompletionChunk, ChatCompletionParams, DownloadRequest, EngineWorkerApi, ExportedFile,
+  FitInfo, FolderImportProgress, FolderImportRequest, FitOptions, FitSource, LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, PreviousModel, StoredModel, TransferProgress,
 } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { fitModelSource } from './fit.ts';
@@ -147,6 +147,22 @@ export class EngineService implements EngineWorkerApi {
     } finally {
       release(onProgress);
     }
+  }
+
+  async importFolder(req: FolderImportRequest, onProgress?: Callback<FolderImportProgress>): Promise<StoredModel> {
+    try {
+      return await this.store.importFolder(req, onProgress);
+    } finally {
+      release(onProgress);
+    }
+  }
+
+  async cancelImport(importId: string): Promise<void> {
+    this.store.cancelImport(importId);
+  }
+
+  exportModel(id: string, fileIndex?: number): Promise<ExportedFile> {
+    return this.store.exportFile(id, fileIndex);
   }
 
   async download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel> {

@@ -7,7 +7,8 @@ import { importModelFiles } from '../storage/import-file.ts';
 import { modelSize, modelStoredBytes, type ModelManifest } from '../storage/manifest.ts';
 import { defaultShardCache } from '../storage/shard-cache.ts';
 import { EngineError } from '../shared/errors.ts';
-import type { Callback, DownloadRequest, StoredModel, TransferProgress } from './api.ts';
+import type { Callback, DownloadRequest, ExportedFile, FolderImportProgress, FolderImportRequest, StoredModel, TransferProgress } from './api.ts';
+import { importFolder } from './folder-import.ts';
 import { deviceFitRequest } from './fit.ts';
 
 function toStored(m: ModelManifest): StoredModel {
@@ -25,6 +26,7 @@ function toStored(m: ModelManifest): StoredModel {
 
 export class ModelStore {
   private readonly downloads = new Map<string, AbortController>();
+  private readonly imports = new Map<string, AbortController>();
 
   async list(): Promise<StoredModel[]> {
     return (await defaultShardCache().listModels()).map(toStored);
@@ -38,6 +40,26 @@ export class ModelStore {
   async importFiles(files: File[], onProgress?: Callback<TransferProgress>): Promise<StoredModel> {
     // a model this device cannot hold even with layer streaming is refused before it is copied
     return toStored(await importModelFiles(files, { onProgress, fit: await deviceFitRequest() }));
+  }
+
+  async importFolder(req: FolderImportRequest, onProgress?: Callback<FolderImportProgress>): Promise<StoredModel> {
+    const ctrl = new AbortController();
+    this.imports.set(req.importId, ctrl);
+    try {
+      return toStored(await importFolder(req, { signal: ctrl.signal, onProgress, fit: await deviceFitRequest() }));
+    } finally {
+      if (this.imports.get(req.importId) === ctrl) this.imports.delete(req.importId);
+    }
+  }
+
+  cancelImport(importId: string): void {
+    this.imports.get(importId)?.abort();
+  }
+
+  async exportFile(id: string, fileIndex = 0): Promise<ExportedFile> {
+    const m = await defaultShardCache().getManifest(id);
+    if (!m) throw new EngineError('BAD_ARGUMENT', `No stored model with id "${id}"; it may have been deleted.`);
+    return { name: m.files[fileIndex]?.name ?? `${id}.gguf`, blob: await defaultShardCache().fileBlob(id, fileIndex) };
   }
 
   async download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel> {

@@ -1,8 +1,11 @@
-// Add (file picker, drag-and-drop, URL), watch, load and delete models.
+// Add (file picker, drag-and-drop, a Hugging Face folder, URL), watch, load, export and delete models.
 import { useState } from 'react';
 import type { Models } from '../hooks/use-models.ts';
 import { formatBytes } from '../state/format.ts';
 import { CatalogueList } from './CatalogueList.tsx';
+import { ConvertRow } from './ConvertRow.tsx';
+import { ExportButton } from './ExportButton.tsx';
+import { FolderImport } from './FolderImport.tsx';
 import { FitBadge } from './FitBadge.tsx';
 import { TransferRow } from './TransferRow.tsx';
 
@@ -81,10 +84,13 @@ export function ModelManager({ models }: { models: Models }) {
         <span>Drop GGUF files here or <u>choose files</u> (select all shards of a split model)</span>
       </label>
       {picked && <div className="small">Memory for {picked.map((f) => f.name).join(', ')}: <FitBadge source={{ kind: 'file', files: picked }} auto /></div>}
+      <FolderImport models={models} />
       <UrlForm models={models} />
 
       {models.transfers.length > 0 && (
-        <ul className="transfers">{models.transfers.map((t) => <TransferRow key={t.id} t={t} models={models} />)}</ul>
+        <ul className="transfers">{models.transfers.map((t) => (t.kind === 'convert'
+          ? <ConvertRow key={t.id} t={t} models={models} />
+          : <TransferRow key={t.id} t={t} models={models} />))}</ul>
       )}
 
       <h3>On this device</h3>
@@ -102,6 +108,7 @@ export function ModelManager({ models }: { models: Models }) {
             <div className="row-actions">
               {m.complete && <button type="button" onClick={() => void models.load({ kind: 'stored', id: m.id })}>Load</button>}
               {m.complete && <FitBadge source={{ kind: 'stored', id: m.id }} />}
+              {m.complete && m.files.length === 1 && <ExportButton id={m.id} models={models} />}
               {!m.complete && m.source.url && !models.transfers.some((t) => t.id === m.id && t.state === 'running') && (
                 <button type="button" onClick={() => void models.download({ id: m.id, url: m.source.url!, name: m.name })}>Resume</button>)}
               <button type="button" className="danger" onClick={() => { if (confirm(`Delete ${m.name} from this device?`)) void models.remove(m.id); }}>

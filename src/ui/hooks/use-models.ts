@@ -1,7 +1,9 @@
 // Model state for the UI: catalogue, stored models, the loaded model, and running transfers
 // (downloads with pause/resume, imports). Everything goes through the engine client.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { DownloadRequest, LoadedModelInfo, LoadProgress, ModelRef, StoredModel, TransferProgress } from '../../worker/api.ts';
+import type {
+  DownloadRequest, FolderImportProgress, FolderImportRequest, FolderImportType, LoadedModelInfo, LoadProgress, ModelRef, StoredModel, TransferProgress,
+} from '../../worker/api.ts';
 import { loadCatalogue, type CatalogueEntry } from '../state/catalogue.ts';
 import { errorCode, errorMessage, loadErrorText, transferErrorText } from '../state/format.ts';
 import type { Settings } from '../state/settings.ts';
@@ -10,9 +12,11 @@ import { useEngine } from './engine.ts';
 export interface Transfer {
   id: string;
   name: string;
-  kind: 'download' | 'import';
+  kind: 'download' | 'import' | 'convert';
   state: 'running' | 'paused' | 'failed';
   progress?: TransferProgress;
+  /** a folder being converted: the tensor it is at */
+  convert?: FolderImportProgress;
   error?: string;
   request?: DownloadRequest;
 }
@@ -28,6 +32,11 @@ export interface Models {
   load(ref: ModelRef, opts?: Pick<Settings, 'backend' | 'kvType'>): Promise<void>;
   remove(id: string): Promise<void>;
   importFiles(files: File[]): Promise<void>;
+  /** Converts a Hugging Face folder to `type` on this device and stores it. */
+  importFolder(folder: FolderImportRequest['folder'], type: FolderImportType): Promise<void>;
+  cancelImport(id: string): void;
+  /** The stored file as a Blob (read from the cache, not copied into script memory). */
+  exportModel(id: string): Promise<{ name: string; blob: Blob }>;
   download(req: DownloadRequest): Promise<void>;
   pause(id: string): void;
   dismiss(id: string): void;
@@ -143,6 +152,24 @@ export function useModels(settings: Settings, active = true): Models {
     await refresh();
   }, [engine, patch, progressOf, refresh]);
 
+  const importFolder = useCallback(async (folder: FolderImportRequest['folder'], type: FolderImportType) => {
+    const id = `convert:${folder.name}:${type}:${Date.now()}`;
+    askPersistence();
+    patch(id, { id, name: `${folder.name} → ${type}`, kind: 'convert', state: 'running' });
+    try {
+      await engine.importFolder({ importId: id, folder, type }, (convert) => setTransfers((all) => (
+        all[id]?.state === 'running' ? { ...all, [id]: { ...all[id], convert } } : all)));
+      patch(id, null);
+    } catch (e) {
+      // the conversion is stored atomically: whatever failed, nothing of it is left
+      patch(id, { state: 'failed', error: errorCode(e) === 'ABORTED' ? 'Cancelled; nothing was stored.' : `${errorMessage(e)} Nothing was stored.` });
+    }
+    await refresh();
+  }, [engine, patch, refresh]);
+
+  const cancelImport = useCallback((id: string) => void engine.cancelImport(id), [engine]);
+  const exportModel = useCallback((id: string) => engine.exportModel(id), [engine]);
+
   const download = useCallback(async (req: DownloadRequest) => {
     askPersistence();
     patch(req.id, { id: req.id, name: req.name, kind: 'download', state: 'running', request: req, error: undefined });
@@ -161,6 +188,6 @@ export function useModels(settings: Settings, active = true): Models {
 
   return {
     catalogue, stored, loaded, loading, loadError, transfers: Object.values(transfers),
-    load, remove, importFiles, download, pause, dismiss,
+    load, remove, importFiles, importFolder, cancelImport, exportModel, download, pause, dismiss,
   };
 }
