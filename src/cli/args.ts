@@ -4,7 +4,7 @@ import { EngineError } from '../shared/errors.ts';
 import { FILE_TYPES, isFileTypeName } from '../quant/quantize-model.ts';
 import { isKVType, KV_TYPES, type KVType } from '../backends/kv-layout.ts';
 
-export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench', 'quantize', 'fit', 'serve'] as const;
+export const COMMANDS = ['generate', 'perplexity', 'tokenize', 'bench', 'quantize', 'convert', 'fit', 'serve'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -36,7 +36,7 @@ export interface CliOptions {
   memory?: number;
   /** --max-memory: the engine's device memory cap in bytes (all backend allocations) */
   maxMemory?: number;
-  /** quantize: input model, output path and target type (a FileTypeName) */
+  /** quantize / convert: input model (convert: an HF folder), output path and target type (a FileTypeName; convert also 'keep') */
   in?: string;
   out?: string;
   type?: string;
@@ -54,6 +54,8 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
   quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
+  convert    --in HF_FOLDER --out PATH.gguf [--type Q4_K_M (default)|Q8_0|Q4_0|Q6_K|F16|BF16|F32|keep|…] [--json]
+             a Hugging Face folder to a GGUF file llama.cpp loads (what convert_hf_to_gguf.py + llama-quantize make)
   fit        --model PATH|URL [--ctx N] [--kv-type f32|f16|q8_0] [--memory BYTES] [--json]   (header only)
   serve      --model PATH [--host H] [--port P] [--api-key K] [--alias NAME] [--threads N]
              OpenAI-compatible server (default 127.0.0.1:8080; --port 0 picks a free port)
@@ -88,11 +90,15 @@ export function parseBytes(v: string | undefined, name: string): number | undefi
   return n;
 }
 
-function quantizeOptions(v: { in?: string; out?: string; type?: string; json?: boolean }): CliOptions {
-  if (!v.in || !v.out || !v.type) bad('quantize needs --in MODEL.gguf, --type TYPE and --out PATH.');
-  if (!isFileTypeName(v.type)) bad(`--type must be one of ${Object.keys(FILE_TYPES).join(', ')} (got ${v.type}).`);
+function quantizeOptions(command: 'quantize' | 'convert', v: { in?: string; out?: string; type?: string; json?: boolean; threads?: string }): CliOptions {
+  const type = command === 'convert' ? v.type ?? 'Q4_K_M' : v.type;
+  if (command === 'convert' && (!v.in || !v.out)) bad('convert needs --in HF_FOLDER and --out PATH.gguf (and optionally --type TYPE).');
+  if (!v.in || !v.out || !type) bad('quantize needs --in MODEL.gguf, --type TYPE and --out PATH.');
+  const types = [...Object.keys(FILE_TYPES), ...(command === 'convert' ? ['keep'] : [])];
+  if (!isFileTypeName(type) && !(command === 'convert' && type === 'keep')) bad(`--type must be one of ${types.join(', ')} (got ${type}).`);
   return {
-    command: 'quantize', model: v.in, in: v.in, out: v.out, type: v.type, maxTokens: 0, chat: false, json: !!v.json,
+    command, model: v.in, in: v.in, out: v.out, type, maxTokens: 0, chat: false, json: !!v.json,
+    threads: number(v.threads, 'threads', { int: true, min: 1, max: 256 }),
     noBos: false, promptTokens: 0, genTokens: 0, backend: 'wasm', browser: false, noContextShift: false,
   };
 }
@@ -124,7 +130,7 @@ export function parseCli(argv: string[]): CliOptions {
   const command = positionals[0] as Command;
   if (!COMMANDS.includes(command)) bad(positionals[0] ? `Unknown command "${positionals[0]}".` : 'No command given.');
   if (positionals.length > 1) bad(`Unexpected argument "${positionals[1]}".`);
-  if (command === 'quantize') return quantizeOptions(values);
+  if (command === 'quantize' || command === 'convert') return quantizeOptions(command, values);
   if (!values.model) bad('--model PATH is required.');
   const backend = values.backend ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'webgpu') bad(`--backend must be wasm or webgpu (got ${backend}).`);

@@ -177,7 +177,7 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
 
 const COMMANDS = { generate, perplexity, tokenize, bench } as const;
 
-/** Runs a model command; `quantize` is Node-only and handled by main.ts. */
+/** Runs a model command; `quantize` and `convert` are Node-only and handled by main.ts. */
 export async function runModelCommand(o: CliOptions, env: CliEnv): Promise<void> {
   const run = COMMANDS[o.command as keyof typeof COMMANDS];
   if (!run) throw new EngineError('BAD_ARGUMENT', `${o.command} runs in Node only; drop --browser.`);

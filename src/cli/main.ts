@@ -1,4 +1,4 @@
-// Node command line: generate, perplexity, tokenize, bench, quantize, fit, serve. With --json the last stdout line is
+// Node command line: generate, perplexity, tokenize, bench, quantize, convert, fit, serve. With --json the last stdout line is
 // one JSON object (a contract other tools parse); otherwise output is for people.
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -41,9 +41,10 @@ async function nodeEnv(o: CliOptions): Promise<CliEnv> {
 
 /** What does not take a Hugging Face folder yet says so, instead of failing on a directory read. */
 async function refuseFolder(o: CliOptions): Promise<void> {
+  if (o.command === 'convert') return;
   const path = o.command === 'quantize' ? o.in : o.model;
   if (!path || /^https?:\/\//i.test(path) || !(await stat(path).then((s) => s.isDirectory(), () => false))) return;
-  if (o.command === 'quantize') throw new EngineError('BAD_ARGUMENT', `${path} is a folder: quantize takes a GGUF file (F32/F16/BF16). A Hugging Face folder runs directly with --model; converting one to GGUF is not built yet.`);
+  if (o.command === 'quantize') throw new EngineError('BAD_ARGUMENT', `${path} is a folder: quantize takes a GGUF file (F32/F16/BF16). A Hugging Face folder runs directly with --model, or becomes a GGUF with \`convert --in ${path}\`.`);
   if (o.browser) throw new EngineError('BAD_ARGUMENT', `${path} is a folder: a Hugging Face folder runs in Node for now; drop --browser.`);
 }
 
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
       return await runInBrowser(argv);
     }
     if (o.command === 'quantize') await runQuantize(o);
+    else if (o.command === 'convert') await (await import('./convert.ts')).runConvert(o);
     else if (o.command === 'fit') await (await import('./fit.ts')).runFit(o, (s) => process.stdout.write(s));
     else if (o.command === 'serve') await (await import('./serve.ts')).runServe(o);
     else await runModelCommand(o, await nodeEnv(o));

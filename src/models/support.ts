@@ -27,7 +27,7 @@ export interface ModelHeader {
 /** The model's tokenizer: from a folder's tokenizer.json where it came from one, else from GGUF metadata. */
 export function tokenizerFor(header: ModelHeader): Tokenizer {
   const hf = header.hfTokenizer;
-  return hf ? tokenizerFromHFJson(hf.tokenizerJson, hf.tokenizerConfig) : tokenizerFromGGUF(header.metadata);
+  return hf ? tokenizerFromHFJson(hf.tokenizerJson, hf.tokenizerConfig, { vocabSize: hf.vocabSize, eogIds: hf.eogIds }) : tokenizerFromGGUF(header.metadata);
 }
 
 /**

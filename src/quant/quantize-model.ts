@@ -225,7 +225,11 @@ export interface QuantizeSink {
   write(pos: number, bytes: Uint8Array): Promise<void>;
 }
 
-export interface QuantizeProgress { tensor: string; index: number; count: number; doneBytes: number; totalBytes: number }
+/** Bytes are source bytes (as read); `tensorBytes`/`tensorDoneBytes` are those of the tensor a chunk belonged to. */
+export interface QuantizeProgress {
+  tensor: string; index: number; count: number; doneBytes: number; totalBytes: number;
+  tensorBytes: number; tensorDoneBytes: number;
+}
 
 const CHUNK_VALUES = 1 << 22; // 16 MiB of f32 per step
 
@@ -250,6 +254,11 @@ export interface QuantizeOptions {
   convert?: RowConverter;
   /** chunks read and converted at once (default 1; give a pool about twice its size) */
   inFlight?: number;
+  /** reads rows [row0, row0 + rows) of a planned source tensor in its type (default: its bytes in
+   *  `file.sources`); lets a caller reorder or retype rows on the way (the HF folder converter) */
+  readRows?: (t: GGUFTensorInfo, row0: number, rows: number) => Promise<Uint8Array>;
+  /** checked before each chunk: an aborted signal stops the run with an ABORTED error */
+  signal?: AbortSignal;
 }
 
 /** Writes the quantized model through `sink`: header first, then each tensor in row chunks. Chunks
@@ -263,29 +272,40 @@ export async function quantizeModel(file: GGUFFile, plan: QuantPlan, sink: Quant
   const totalBytes = plan.tensors.reduce((a, t) => a + t.src.byteSize, 0);
   let doneBytes = 0;
   const pending: Promise<void>[] = [];
-  for (let i = 0; i < plan.tensors.length; i++) {
-    const { src, type, byteSize } = plan.tensors[i];
-    const rowLen = src.shape[0], nRows = src.nElements / rowLen;
-    const srcRow = src.byteSize / nRows, dstRow = byteSize / nRows;
-    const step = Math.max(1, Math.floor(CHUNK_VALUES / rowLen));
-    const source = file.sources[src.fileIndex];
-    for (let r = 0; r < nRows; r += step) {
-      const rows = Math.min(step, nRows - r);
-      const chunk = (async () => {
-        const bytes = await source.read(src.offset + r * srcRow, rows * srcRow);
-        await sink.write(dataOffset + relOffsets[i] + r * dstRow, await convert(src.type, type, bytes, rowLen, rows, src.name));
-        doneBytes += rows * srcRow;
-        onProgress?.({ tensor: src.name, index: i, count: plan.tensors.length, doneBytes, totalBytes });
-      })();
-      chunk.catch(() => {}); // awaited below, in order; this only stops an early failure counting as unhandled
-      pending.push(chunk);
-      if (pending.length >= (opts.inFlight ?? 1)) await pending.shift();
+  const readRows = opts.readRows ?? ((t: GGUFTensorInfo, r0: number, rows: number) => {
+    const rowBytes = t.byteSize / (t.nElements / t.shape[0]);
+    return file.sources[t.fileIndex].read(t.offset + r0 * rowBytes, rows * rowBytes);
+  });
+  try {
+    for (let i = 0; i < plan.tensors.length; i++) {
+      const { src, type, byteSize } = plan.tensors[i];
+      const rowLen = src.shape[0], nRows = src.nElements / rowLen;
+      const srcRow = src.byteSize / nRows, dstRow = byteSize / nRows;
+      const step = Math.max(1, Math.floor(CHUNK_VALUES / rowLen));
+      let tensorDoneBytes = 0;
+      for (let r = 0; r < nRows; r += step) {
+        if (opts.signal?.aborted) throw new EngineError('ABORTED', `quantization stopped before tensor '${src.name}' was written.`);
+        const rows = Math.min(step, nRows - r);
+        const chunk = (async () => {
+          const bytes = await readRows(src, r, rows);
+          await sink.write(dataOffset + relOffsets[i] + r * dstRow, await convert(src.type, type, bytes, rowLen, rows, src.name));
+          doneBytes += rows * srcRow;
+          tensorDoneBytes += rows * srcRow;
+          onProgress?.({ tensor: src.name, index: i, count: plan.tensors.length, doneBytes, totalBytes, tensorBytes: src.byteSize, tensorDoneBytes });
+        })();
+        chunk.catch(() => {}); // awaited below, in order; this only stops an early failure counting as unhandled
+        pending.push(chunk);
+        if (pending.length >= (opts.inFlight ?? 1)) await pending.shift();
+      }
+      const end = dataOffset + relOffsets[i] + byteSize;
+      const pad = Math.ceil(byteSize / plan.alignment) * plan.alignment - byteSize;
+      if (pad) await sink.write(end, new Uint8Array(pad));
     }
-    const end = dataOffset + relOffsets[i] + byteSize;
-    const pad = Math.ceil(byteSize / plan.alignment) * plan.alignment - byteSize;
-    if (pad) await sink.write(end, new Uint8Array(pad));
+    for (const chunk of pending) await chunk;
+  } catch (e) {
+    await Promise.allSettled(pending); // no chunk may still write once the caller sees the failure
+    throw e;
   }
-  for (const chunk of pending) await chunk;
   const last = plan.tensors.length - 1;
   return last < 0 ? dataOffset : dataOffset + relOffsets[last] + Math.ceil(plan.tensors[last].byteSize / plan.alignment) * plan.alignment;
 }

@@ -148,13 +148,41 @@ function tokenName(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof obj(v)?.content === 'string' ? (obj(v)!.content as string) : undefined;
 }
 
-export function tokenizerFromHFJson(tokenizerJson: unknown, tokenizerConfig?: unknown): Tokenizer {
+/** What the model around a tokenizer.json says about its vocabulary (a Hugging Face folder's config files). */
+export interface HFVocabOptions {
+  /**
+   * rows of the model's embedding: ids the tokenizer lacks become unused `[PAD<id>]` tokens, and
+   * added tokens beyond it are dropped, as convert_hf_to_gguf.py pads and truncates the vocabulary
+   */
+  readonly vocabSize?: number;
+  /** more end-of-generation ids (generation_config.json's eos_token_id list) */
+  readonly eogIds?: readonly number[];
+}
+
+/** tokenizer.json's tokens padded or cut to `size` ids (added tokens only may be cut). */
+function fitTokens(texts: string[], added: Json[], size: number | undefined): { texts: string[]; added: Json[] } {
+  if (size === undefined || size === texts.length) return { texts, added };
+  if (size > texts.length) {
+    for (let i = texts.length; i < size; i++) texts.push(`[PAD${i}]`);
+    return { texts, added };
+  }
+  const addedIds = new Set(added.map((a) => a.id));
+  for (let i = size; i < texts.length; i++) {
+    if (!addedIds.has(i)) fail(`tokenizer.json has token id ${i} (${JSON.stringify(texts[i])}) but the model's embedding has only ${size} rows.`);
+  }
+  return { texts: texts.slice(0, size), added: added.filter((a) => typeof a.id === 'number' && a.id < size) };
+}
+
+export function tokenizerFromHFJson(tokenizerJson: unknown, tokenizerConfig?: unknown, opts: HFVocabOptions = {}): Tokenizer {
   const root = obj(tokenizerJson) ?? fail('tokenizer.json is not a JSON object.');
   const model = obj(root.model) ?? fail('tokenizer.json has no model.');
   if (model.type !== 'BPE') fail(`tokenizer.json: the ${String(model.type)} model is not supported (only BPE is).`);
-  const added = list(root.added_tokens);
-  const texts = readTokens(model, added);
+  const all = list(root.added_tokens);
+  const read = readTokens(model, all);
+  const nRead = read.length;
+  const { texts, added } = fitTokens(read, all, opts.vocabSize);
   const attrs = new Uint16Array(texts.length).fill(ATTR.NORMAL);
+  for (let i = nRead; i < texts.length; i++) attrs[i] = ATTR.UNUSED;
   const preTok = preTokenizer(obj(root.pre_tokenizer));
   if (preTok.kind !== 'byteLevel' && model.byte_fallback === true) {
     texts.forEach((t, i) => { if (/^<0x[0-9A-F]{2}>$/.test(t)) attrs[i] = ATTR.BYTE; });
@@ -178,6 +206,7 @@ export function tokenizerFromHFJson(tokenizerJson: unknown, tokenizerConfig?: un
   const idOf = (v: unknown) => { const n = tokenName(v); return n === undefined ? null : vocab.ids.get(n) ?? null; };
   const bosId = idOf(cfg.bos_token), eosId = idOf(cfg.eos_token);
   const { eotId, eogIds } = detectSpecials(vocab, eosId, null, null);
+  for (const id of opts.eogIds ?? []) if (id >= 0 && id < texts.length) eogIds.add(id);
   const decoders = obj(root.decoder)?.type === 'Sequence' ? list(obj(root.decoder)!.decoders) : [obj(root.decoder) ?? {}];
   const strip = decoders.find((d) => d.type === 'Strip' && d.content === ' ' && Number(d.start) >= 1);
   const normalize = normalizer(obj(root.normalizer));

@@ -156,8 +156,8 @@ describe('bad folders are typed errors', () => {
   });
 
   it('a rope scaling it cannot map yet is UNSUPPORTED_ARCH', async () => {
-    const cfg = { ...config, rope_scaling: { rope_type: 'llama3', factor: 8 } };
-    await expect(openHFFolder(tinyWith({ 'config.json': JSON.stringify(cfg) }))).rejects.toMatchObject({ code: 'UNSUPPORTED_ARCH', message: expect.stringContaining('llama3') });
+    const cfg = { ...config, rope_scaling: { rope_type: 'dynamic', factor: 8 } };
+    await expect(openHFFolder(tinyWith({ 'config.json': JSON.stringify(cfg) }))).rejects.toMatchObject({ code: 'UNSUPPORTED_ARCH', message: expect.stringContaining('dynamic') });
   });
 
   it('a missing or broken config.json / tokenizer.json, or a missing hyper-parameter', async () => {
@@ -167,8 +167,9 @@ describe('bad folders are typed errors', () => {
     await expect(openHFFolder(tinyWith({ 'config.json': JSON.stringify(noDim) }))).rejects.toMatchObject({ code: 'BAD_SHAPE', message: expect.stringContaining('hidden_size') });
   });
 
-  it('a config.json that disagrees with the tensors fails at load as BAD_SHAPE naming the tensor', async () => {
-    const file = await openHFFolder(tinyWith({ 'config.json': JSON.stringify({ ...config, intermediate_size: 256 }) }));
-    await expect(loadModelInput(file, await createWasmBackend({ threads: 1 }))).rejects.toMatchObject({ code: 'BAD_SHAPE', message: expect.stringContaining('ffn_gate') });
+  it('a config.json that disagrees with the tensors fails at open as BAD_SHAPE naming config.json, the shard and the tensor', async () => {
+    await expect(openHFFolder(tinyWith({ 'config.json': JSON.stringify({ ...config, intermediate_size: 256 }) }))).rejects.toMatchObject({
+      code: 'BAD_SHAPE', message: expect.stringMatching(/config\.json disagrees with model\.safetensors: tensor 'model\.layers\.0\.mlp\.(gate|up|down)_proj\.weight'/),
+    });
   });
 });
