@@ -1,12 +1,15 @@
 // MLC-LLM folders run by our kernels: for each scheme, the MLC folder the fixture writer makes of an
-// HF folder (fused qkv/gate_up, q_weight + q_scale groups) must give the perplexity that the
-// round-trip HF folder (f32 safetensors of exactly the dequantized MLC weights, unfused, the
-// engine's HF path that test/engine/hf-folder.test.ts holds against llama.cpp) gives.
+// HF folder (fused qkv/gate_up, q_weight + q_scale groups) must give the perplexity llama.cpp
+// (node-llama-cpp) gives on the F32 GGUF that convertFolder makes of the round-trip HF folder
+// (f32 safetensors of exactly the dequantized MLC weights, unfused); our engine on the round-trip
+// folder itself must agree too.
 // Then bad folders: each must fail with a typed error naming the file and tensor.
 import { mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { LlamaLogLevel, getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertToFile } from '../../src/cli/convert.ts';
 import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
 import { loadModelInput } from '../../src/engine/load.ts';
 import { Session } from '../../src/engine/session.ts';
@@ -18,16 +21,34 @@ import { fixture } from '../fixtures.ts';
 import { writeMLCFolder, type MLCScheme } from '../fixtures/mlc-writer.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mlc-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let llama: Llama;
+beforeAll(async () => { llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled }); });
+afterAll(async () => { await llama?.dispose(); rmSync(tmp, { recursive: true, force: true }); });
+
+/** llama.cpp's ppl of ids in one context, 16 tokens per evaluation (as the fixture refs were made). */
+async function llamaCppPpl(gguf: string, ids: number[]): Promise<number> {
+  const m = await llama.loadModel({ modelPath: gguf });
+  const ctx = await m.createContext({ contextSize: 512, batchSize: 512, threads: 2 });
+  try {
+    const seq = ctx.getSequence();
+    let nll = 0;
+    for (let start = 0; start < ids.length - 1; start += 16) {
+      const slice = ids.slice(start, Math.min(ids.length - 1, start + 16)) as Token[];
+      const o = await seq.controlledEvaluate(slice.map((id): ControlledEvaluateInputItem => [id, { generateNext: { probabilities: true } }]));
+      slice.forEach((_, i) => { nll -= Math.log(o[i]!.next.probabilities!.get(ids[start + i + 1] as Token)!); });
+    }
+    return Math.exp(nll / (ids.length - 1));
+  } finally { await ctx.dispose(); await m.dispose(); }
+}
 const sample = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
 const story = /> (Once upon a time, there was a little girl named Lily\..*?so she)\n/s
   .exec(readFileSync(fixture('models', 'README.md'), 'utf8'))![1].replace(/\\n/g, '\n');
 
-async function ppl(dir: string, text: string): Promise<{ ppl: number; file: MLCModelFile }> {
+async function ppl(dir: string, text: string): Promise<{ ppl: number; ids: number[]; file: MLCModelFile }> {
   const m = await loadModelInput(await openNodeModel(dir), await createWasmBackend({ threads: 2 }));
   try {
     const ids = [m.tokenizer.bosId!, ...m.tokenizer.encode(text)];
-    return { ppl: (await new Session(m).perplexity(ids)).ppl, file: m.file as MLCModelFile };
+    return { ppl: (await new Session(m).perplexity(ids)).ppl, ids, file: m.file as MLCModelFile };
   } finally {
     await m.dispose();
   }
@@ -41,13 +62,18 @@ const SCHEMES: MLCScheme[] = ['q4f16_1', 'q4f32_1', 'q0f16', 'q0f32'];
 const BLOCK: Record<MLCScheme, number> = { q4f16_1: GGMLType.MLC_Q4F16, q4f32_1: GGMLType.MLC_Q4F32, q0f16: GGMLType.F16, q0f32: GGMLType.F32 };
 
 describe.each(SOURCES)('MLC folders of %s', (name, src, text) => {
-  it.each(SCHEMES)('%s: perplexity equals the round-trip weights\' (|Δ ln ppl| ≤ 0.005)', async (scheme) => {
+  it.each(SCHEMES)('%s: perplexity equals llama.cpp\'s on the round-trip weights (|Δ ln ppl| ≤ 0.005)', async (scheme) => {
     const out = path.join(tmp, name);
     const dirs = await writeMLCFolder(src, scheme, out, 1 << 20);
     const got = await ppl(dirs.mlc, text);
-    const ref = await ppl(dirs.roundTrip, text);
-    const delta = Math.abs(Math.log(got.ppl) - Math.log(ref.ppl));
-    console.log(`${name} ${scheme}: MLC ppl ${got.ppl.toFixed(4)} vs round-trip ${ref.ppl.toFixed(4)} (Δln ${delta.toFixed(6)})`);
+    const ours = await ppl(dirs.roundTrip, text);
+    const gguf = path.join(out, `rt-${scheme}.F32.gguf`);
+    await convertToFile(dirs.roundTrip, gguf, 'F32', { threads: 2 });
+    const ref = await llamaCppPpl(gguf, got.ids);
+    const delta = Math.abs(Math.log(got.ppl) - Math.log(ref));
+    const deltaOurs = Math.abs(Math.log(got.ppl) - Math.log(ours.ppl));
+    console.log(`${name} ${scheme}: MLC ppl ${got.ppl.toFixed(4)} vs llama.cpp ${ref.toFixed(4)} (Δln ${delta.toFixed(6)}), our HF path ${ours.ppl.toFixed(4)} (Δln ${deltaOurs.toFixed(6)})`);
+    expect(deltaOurs).toBeLessThanOrEqual(0.005);
     expect(got.file.mlc).toMatchObject({ quantization: scheme, modelType: name === 'dev-hf-mistral' ? 'mistral' : 'llama' });
     expect(got.file.tensor('blk.0.attn_qkv.weight')?.type).toBe(BLOCK[scheme]);
     expect(got.file.tensor('blk.0.ffn_up.weight')?.shape[1]).toBeGreaterThan(got.file.tensor('blk.0.ffn_down.weight')!.shape[0]);
