@@ -81,6 +81,28 @@ describe.each(SOURCES)('MLC folders of %s', (name, src, text) => {
   }, 120_000);
 });
 
+describe('MLC block source', () => {
+  it('any byte range reads as the same bytes of the whole (blocks cut anywhere, across tensors and shards)', async () => {
+    const dirs = await writeMLCFolder(fixture('models', 'TinyStories-656K'), 'q4f32_1', path.join(tmp, 'ranges'), 1 << 18);
+    const f = await openNodeModel(dirs.mlc) as MLCModelFile;
+    try {
+      const src = f.sources[0];
+      const whole = await src.read(0, src.size);
+      let seed = 5;
+      const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+      for (let i = 0; i < 50; i++) {
+        const at = rnd(src.size);
+        const len = Math.min(src.size - at, 1 + rnd(5000));
+        expect(Buffer.compare(await src.read(at, len), whole.subarray(at, at + len)), `${len} bytes at ${at}`).toBe(0);
+      }
+      const t = f.tensor('blk.1.ffn_down.weight')!;
+      expect(Buffer.compare(await f.readTensor(t), whole.subarray(t.offset, t.offset + t.byteSize))).toBe(0);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
 describe('bad MLC folders', () => {
   const fresh = async (tag: string) => (await writeMLCFolder(fixture('models', 'TinyStories-656K'), 'q4f16_1', path.join(tmp, `bad-${tag}`), 1 << 20)).mlc;
   const failure = async (dir: string) => {
@@ -127,6 +149,10 @@ describe('bad MLC folders', () => {
     const e = await failure(dir);
     expect(e.code).toBe('UNSUPPORTED_TYPE');
     expect(e.message).toMatch(/mlc-chat-config\.json: quantization 'q3f16_1' is not supported/);
+    writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), quantization: 'q4f32_1' }));
+    const e2 = await failure(dir);
+    expect(e2.code).toBe('MLC_CORRUPT');
+    expect(e2.message).toMatch(/tensor '.+' has 4-bit groups with float16 scales, which the folder's quantization \(q4f32_1\) does not make/);
   });
 
   it('tensor-cache.json malformed: not JSON, a bad record, q_weight without q_scale', async () => {

@@ -19,9 +19,9 @@ export const FUSED_GATE_UP_KEY = 'edge.ffn.fused_gate_up';
 export const MLC_CONFIG = 'mlc-chat-config.json';
 
 /** Quantization schemes read: model dtype, and whether weights are 4-bit groups. */
-const SCHEMES: Record<string, { dtype: 'float16' | 'float32'; q4: boolean }> = {
-  q4f16_1: { dtype: 'float16', q4: true }, q4f32_1: { dtype: 'float32', q4: true },
-  q0f16: { dtype: 'float16', q4: false }, q0f32: { dtype: 'float32', q4: false },
+const SCHEMES: Record<string, { name: string; dtype: 'float16' | 'float32'; q4: boolean }> = {
+  q4f16_1: { name: 'q4f16_1', dtype: 'float16', q4: true }, q4f32_1: { name: 'q4f32_1', dtype: 'float32', q4: true },
+  q0f16: { name: 'q0f16', dtype: 'float16', q4: false }, q0f32: { name: 'q0f32', dtype: 'float32', q4: false },
 };
 const LLAMA_TYPES = ['llama', 'mistral'];
 
@@ -126,7 +126,9 @@ function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEME
         throw new EngineError('MLC_CORRUPT', `${where}: ${t}: q_weight ${JSON.stringify(r.shape)} ${r.dtype} and q_scale ${JSON.stringify(s.shape)} are not 4-bit groups of 32.`);
       }
       const f32 = s.dtype === 'float32';
-      if (!f32 && s.dtype !== 'float16') throw new UnsupportedError('UNSUPPORTED_TYPE', `${where}: ${t} has ${s.dtype} scales (supported: float16, float32).`);
+      if (!scheme.q4 || s.dtype !== scheme.dtype) {
+        throw new EngineError('MLC_CORRUPT', `${where}: ${t} has 4-bit groups with ${s.dtype} scales, which the folder's quantization (${scheme.name}) does not make.`);
+      }
       const groups = rows * s.shape[1];
       add(ggufName(q[1]), f32 ? GGMLType.MLC_Q4F32 : GGMLType.MLC_Q4F16, [words * 8, rows], {
         kind: 'groups', groups, blockScale: f32 ? 4 : 2,
@@ -147,7 +149,6 @@ function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEME
     if (type === undefined) throw new UnsupportedError('UNSUPPORTED_TYPE', `${where}: tensor '${r.name}' has dtype ${r.dtype} (supported: float32, float16, bfloat16).`);
     add(ggufName(base), type, r.shape.length ? [...r.shape].reverse() : [1], { kind: 'plain', src, offset: r.byteOffset, bytes: r.nbytes }, r.nbytes);
   }
-  void scheme;
   return { segments, infos };
 }
 
