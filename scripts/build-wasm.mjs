@@ -39,6 +39,9 @@ export const FORMATS = [
   { id: 'q6_k', type: 14, blockSize: 256, typeSize: 210, qb: 256, tiles: true },
   { id: 'iq4_nl', type: 20, blockSize: 32, typeSize: 18, qb: 32, tiles: true },
   { id: 'iq4_xs', type: 23, blockSize: 256, typeSize: 136, qb: 256, tiles: true },
+  // our in-memory blocks for MLC-LLM weights (src/quant/mlc_q4.ts, kernels/formats-mlc.ts)
+  { id: 'mlc_q4f16', type: 1000, blockSize: 32, typeSize: 18, qb: 32 },
+  { id: 'mlc_q4f32', type: 1001, blockSize: 32, typeSize: 20, qb: 32 },
 ];
 
 /** The entry module: shared ops plus one instantiation of the template per format. */

@@ -7,6 +7,7 @@ import type { ByteSource } from './byte-source.ts';
 import { checkRange } from './range.ts';
 import type { GGUFFile } from './gguf/reader.ts';
 import { openHFFolder } from './hf/folder.ts';
+import { MLC_CONFIG, openMLCFolder } from './mlc/folder.ts';
 import type { FolderFiles } from './safetensors/set.ts';
 
 export async function openNodeFile(file: string): Promise<ByteSource> {
@@ -73,8 +74,10 @@ export async function nodeFolder(dir: string): Promise<FolderFiles> {
   return { name: dir, names, open: (name) => openNodeFile(path.join(dir, name)) };
 }
 
-/** `--model PATH`: a GGUF file (with its split parts), or a Hugging Face folder presented as a GGUFFile. */
+/** `--model PATH`: a GGUF file (with its split parts), or a Hugging Face or MLC-LLM folder presented as a GGUFFile. */
 export async function openNodeModel(model: string): Promise<ByteSource[] | GGUFFile> {
   const isDir = await stat(model).then((s) => s.isDirectory(), () => false);
-  return isDir ? openHFFolder(await nodeFolder(model)) : openNodeFiles(model);
+  if (!isDir) return openNodeFiles(model);
+  const dir = await nodeFolder(model);
+  return dir.names.includes(MLC_CONFIG) ? openMLCFolder(dir) : openHFFolder(dir);
 }

@@ -9,6 +9,7 @@ import { EngineError, UnsupportedError } from '../shared/errors.ts';
 import { tokenizerFromGGUF } from '../tokenizer/from-gguf.ts';
 import { tokenizerFromHFJson } from '../tokenizer/from-hf-json.ts';
 import { ROPE_NEOX_KEY, type HFTokenizerFiles } from '../formats/hf/folder.ts';
+import { FUSED_GATE_UP_KEY } from '../formats/mlc/folder.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import type { ArchSpec } from './arch.ts';
 import { readHParams, type HParams } from './hparams.ts';
@@ -29,10 +30,15 @@ export function tokenizerFor(header: ModelHeader): Tokenizer {
   return hf ? tokenizerFromHFJson(hf.tokenizerJson, hf.tokenizerConfig, { vocabSize: hf.vocabSize, eogIds: hf.eogIds }) : tokenizerFromGGUF(header.metadata);
 }
 
-/** The family's spec, with rotate-half rope where the weights keep HF's q/k row order (formats/hf). */
+/**
+ * The family's spec, with rotate-half rope where the weights keep HF's q/k row order (formats/hf,
+ * formats/mlc) and a fused gate|up where the folder keeps MLC's gate_up_proj (formats/mlc).
+ */
 export function archFor(metadata: ModelHeader['metadata']): ArchSpec {
-  const arch = getArch(metadata.get('general.architecture'));
-  return metadata.get(ROPE_NEOX_KEY) === true && !arch.ropeNeox ? { ...arch, ropeNeox: true } : arch;
+  let arch = getArch(metadata.get('general.architecture'));
+  if (metadata.get(ROPE_NEOX_KEY) === true && !arch.ropeNeox) arch = { ...arch, ropeNeox: true };
+  if (metadata.get(FUSED_GATE_UP_KEY) === true && !arch.fusedGateUp) arch = { ...arch, fusedGateUp: true };
+  return arch;
 }
 
 export interface Supported {

@@ -6,6 +6,7 @@ import { f16Traits } from './f16.ts';
 import { f32Traits } from './f32.ts';
 import { iq4_nlTraits } from './iq4_nl.ts';
 import { iq4_xsTraits } from './iq4_xs.ts';
+import { mlcQ4f16Traits, mlcQ4f32Traits } from './mlc_q4.ts';
 import { q2_kTraits } from './q2_k.ts';
 import { q3_kTraits } from './q3_k.ts';
 import { q4_0Traits } from './q4_0.ts';
@@ -21,7 +22,11 @@ import { ggmlTypeName, type FormatTraits, type GGMLType } from './types.ts';
 const ALL: readonly FormatTraits[] = [
   f32Traits, f16Traits, bf16Traits, q8_0Traits, q4_0Traits, q4_1Traits, q5_0Traits, q5_1Traits,
   q2_kTraits, q3_kTraits, q4_kTraits, q5_kTraits, q6_kTraits, iq4_nlTraits, iq4_xsTraits,
+  mlcQ4f16Traits, mlcQ4f32Traits,
 ];
+
+/** Block formats of our own (MLC-LLM weights): never valid in a GGUF file. */
+export const NOT_IN_GGUF: ReadonlySet<number> = new Set([mlcQ4f16Traits.type, mlcQ4f32Traits.type]);
 
 export const FORMAT_TRAITS: ReadonlyMap<GGMLType, FormatTraits> = new Map(ALL.map((t) => [t.type, t]));
 

@@ -5,6 +5,8 @@ export const GGMLType = {
   IQ2_XXS: 16, IQ2_XS: 17, IQ3_XXS: 18, IQ1_S: 19, IQ4_NL: 20, IQ3_S: 21, IQ2_S: 22, IQ4_XS: 23,
   I8: 24, I16: 25, I32: 26, I64: 27, F64: 28, IQ1_M: 29, BF16: 30,
   TQ1_0: 34, TQ2_0: 35, MXFP4: 39,
+  // our own in-memory blocks for MLC-LLM weights (src/quant/mlc_q4.ts); never written to a GGUF
+  MLC_Q4F16: 1000, MLC_Q4F32: 1001,
 } as const;
 export type GGMLType = (typeof GGMLType)[keyof typeof GGMLType];
 
@@ -26,7 +28,7 @@ export interface FormatTraits {
   /** Scalar reference: dequantize `nBlocks` blocks starting at byte `offset` of `src` into `dst` at `dstOffset`. */
   dequantize(src: Uint8Array, offset: number, nBlocks: number, dst: Float32Array, dstOffset: number): void;
   /**
-   * Scalar reference quantizer, byte-identical to llama-quantize without an importance matrix
+   * Scalar reference quantizer, byte-identical to llama-quantize (the MLC blocks: mlc-llm's formula) without an importance matrix
    * (`quantize_row_*_ref`; for iq4_nl/iq4_xs `quantize_iq4_*`, as `_ref` differs): `nBlocks * blockSize`
    * values from `src` at `srcOffset` into blocks written at byte `dstOffset` of `dst`. Absent for
    * formats we can only read.

@@ -13,6 +13,10 @@ export type ErrorCode =
   | 'SAFETENSORS_TRUNCATED'
   /** a .safetensors header (or a folder's index) that is not what the format says: bad JSON, offsets, shapes */
   | 'SAFETENSORS_CORRUPT'
+  /** an MLC-LLM folder's tensor-cache.json (or ndarray-cache.json) that is not what the format says */
+  | 'MLC_CORRUPT'
+  /** an MLC-LLM params shard shorter than its tensor-cache.json says */
+  | 'MLC_TRUNCATED'
   | 'SPLIT_MISSING'
   | 'SPLIT_FOREIGN'
   | 'SPLIT_DUPLICATE'

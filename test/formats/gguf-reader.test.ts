@@ -162,6 +162,12 @@ describe('GGUF reader on bad input', () => {
     await expect(f.readTensor(t)).rejects.toMatchObject({ code: 'UNSUPPORTED_TYPE' });
   });
 
+  it('our in-memory MLC block types (ids 1000, 1001) are refused in a file, naming tensor and id', async () => {
+    for (const type of [GGMLType.MLC_Q4F16, GGMLType.MLC_Q4F32]) {
+      await expect(openBytes(smallModel({ type }))).rejects.toMatchObject({ code: 'GGUF_CORRUPT', message: expect.stringMatching(new RegExp(`tensor 'b' has type id ${type}, which is no ggml type`)) });
+    }
+  });
+
   it('random header corruption never escapes as an untyped error or hangs', async () => {
     let seed = 12345;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);

@@ -171,6 +171,26 @@ function scalar(type: 'f32' | 'f16' | 'bf16'): Built {
   return { bytes: new Uint8Array([0x80, 0x3f, 0x49, 0x40, 0x80, 0xff]), values: [1, 3.140625, -Infinity] };
 }
 
+/**
+ * Our MLC blocks: the scale (f16, or f32) then the group's four q_weight words exactly as mlc-llm
+ * packs them (word k = elements 8k..8k+7, element 8k+i in bits 4i..4i+3), little-endian;
+ * value (q − 7)·scale.
+ */
+function mlc(f32Scale: boolean, salt: number, d: number): Built {
+  const ss = f32Scale ? 4 : 2;
+  const bytes = new Uint8Array(ss + 16);
+  const dv = new DataView(bytes.buffer);
+  if (f32Scale) dv.setFloat32(0, HV[d] / 3, true); else put16(bytes, 0, d);
+  const scale = f32Scale ? dv.getFloat32(0, true) : HV[d];
+  const q = Array.from({ length: 32 }, (_, i) => lvl(i, 15, salt));
+  for (let k = 0; k < 4; k++) {
+    let w = 0;
+    for (let i = 0; i < 8; i++) w |= q[8 * k + i] << (4 * i);
+    dv.setUint32(ss + 4 * k, w >>> 0, true);
+  }
+  return { bytes, values: q.map((x) => Math.fround((x - 7) * scale)) };
+}
+
 const cases: [GGMLType, Built[]][] = [
   [GGMLType.F32, [scalar('f32')]],
   [GGMLType.F16, [scalar('f16')]],
@@ -187,6 +207,8 @@ const cases: [GGMLType, Built[]][] = [
   [GGMLType.Q6_K, [q6_k(0, H['0.125']), q6_k(5, H['-0.25'])]],
   [GGMLType.IQ4_NL, [iq4_nl(0, H['0.5']), iq4_nl(3, H['-1.5'])]],
   [GGMLType.IQ4_XS, [iq4_xs(0, H['0.125']), iq4_xs(9, H['-0.25'])]],
+  [GGMLType.MLC_Q4F16, [mlc(false, 1, H['0.5']), mlc(false, 8, H['-1.5'])]],
+  [GGMLType.MLC_Q4F32, [mlc(true, 2, H['0.25']), mlc(true, 11, H['1.5'])]],
 ];
 
 function dequant(t: FormatTraits, blocks: Built[]): Float32Array {

@@ -9,6 +9,8 @@ const GGML: [number, string, number, number][] = [
   [2, 'q4_0', 32, 18], [3, 'q4_1', 32, 20], [6, 'q5_0', 32, 22], [7, 'q5_1', 32, 24],
   [10, 'q2_k', 256, 84], [11, 'q3_k', 256, 110], [12, 'q4_k', 256, 144], [13, 'q5_k', 256, 176], [14, 'q6_k', 256, 210],
   [20, 'iq4_nl', 32, 18], [23, 'iq4_xs', 256, 136],
+  // our own MLC-LLM blocks (never in a GGUF)
+  [1000, 'mlc_q4f16', 32, 18], [1001, 'mlc_q4f32', 32, 20],
 ];
 
 function thrown(fn: () => unknown): EngineError {
@@ -22,7 +24,7 @@ function thrown(fn: () => unknown): EngineError {
 }
 
 describe('FORMAT_TRAITS', () => {
-  it('lists exactly the 15 supported formats with ggml block facts', () => {
+  it('lists exactly the 17 supported formats (15 ggml ones, 2 MLC blocks) with ggml block facts', () => {
     const got = [...FORMAT_TRAITS.values()].map((t) => [t.type, t.id, t.blockSize, t.typeSize]);
     expect(got.sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual([...GGML].sort((a, b) => a[0] - b[0]));
     for (const [type, t] of FORMAT_TRAITS) expect(t.type).toBe(type);

@@ -15,6 +15,7 @@ export const WASM_INT8: Readonly<Record<string, { qb: number; tiles: boolean }>>
   q5_0: { qb: 32, tiles: false }, q5_1: { qb: 32, tiles: false }, q2_k: { qb: 256, tiles: false },
   q3_k: { qb: 256, tiles: false }, q4_k: { qb: 256, tiles: true }, q5_k: { qb: 256, tiles: true },
   q6_k: { qb: 256, tiles: true }, iq4_nl: { qb: 32, tiles: true }, iq4_xs: { qb: 256, tiles: true },
+  mlc_q4f16: { qb: 32, tiles: false }, mlc_q4f32: { qb: 32, tiles: false },
 };
 
 /** The kernels' CHUNK (matmul-core.ts): per-thread scratch starts at CHUNK floats. */

@@ -2,7 +2,7 @@
 // IndexedDB shards), split files merged into one tensor list. Tensor data is read per tensor on demand.
 import type { ByteSource } from '../byte-source.ts';
 import { GGUFError } from '../../shared/errors.ts';
-import { FORMAT_TRAITS, getTraits } from '../../quant/traits.ts';
+import { FORMAT_TRAITS, getTraits, NOT_IN_GGUF } from '../../quant/traits.ts';
 import { ggmlTypeName } from '../../quant/types.ts';
 import { DEFAULT_ALIGNMENT, MAX_HEADER_BYTES } from './constants.ts';
 import { NeedMoreBytes, parseHeader, type GGUFValue, type GGUFValueTypeInfo, type ParsedHeader } from './header-parser.ts';
@@ -85,6 +85,10 @@ function layoutTensors(h: ParsedHeader, src: ByteSource, fileIndex: number, alig
         `${src.name}: tensor '${t.name}' starts at data offset ${t.relOffset}, which is not a multiple of the file's alignment ${alignment}; the file is corrupt.`);
     }
     const nElements = t.shape.reduce((a, b) => a * b, 1);
+    if (NOT_IN_GGUF.has(t.type)) {
+      // our in-memory MLC blocks (src/quant/mlc_q4.ts) share the id space but are never written to a file
+      throw new GGUFError('GGUF_CORRUPT', `${src.name}: tensor '${t.name}' has type id ${t.type}, which is no ggml type; the file is corrupt.`);
+    }
     const traits = FORMAT_TRAITS.get(t.type as never);
     let byteSize = NaN;
     if (traits) {

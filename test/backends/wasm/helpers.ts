@@ -38,8 +38,10 @@ export function randomF32(n: number, r: () => number, scale = 1): Float32Array {
 const SCALE_FIELDS: Partial<Record<string, number[]>> = {
   q8_0: [Q8_0_D], q4_0: [Q4_0_D], q4_1: [Q4_1_D, Q4_1_M], q5_0: [Q5_0_D], q5_1: [Q5_1_D, Q5_1_M],
   q2_k: [Q2_K_D, Q2_K_DMIN], q3_k: [Q3_K_D], q4_k: [Q4_K_D, Q4_K_DMIN], q5_k: [Q5_K_D, Q5_K_DMIN], q6_k: [Q6_K_D],
-  iq4_nl: [IQ4_NL_D], iq4_xs: [IQ4_XS_D],
+  iq4_nl: [IQ4_NL_D], iq4_xs: [IQ4_XS_D], mlc_q4f16: [0],
 };
+/** Formats whose scale is an f32 at the block's start (the MLC q4f32 block). */
+const F32_SCALE = new Set(['mlc_q4f32']);
 
 /** rows × cols values of `t` as raw GGUF bytes. */
 export function randomTensor(t: FormatTraits, rows: number, cols: number, r: () => number): Uint8Array {
@@ -49,6 +51,13 @@ export function randomTensor(t: FormatTraits, rows: number, cols: number, r: () 
     const h = new Uint16Array(n);
     for (let i = 0; i < n; i++) h[i] = (t.type === GGMLType.F16 ? f32ToF16 : f32ToBF16)(r() * 2 - 1);
     return new Uint8Array(h.buffer);
+  }
+  if (F32_SCALE.has(t.id)) {
+    const bytes = new Uint8Array((n / t.blockSize) * t.typeSize);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (r() * 256) | 0;
+    const dv = new DataView(bytes.buffer);
+    for (let b = 0; b < n / t.blockSize; b++) dv.setFloat32(b * t.typeSize, (r() * 2 - 1) * 0.05, true);
+    return bytes;
   }
   const fields = SCALE_FIELDS[t.id];
   if (!fields) throw new Error(`no scale layout for ${t.id}`);

@@ -18,6 +18,7 @@ const INT8: [GGMLType, number, boolean][] = [
   [GGMLType.Q8_0, 32, true], [GGMLType.Q4_0, 32, true], [GGMLType.Q4_1, 32, false], [GGMLType.Q5_0, 32, false],
   [GGMLType.Q5_1, 32, false], [GGMLType.Q2_K, 256, false], [GGMLType.Q3_K, 256, false], [GGMLType.Q4_K, 256, true],
   [GGMLType.Q5_K, 256, true], [GGMLType.Q6_K, 256, true], [GGMLType.IQ4_NL, 32, true], [GGMLType.IQ4_XS, 256, true],
+  [GGMLType.MLC_Q4F16, 32, false], [GGMLType.MLC_Q4F32, 32, false],
 ];
 
 describe.each([

@@ -221,3 +221,4 @@ export function rowdotq_q6_k(w: usize, xq: usize, xd: usize, xs: usize, nb: i32)
 
 export { rowdotq_q4_1, rowdotq_q5_0, rowdotq_q5_1, rowdotq_q5_k, rowdotq_q2_k, rowdotq_q3_k } from './formats-q8-more';
 export { rowdotq_iq4_nl, rowdotq_iq4_xs } from './formats-iq4';
+export { rowdotq_mlc_q4f16, rowdotq_mlc_q4f32 } from './formats-mlc';

@@ -257,3 +257,5 @@ export const IQ4_LEVELS = i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13,
     store16s(dst + (j << 7) + 64, i8x16.swizzle(IQ4_LEVELS, i8x16.shr_u(q, 4)), dl);
   }
 }
+
+export { deqBlock_mlc_q4f16, deqBlock_mlc_q4f32 } from './formats-mlc';
