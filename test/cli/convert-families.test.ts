@@ -98,6 +98,14 @@ describe('cli convert: every family, llama.cpp on our GGUF against llama.cpp on 
         expect(list(ours.metadata.get('tokenizer.ggml.token_type'))).toEqual(list(theirs.metadata.get('tokenizer.ggml.token_type')));
         expect(list(ours.metadata.get('tokenizer.ggml.merges'))).toEqual(list(theirs.metadata.get('tokenizer.ggml.merges')));
       }
+      if (t === 'Q8_0') {
+        // the fixture's F32 weights round-trip Q8_0 exactly, so llama-quantize's tensors are ours byte for byte
+        expect(ours.tensors.map((x) => `${x.name} ${x.type} ${x.shape}`)).toEqual(theirs.tensors.map((x) => `${x.name} ${x.type} ${x.shape}`));
+        for (const x of theirs.tensors) {
+          const [a, b] = [await ours.readTensor(ours.tensor(x.name)!), await theirs.readTensor(x)];
+          expect(Buffer.compare(Buffer.from(a), Buffer.from(b)), x.name).toBe(0);
+        }
+      }
     } finally { await ours.close(); await theirs.close(); }
 
     const ref = refs[`dev-${f}.Q8_0.gguf`];
