@@ -14,6 +14,9 @@ import path from 'node:path';
 import { LlamaLogLevel, getLlama, type ControlledEvaluateInputItem, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertToFile } from '../../src/cli/convert.ts';
+import { convertFolder } from '../../src/engine/convert.ts';
+import { bytesSource } from '../../src/formats/bytes-source.ts';
+import { nodeFolder } from '../../src/formats/node-file-source.ts';
 import { openGGUF, type GGUFFile } from '../../src/formats/gguf/reader.ts';
 import { openNodeFiles } from '../../src/formats/node-file-source.ts';
 import { fixture } from '../fixtures.ts';
@@ -125,4 +128,19 @@ describe('cli convert: every family, llama.cpp on our GGUF against llama.cpp on 
       for (let i = 0; i < n; i++) expect(m.tokenize(inputs[i], false).join(' '), JSON.stringify(inputs[i])).toBe(want[i].trim());
     });
   }, 60_000);
+});
+
+describe('cli convert: tokenizers it cannot name for llama.cpp', () => {
+  it('a byte-level BPE whose pre-tokenizer convert\'s hash table would not know: UNSUPPORTED_ARCH naming tokenizer.json, nothing written', async () => {
+    const dir = written.get('qwen3')!.dir;
+    const json = JSON.parse(readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'));
+    json.pre_tokenizer = { type: 'Whitespace' };
+    const f = await nodeFolder(dir);
+    const folder = { ...f, open: async (n: string) => (n === 'tokenizer.json' ? bytesSource(new TextEncoder().encode(JSON.stringify(json)), n) : f.open(n)) };
+    let wrote = 0;
+    await expect(convertFolder(folder, 'Q8_0', { write: async () => { wrote++; } })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_ARCH', message: expect.stringMatching(/tokenizer\.json: its pre-tokenizer .*Whitespace.* cannot be converted to GGUF/),
+    });
+    expect(wrote).toBe(0);
+  });
 });
