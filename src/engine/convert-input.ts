@@ -17,10 +17,12 @@ export interface ConvertInput {
   readonly readRows: (t: GGUFTensorInfo, row0: number, rows: number) => Promise<Uint8Array>;
 }
 
-const num = (file: HFModelFile, key: string): number => Number(file.metadata.get(`llama.${key}`));
+const num = (file: HFModelFile, key: string): number => Number(file.metadata.get(`${String(file.metadata.get('general.architecture'))}.${key}`));
 
 /** The shape (ggml ne order) config.json implies for a GGUF llama tensor, or null for names it does not fix. */
 function expectedShape(file: HFModelFile, name: string): number[] | null {
+  // the other families' shapes are checked by the folder reader alone (formats/hf/shapes.ts)
+  if (file.metadata.get('general.architecture') !== 'llama') return null;
   const dim = num(file, 'embedding_length'), ff = num(file, 'feed_forward_length'), vocab = num(file, 'vocab_size');
   const hd = num(file, 'attention.key_length');
   const q = num(file, 'attention.head_count') * hd, kv = num(file, 'attention.head_count_kv') * hd;
@@ -35,7 +37,14 @@ function expectedShape(file: HFModelFile, name: string): number[] | null {
   return part ? shapes[part] ?? null : null;
 }
 
-const LAYER_PARTS = ['attn_norm', 'ffn_norm', 'attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'];
+const LLAMA_PARTS = ['attn_norm', 'ffn_norm', 'attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'];
+const GEMMA_PARTS = [...LLAMA_PARTS, 'post_attention_norm', 'post_ffw_norm'];
+/** per layer, the tensors llama.cpp's loader requires of each family */
+const LAYER_PARTS: Record<string, string[]> = {
+  llama: LLAMA_PARTS, smollm3: LLAMA_PARTS, qwen2: LLAMA_PARTS, qwen3: [...LLAMA_PARTS, 'attn_q_norm', 'attn_k_norm'],
+  gemma2: GEMMA_PARTS, gemma3: [...GEMMA_PARTS, 'attn_q_norm', 'attn_k_norm'],
+  phi3: ['attn_norm', 'ffn_norm', 'attn_qkv', 'attn_output', 'ffn_up', 'ffn_down'],
+};
 
 /** Every tensor llama.cpp needs, each with config.json's shape and a float dtype; names file and tensor. */
 function check(file: HFModelFile, folder: string): void {
@@ -43,7 +52,8 @@ function check(file: HFModelFile, folder: string): void {
   const nLayers = num(file, 'block_count');
   const names = new Set(file.tensors.map((t) => t.name));
   const need = ['token_embd.weight', 'output_norm.weight'];
-  for (let l = 0; l < nLayers; l++) for (const p of LAYER_PARTS) need.push(`blk.${l}.${p}.weight`);
+  const parts = LAYER_PARTS[String(file.metadata.get('general.architecture'))] ?? LLAMA_PARTS;
+  for (let l = 0; l < nLayers; l++) for (const p of parts) need.push(`blk.${l}.${p}.weight`);
   for (const n of need) {
     if (!names.has(n)) throw new EngineError('MISSING_TENSOR', `${folder}: tensor '${n}' (layer count ${nLayers} from config.json) is in none of the safetensors files.`);
   }
@@ -72,9 +82,6 @@ function permutedHeadDim(file: HFModelFile, name: string): number {
 }
 
 export function convertInput(file: HFModelFile, folder: string): ConvertInput {
-  if (file.metadata.get('general.architecture') !== 'llama') {
-    throw new EngineError('UNSUPPORTED_ARCH', `${folder}: converting ${String(file.metadata.get('general.architecture'))} folders to GGUF is not supported yet (llama and Mistral are).`);
-  }
   check(file, folder);
   const stored = new Map(file.tensors.map((t) => [t.name, t]));
   const tensors = file.tensors.map((t) => {

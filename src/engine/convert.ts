@@ -1,6 +1,6 @@
 // Hugging Face folder → GGUF file, as llama.cpp's convert_hf_to_gguf.py followed by llama-quantize
 // would make it: llama metadata with GGUF value types, convert's tokenizer metadata, q/k rows back in
-// llama.cpp's order, and llama-quantize's tensor order and type mix. Streams row chunks through a sink
+// llama.cpp's order (llama, smollm3), and llama-quantize's tensor order and type mix. Streams row chunks through a sink
 // (never a whole tensor in memory); no Node APIs, so a browser Web Worker can run it.
 import { ValueType } from '../formats/gguf/constants.ts';
 import type { GGUFFile, GGUFValue } from '../formats/gguf/reader.ts';
@@ -30,7 +30,7 @@ export interface ConvertOptions {
 
 export interface ConvertResult { bytes: number; types: Record<string, number> }
 
-const FLOAT_KEYS = /\.(rope\.freq_base|layer_norm_rms_epsilon|layer_norm_epsilon|rope\.scaling\.factor)$/;
+const FLOAT_KEYS = /\.(rope\.freq_base|rope\.freq_base_swa|layer_norm_rms_epsilon|layer_norm_epsilon|rope\.scaling\.factor|rope\.scaling\.attn_factor|attn_logit_softcapping|final_logit_softcapping)$/;
 
 /** gguf-py's value type for each key convert writes from config.json (counts u32, floats f32). */
 function valueType(key: string, v: GGUFValue): GGUFValueTypeInfo {
@@ -60,11 +60,24 @@ async function optionalJson(dir: FolderFiles, name: string): Promise<Record<stri
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
+/** Families whose convert class writes {arch}.vocab_size (LlamaModel and its subclasses). */
+const WRITES_VOCAB_SIZE = new Set(['llama', 'smollm3']);
+
+/** Keys the folder reader sets for the engine that convert's class for the family does not write. */
+function notWritten(arch: string, key: string, value: GGUFValue): boolean {
+  if (key === `${arch}.vocab_size`) return !WRITES_VOCAB_SIZE.has(arch);
+  // Gemma2Model writes no rope base: llama.cpp's default 10000 is the only one it converts right
+  return arch === 'gemma2' && key === 'gemma2.rope.freq_base' && value === 10000;
+}
+
 /** All metadata of the intermediate file but general.file_type / quantization_version (the plan adds them). */
 async function metadataEntries(dir: FolderFiles, file: HFModelFile): Promise<WriterEntry[]> {
+  const arch = String(file.metadata.get('general.architecture'));
   const entries: WriterEntry[] = [];
   for (const [key, value] of file.metadata) {
     if (key === ROPE_NEOX_KEY || key.startsWith('tokenizer.')) continue; // rows are permuted back instead
+    if (notWritten(arch, key, value)) continue;
+    if (key === 'general.architecture') { entries.push({ key, value, type: valueType(key, value) }, { key: 'general.type', value: 'model', type: { type: ValueType.STRING } }); continue; }
     entries.push({ key, value, type: valueType(key, value) });
   }
   entries.push(...samplingEntries(await optionalJson(dir, 'generation_config.json')));
@@ -72,6 +85,7 @@ async function metadataEntries(dir: FolderFiles, file: HFModelFile): Promise<Wri
   entries.push(...hfVocabEntries({
     folder: dir.name, tokenizerJson: file.hfTokenizer.tokenizerJson, tokenizerConfig: file.hfTokenizer.tokenizerConfig,
     config: await readJsonFile(dir, 'config.json'), chatTemplate: typeof tpl === 'string' ? tpl : undefined,
+    arch, vocabSize: file.hfTokenizer.vocabSize,
   }));
   return entries;
 }

@@ -6,6 +6,7 @@
 import { UnsupportedError } from '../../shared/errors.ts';
 import { ValueType } from '../gguf/constants.ts';
 import type { WriterEntry } from '../gguf/writer.ts';
+import { bpePreName, bpeVocab } from './gguf-vocab-gpt2.ts';
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
@@ -62,50 +63,72 @@ export interface HFVocabInput {
   readonly config: unknown;
   /** tokenizer_config.json's chat_template, or chat_template.jinja (as the folder reader found it) */
   readonly chatTemplate?: string;
+  /** general.architecture: which of convert's vocabulary paths the family's set_vocab takes */
+  readonly arch: string;
+  /** config.json's vocab_size (the gpt2 path pads the token list to it) */
+  readonly vocabSize?: number;
 }
 
+/** Families whose set_vocab goes to _set_vocab_gpt2 when the folder has no tokenizer.model. */
+const GPT2_ONLY = new Set(['qwen2', 'qwen3', 'gemma3']);
+/** Families whose convert class adds add_space_prefix = false after the SentencePiece vocabulary. */
+const NO_SPACE_PREFIX = new Set(['gemma2', 'gemma3']);
+
 /** tokenizer.* entries, in the order convert_hf_to_gguf.py adds them. */
-export function hfVocabEntries({ folder, tokenizerJson, tokenizerConfig, config, chatTemplate }: HFVocabInput): WriterEntry[] {
+export function hfVocabEntries({ folder, tokenizerJson, tokenizerConfig, config, chatTemplate, arch, vocabSize }: HFVocabInput): WriterEntry[] {
   const root = obj(tokenizerJson) ?? {};
   const model = obj(root.model) ?? {};
   const decoder = obj(root.decoder);
-  // LlamaHfVocab's own test; byte-level BPE (Llama 3, Qwen) goes through convert's gpt2 path instead,
-  // whose pre-tokenizer name comes from a hash of the tokenizer's output
-  if (model.type !== 'BPE' || model.byte_fallback !== true || decoder?.type !== 'Sequence') {
-    throw new UnsupportedError('UNSUPPORTED_ARCH', `${folder}/tokenizer.json: only SentencePiece-style BPE tokenizers (byte fallback, as Llama 2 and Mistral) can be converted to GGUF yet.`);
-  }
-  const vocab = obj(model.vocab) ?? {};
   const added = Array.isArray(root.added_tokens) ? root.added_tokens.map((a) => obj(a) ?? {}) : [];
-  const texts: string[] = [];
-  for (const t of Object.keys(vocab)) texts[vocab[t] as number] = t;
-  const baseSize = texts.length;
-  for (const a of added) if (typeof a.id === 'number' && typeof a.content === 'string') texts[a.id] = a.content;
-  for (let i = 0; i < texts.length; i++) {
-    if (texts[i] === undefined) throw new UnsupportedError('UNSUPPORTED_ARCH', `${folder}/tokenizer.json: no token has id ${i}; a GGUF vocabulary cannot have holes.`);
-  }
   const cfg = obj(tokenizerConfig) ?? {};
   const hp = obj(config) ?? {};
-  const idOfContent = (c: string | undefined) => (c === undefined ? undefined : added.find((a) => a.content === c)?.id as number | undefined);
-
-  // transformers' all_special_ids: the named special tokens, plus added tokens flagged special
-  const special = new Set<number>();
-  for (const typ of SPECIAL_TYPES) { const id = idOfContent(tokenContent(cfg[`${typ}_token`])); if (id !== undefined) special.add(id); }
-  for (const a of added) if (a.special === true && typeof a.id === 'number') special.add(a.id);
-  const types = new Int32Array(texts.length);
-  for (let i = 0; i < texts.length; i++) {
-    if (/^<0x[0-9A-Fa-f]{2}>$/.test(texts[i])) types[i] = BYTE;
-    else if (special.has(i)) types[i] = CONTROL;
-    else types[i] = i >= baseSize ? USER_DEFINED : NORMAL;
-  }
   const entries: WriterEntry[] = [];
-  if (typeof cfg.add_prefix_space === 'boolean') entries.push({ key: 'tokenizer.ggml.add_space_prefix', value: cfg.add_prefix_space, type: bool });
-  entries.push(
-    { key: 'tokenizer.ggml.model', value: 'llama', type: str },
-    { key: 'tokenizer.ggml.pre', value: 'default', type: str },
-    { key: 'tokenizer.ggml.tokens', value: texts, type: { type: ValueType.ARRAY, elemType: ValueType.STRING } },
-    { key: 'tokenizer.ggml.scores', value: mergeScores(model, vocab, types), type: { type: ValueType.ARRAY, elemType: ValueType.FLOAT32 } },
-    { key: 'tokenizer.ggml.token_type', value: types, type: { type: ValueType.ARRAY, elemType: ValueType.INT32 } },
-  );
+  let texts: string[];
+  // LlamaHfVocab's own test (SentencePiece-style BPE with byte fallback, as Llama 2 and Mistral);
+  // byte-level BPE (Llama 3, Qwen) and the families that never take LlamaHfVocab go to the gpt2 path
+  const spm = model.type === 'BPE' && model.byte_fallback === true && decoder?.type === 'Sequence' && !GPT2_ONLY.has(arch);
+  if (spm) {
+    texts = [];
+    const vocab = obj(model.vocab) ?? {};
+    for (const t of Object.keys(vocab)) texts[vocab[t] as number] = t;
+    const baseSize = texts.length;
+    for (const a of added) if (typeof a.id === 'number' && typeof a.content === 'string') texts[a.id] = a.content;
+    for (let i = 0; i < texts.length; i++) {
+      if (texts[i] === undefined) throw new UnsupportedError('UNSUPPORTED_ARCH', `${folder}/tokenizer.json: no token has id ${i}; a GGUF vocabulary cannot have holes.`);
+    }
+    const idOf = (c: string | undefined) => (c === undefined ? undefined : added.find((a) => a.content === c)?.id as number | undefined);
+    // transformers' all_special_ids: the named special tokens, plus added tokens flagged special
+    const special = new Set<number>();
+    for (const typ of SPECIAL_TYPES) { const id = idOf(tokenContent(cfg[`${typ}_token`])); if (id !== undefined) special.add(id); }
+    for (const a of added) if (a.special === true && typeof a.id === 'number') special.add(a.id);
+    const types = new Int32Array(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      if (/^<0x[0-9A-Fa-f]{2}>$/.test(texts[i])) types[i] = BYTE;
+      else if (special.has(i)) types[i] = CONTROL;
+      else types[i] = i >= baseSize ? USER_DEFINED : NORMAL;
+    }
+    if (typeof cfg.add_prefix_space === 'boolean') entries.push({ key: 'tokenizer.ggml.add_space_prefix', value: cfg.add_prefix_space, type: bool });
+    entries.push(
+      { key: 'tokenizer.ggml.model', value: 'llama', type: str },
+      { key: 'tokenizer.ggml.pre', value: 'default', type: str },
+      { key: 'tokenizer.ggml.tokens', value: texts, type: { type: ValueType.ARRAY, elemType: ValueType.STRING } },
+      { key: 'tokenizer.ggml.scores', value: mergeScores(model, vocab, types), type: { type: ValueType.ARRAY, elemType: ValueType.FLOAT32 } },
+      { key: 'tokenizer.ggml.token_type', value: types, type: { type: ValueType.ARRAY, elemType: ValueType.INT32 } },
+    );
+  } else {
+    if (model.type !== 'BPE') throw new UnsupportedError('UNSUPPORTED_ARCH', `${folder}/tokenizer.json: a ${String(model.type)} tokenizer cannot be converted to GGUF yet (BPE tokenizers can).`);
+    const pre = bpePreName(folder, root);
+    const v = bpeVocab(folder, root, vocabSize ?? (typeof hp.vocab_size === 'number' ? hp.vocab_size : undefined));
+    texts = v.tokens;
+    entries.push(
+      { key: 'tokenizer.ggml.model', value: 'gpt2', type: str },
+      { key: 'tokenizer.ggml.pre', value: pre, type: str },
+      { key: 'tokenizer.ggml.tokens', value: texts, type: { type: ValueType.ARRAY, elemType: ValueType.STRING } },
+      { key: 'tokenizer.ggml.token_type', value: v.types, type: { type: ValueType.ARRAY, elemType: ValueType.INT32 } },
+    );
+    if (v.merges.length) entries.push({ key: 'tokenizer.ggml.merges', value: v.merges, type: { type: ValueType.ARRAY, elemType: ValueType.STRING } });
+  }
+  const idOfContent = (c: string | undefined) => (c === undefined ? undefined : added.find((a) => a.content === c)?.id as number | undefined);
 
   // SpecialVocab: first setting wins; ids must lie inside the vocabulary
   const ids = new Map<string, number>();
@@ -122,6 +145,16 @@ export function hfVocabEntries({ folder, tokenizerJson, tokenizerConfig, config,
     const first = specialId(p.single[0]), last = specialId(p.single.at(-1));
     if (first) addFlags.set('bos', first === bosName || first === tokenContent(cfg.cls_token));
     if (last) addFlags.set('eos', last === eosName);
+    // A [sep] [eos] B: add_sep when the pair template puts sep or eos between the sequences
+    let pair = Array.isArray(p.pair) ? p.pair : [];
+    if (pair.length && first && specialId(pair[0]) === first) pair = pair.slice(1);
+    if (pair.length && last && specialId(pair.at(-1)) === last) pair = pair.slice(0, -1);
+    const seqId = (x: unknown) => obj(obj(x)?.Sequence)?.id;
+    if (pair.length > 2 && seqId(pair[0]) === 'A' && seqId(pair.at(-1)) === 'B') {
+      const mid = pair.slice(1, -1).map(specialId), sepName = tokenContent(cfg.sep_token);
+      const sepLike = (x: string | undefined) => x !== undefined && (x === sepName || x === eosName);
+      addFlags.set('sep', (sepLike(mid[0]) && !last) || (mid.length === 2 && sepLike(mid[1])));
+    }
   }
   for (const typ of SPECIAL_TYPES) {
     const flag = cfg[`add_${typ}_token`];
@@ -135,6 +168,7 @@ export function hfVocabEntries({ folder, tokenizerJson, tokenizerConfig, config,
   }
   // gguf-py writes add_bos/add_eos/add_sep only (there are no add_unk/... keys llama.cpp reads)
   for (const [typ, v] of addFlags) if (typ === 'bos' || typ === 'eos' || typ === 'sep') entries.push({ key: `tokenizer.ggml.add_${typ}_token`, value: v, type: bool });
+  if (NO_SPACE_PREFIX.has(arch) && spm && !entries.some((e) => e.key === 'tokenizer.ggml.add_space_prefix')) entries.push({ key: 'tokenizer.ggml.add_space_prefix', value: false, type: bool });
   if (chatTemplate !== undefined) entries.push({ key: 'tokenizer.chat_template', value: chatTemplate, type: str });
   return entries;
 }
