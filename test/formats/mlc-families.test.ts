@@ -1,0 +1,97 @@
+// MLC-LLM folders of families beyond llama: the architecture fixture written back as its HF folder
+// (test/fixtures/hf-from-gguf.ts), that folder written as an MLC folder per scheme (mlc-writer.ts,
+// mlc-llm's layout for the family: Qwen's fused c_attn, gate_up_proj), run by our WASM kernels.
+// Reference: llama.cpp (node-llama-cpp) on the F32 GGUF convertToFile makes of the round-trip HF
+// folder (the dequantized MLC weights, unfused) where convert writes the family, and our engine on
+// that folder; |Δ ln ppl| ≤ 0.005. q0f32 is also checked against llama.cpp's ppl on the fixture GGUF.
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { LlamaLogLevel, getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertToFile } from '../../src/cli/convert.ts';
+import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
+import { loadModelInput } from '../../src/engine/load.ts';
+import { Session } from '../../src/engine/session.ts';
+import { openNodeModel } from '../../src/formats/node-file-source.ts';
+import type { MLCModelFile } from '../../src/formats/mlc/folder.ts';
+import { GGMLType } from '../../src/quant/types.ts';
+import { EngineError } from '../../src/shared/errors.ts';
+import { fixture } from '../fixtures.ts';
+import type { ArchRef } from '../engine/arch-cases.ts';
+import { hfFromGGUF } from '../fixtures/hf-from-gguf.ts';
+import { writeMLCFolder, type MLCScheme } from '../fixtures/mlc-writer.ts';
+
+const dirs: string[] = [];
+let llama: Llama;
+beforeAll(async () => { llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled }); });
+afterAll(async () => { await llama?.dispose(); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+async function llamaCppPpl(gguf: string, ids: number[]): Promise<number> {
+  const m = await llama.loadModel({ modelPath: gguf });
+  const ctx = await m.createContext({ contextSize: 512, batchSize: 512, threads: 2 });
+  try {
+    const seq = ctx.getSequence();
+    let nll = 0;
+    for (let start = 0; start < ids.length - 1; start += 16) {
+      const slice = ids.slice(start, Math.min(ids.length - 1, start + 16)) as Token[];
+      const o = await seq.controlledEvaluate(slice.map((id): ControlledEvaluateInputItem => [id, { generateNext: { probabilities: true } }]));
+      slice.forEach((_, i) => { nll -= Math.log(o[i]!.next.probabilities!.get(ids[start + i + 1] as Token)!); });
+    }
+    return Math.exp(nll / (ids.length - 1));
+  } finally { await ctx.dispose(); await m.dispose(); }
+}
+
+const refs: Record<string, ArchRef> = JSON.parse(readFileSync(fixture('arch', 'llamacpp-refs.json'), 'utf8'));
+const sample = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
+
+async function ppl(dir: string, ids?: number[]): Promise<{ ppl: number; ids: number[]; file: MLCModelFile }> {
+  const m = await loadModelInput(await openNodeModel(dir), await createWasmBackend({ threads: 2 }));
+  try {
+    const t = m.tokenizer;
+    const use = ids ?? [...(t.addBos ? [t.bosId!] : []), ...t.encode(sample)];
+    return { ppl: (await new Session(m).perplexity(use)).ppl, ids: use, file: m.file as MLCModelFile };
+  } finally {
+    await m.dispose();
+  }
+}
+
+const BLOCK: Record<MLCScheme, number> = { q4f16_1: GGMLType.MLC_Q4F16, q4f32_1: GGMLType.MLC_Q4F32, q0f16: GGMLType.F16, q0f32: GGMLType.F32 };
+// [arch fixture, MLC model_type, schemes]
+const CASES: [string, string, MLCScheme[]][] = [
+  ['dev-qwen3.Q8_0.gguf', 'qwen3', ['q4f16_1', 'q0f32']],
+];
+
+describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes) => {
+  let hf: string | undefined;
+  it.each(schemes)('%s: ppl equals our HF path and llama.cpp on the round-trip weights (|Δ ln ppl| ≤ 0.005)', async (scheme) => {
+    hf ??= (await hfFromGGUF(fixture('arch', file))).dir;
+    if (!dirs.includes(hf)) dirs.push(hf);
+    const w = await writeMLCFolder(hf, scheme, path.join(hf, 'out'), 1 << 20);
+    const t0 = performance.now();
+    const got = await ppl(w.mlc);
+    const ms = performance.now() - t0;
+    const ours = await ppl(w.roundTrip, got.ids);
+    const gguf = path.join(hf, 'out', `rt-${scheme}.F32.gguf`);
+    // convert may not write this family yet: then llama.cpp cannot check it, and our HF path alone does
+    const ref = await convertToFile(w.roundTrip, gguf, 'F32', { threads: 2 }).then(() => llamaCppPpl(gguf, got.ids), (e: unknown) => {
+      if (e instanceof EngineError && e.code === 'UNSUPPORTED_ARCH') return undefined;
+      throw e;
+    });
+    const dOurs = Math.abs(Math.log(got.ppl) - Math.log(ours.ppl));
+    const dRef = ref === undefined ? 0 : Math.abs(Math.log(got.ppl) - Math.log(ref));
+    console.log(`${modelType} ${scheme}: MLC ppl ${got.ppl.toFixed(4)} (${ms.toFixed(0)} ms), our HF path ${ours.ppl.toFixed(4)} (Δln ${dOurs.toFixed(6)}), llama.cpp ${ref === undefined ? 'n/a (convert refuses the family)' : `${ref.toFixed(4)} (Δln ${dRef.toFixed(6)})`}`);
+    expect(got.file.mlc).toMatchObject({ quantization: scheme, modelType });
+    expect(got.file.metadata.get('general.architecture')).toBe(modelType);
+    expect(got.file.tensor('blk.0.attn_qkv.weight')?.type).toBe(BLOCK[scheme]);
+    expect(dOurs).toBeLessThanOrEqual(0.005);
+    expect(dRef).toBeLessThanOrEqual(0.005);
+    if (scheme === 'q0f32') {
+      // q0f32 holds the fixture's dequantized Q8_0 values: llama.cpp's own ppl on the GGUF (0.01 as hf-families.test.ts)
+      const r = refs[file];
+      expect(got.ids.length).toBe(r.nTokens);
+      const d = Math.abs(Math.log(got.ppl) - Math.log(r.ppl));
+      console.log(`${modelType} q0f32 vs llama.cpp on ${file}: ${r.ppl.toFixed(1)} (Δln ${d.toFixed(4)})`);
+      expect(d).toBeLessThanOrEqual(0.01);
+    }
+  }, 120_000);
+});
