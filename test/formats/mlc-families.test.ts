@@ -1,6 +1,7 @@
 // MLC-LLM folders of families beyond llama: the architecture fixture written back as its HF folder
 // (test/fixtures/hf-from-gguf.ts), that folder written as an MLC folder per scheme (mlc-writer.ts,
-// mlc-llm's layout for the family: Qwen's fused c_attn, gate_up_proj), run by our WASM kernels.
+// mlc-llm's layout for the family: Qwen's fused c_attn, gate_up_proj; Gemma 3's language_model.*
+// names with norms stored as w + 1), run by our WASM kernels.
 // Reference: llama.cpp (node-llama-cpp) on the F32 GGUF convertToFile makes of the round-trip HF
 // folder (the dequantized MLC weights, unfused) where convert writes the family, and our engine on
 // that folder; |Δ ln ppl| ≤ 0.005. q0f32 is also checked against llama.cpp's ppl on the fixture GGUF.
@@ -59,6 +60,7 @@ const BLOCK: Record<MLCScheme, number> = { q4f16_1: GGMLType.MLC_Q4F16, q4f32_1:
 // [arch fixture, MLC model_type, schemes]
 const CASES: [string, string, MLCScheme[]][] = [
   ['dev-qwen3.Q8_0.gguf', 'qwen3', ['q4f16_1', 'q0f32']],
+  ['dev-gemma3.Q8_0.gguf', 'gemma3', ['q4f32_1', 'q0f32']],
 ];
 
 describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes) => {
@@ -82,7 +84,8 @@ describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes) => {
     console.log(`${modelType} ${scheme}: MLC ppl ${got.ppl.toFixed(4)} (${ms.toFixed(0)} ms), our HF path ${ours.ppl.toFixed(4)} (Δln ${dOurs.toFixed(6)}), llama.cpp ${ref === undefined ? 'n/a (convert refuses the family)' : `${ref.toFixed(4)} (Δln ${dRef.toFixed(6)})`}`);
     expect(got.file.mlc).toMatchObject({ quantization: scheme, modelType });
     expect(got.file.metadata.get('general.architecture')).toBe(modelType);
-    expect(got.file.tensor('blk.0.attn_qkv.weight')?.type).toBe(BLOCK[scheme]);
+    expect(got.file.tensor('blk.0.ffn_gate.weight')).toBeUndefined(); // gate_up_proj stays one tensor
+    expect(got.file.tensor(modelType === 'gemma3' ? 'blk.0.attn_q.weight' : 'blk.0.attn_qkv.weight')?.type).toBe(BLOCK[scheme]);
     expect(dOurs).toBeLessThanOrEqual(0.005);
     expect(dRef).toBeLessThanOrEqual(0.005);
     if (scheme === 'q0f32') {

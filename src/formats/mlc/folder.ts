@@ -11,6 +11,7 @@ import { ROPE_NEOX_KEY, type HFModelFile } from '../hf/folder.ts';
 import { HFConfig } from '../hf/config.ts';
 import type { HFFamily } from '../hf/family.ts';
 import { qwen2Family, qwen3Family } from '../hf/families/qwen.ts';
+import { gemma3Family } from '../hf/families/gemma.ts';
 import { readJsonFile, type FolderFiles } from '../safetensors/set.ts';
 import type { ByteSource } from '../byte-source.ts';
 import { GGMLType } from '../../quant/types.ts';
@@ -29,10 +30,18 @@ const SCHEMES: Record<string, { name: string; dtype: 'float16' | 'float32'; q4: 
 };
 const LLAMA_TYPES = ['llama', 'mistral'];
 /** model_types whose model_config keeps HF's names: read by the HF family's config → metadata code. */
-const HF_TYPES: Record<string, { family: HFFamily; cls: string }> = {
+interface HFType { family: HFFamily; cls: string; config?: (mc: Config) => Config }
+const HF_TYPES: Record<string, HFType> = {
   qwen2: { family: qwen2Family, cls: 'Qwen2ForCausalLM' },
   qwen3: { family: qwen3Family, cls: 'Qwen3ForCausalLM' },
+  gemma3: { family: gemma3Family, cls: 'Gemma3ForCausalLM', config: gemma3Config },
 };
+
+/** MLC's Gemma3Config → HF's keys: its text_config (and the kwargs it kept) under HF's names. */
+function gemma3Config(mc: Config): Config {
+  const { kwargs, position_embedding_base, sliding_window_size, rope_scaling: _, ...text } = (mc.text_config ?? mc) as Config;
+  return { ...(kwargs as Config), ...text, rope_theta: position_embedding_base, sliding_window: sliding_window_size, vocab_size: mc.vocab_size, tie_word_embeddings: true };
+}
 const SUPPORTED_TYPES = [...LLAMA_TYPES, ...Object.keys(HF_TYPES)];
 
 /** What the folder says about chatting, beyond the weights (MLC's own conversation template). */
@@ -93,8 +102,11 @@ function llamaMetadata(cfg: Config, mc: Config, where: string, name: string): Ma
 }
 
 /** mlc-chat-config.json → metadata through the HF family (MLC's Qwen configs keep HF's key names). */
-function hfMetadata(t: { family: HFFamily; cls: string }, cfg: Config, mc: Config, where: string, name: string): Map<string, GGUFValue> {
-  const c = new HFConfig(where, { ...mc, architectures: [t.cls] }, t.family.defaults);
+function hfConfig(t: HFType, mc: Config, where: string): HFConfig {
+  return new HFConfig(where, { ...(t.config ? t.config(mc) : mc), architectures: [t.cls] }, t.family.defaults);
+}
+
+function hfMetadata(t: HFType, c: HFConfig, cfg: Config, where: string, name: string): Map<string, GGUFValue> {
   const { meta, extra } = t.family.metadata(c);
   if (extra.length) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: the rope scaling of this ${t.cls} MLC folder needs generated tensors, which MLC folders do not support yet.`);
   const arch = t.family.arch;
@@ -104,11 +116,22 @@ function hfMetadata(t: { family: HFFamily; cls: string }, cfg: Config, mc: Confi
   return meta;
 }
 
+/**
+ * MLC parameter base name → GGUF name through the HF family's mapping; only the fusions are MLC's
+ * own. Gemma's norm shift is not applied: mlc-llm's loader already stored w + 1.
+ */
+function familyNamer(t: HFType, c: HFConfig, where: string): (base: string) => string {
+  return (base) => {
+    const m = /^(?:language_model\.)?model\.layers\.(\d+)\.(self_attn\.c_attn|mlp\.gate_up_proj)$/.exec(base);
+    if (m) return `blk.${m[1]}.${m[2] === 'mlp.gate_up_proj' ? 'ffn_up' : 'attn_qkv'}.weight`;
+    const target = t.family.tensor(`${base}.weight`, c);
+    if (!target) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: tensor '${base}' is not part of the ${t.family.arch} layout this engine reads from MLC folders.`);
+    return target.name;
+  };
+}
+
 const LAYER_NAMES: Record<string, string> = {
   'input_layernorm': 'attn_norm.weight',
-  'self_attn.c_attn': 'attn_qkv.weight',
-  'self_attn.q_norm': 'attn_q_norm.weight',
-  'self_attn.k_norm': 'attn_k_norm.weight',
   'post_attention_layernorm': 'ffn_norm.weight',
   'self_attn.qkv_proj': 'attn_qkv.weight',
   'self_attn.o_proj': 'attn_output.weight',
@@ -117,20 +140,20 @@ const LAYER_NAMES: Record<string, string> = {
 };
 
 /** MLC parameter base name (without .weight/.q_weight/.q_scale) → GGUF name. */
-function ggufName(base: string, arch: string): string {
+function llamaName(base: string): string {
   if (base === 'model.embed_tokens') return 'token_embd.weight';
   if (base === 'model.norm') return 'output_norm.weight';
   if (base === 'lm_head') return 'output.weight';
   const m = /^model\.layers\.(\d+)\.(.+)$/.exec(base);
   const part = m && LAYER_NAMES[m[2]];
-  if (!part) throw new UnsupportedError('UNSUPPORTED_ARCH', `tensor '${base}' is not part of the ${arch} layout this engine reads from MLC folders.`);
+  if (!part) throw new UnsupportedError('UNSUPPORTED_ARCH', `tensor '${base}' is not part of the llama layout this engine reads from MLC folders.`);
   return `blk.${m[1]}.${part}`;
 }
 
 const PLAIN_TYPES: Record<string, number> = { float32: GGMLType.F32, float16: GGMLType.F16, bfloat16: GGMLType.BF16 };
 
 /** The folder's tensors as segments of one block source, with their infos. */
-function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEMES)[string], where: string, arch: string) {
+function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEMES)[string], where: string, ggufName: (base: string) => string) {
   const segments: Segment[] = [];
   const infos: Omit<GGUFTensorInfo, 'offset'>[] = [];
   const used = new Set<string>();
@@ -155,7 +178,7 @@ function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEME
         throw new EngineError('MLC_CORRUPT', `${where}: ${t} has 4-bit groups with ${s.dtype} scales, which the folder's quantization (${scheme.name}) does not make.`);
       }
       const groups = rows * s.shape[1];
-      add(ggufName(q[1], arch), f32 ? GGMLType.MLC_Q4F32 : GGMLType.MLC_Q4F16, [words * 8, rows], {
+      add(ggufName(q[1]), f32 ? GGMLType.MLC_Q4F32 : GGMLType.MLC_Q4F16, [words * 8, rows], {
         kind: 'groups', groups, blockScale: f32 ? 4 : 2,
         weights: { src, offset: r.byteOffset },
         scales: { src: shards[s.shard], offset: s.byteOffset, bytes: s.format === 'f32-to-bf16' ? 2 : f32 ? 4 : 2, bf16: s.format === 'f32-to-bf16' },
@@ -170,8 +193,8 @@ function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEME
     // biases (Qwen2's c_attn) take the weight's GGUF name with .bias
     const bias = r.name.endsWith('.bias');
     const base = r.name.replace(/\.(weight|bias)$/, '');
-    if (base === r.name) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: tensor '${r.name}' is not part of the ${arch} layout this engine reads from MLC folders.`);
-    const gname = bias ? ggufName(base, arch).replace(/\.weight$/, '.bias') : ggufName(base, arch);
+    if (base === r.name) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: tensor '${r.name}' is not part of the layout this engine reads from MLC folders.`);
+    const gname = bias ? ggufName(base).replace(/\.weight$/, '.bias') : ggufName(base);
     // f32-to-bf16 records hold bf16 bytes: read as bf16, the value the f32 was rounded to
     const type = r.format === 'f32-to-bf16' ? GGMLType.BF16 : PLAIN_TYPES[r.dtype];
     if (type === undefined) throw new UnsupportedError('UNSUPPORTED_TYPE', `${where}: tensor '${r.name}' has dtype ${r.dtype} (supported: float32, float16, bfloat16).`);
@@ -195,7 +218,10 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
   if (!SUPPORTED_TYPES.includes(modelType)) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: model_type '${modelType}' cannot be read from an MLC folder yet (supported: ${SUPPORTED_TYPES.join(', ')}).`);
   const mc = (cfg.model_config ?? {}) as Config;
   const name = dir.name.split(/[\\/]/).filter(Boolean).at(-1) ?? 'mlc';
-  const metadata = HF_TYPES[modelType] ? hfMetadata(HF_TYPES[modelType], cfg, mc, where, name) : llamaMetadata(cfg, mc, where, name);
+  const hfType = HF_TYPES[modelType];
+  const c = hfType && hfConfig(hfType, mc, where);
+  const metadata = hfType ? hfMetadata(hfType, c!, cfg, where, name) : llamaMetadata(cfg, mc, where, name);
+  const ggufName = hfType ? familyNamer(hfType, c!, dir.name) : llamaName;
   const arch = String(metadata.get('general.architecture'));
   const cache = parseTensorCache(await readJsonFile(dir, cacheName!), dir.name, cacheName!);
   const tokenizerJson = await readJsonFile(dir, 'tokenizer.json');
@@ -209,13 +235,13 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
       shards.push(src);
       if (src.size < s.nbytes) throw new EngineError('MLC_TRUNCATED', `${dir.name}/${s.dataPath} has ${src.size} bytes, but ${cacheName} says ${s.nbytes}; the download is probably incomplete.`);
     }
-    const { segments, infos } = layout(cache, shards, scheme, dir.name, arch);
+    const { segments, infos } = layout(cache, shards, scheme, dir.name, ggufName);
     const { source, starts } = blockSource(`${dir.name} (MLC weights)`, segments, shards);
     const byName = new Map<string, GGUFTensorInfo>();
     infos.forEach((t, i) => byName.set(t.name, { ...t, offset: starts[i] }));
     const output = byName.get('output.weight');
     if (!byName.has('token_embd.weight') && output) byName.set('token_embd.weight', { ...output, name: 'token_embd.weight' });
-    if (mc.tie_word_embeddings === true) byName.delete('output.weight');
+    if (mc.tie_word_embeddings === true || c?.raw.tie_word_embeddings === true) byName.delete('output.weight');
     const sampling: Record<string, number> = {};
     for (const k of ['temperature', 'top_p', 'repetition_penalty', 'presence_penalty', 'frequency_penalty']) {
       if (typeof cfg[k] === 'number') sampling[k] = cfg[k] as number;
