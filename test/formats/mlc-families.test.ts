@@ -13,7 +13,9 @@ import { convertToFile } from '../../src/cli/convert.ts';
 import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
 import { loadModelInput } from '../../src/engine/load.ts';
 import { Session } from '../../src/engine/session.ts';
-import { openNodeModel } from '../../src/formats/node-file-source.ts';
+import { openGGUF } from '../../src/formats/gguf/reader.ts';
+import { openNodeFiles, openNodeModel } from '../../src/formats/node-file-source.ts';
+import { tokenizerFromGGUF } from '../../src/tokenizer/from-gguf.ts';
 import type { MLCModelFile } from '../../src/formats/mlc/folder.ts';
 import { GGMLType } from '../../src/quant/types.ts';
 import { EngineError } from '../../src/shared/errors.ts';
@@ -57,20 +59,29 @@ async function ppl(dir: string, ids?: number[]): Promise<{ ppl: number; ids: num
 }
 
 const BLOCK: Record<MLCScheme, number> = { q4f16_1: GGMLType.MLC_Q4F16, q4f32_1: GGMLType.MLC_Q4F32, q0f16: GGMLType.F16, q0f32: GGMLType.F32 };
-// [arch fixture, MLC model_type, schemes]
-const CASES: [string, string, MLCScheme[]][] = [
-  ['dev-qwen3.Q8_0.gguf', 'qwen3', ['q4f16_1', 'q0f32']],
-  ['dev-gemma3.Q8_0.gguf', 'gemma3', ['q4f32_1', 'q0f32']],
+// [arch fixture, MLC model_type, schemes, tokenizer of the ids (as hf-families.test.ts: phi3's folder has a stand-in)]
+const CASES: [string, string, MLCScheme[], 'hf' | 'gguf'][] = [
+  ['dev-qwen3.Q8_0.gguf', 'qwen3', ['q4f16_1', 'q0f32'], 'hf'],
+  ['dev-gemma3.Q8_0.gguf', 'gemma3', ['q4f32_1', 'q0f32'], 'hf'],
+  ['dev-phi3.Q8_0.gguf', 'phi3', ['q4f16_1', 'q0f32'], 'gguf'],
 ];
 
-describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes) => {
+async function ggufIds(file: string): Promise<number[]> {
+  const g = await openGGUF(await openNodeFiles(fixture('arch', file)));
+  try {
+    const t = tokenizerFromGGUF(g.metadata);
+    return [...(t.addBos ? [t.bosId!] : []), ...t.encode(sample)];
+  } finally { await g.close(); }
+}
+
+describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes, tok) => {
   let hf: string | undefined;
   it.each(schemes)('%s: ppl equals our HF path and llama.cpp on the round-trip weights (|Δ ln ppl| ≤ 0.005)', async (scheme) => {
     hf ??= (await hfFromGGUF(fixture('arch', file))).dir;
     if (!dirs.includes(hf)) dirs.push(hf);
     const w = await writeMLCFolder(hf, scheme, path.join(hf, 'out'), 1 << 20);
     const t0 = performance.now();
-    const got = await ppl(w.mlc);
+    const got = await ppl(w.mlc, tok === 'gguf' ? await ggufIds(file) : undefined);
     const ms = performance.now() - t0;
     const ours = await ppl(w.roundTrip, got.ids);
     const gguf = path.join(hf, 'out', `rt-${scheme}.F32.gguf`);

@@ -12,6 +12,7 @@ import { HFConfig } from '../hf/config.ts';
 import type { HFFamily } from '../hf/family.ts';
 import { qwen2Family, qwen3Family } from '../hf/families/qwen.ts';
 import { gemma3Family } from '../hf/families/gemma.ts';
+import { phi3Family } from '../hf/families/phi3.ts';
 import { readJsonFile, type FolderFiles } from '../safetensors/set.ts';
 import type { ByteSource } from '../byte-source.ts';
 import { GGMLType } from '../../quant/types.ts';
@@ -30,12 +31,26 @@ const SCHEMES: Record<string, { name: string; dtype: 'float16' | 'float32'; q4: 
 };
 const LLAMA_TYPES = ['llama', 'mistral'];
 /** model_types whose model_config keeps HF's names: read by the HF family's config → metadata code. */
-interface HFType { family: HFFamily; cls: string; config?: (mc: Config) => Config }
+interface HFType { family: HFFamily; cls: string; config?: (mc: Config) => Config; rename?: (base: string) => string }
 const HF_TYPES: Record<string, HFType> = {
   qwen2: { family: qwen2Family, cls: 'Qwen2ForCausalLM' },
   qwen3: { family: qwen3Family, cls: 'Qwen3ForCausalLM' },
   gemma3: { family: gemma3Family, cls: 'Gemma3ForCausalLM', config: gemma3Config },
+  phi3: { family: phi3Family, cls: 'Phi3ForCausalLM', config: phi3Config, rename: phi3Name },
 };
+
+/** MLC's Phi3Config: HF's keys but position_embedding_base for rope_theta; unknown keys in kwargs. */
+function phi3Config(mc: Config): Config {
+  const { kwargs, position_embedding_base, ...rest } = mc;
+  return { ...(kwargs as Config), ...rest, rope_theta: position_embedding_base };
+}
+
+/** MLC's Phi-3 module names (transformer.h.N.mixer.*) → HF's. */
+function phi3Name(base: string): string {
+  return base.replace(/^transformer\.embd$/, 'model.embed_tokens').replace(/^transformer\.norm$/, 'model.norm')
+    .replace(/^transformer\.h\./, 'model.layers.').replace(/\.ln$/, '.input_layernorm')
+    .replace(/\.mixer\.qkv_proj$/, '.self_attn.qkv_proj').replace(/\.mixer\.out_proj$/, '.self_attn.o_proj');
+}
 
 /** MLC's Gemma3Config → HF's keys: its text_config (and the kwargs it kept) under HF's names. */
 function gemma3Config(mc: Config): Config {
@@ -121,11 +136,12 @@ function hfMetadata(t: HFType, c: HFConfig, cfg: Config, where: string, name: st
  * own. Gemma's norm shift is not applied: mlc-llm's loader already stored w + 1.
  */
 function familyNamer(t: HFType, c: HFConfig, where: string): (base: string) => string {
-  return (base) => {
+  return (mlcBase) => {
+    const base = t.rename ? t.rename(mlcBase) : mlcBase;
     const m = /^(?:language_model\.)?model\.layers\.(\d+)\.(self_attn\.c_attn|mlp\.gate_up_proj)$/.exec(base);
     if (m) return `blk.${m[1]}.${m[2] === 'mlp.gate_up_proj' ? 'ffn_up' : 'attn_qkv'}.weight`;
     const target = t.family.tensor(`${base}.weight`, c);
-    if (!target) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: tensor '${base}' is not part of the ${t.family.arch} layout this engine reads from MLC folders.`);
+    if (!target) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: tensor '${mlcBase}' is not part of the ${t.family.arch} layout this engine reads from MLC folders.`);
     return target.name;
   };
 }
