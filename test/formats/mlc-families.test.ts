@@ -68,6 +68,13 @@ const CASES: [string, string, MLCScheme[], 'hf' | 'gguf'][] = [
   ['dev-phi3.Q8_0.gguf', 'phi3', ['q4f32_1', 'q0f32'], 'gguf'],
 ];
 
+const hfDirs = new Map<string, Promise<string>>();
+/** the fixture's HF folder, written once per file */
+function hfOf(file: string): Promise<string> {
+  if (!hfDirs.has(file)) hfDirs.set(file, hfFromGGUF(fixture('arch', file)).then((w) => { dirs.push(w.dir); return w.dir; }));
+  return hfDirs.get(file)!;
+}
+
 async function ggufIds(file: string): Promise<number[]> {
   const g = await openGGUF(await openNodeFiles(fixture('arch', file)));
   try {
@@ -77,10 +84,8 @@ async function ggufIds(file: string): Promise<number[]> {
 }
 
 describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes, tok) => {
-  let hf: string | undefined;
   it.each(schemes)('%s: ppl equals our HF path and llama.cpp on the round-trip weights (|Δ ln ppl| ≤ 0.005)', async (scheme) => {
-    hf ??= (await hfFromGGUF(fixture('arch', file))).dir;
-    if (!dirs.includes(hf)) dirs.push(hf);
+    const hf = await hfOf(file);
     const w = await writeMLCFolder(hf, scheme, path.join(hf, 'out'), 1 << 20);
     const t0 = performance.now();
     const got = await ppl(w.mlc, tok === 'gguf' ? await ggufIds(file) : undefined);
@@ -116,8 +121,7 @@ describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes, tok) =
 // the check is the MLC folder's fused c_attn.bias against our HF qwen2 path on the round-trip folder.
 describe('MLC folder of a Qwen2 model (c_attn with biases)', () => {
   it('q4f16_1: ppl equals our HF path on the round-trip weights (|Δ ln ppl| ≤ 0.005)', async () => {
-    const src = (await hfFromGGUF(fixture('arch', 'dev-qwen3.Q8_0.gguf'))).dir;
-    dirs.push(src);
+    const src = await hfOf('dev-qwen3.Q8_0.gguf');
     const cfg = JSON.parse(readFileSync(path.join(src, 'config.json'), 'utf8'));
     const { head_dim: _h, ...rest } = cfg;
     const dim = cfg.hidden_size / cfg.num_attention_heads;
@@ -169,8 +173,7 @@ describe('MLC folder of a Qwen2 model (c_attn with biases)', () => {
 
 describe('MLC folders of families this engine does not read from MLC', () => {
   it('an unknown model_type, and Phi-3 longrope, are UNSUPPORTED_ARCH naming the file', async () => {
-    const src = (await hfFromGGUF(fixture('arch', 'dev-phi3.Q8_0.gguf'))).dir;
-    dirs.push(src);
+    const src = await hfOf('dev-phi3.Q8_0.gguf');
     const w = await writeMLCFolder(src, 'q0f16', path.join(src, 'bad'), 1 << 20);
     const f = path.join(w.mlc, 'mlc-chat-config.json');
     const good = JSON.parse(readFileSync(f, 'utf8'));
