@@ -1,12 +1,18 @@
 // An MLC-LLM weight folder (mlc-chat-config.json, tensor-cache.json, params_shard_*.bin,
 // tokenizer.json) presented as the GGUFFile the loader reads, run by our own kernels (no TVM
-// library): llama.* metadata from mlc-chat-config's model_config, tensors under GGUF names in ggml
+// library): llama.* metadata from mlc-chat-config's model_config (Qwen's model_config keeps HF's
+// key names, so the HF family's config → metadata code reads it), tensors under GGUF names in ggml
 // `ne` order. q4f16_1/q4f32_1 weights become our MLC blocks (src/quant/mlc_q4.ts) interleaved at
-// read time (block-source.ts); q0f16/q0f32 tensors pass through. MLC keeps fused qkv_proj and
+// read time (block-source.ts); q0f16/q0f32 tensors pass through. MLC keeps fused qkv_proj (Qwen: c_attn) and
 // gate_up_proj (gate first) and HF's q/k row order, so the model runs rotate-half rope
 // (ROPE_NEOX_KEY) and a fused gate|up (FUSED_GATE_UP_KEY).
 import { tensorAccess, type GGUFTensorInfo, type GGUFValue } from '../gguf/reader.ts';
 import { ROPE_NEOX_KEY, type HFModelFile } from '../hf/folder.ts';
+import { HFConfig } from '../hf/config.ts';
+import type { HFFamily } from '../hf/family.ts';
+import { qwen2Family, qwen3Family } from '../hf/families/qwen.ts';
+import { gemma3Family } from '../hf/families/gemma.ts';
+import { phi3Family } from '../hf/families/phi3.ts';
 import { readJsonFile, type FolderFiles } from '../safetensors/set.ts';
 import type { ByteSource } from '../byte-source.ts';
 import { GGMLType } from '../../quant/types.ts';
@@ -24,6 +30,34 @@ const SCHEMES: Record<string, { name: string; dtype: 'float16' | 'float32'; q4: 
   q0f16: { name: 'q0f16', dtype: 'float16', q4: false }, q0f32: { name: 'q0f32', dtype: 'float32', q4: false },
 };
 const LLAMA_TYPES = ['llama', 'mistral'];
+/** model_types whose model_config keeps HF's names: read by the HF family's config → metadata code. */
+interface HFType { family: HFFamily; cls: string; config?: (mc: Config) => Config; rename?: (base: string) => string }
+const HF_TYPES: Record<string, HFType> = {
+  qwen2: { family: qwen2Family, cls: 'Qwen2ForCausalLM' },
+  qwen3: { family: qwen3Family, cls: 'Qwen3ForCausalLM' },
+  gemma3: { family: gemma3Family, cls: 'Gemma3ForCausalLM', config: gemma3Config },
+  phi3: { family: phi3Family, cls: 'Phi3ForCausalLM', config: phi3Config, rename: phi3Name },
+};
+
+/** MLC's Phi3Config: HF's keys but position_embedding_base for rope_theta; unknown keys in kwargs. */
+function phi3Config(mc: Config): Config {
+  const { kwargs, position_embedding_base, ...rest } = mc;
+  return { ...(kwargs as Config), ...rest, rope_theta: position_embedding_base };
+}
+
+/** MLC's Phi-3 module names (transformer.h.N.mixer.*) → HF's. */
+function phi3Name(base: string): string {
+  return base.replace(/^transformer\.embd$/, 'model.embed_tokens').replace(/^transformer\.norm$/, 'model.norm')
+    .replace(/^transformer\.h\./, 'model.layers.').replace(/\.ln$/, '.input_layernorm')
+    .replace(/\.mixer\.qkv_proj$/, '.self_attn.qkv_proj').replace(/\.mixer\.out_proj$/, '.self_attn.o_proj');
+}
+
+/** MLC's Gemma3Config → HF's keys: its text_config (and the kwargs it kept) under HF's names. */
+function gemma3Config(mc: Config): Config {
+  const { kwargs, position_embedding_base, sliding_window_size, rope_scaling: _, ...text } = (mc.text_config ?? mc) as Config;
+  return { ...(kwargs as Config), ...text, rope_theta: position_embedding_base, sliding_window: sliding_window_size, vocab_size: mc.vocab_size, tie_word_embeddings: true };
+}
+const SUPPORTED_TYPES = [...LLAMA_TYPES, ...Object.keys(HF_TYPES)];
 
 /** What the folder says about chatting, beyond the weights (MLC's own conversation template). */
 export interface MLCChatSettings {
@@ -82,6 +116,36 @@ function llamaMetadata(cfg: Config, mc: Config, where: string, name: string): Ma
   ]);
 }
 
+/** mlc-chat-config.json → metadata through the HF family (MLC's Qwen configs keep HF's key names). */
+function hfConfig(t: HFType, mc: Config, where: string): HFConfig {
+  return new HFConfig(where, { ...(t.config ? t.config(mc) : mc), architectures: [t.cls] }, t.family.defaults);
+}
+
+function hfMetadata(t: HFType, c: HFConfig, cfg: Config, where: string, name: string): Map<string, GGUFValue> {
+  const { meta, extra } = t.family.metadata(c);
+  if (extra.length) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: the rope scaling of this ${t.cls} MLC folder needs generated tensors, which MLC folders do not support yet.`);
+  const arch = t.family.arch;
+  meta.set('general.name', name);
+  meta.set(`${arch}.context_length`, num(cfg, 'context_window_size', where, c.num(['context_window_size', 'max_position_embeddings'], 2048)));
+  meta.set(FUSED_GATE_UP_KEY, true);
+  return meta;
+}
+
+/**
+ * MLC parameter base name → GGUF name through the HF family's mapping; only the fusions are MLC's
+ * own. Gemma's norm shift is not applied: mlc-llm's loader already stored w + 1.
+ */
+function familyNamer(t: HFType, c: HFConfig, where: string): (base: string) => string {
+  return (mlcBase) => {
+    const base = t.rename ? t.rename(mlcBase) : mlcBase;
+    const m = /^(?:language_model\.)?model\.layers\.(\d+)\.(self_attn\.c_attn|mlp\.gate_up_proj)$/.exec(base);
+    if (m) return `blk.${m[1]}.${m[2] === 'mlp.gate_up_proj' ? 'ffn_up' : 'attn_qkv'}.weight`;
+    const target = t.family.tensor(`${base}.weight`, c);
+    if (!target) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: tensor '${mlcBase}' is not part of the ${t.family.arch} layout this engine reads from MLC folders.`);
+    return target.name;
+  };
+}
+
 const LAYER_NAMES: Record<string, string> = {
   'input_layernorm': 'attn_norm.weight',
   'post_attention_layernorm': 'ffn_norm.weight',
@@ -92,7 +156,7 @@ const LAYER_NAMES: Record<string, string> = {
 };
 
 /** MLC parameter base name (without .weight/.q_weight/.q_scale) → GGUF name. */
-function ggufName(base: string): string {
+function llamaName(base: string): string {
   if (base === 'model.embed_tokens') return 'token_embd.weight';
   if (base === 'model.norm') return 'output_norm.weight';
   if (base === 'lm_head') return 'output.weight';
@@ -105,7 +169,7 @@ function ggufName(base: string): string {
 const PLAIN_TYPES: Record<string, number> = { float32: GGMLType.F32, float16: GGMLType.F16, bfloat16: GGMLType.BF16 };
 
 /** The folder's tensors as segments of one block source, with their infos. */
-function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEMES)[string], where: string) {
+function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEMES)[string], where: string, ggufName: (base: string) => string) {
   const segments: Segment[] = [];
   const infos: Omit<GGUFTensorInfo, 'offset'>[] = [];
   const used = new Set<string>();
@@ -142,12 +206,15 @@ function layout(cache: TensorCache, shards: ByteSource[], scheme: (typeof SCHEME
       if (!cache.records.has(r.name.replace(/\.q_scale$/, '.q_weight'))) throw new EngineError('MLC_CORRUPT', `${where}: tensor '${r.name}' has no q_weight.`);
       continue;
     }
-    const base = r.name.replace(/\.weight$/, '');
-    if (base === r.name) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: tensor '${r.name}' is not part of the llama layout this engine reads from MLC folders.`);
+    // biases (Qwen2's c_attn) take the weight's GGUF name with .bias
+    const bias = r.name.endsWith('.bias');
+    const base = r.name.replace(/\.(weight|bias)$/, '');
+    if (base === r.name) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: tensor '${r.name}' is not part of the layout this engine reads from MLC folders.`);
+    const gname = bias ? ggufName(base).replace(/\.weight$/, '.bias') : ggufName(base);
     // f32-to-bf16 records hold bf16 bytes: read as bf16, the value the f32 was rounded to
     const type = r.format === 'f32-to-bf16' ? GGMLType.BF16 : PLAIN_TYPES[r.dtype];
     if (type === undefined) throw new UnsupportedError('UNSUPPORTED_TYPE', `${where}: tensor '${r.name}' has dtype ${r.dtype} (supported: float32, float16, bfloat16).`);
-    add(ggufName(base), type, r.shape.length ? [...r.shape].reverse() : [1], { kind: 'plain', src, offset: r.byteOffset, bytes: r.nbytes }, r.nbytes);
+    add(gname, type, r.shape.length ? [...r.shape].reverse() : [1], { kind: 'plain', src, offset: r.byteOffset, bytes: r.nbytes }, r.nbytes);
   }
   return { segments, infos };
 }
@@ -164,9 +231,14 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
   const scheme = SCHEMES[quant];
   if (!scheme) throw new UnsupportedError('UNSUPPORTED_TYPE', `${where}: quantization '${quant}' is not supported (supported: ${Object.keys(SCHEMES).join(', ')}).`);
   const modelType = String(cfg.model_type);
-  if (!LLAMA_TYPES.includes(modelType)) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: model_type '${modelType}' cannot be read from an MLC folder yet (supported: ${LLAMA_TYPES.join(', ')}).`);
+  if (!SUPPORTED_TYPES.includes(modelType)) throw new UnsupportedError('UNSUPPORTED_ARCH', `${where}: model_type '${modelType}' cannot be read from an MLC folder yet (supported: ${SUPPORTED_TYPES.join(', ')}).`);
   const mc = (cfg.model_config ?? {}) as Config;
-  const metadata = llamaMetadata(cfg, mc, where, dir.name.split(/[\\/]/).filter(Boolean).at(-1) ?? 'mlc');
+  const name = dir.name.split(/[\\/]/).filter(Boolean).at(-1) ?? 'mlc';
+  const hfType = HF_TYPES[modelType];
+  const c = hfType && hfConfig(hfType, mc, where);
+  const metadata = hfType ? hfMetadata(hfType, c!, cfg, where, name) : llamaMetadata(cfg, mc, where, name);
+  const ggufName = hfType ? familyNamer(hfType, c!, dir.name) : llamaName;
+  const arch = String(metadata.get('general.architecture'));
   const cache = parseTensorCache(await readJsonFile(dir, cacheName!), dir.name, cacheName!);
   const tokenizerJson = await readJsonFile(dir, 'tokenizer.json');
   const tokenizerConfig = (dir.names.includes('tokenizer_config.json') ? await readJsonFile(dir, 'tokenizer_config.json') : {}) as Config;
@@ -179,13 +251,13 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
       shards.push(src);
       if (src.size < s.nbytes) throw new EngineError('MLC_TRUNCATED', `${dir.name}/${s.dataPath} has ${src.size} bytes, but ${cacheName} says ${s.nbytes}; the download is probably incomplete.`);
     }
-    const { segments, infos } = layout(cache, shards, scheme, dir.name);
+    const { segments, infos } = layout(cache, shards, scheme, dir.name, ggufName);
     const { source, starts } = blockSource(`${dir.name} (MLC weights)`, segments, shards);
     const byName = new Map<string, GGUFTensorInfo>();
     infos.forEach((t, i) => byName.set(t.name, { ...t, offset: starts[i] }));
     const output = byName.get('output.weight');
     if (!byName.has('token_embd.weight') && output) byName.set('token_embd.weight', { ...output, name: 'token_embd.weight' });
-    if (mc.tie_word_embeddings === true) byName.delete('output.weight');
+    if (mc.tie_word_embeddings === true || c?.raw.tie_word_embeddings === true) byName.delete('output.weight');
     const sampling: Record<string, number> = {};
     for (const k of ['temperature', 'top_p', 'repetition_penalty', 'presence_penalty', 'frequency_penalty']) {
       if (typeof cfg[k] === 'number') sampling[k] = cfg[k] as number;
@@ -197,7 +269,7 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
       tensors: [...byName.values()],
       alignment: 1,
       sources: [source],
-      hfTokenizer: { tokenizerJson, tokenizerConfig },
+      hfTokenizer: { tokenizerJson, tokenizerConfig, vocabSize: metadata.get(`${arch}.vocab_size`) as number },
       mlc: {
         quantization: quant, modelType, convTemplate: cfg.conv_template, sampling,
         contextWindowSize: typeof cfg.context_window_size === 'number' ? cfg.context_window_size : undefined,

@@ -1,0 +1,186 @@
+// MLC-LLM folders of families beyond llama: the architecture fixture written back as its HF folder
+// (test/fixtures/hf-from-gguf.ts), that folder written as an MLC folder per scheme (mlc-writer.ts,
+// mlc-llm's layout for the family: Qwen's fused c_attn, gate_up_proj; Gemma 3's language_model.*
+// names with norms stored as w + 1), run by our WASM kernels.
+// Reference: llama.cpp (node-llama-cpp) on the F32 GGUF convertToFile makes of the round-trip HF
+// folder (the dequantized MLC weights, unfused) where convert writes the family, and our engine on
+// that folder; |Δ ln ppl| ≤ 0.005. q0f32 is also checked against llama.cpp's ppl on the fixture GGUF.
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LlamaLogLevel, getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertToFile } from '../../src/cli/convert.ts';
+import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
+import { loadModelInput } from '../../src/engine/load.ts';
+import { Session } from '../../src/engine/session.ts';
+import { openGGUF } from '../../src/formats/gguf/reader.ts';
+import { nodeFolder, openNodeFiles, openNodeModel } from '../../src/formats/node-file-source.ts';
+import { tokenizerFromGGUF } from '../../src/tokenizer/from-gguf.ts';
+import type { MLCModelFile } from '../../src/formats/mlc/folder.ts';
+import { GGMLType } from '../../src/quant/types.ts';
+import { EngineError } from '../../src/shared/errors.ts';
+import { fixture } from '../fixtures.ts';
+import type { ArchRef } from '../engine/arch-cases.ts';
+import { hfFromGGUF } from '../fixtures/hf-from-gguf.ts';
+import { writeMLCFolder, writeSafetensors, type MLCScheme } from '../fixtures/mlc-writer.ts';
+import { f16ToF32 } from '../../src/quant/half.ts';
+import { openSafetensorsSet } from '../../src/formats/safetensors/set.ts';
+
+const dirs: string[] = [];
+let llama: Llama;
+beforeAll(async () => { llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled }); });
+afterAll(async () => { await llama?.dispose(); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+async function llamaCppPpl(gguf: string, ids: number[]): Promise<number> {
+  const m = await llama.loadModel({ modelPath: gguf });
+  const ctx = await m.createContext({ contextSize: 512, batchSize: 512, threads: 2 });
+  try {
+    const seq = ctx.getSequence();
+    let nll = 0;
+    for (let start = 0; start < ids.length - 1; start += 16) {
+      const slice = ids.slice(start, Math.min(ids.length - 1, start + 16)) as Token[];
+      const o = await seq.controlledEvaluate(slice.map((id): ControlledEvaluateInputItem => [id, { generateNext: { probabilities: true } }]));
+      slice.forEach((_, i) => { nll -= Math.log(o[i]!.next.probabilities!.get(ids[start + i + 1] as Token)!); });
+    }
+    return Math.exp(nll / (ids.length - 1));
+  } finally { await ctx.dispose(); await m.dispose(); }
+}
+
+const refs: Record<string, ArchRef> = JSON.parse(readFileSync(fixture('arch', 'llamacpp-refs.json'), 'utf8'));
+const sample = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
+
+async function ppl(dir: string, ids?: number[]): Promise<{ ppl: number; ids: number[]; file: MLCModelFile }> {
+  const m = await loadModelInput(await openNodeModel(dir), await createWasmBackend({ threads: 2 }));
+  try {
+    const t = m.tokenizer;
+    const use = ids ?? [...(t.addBos ? [t.bosId!] : []), ...t.encode(sample)];
+    return { ppl: (await new Session(m).perplexity(use)).ppl, ids: use, file: m.file as MLCModelFile };
+  } finally {
+    await m.dispose();
+  }
+}
+
+const BLOCK: Record<MLCScheme, number> = { q4f16_1: GGMLType.MLC_Q4F16, q4f32_1: GGMLType.MLC_Q4F32, q0f16: GGMLType.F16, q0f32: GGMLType.F32 };
+// [arch fixture, MLC model_type, schemes, tokenizer of the ids (as hf-families.test.ts: phi3's folder has a stand-in)]
+const CASES: [string, string, MLCScheme[], 'hf' | 'gguf'][] = [
+  ['dev-qwen3.Q8_0.gguf', 'qwen3', ['q4f16_1', 'q0f32'], 'hf'],
+  ['dev-gemma3.Q8_0.gguf', 'gemma3', ['q0f32'], 'hf'],
+  ['dev-phi3.Q8_0.gguf', 'phi3', ['q4f32_1', 'q0f32'], 'gguf'],
+];
+
+const hfDirs = new Map<string, Promise<string>>();
+/** the fixture's HF folder, written once per file */
+function hfOf(file: string): Promise<string> {
+  if (!hfDirs.has(file)) hfDirs.set(file, hfFromGGUF(fixture('arch', file)).then((w) => { dirs.push(w.dir); return w.dir; }));
+  return hfDirs.get(file)!;
+}
+
+async function ggufIds(file: string): Promise<number[]> {
+  const g = await openGGUF(await openNodeFiles(fixture('arch', file)));
+  try {
+    const t = tokenizerFromGGUF(g.metadata);
+    return [...(t.addBos ? [t.bosId!] : []), ...t.encode(sample)];
+  } finally { await g.close(); }
+}
+
+describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes, tok) => {
+  it.each(schemes)('%s: ppl equals our HF path and llama.cpp on the round-trip weights (|Δ ln ppl| ≤ 0.005)', async (scheme) => {
+    const hf = await hfOf(file);
+    const w = await writeMLCFolder(hf, scheme, path.join(hf, 'out'), 1 << 20);
+    const t0 = performance.now();
+    const got = await ppl(w.mlc, tok === 'gguf' ? await ggufIds(file) : undefined);
+    const ms = performance.now() - t0;
+    const ours = await ppl(w.roundTrip, got.ids);
+    const gguf = path.join(hf, 'out', `rt-${scheme}.F32.gguf`);
+    // convert may not write this family yet: then llama.cpp cannot check it, and our HF path alone does
+    const ref = await convertToFile(w.roundTrip, gguf, 'F32', { threads: 2 }).then(() => llamaCppPpl(gguf, got.ids), (e: unknown) => {
+      if (e instanceof EngineError && e.code === 'UNSUPPORTED_ARCH') return undefined;
+      throw e;
+    });
+    const dOurs = Math.abs(Math.log(got.ppl) - Math.log(ours.ppl));
+    const dRef = ref === undefined ? 0 : Math.abs(Math.log(got.ppl) - Math.log(ref));
+    console.log(`${modelType} ${scheme}: MLC ppl ${got.ppl.toFixed(4)} (${ms.toFixed(0)} ms), our HF path ${ours.ppl.toFixed(4)} (Δln ${dOurs.toFixed(6)}), llama.cpp ${ref === undefined ? 'n/a (convert refuses the family)' : `${ref.toFixed(4)} (Δln ${dRef.toFixed(6)})`}`);
+    expect(got.file.mlc).toMatchObject({ quantization: scheme, modelType });
+    expect(got.file.metadata.get('general.architecture')).toBe(modelType);
+    expect(got.file.tensor('blk.0.ffn_gate.weight')).toBeUndefined(); // gate_up_proj stays one tensor
+    expect(got.file.tensor(modelType === 'gemma3' ? 'blk.0.attn_q.weight' : 'blk.0.attn_qkv.weight')?.type).toBe(BLOCK[scheme]);
+    expect(dOurs).toBeLessThanOrEqual(0.005);
+    expect(dRef).toBeLessThanOrEqual(0.005);
+    if (scheme === 'q0f32') {
+      // q0f32 holds the fixture's dequantized Q8_0 values: llama.cpp's own ppl on the GGUF (0.01 as hf-families.test.ts)
+      const r = refs[file];
+      expect(got.ids.length).toBe(r.nTokens);
+      const d = Math.abs(Math.log(got.ppl) - Math.log(r.ppl));
+      console.log(`${modelType} q0f32 vs llama.cpp on ${file}: ${r.ppl.toFixed(1)} (Δln ${d.toFixed(4)})`);
+      expect(d).toBeLessThanOrEqual(0.01);
+    }
+  }, 120_000);
+});
+
+// No Qwen2 fixture: the Qwen3 folder made a Qwen2 one (q/k norms dropped, q/k/v biases added), so
+// the check is the MLC folder's fused c_attn.bias against our HF qwen2 path on the round-trip folder.
+describe('MLC folder of a Qwen2 model (c_attn with biases)', () => {
+  it('q4f16_1: ppl equals our HF path on the round-trip weights (|Δ ln ppl| ≤ 0.005)', async () => {
+    const src = await hfOf('dev-qwen3.Q8_0.gguf');
+    const cfg = JSON.parse(readFileSync(path.join(src, 'config.json'), 'utf8'));
+    const { head_dim: _h, ...rest } = cfg;
+    const dim = cfg.hidden_size / cfg.num_attention_heads;
+    const set = await openSafetensorsSet(await nodeFolder(src));
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, t] of set.tensors) {
+      if (/\.[qk]_norm\./.test(name)) continue;
+      let shape = [...t.shape];
+      let data = new Float32Array((await set.sources[t.fileIndex].read(t.offset, t.byteSize)).slice().buffer);
+      // Qwen2 heads are hidden/heads wide: keep the first rows of q/k/v and columns of o_proj
+      const m = /self_attn\.([qkvo])_proj\.weight$/.exec(name);
+      if (m && m[1] !== 'o') {
+        const heads = m[1] === 'q' ? cfg.num_attention_heads : cfg.num_key_value_heads;
+        shape = [heads * dim, shape[1]];
+        data = data.slice(0, shape[0] * shape[1]);
+        let seed = name.length;
+        const bias = Float32Array.from({ length: shape[0] }, () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return (seed / 2 ** 31 - 0.5) * 0.5; });
+        tensors.set(name.replace(/weight$/, 'bias'), { shape: [shape[0]], data: bias });
+      } else if (m) {
+        const cols = cfg.num_attention_heads * dim;
+        data = Float32Array.from({ length: shape[0] * cols }, (_, i) => data[Math.floor(i / cols) * shape[1] + (i % cols)]);
+        shape = [shape[0], cols];
+      }
+      tensors.set(name, { shape, data });
+    }
+    await Promise.all(set.sources.map((x) => x.close?.()));
+    const q2 = path.join(src, 'qwen2');
+    mkdirSync(q2);
+    writeSafetensors(path.join(q2, 'model.safetensors'), tensors);
+    writeFileSync(path.join(q2, 'config.json'), JSON.stringify({ ...rest, architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2' }));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(src, f), path.join(q2, f));
+    const w = await writeMLCFolder(q2, 'q4f16_1', path.join(src, 'out2'), 1 << 20);
+    const got = await ppl(w.mlc);
+    const ours = await ppl(w.roundTrip, got.ids);
+    const d = Math.abs(Math.log(got.ppl) - Math.log(ours.ppl));
+    console.log(`qwen2 q4f16_1: MLC ppl ${got.ppl.toFixed(4)}, our HF path ${ours.ppl.toFixed(4)} (Δln ${d.toFixed(6)})`);
+    expect(got.file.tensor('blk.0.attn_qkv.bias')?.shape).toEqual([(cfg.num_attention_heads + 2 * cfg.num_key_value_heads) * dim]);
+    expect(d).toBeLessThanOrEqual(0.005);
+    // c_attn.bias holds q, k, v's biases in that order (f16), as the round-trip folder's three
+    const [mf, rf] = [await openNodeModel(w.mlc) as MLCModelFile, await openNodeModel(w.roundTrip) as MLCModelFile];
+    try {
+      const fused = Array.from(new Uint16Array((await mf.readTensor(mf.tensor('blk.0.attn_qkv.bias')!)).slice().buffer), f16ToF32);
+      const parts: number[] = [];
+      for (const x of ['q', 'k', 'v']) parts.push(...new Float32Array((await rf.readTensor(rf.tensor(`blk.0.attn_${x}.bias`)!)).slice().buffer));
+      expect(fused).toEqual(parts);
+    } finally { await mf.close(); await rf.close(); }
+  }, 120_000);
+});
+
+describe('MLC folders of families this engine does not read from MLC', () => {
+  it('an unknown model_type, and Phi-3 longrope, are UNSUPPORTED_ARCH naming the file', async () => {
+    const src = await hfOf('dev-phi3.Q8_0.gguf');
+    const w = await writeMLCFolder(src, 'q0f16', path.join(src, 'bad'), 1 << 20);
+    const f = path.join(w.mlc, 'mlc-chat-config.json');
+    const good = JSON.parse(readFileSync(f, 'utf8'));
+    writeFileSync(f, JSON.stringify({ ...good, model_type: 'gemma2' }));
+    await expect(openNodeModel(w.mlc)).rejects.toMatchObject({ code: 'UNSUPPORTED_ARCH', message: expect.stringMatching(/mlc-chat-config\.json: model_type 'gemma2' cannot be read from an MLC folder yet \(supported: .*phi3/) });
+    const long = Array.from({ length: 8 }, () => 1);
+    writeFileSync(f, JSON.stringify({ ...good, model_config: { ...good.model_config, max_position_embeddings: 8192, rope_scaling: { type: 'longrope', long_factor: long, short_factor: long } } }));
+    await expect(openNodeModel(w.mlc)).rejects.toMatchObject({ code: 'UNSUPPORTED_ARCH', message: expect.stringContaining('mlc-chat-config.json') });
+  });
+});
