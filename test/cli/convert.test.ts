@@ -16,6 +16,7 @@ import { loadModelInput } from '../../src/engine/load.ts';
 import { Session } from '../../src/engine/session.ts';
 import { nodeFolder, openNodeModel } from '../../src/formats/node-file-source.ts';
 import { fixture } from '../fixtures.ts';
+import { llamaCppSlicedPpl } from '../llamacpp-ppl.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const mistral = fixture('arch', 'hf', 'dev-hf-mistral');
@@ -46,21 +47,6 @@ afterAll(async () => {
 async function withModel<T>(file: string, f: (m: LlamaModel) => Promise<T>): Promise<T> {
   const m = await llama.loadModel({ modelPath: file });
   try { return await f(m); } finally { await m.dispose(); }
-}
-
-/** llama.cpp's ppl of ids in one context, 16 tokens per evaluation (as the refs were made). */
-async function llamaCppPpl(m: LlamaModel, ids: number[]): Promise<number> {
-  const ctx = await m.createContext({ contextSize: 512, batchSize: 512, threads: 2 });
-  try {
-    const seq = ctx.getSequence();
-    let nll = 0;
-    for (let start = 0; start < ids.length - 1; start += 16) {
-      const slice = ids.slice(start, Math.min(ids.length - 1, start + 16)) as Token[];
-      const o = await seq.controlledEvaluate(slice.map((id): ControlledEvaluateInputItem => [id, { generateNext: { probabilities: true } }]));
-      slice.forEach((_, i) => { nll -= Math.log(o[i]!.next.probabilities!.get(ids[start + i + 1] as Token)!); });
-    }
-    return Math.exp(nll / (ids.length - 1));
-  } finally { await ctx.dispose(); }
 }
 
 async function llamaCppGreedy(m: LlamaModel, prompt: number[], n: number): Promise<number[]> {
@@ -98,7 +84,7 @@ describe('dev-hf-mistral (bf16, 2 shards, tied) converted', () => {
   it.each(TYPES)('%s: llama.cpp tokenizes as we do, and its ppl is near the convert_hf_to_gguf.py reference and ours', async (t) => {
     const ppl = await withModel(out(`mistral.${t}.gguf`), async (m) => {
       expect([1, ...m.tokenize(sample, false)]).toEqual(ids);
-      return llamaCppPpl(m, ids);
+      return llamaCppSlicedPpl(m, ids);
     });
     const dRef = Math.abs(Math.log(ppl) - Math.log(ref.ppl)), dOurs = Math.abs(Math.log(ppl) - Math.log(oursPpl));
     console.log(`dev-hf-mistral ${t}: llama.cpp ppl ${ppl.toFixed(1)}; Δln vs ref ${dRef.toFixed(5)}, vs our engine on the folder ${dOurs.toFixed(5)}`);
@@ -146,7 +132,7 @@ describe('TinyStories-656K (trained, F32, lm_head only) converted', () => {
           expect(p.get(want.ids[at] as Token) ?? 0).toBeGreaterThan(0.5 * p.get(theirs[at] as Token)!);
         }
       }
-      const ppl = await llamaCppPpl(m, storyIds);
+      const ppl = await llamaCppSlicedPpl(m, storyIds);
       console.log(`TinyStories-656K ${t}: llama.cpp story ppl ${ppl.toFixed(3)}; greedy "${want.text.slice(0, 60)}…"`);
       expect(ppl).toBeLessThan(20); // our engine on the folder: 12.9
     });

@@ -7,7 +7,7 @@
 // that folder; |Δ ln ppl| ≤ 0.005. q0f32 is also checked against llama.cpp's ppl on the fixture GGUF.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LlamaLogLevel, getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
+import { LlamaLogLevel, getLlama, type Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertToFile } from '../../src/cli/convert.ts';
 import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
@@ -20,6 +20,7 @@ import type { MLCModelFile } from '../../src/formats/mlc/folder.ts';
 import { GGMLType } from '../../src/quant/types.ts';
 import { EngineError } from '../../src/shared/errors.ts';
 import { fixture } from '../fixtures.ts';
+import { llamaCppFilePpl } from '../llamacpp-ppl.ts';
 import type { ArchRef } from '../engine/arch-cases.ts';
 import { hfFromGGUF } from '../fixtures/hf-from-gguf.ts';
 import { writeMLCFolder, writeSafetensors, type MLCScheme } from '../fixtures/mlc-writer.ts';
@@ -31,20 +32,6 @@ let llama: Llama;
 beforeAll(async () => { llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled }); });
 afterAll(async () => { await llama?.dispose(); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-async function llamaCppPpl(gguf: string, ids: number[]): Promise<number> {
-  const m = await llama.loadModel({ modelPath: gguf });
-  const ctx = await m.createContext({ contextSize: 512, batchSize: 512, threads: 2 });
-  try {
-    const seq = ctx.getSequence();
-    let nll = 0;
-    for (let start = 0; start < ids.length - 1; start += 16) {
-      const slice = ids.slice(start, Math.min(ids.length - 1, start + 16)) as Token[];
-      const o = await seq.controlledEvaluate(slice.map((id): ControlledEvaluateInputItem => [id, { generateNext: { probabilities: true } }]));
-      slice.forEach((_, i) => { nll -= Math.log(o[i]!.next.probabilities!.get(ids[start + i + 1] as Token)!); });
-    }
-    return Math.exp(nll / (ids.length - 1));
-  } finally { await ctx.dispose(); await m.dispose(); }
-}
 
 const refs: Record<string, ArchRef> = JSON.parse(readFileSync(fixture('arch', 'llamacpp-refs.json'), 'utf8'));
 const sample = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
@@ -93,7 +80,7 @@ describe.each(CASES)('MLC folders of %s (%s)', (file, modelType, schemes, tok) =
     const ours = await ppl(w.roundTrip, got.ids);
     const gguf = path.join(hf, 'out', `rt-${scheme}.F32.gguf`);
     // convert may not write this family yet: then llama.cpp cannot check it, and our HF path alone does
-    const ref = await convertToFile(w.roundTrip, gguf, 'F32', { threads: 2 }).then(() => llamaCppPpl(gguf, got.ids), (e: unknown) => {
+    const ref = await convertToFile(w.roundTrip, gguf, 'F32', { threads: 2 }).then(() => llamaCppFilePpl(llama, gguf, got.ids), (e: unknown) => {
       if (e instanceof EngineError && e.code === 'UNSUPPORTED_ARCH') return undefined;
       throw e;
     });

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LlamaLogLevel, getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
+import { LlamaLogLevel, getLlama, type Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertToFile } from '../../src/cli/convert.ts';
 import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
@@ -18,6 +18,7 @@ import type { MLCModelFile } from '../../src/formats/mlc/folder.ts';
 import { GGMLType } from '../../src/quant/types.ts';
 import { EngineError } from '../../src/shared/errors.ts';
 import { fixture } from '../fixtures.ts';
+import { llamaCppFilePpl } from '../llamacpp-ppl.ts';
 import { writeMLCFolder, type MLCScheme } from '../fixtures/mlc-writer.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mlc-test-'));
@@ -25,21 +26,6 @@ let llama: Llama;
 beforeAll(async () => { llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled }); });
 afterAll(async () => { await llama?.dispose(); rmSync(tmp, { recursive: true, force: true }); });
 
-/** llama.cpp's ppl of ids in one context, 16 tokens per evaluation (as the fixture refs were made). */
-async function llamaCppPpl(gguf: string, ids: number[]): Promise<number> {
-  const m = await llama.loadModel({ modelPath: gguf });
-  const ctx = await m.createContext({ contextSize: 512, batchSize: 512, threads: 2 });
-  try {
-    const seq = ctx.getSequence();
-    let nll = 0;
-    for (let start = 0; start < ids.length - 1; start += 16) {
-      const slice = ids.slice(start, Math.min(ids.length - 1, start + 16)) as Token[];
-      const o = await seq.controlledEvaluate(slice.map((id): ControlledEvaluateInputItem => [id, { generateNext: { probabilities: true } }]));
-      slice.forEach((_, i) => { nll -= Math.log(o[i]!.next.probabilities!.get(ids[start + i + 1] as Token)!); });
-    }
-    return Math.exp(nll / (ids.length - 1));
-  } finally { await ctx.dispose(); await m.dispose(); }
-}
 const sample = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
 const story = /> (Once upon a time, there was a little girl named Lily\..*?so she)\n/s
   .exec(readFileSync(fixture('models', 'README.md'), 'utf8'))![1].replace(/\\n/g, '\n');
@@ -69,7 +55,7 @@ describe.each(SOURCES)('MLC folders of %s', (name, src, text) => {
     const ours = await ppl(dirs.roundTrip, text);
     const gguf = path.join(out, `rt-${scheme}.F32.gguf`);
     await convertToFile(dirs.roundTrip, gguf, 'F32', { threads: 2 });
-    const ref = await llamaCppPpl(gguf, got.ids);
+    const ref = await llamaCppFilePpl(llama, gguf, got.ids);
     const delta = Math.abs(Math.log(got.ppl) - Math.log(ref));
     const deltaOurs = Math.abs(Math.log(got.ppl) - Math.log(ours.ppl));
     console.log(`${name} ${scheme}: MLC ppl ${got.ppl.toFixed(4)} vs llama.cpp ${ref.toFixed(4)} (Δln ${delta.toFixed(6)}), our HF path ${ours.ppl.toFixed(4)} (Δln ${deltaOurs.toFixed(6)})`);
