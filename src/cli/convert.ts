@@ -1,12 +1,12 @@
 // `cli convert`: a Hugging Face folder to a GGUF file (engine/convert.ts), row chunks converted on the
 // Node worker pool. Written to FILE.part and renamed when complete, so a failure leaves no file behind.
-import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { convertFolder, type ConvertProgress, type ConvertResult, type ConvertType } from '../engine/convert.ts';
 import { nodeFolder } from '../formats/node-file-source.ts';
 import { createQuantizePool } from '../quant/node-quantize-pool.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { CliOptions } from './args.ts';
+import { printWritten, writePartFile } from './part-file.ts';
 
 export interface ConvertFileOptions {
   /** worker threads (default: one per core) */
@@ -21,30 +21,16 @@ export interface ConvertFileOptions {
 export async function convertToFile(dir: string, out: string, type: ConvertType, opts: ConvertFileOptions = {}): Promise<ConvertResult & { out: string }> {
   if (path.resolve(out).startsWith(path.resolve(dir) + path.sep)) throw new EngineError('BAD_ARGUMENT', '--out must not lie inside the --in folder.');
   const folder = await nodeFolder(dir);
-  const tmp = `${out}.part`;
-  const fh = await open(tmp, 'w').catch((e: Error) => {
-    throw new EngineError('IO', `Cannot write ${out}: ${e.message}`, { cause: e });
-  });
-  const pool = createQuantizePool(opts.threads);
-  try {
-    let r: ConvertResult;
+  const r = await writePartFile(out, async (sink) => {
+    const pool = createQuantizePool(opts.threads);
     try {
-      r = await convertFolder(folder, type, {
-        async write(pos, b) {
-          let done = 0;
-          while (done < b.length) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
-        },
-      }, { convert: pool.convert, inFlight: opts.inFlight ?? 2 * pool.size, onProgress: opts.onProgress, signal: opts.signal });
+      return await convertFolder(folder, type, sink,
+        { convert: pool.convert, inFlight: opts.inFlight ?? 2 * pool.size, onProgress: opts.onProgress, signal: opts.signal });
     } finally {
       await pool.close();
-      await fh.close();
     }
-    await rename(tmp, out);
-    return { out, ...r };
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  });
+  return { out, ...r };
 }
 
 export async function runConvert(o: CliOptions): Promise<void> {
@@ -62,11 +48,5 @@ export async function runConvert(o: CliOptions): Promise<void> {
       err(process.stderr.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
     },
   });
-  if (process.stderr.isTTY) err('\r\x1b[K');
-  const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-  else {
-    const mix = Object.entries(r.types).map(([k, v]) => `${v} ${k}`).join(', ');
-    process.stdout.write(`wrote ${r.out}: ${(r.bytes / 2 ** 20).toFixed(1)} MiB (${mix}) in ${secs} s\n`);
-  }
+  printWritten(r, o.json, t0);
 }

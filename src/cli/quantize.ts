@@ -1,6 +1,5 @@
 // `cli quantize`: rewrites an F32/F16/BF16 GGUF as a llama.cpp quantization mix, one row chunk at a
 // time (the model never sits in memory whole). Progress goes to stderr.
-import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { openGGUF } from '../formats/gguf/reader.ts';
 import { openNodeFiles } from '../formats/node-file-source.ts';
@@ -9,6 +8,7 @@ import { planQuantization, quantizeModel, type FileTypeName } from '../quant/qua
 import { ggmlTypeName } from '../quant/types.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { CliOptions } from './args.ts';
+import { printWritten, writePartFile } from './part-file.ts';
 
 export interface QuantizeResult { out: string; bytes: number; types: Record<string, number> }
 
@@ -17,32 +17,20 @@ export async function quantizeFile(input: string, out: string, type: FileTypeNam
   onProgress?: (done: number, total: number, tensor: string) => void): Promise<QuantizeResult> {
   if (path.resolve(input) === path.resolve(out)) throw new EngineError('BAD_ARGUMENT', '--out must differ from --in.');
   const file = await openGGUF(await openNodeFiles(input));
-  const tmp = `${out}.part`;
   try {
     const plan = planQuantization(file, type);
-    const fh = await open(tmp, 'w').catch((e: Error) => {
-      throw new EngineError('IO', `Cannot write ${out}: ${e.message}`, { cause: e });
+    const bytes = await writePartFile(out, async (sink) => {
+      const pool = createQuantizePool();
+      try {
+        return await quantizeModel(file, plan, sink, (p) => onProgress?.(p.doneBytes, p.totalBytes, p.tensor),
+          { convert: pool.convert, inFlight: 2 * pool.size });
+      } finally {
+        await pool.close();
+      }
     });
-    let bytes: number;
-    const pool = createQuantizePool();
-    try {
-      bytes = await quantizeModel(file, plan, {
-        async write(pos, b) {
-          let done = 0;
-          while (done < b.length) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
-        },
-      }, (p) => onProgress?.(p.doneBytes, p.totalBytes, p.tensor), { convert: pool.convert, inFlight: 2 * pool.size });
-    } finally {
-      await pool.close();
-      await fh.close();
-    }
-    await rename(tmp, out);
     const types: Record<string, number> = {};
     for (const t of plan.tensors) types[ggmlTypeName(t.type)] = (types[ggmlTypeName(t.type)] ?? 0) + 1;
     return { out, bytes, types };
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
   } finally {
     await file.close();
   }
@@ -58,11 +46,5 @@ export async function runQuantize(o: CliOptions): Promise<void> {
     last = pct;
     err(process.stderr.isTTY ? `\rquantizing ${pct}% ${tensor}\x1b[K` : `quantizing ${pct}% ${tensor}\n`);
   });
-  if (process.stderr.isTTY) err('\r\x1b[K');
-  const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-  else {
-    const mix = Object.entries(r.types).map(([k, v]) => `${v} ${k}`).join(', ');
-    process.stdout.write(`wrote ${r.out}: ${(r.bytes / 2 ** 20).toFixed(1)} MiB (${mix}) in ${secs} s\n`);
-  }
+  printWritten(r, o.json, t0);
 }
