@@ -1,6 +1,7 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
+import { cspHeader, cspMeta } from './scripts/csp.mjs';
 
 // COOP/COEP make the page cross-origin isolated so SharedArrayBuffer (WASM threads) is available.
 const isolation = {
@@ -8,9 +9,18 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/** The built index.html carries the policy itself, so it holds wherever dist/ is hosted (the dev
+ * server's React refresh needs an inline script, so only builds get it). */
+const cspInBuild: Plugin = {
+  name: 'edge-llm-csp',
+  apply: 'build',
+  transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: cspMeta() }, injectTo: 'head-prepend' }],
+};
+
 export default defineConfig({
   plugins: [
     react(),
+    cspInBuild,
     // The service worker precaches the app shell, the WASM kernels and the bundled demo model, so
     // the app works offline after one visit. Downloaded models live in IndexedDB, not the Cache API.
     VitePWA({
@@ -48,7 +58,7 @@ export default defineConfig({
     }),
   ],
   server: { headers: isolation },
-  preview: { headers: isolation },
+  preview: { headers: { ...isolation, 'Content-Security-Policy': cspHeader() } },
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, expect, type Browser, type BrowserContext, type Page } from 'playwright/test';
-import { serve } from '../scripts/serve.mjs';
+import { serve, type CspViolation } from '../scripts/serve.mjs';
 
 export { expect };
 
@@ -25,10 +25,20 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** Every Content-Security-Policy violation seen in this test file: reports posted to the app's server
+ * (pages, workers and the service worker) and the console's "Refused to …" lines. e2e/csp-guard.ts
+ * fails the file if any. */
+export const cspViolations: string[] = [];
+
+function describeViolation(r: CspViolation): string {
+  const pick = (...keys: string[]) => keys.map((k) => r[k]).find((v) => typeof v === 'string') ?? '?';
+  return `${pick('violated-directive', 'effectiveDirective', 'effective-directive')} blocked ${pick('blocked-uri', 'blockedURL')} in ${pick('document-uri', 'documentURL')}`;
+}
+
 export async function startApp(): Promise<App> {
   const dist = path.join(root, 'dist');
   if (!existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` before the e2e tests.');
-  const { server, url } = await serve({ root: dist, port: 0 });
+  const { server, url } = await serve({ root: dist, port: 0, onCspViolation: (r) => cspViolations.push(describeViolation(r)) });
   return { url, close: () => closeServer(server) };
 }
 
@@ -53,6 +63,7 @@ export async function openApp(browser: Browser, url: string): Promise<Opened> {
   // Confirmations (delete) are accepted; anything else is recorded and dismissed.
   page.on('dialog', (d) => { dialogs.push(`${d.type()}: ${d.message()}`); void (d.type() === 'confirm' ? d.accept() : d.dismiss()); });
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
   await page.goto(url);
   return { context, page, dialogs, errors };
 }

@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // fails a file on any CSP violation
+    setupFiles: ['e2e/csp-guard.ts'],
     // One Chromium at a time: the machine has 2 cores.
     fileParallelism: false,
   },

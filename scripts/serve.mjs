@@ -1,12 +1,15 @@
 // Serves the built app (dist/) the way the engine needs it: cross-origin isolation headers
 // (COOP/COEP, so WASM threads get SharedArrayBuffer), correct MIME types (application/wasm for
-// streaming compilation), HTTP Range requests, and index.html for unknown paths.
+// streaming compilation), HTTP Range requests, index.html for unknown paths, and the
+// Content-Security-Policy (scripts/csp.mjs) on every response, with violations reported to
+// POST /__csp-report (logged; the e2e suite fails on any).
 //   node scripts/serve.mjs            → http://localhost:5173 (PORT=8080 to change; HOST=0.0.0.0 serves the LAN)
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cspHeader } from './csp.mjs';
 
 const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
@@ -15,12 +18,47 @@ const MIME = {
   '.gguf': 'application/octet-stream', '.txt': 'text/plain; charset=utf-8', '.map': 'application/json',
 };
 
+export const CSP_REPORT_PATH = '/__csp-report';
+
 const ISOLATION = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': cspHeader({ reportUri: CSP_REPORT_PATH }),
+  'Referrer-Policy': 'no-referrer',
 };
+
+const MAX_REPORT_BYTES = 64 * 1024;
+
+/** A violation report (application/csp-report or reports+json) → its reports; junk is dropped. */
+function readReports(req, onViolation, res) {
+  let size = 0;
+  const chunks = [];
+  req.on('data', (c) => {
+    size += c.length;
+    if (size > MAX_REPORT_BYTES) req.destroy();
+    else chunks.push(c);
+  });
+  req.on('end', () => {
+    res.writeHead(204, ISOLATION).end();
+    let body;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return;
+    }
+    for (const r of Array.isArray(body) ? body.map((x) => x?.body) : [body?.['csp-report']]) {
+      if (r && typeof r === 'object') onViolation(r);
+    }
+  });
+}
+
+function logViolation(r) {
+  const what = r['violated-directive'] ?? r.effectiveDirective ?? r['effective-directive'] ?? '?';
+  const blocked = r['blocked-uri'] ?? r.blockedURL ?? '?';
+  console.error(`CSP violation: ${what} blocked ${blocked} (${r['document-uri'] ?? r.documentURL ?? '?'})`);
+}
 
 /** Parses a single `bytes=a-b` / `bytes=a-` / `bytes=-n` range; null = unsatisfiable, undefined = none. */
 export function parseRange(header, size) {
@@ -57,12 +95,16 @@ function cacheControl(file) {
   return file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
 }
 
-async function handle(root, req, res) {
+async function handle(root, req, res, onViolation) {
+  const urlPath = new URL(req.url ?? '/', 'http://x').pathname;
+  if (req.method === 'POST' && urlPath === CSP_REPORT_PATH) {
+    readReports(req, onViolation, res);
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', ...ISOLATION }).end();
     return;
   }
-  const urlPath = new URL(req.url ?? '/', 'http://x').pathname;
   let found = await resolveFile(root, urlPath);
   // Client-side routes get the app shell; missing assets stay 404.
   if (!found && !path.extname(urlPath)) found = await resolveFile(root, '/index.html');
@@ -93,9 +135,9 @@ async function handle(root, req, res) {
 }
 
 /** Starts the server; resolves with its URL once it listens. */
-export function serve({ root = path.resolve(fileURLToPath(new URL('../dist', import.meta.url))), port = 5173, host = 'localhost' } = {}) {
+export function serve({ root = path.resolve(fileURLToPath(new URL('../dist', import.meta.url))), port = 5173, host = 'localhost', onCspViolation = logViolation } = {}) {
   const server = http.createServer((req, res) => {
-    handle(root, req, res).catch(() => {
+    handle(root, req, res, onCspViolation).catch(() => {
       if (!res.headersSent) res.writeHead(500, ISOLATION);
       res.end();
     });
