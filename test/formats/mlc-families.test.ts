@@ -157,6 +157,39 @@ describe('MLC folder with llama3 rope scaling over a short original context', ()
   }, 120_000);
 });
 
+// Gemma 3 4B+ scale the global layers' rope linearly (factor 8): mlc-llm keeps HF's rope_scaling in
+// text_config (and ignores it); the model as HF and llama.cpp define it applies it.
+describe('MLC folder of a Gemma 3 with linear rope scaling', () => {
+  it('q0f32: ppl equals our HF path and llama.cpp on the round-trip weights, and differs without the scaling', async () => {
+    const src = await hfOf('dev-gemma3.Q8_0.gguf');
+    const cfg = JSON.parse(readFileSync(path.join(src, 'config.json'), 'utf8'));
+    const lin = path.join(src, 'linear-rope');
+    mkdirSync(lin);
+    const full = { ...cfg.rope_parameters.full_attention, rope_type: 'linear', factor: 8 };
+    writeFileSync(path.join(lin, 'config.json'), JSON.stringify({ ...cfg, rope_parameters: { ...cfg.rope_parameters, full_attention: full } }));
+    copyFileSync(path.join(src, 'model.safetensors'), path.join(lin, 'model.safetensors'));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(src, f), path.join(lin, f));
+    const w = await writeMLCFolder(lin, 'q0f32', path.join(src, 'out-linear'), 1 << 22);
+    const got = await ppl(w.mlc);
+    const ours = await ppl(w.roundTrip, got.ids);
+    const gguf = path.join(src, 'out-linear', 'rt.F32.gguf');
+    await convertToFile(w.roundTrip, gguf, 'F32', { threads: 2 });
+    const ref = await llamaCppFilePpl(llama, gguf, got.ids);
+    const f = path.join(w.mlc, 'mlc-chat-config.json');
+    const mlcCfg = JSON.parse(readFileSync(f, 'utf8'));
+    expect(got.file.metadata.get('gemma3.rope.scaling.type')).toBe('linear');
+    expect(got.file.metadata.get('gemma3.rope.scaling.factor')).toBe(8);
+    writeFileSync(f, JSON.stringify({ ...mlcCfg, model_config: { ...mlcCfg.model_config, text_config: { ...mlcCfg.model_config.text_config, rope_scaling: 0 } } }));
+    const plain = await ppl(w.mlc, got.ids);
+    const [dOurs, dRef, without] = [ours.ppl, ref, plain.ppl].map((x) => Math.abs(Math.log(got.ppl) - Math.log(x)));
+    console.log(`gemma3 linear rope q0f32: MLC ppl ${got.ppl.toFixed(4)}, our HF path Δln ${dOurs.toFixed(6)}, llama.cpp ${ref.toFixed(4)} (Δln ${dRef.toFixed(6)}), without the scaling Δln ${without.toFixed(4)}`);
+    expect(dOurs).toBeLessThanOrEqual(0.005);
+    expect(dRef).toBeLessThanOrEqual(0.005);
+    // one global layer in six, 109 tokens: a small but deterministic effect (measured 0.0053, 66× the gap to llama.cpp)
+    expect(without).toBeGreaterThan(0.004);
+  }, 120_000);
+});
+
 // No Qwen2 fixture: the Qwen3 folder made a Qwen2 one (q/k norms dropped, q/k/v biases added), so
 // the check is the MLC folder's fused c_attn.bias against our HF qwen2 path on the round-trip folder.
 describe('MLC folder of a Qwen2 model (c_attn with biases)', () => {
