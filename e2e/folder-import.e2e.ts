@@ -9,10 +9,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type App, ask, expect, FIXTURES, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
+import { llamaGreedy } from './llama-greedy.ts';
 
 const folder = path.join(FIXTURES, 'models/TinyStories-656K');
 const root = path.resolve(import.meta.dirname, '..');
@@ -83,27 +83,6 @@ async function openModels(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Models', exact: true }).click();
 }
 
-/** llama.cpp's greedy continuation of PROMPT on a GGUF file (node-llama-cpp: BOS + prompt, argmax, no penalties). */
-async function llamaGreedy(file: string): Promise<string> {
-  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled });
-  try {
-    const model = await llama.loadModel({ modelPath: file });
-    const ctx = await model.createContext({ contextSize: 256 });
-    const out: Token[] = [];
-    for await (const t of ctx.getSequence().evaluate([model.tokens.bos!, ...model.tokenize(PROMPT)], { temperature: 0 })) {
-      if (model.isEogToken(t)) break;
-      out.push(t);
-      if (out.length >= MAX_TOKENS) break;
-    }
-    const text = model.detokenize(out);
-    await ctx.dispose();
-    await model.dispose();
-    return text;
-  } finally {
-    await llama.dispose();
-  }
-}
-
 /** `cli convert` of the fixture folder, run next to the browser; its failure shows when its file is needed. */
 function cliConvert(type: string): Promise<string> {
   const out = path.join(tmp, `cli.${type}.gguf`);
@@ -162,7 +141,7 @@ describe('import a Hugging Face folder', () => {
     await page.getByLabel('Max answer tokens').fill(String(MAX_TOKENS));
     await page.getByRole('button', { name: 'Close panel' }).click();
     const answer = await ask(page, PROMPT);
-    const greedy = await llamaGreedy(path.join(tmp, 'exported.Q8_0.gguf'));
+    const greedy = await llamaGreedy(path.join(tmp, 'exported.Q8_0.gguf'), PROMPT, MAX_TOKENS);
     console.log(`answer: ${JSON.stringify(answer)}\nllama.cpp: ${JSON.stringify(greedy)}`);
     expect(greedy.trim().length).toBeGreaterThan(40);
     expect(answer.replace(/\s+/g, ' ').trim()).toBe(greedy.replace(/\s+/g, ' ').trim());

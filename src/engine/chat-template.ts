@@ -136,6 +136,41 @@ function compile(source: string): Compiled {
   return entry;
 }
 
+/**
+ * What one rendering may cost. A chat template comes with the model file, so it is untrusted: a
+ * `range(10**9)`, nested loops, a recursive macro or a string doubled in a loop would otherwise hang
+ * or exhaust the worker. Real templates use a few thousand steps for a long conversation.
+ */
+export const TEMPLATE_LIMITS = { steps: 2_000_000, ms: 1000, rangeLength: 100_000, stringLength: 16 * 1024 * 1024, depth: 200 };
+
+/** A template that went past TEMPLATE_LIMITS. */
+class TemplateLimit extends Error {}
+
+/**
+ * The interpreter with a step budget, a time budget (its loops do work per iteration that no step
+ * counts), a nesting limit and a cap on every string it produces.
+ */
+class BoundedInterpreter extends Interpreter {
+  private steps = 0;
+  private depth = 0;
+  private readonly deadline = performance.now() + TEMPLATE_LIMITS.ms;
+  override evaluate(...args: Parameters<Interpreter['evaluate']>): ReturnType<Interpreter['evaluate']> {
+    if (++this.steps > TEMPLATE_LIMITS.steps) throw new TemplateLimit(`it took more than ${TEMPLATE_LIMITS.steps} steps`);
+    if ((this.steps & 63) === 0 && performance.now() > this.deadline) throw new TemplateLimit(`it ran for more than ${TEMPLATE_LIMITS.ms} ms`);
+    if (++this.depth > TEMPLATE_LIMITS.depth) throw new TemplateLimit(`it nests deeper than ${TEMPLATE_LIMITS.depth} levels`);
+    try {
+      const out = super.evaluate(...args);
+      const v = (out as { value?: unknown }).value;
+      if (typeof v === 'string' && v.length > TEMPLATE_LIMITS.stringLength) {
+        throw new TemplateLimit(`it made a string of more than ${TEMPLATE_LIMITS.stringLength} characters`);
+      }
+      return out;
+    } finally {
+      this.depth--;
+    }
+  }
+}
+
 function render(template: Template, vars: Record<string, unknown>, now: () => Date): string {
   // Template.render would install a locale-dependent strftime_now that cannot be overridden,
   // so the globals are set up here.
@@ -151,10 +186,11 @@ function render(template: Template, vars: Record<string, unknown>, now: () => Da
   };
   for (const [k, v] of Object.entries(globals)) env.set(k, v);
   try {
-    const out = new Interpreter(env).run(template.parsed);
+    const out = new BoundedInterpreter(env).run(template.parsed);
     return String(out.value);
   } catch (e) {
-    const what = e instanceof TemplateRaise ? 'The chat template rejected the conversation' : 'The chat template failed';
+    const what = e instanceof TemplateRaise ? 'The chat template rejected the conversation'
+      : e instanceof TemplateLimit ? 'The chat template was stopped because' : 'The chat template failed';
     throw new EngineError('TEMPLATE', `${what}: ${errorText(e)}`, { cause: e });
   }
 }
@@ -201,6 +237,9 @@ export function mergeSystemIntoUser(messages: readonly ChatMessage[]): ChatMessa
 function pyRange(start: number, stop?: number, step = 1): number[] {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0) throw new Error('range() step must not be zero');
+  for (const v of [start, stop, step]) if (!Number.isFinite(v)) throw new Error('range() takes finite numbers');
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  if (n > TEMPLATE_LIMITS.rangeLength) throw new TemplateLimit(`range() of ${n} numbers is more than ${TEMPLATE_LIMITS.rangeLength}`);
   const out: number[] = [];
   for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
   return out;
