@@ -31,6 +31,8 @@ export interface BenchResults {
   /** streaming read bandwidth in bytes/s by thread count */
   bandwidth: Record<string, number>;
   cells: BenchCell[];
+  /** bench/host-paths.ts: sampler and tokenizer timings against their targets */
+  hostPaths?: { name: string; ms: number; targetMs: number }[];
   /** each family's speed ÷ Llama's at the same shape, quant and threads, from paired Node runs */
   families?: { model: string; quant: string; threads: number; decodeRatio: number; prefillRatio: number; pairs: number }[];
   /** the layer-streaming curve (`npm run bench -- --streaming`), measured on its own date */
@@ -121,6 +123,8 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     ...(familyRows(r).length ? ['Each family against Llama at the same 155M shape and quant (our engine; "paired": medians of',
       `ratios of neighbouring \`cli bench\` runs in Node, ${r.families?.[0]?.pairs ?? 0} pairs in ABBA order):`, '', ...mdTable(familyRows(r)), ''] : []),
     ...streamingSection(r),
+    ...(r.hostPaths?.length ? ['Host paths in Node (`bench/host-paths.ts`; their targets replace wall-clock bounds the unit tests had): '
+      + r.hostPaths.map((h) => `${h.name} ${h.ms.toFixed(1)} ms (target ≤ ${h.targetMs} ms)`).join('; ') + '.', ''] : []),
     ...r.cells.filter((c) => c.wllamaError).map((c) => `wllama failed on ${c.model} ${c.quant} ${c.threads}T: ${c.wllamaError}  `),
     `![bench chart](bench/results/${svgName})`,
     '',

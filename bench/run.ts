@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { openBrowser } from '../test/browser/harness.ts';
 import { ensureModels, modelPath, ROOT, SHAPES } from './make-models.ts';
 import { benchCell, bytesPerToken, pairedRatio, PAGE, type CellOptions } from './measure.ts';
+import { hostPathTimings, printHostPaths } from './host-paths.ts';
 import { streamingCurve, type StreamingRow } from './streaming.ts';
 import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, type BenchResults } from './report.ts';
 
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
     environment: { userAgent: env.userAgent, cores: env.cores, node: process.version, isolated: env.isolated },
     settings, bandwidth, cells: [],
   };
+  // per-token and per-load host paths (sampler, tokenizer), with their targets
+  results.hostPaths = hostPathTimings();
+  if (!printHostPaths(results.hostPaths)) process.exitCode = 1;
   for (const s of shapes) {
     for (const q of quants) {
       const file = modelPath(s, q);

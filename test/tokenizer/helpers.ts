@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseHeader, type GGUFValue } from '../../src/formats/gguf/header-parser.ts';
+import { byteEncode } from '../../src/tokenizer/unicode.ts';
 import { fixture } from '../fixtures.ts';
 
 export function ggufMetadata(file: string): Map<string, GGUFValue> {
@@ -40,4 +41,23 @@ export function hfTokenizerFiles(name: string): { json: unknown; config: unknown
     json: JSON.parse(readFileSync(file('tokenizer.json'), 'utf8')),
     config: JSON.parse(readFileSync(file('tokenizer_config.json'), 'utf8')),
   };
+}
+
+/**
+ * tokenizer.* metadata of a synthetic byte-level BPE vocabulary of `size` tokens: the 256 byte
+ * symbols and the letters, then `Ġ<a><b><i>` tokens each made by one merge (for the 128k-vocab
+ * checks and bench/host-paths.ts).
+ */
+export function syntheticByteLevelVocab(size: number): Map<string, GGUFValue> {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const tokens = [...new Set([...Array.from({ length: 256 }, (_, b) => byteEncode(String.fromCharCode(b)).slice(-1)), ...letters])];
+  const merges: string[] = [];
+  for (let i = 0; tokens.length < size; i++) {
+    const a = letters[i % 26] + letters[Math.floor(i / 26) % 26], b = letters[Math.floor(i / 676) % 26] + 'x'.repeat(Math.floor(i / 17576));
+    tokens.push(`Ġ${a}${b}${i}`);
+    merges.push(`Ġ${a} ${b}${i}`);
+  }
+  return new Map<string, GGUFValue>([['tokenizer.ggml.model', 'gpt2'], ['tokenizer.ggml.pre', 'llama-bpe'],
+    ['tokenizer.ggml.tokens', tokens], ['tokenizer.ggml.token_type', new Int32Array(tokens.length).fill(1)],
+    ['tokenizer.ggml.merges', merges], ['tokenizer.ggml.bos_token_id', 0]]);
 }

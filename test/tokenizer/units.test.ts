@@ -8,7 +8,7 @@ import { tokenizerFromGGUF } from '../../src/tokenizer/from-gguf.ts';
 import { preTokenize, preTokenizerFor } from '../../src/tokenizer/pre-tokenizers.ts';
 import { byteEncode } from '../../src/tokenizer/unicode.ts';
 import { fixture } from '../fixtures.ts';
-import { ggufMetadata } from './helpers.ts';
+import { ggufMetadata, syntheticByteLevelVocab } from './helpers.ts';
 
 const T = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER: 4, BYTE: 6 };
 
@@ -174,30 +174,15 @@ describe('fixture models (ids from llama.cpp)', () => {
   });
 });
 
-describe('speed', () => {
-  it('builds a 128k-token byte-level vocab quickly and encodes a few KB in milliseconds', () => {
-    const letters = 'abcdefghijklmnopqrstuvwxyz';
-    const tokens = [...new Set([...Array.from({ length: 256 }, (_, b) => byteEncode(String.fromCharCode(b)).slice(-1)), ...letters])];
-    const merges: string[] = [];
-    for (let i = 0; tokens.length < 128_000; i++) {
-      const a = letters[i % 26] + letters[Math.floor(i / 26) % 26], b = letters[Math.floor(i / 676) % 26] + 'x'.repeat(Math.floor(i / 17576));
-      tokens.push(`Ġ${a}${b}${i}`);
-      merges.push(`Ġ${a} ${b}${i}`);
-    }
-    const meta = new Map<string, GGUFValue>([['tokenizer.ggml.model', 'gpt2'], ['tokenizer.ggml.pre', 'llama-bpe'],
-      ['tokenizer.ggml.tokens', tokens], ['tokenizer.ggml.token_type', new Int32Array(tokens.length).fill(1)],
-      ['tokenizer.ggml.merges', merges], ['tokenizer.ggml.bos_token_id', 0]]);
-    let t0 = performance.now();
+describe('a 128k-token byte-level vocabulary', () => {
+  // its build and encode times are bench/host-paths.ts' (npm run bench), not a bound here
+  it('builds, knows every token, and round-trips text', () => {
+    const meta = syntheticByteLevelVocab(128_000);
+    const tokens = meta.get('tokenizer.ggml.tokens') as string[];
     const tok = tokenizerFromGGUF(meta);
-    expect(performance.now() - t0).toBeLessThan(1500);
-    const text = readFileSync(fixture('quant', 'sample.txt'), 'utf8').repeat(10);
-    tok.encode(text); // warm caches and JIT
-    t0 = performance.now();
-    const real = tokenizerFromGGUF(ggufMetadata(fixture('quant', 'dev-gpt2vocab.Q4_0.gguf')));
-    real.encode(text.slice(0, 100));
-    const t1 = performance.now();
-    real.encode(text + 'x');
-    expect(performance.now() - t1).toBeLessThan(100);
-    expect(t1 - t0).toBeLessThan(3000);
+    expect(tok.vocabSize).toBe(128_000);
+    for (const id of [300, 5000, 127_999]) expect(tok.tokenId(tokens[id])).toBe(id);
+    const text = ' hello world, 12 + 30 = 42\n';
+    expect(tok.decode(tok.encode(text))).toBe(text);
   });
 });
