@@ -1,12 +1,16 @@
 // The worker's engine service under concurrent use, with the real WASM backend on stories260K:
 // answers queue one after another, abort stops one cleanly, a model switch or unload mid-answer
-// ends it without a hang, and every answer after that still equals llama.cpp's greedy text.
+// ends it without a hang, a GPU lost mid-answer hands over to WASM, and every answer equals
+// llama.cpp's greedy text.
 import 'fake-indexeddb/auto';
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Backend } from '../../src/backends/backend.ts';
+import { EngineError } from '../../src/shared/errors.ts';
 import type { ChatCompletionChunk, LoadOptions, ModelRef } from '../../src/worker/api.ts';
 import { EngineService } from '../../src/worker/engine-service.ts';
+import { defaultDeps } from '../../src/worker/model-loader.ts';
 import { fixture } from '../fixtures.ts';
 
 const stories = readFileSync(fixture('models', 'stories260K.gguf'));
@@ -24,6 +28,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterEach(() => { vi.unstubAllGlobals(); });
 
 const ref = (name: string): ModelRef => ({ kind: 'bundled', url: `${base}/${name}`, name });
 const WASM: LoadOptions = { backend: 'wasm', threads: 1 };
@@ -97,6 +102,43 @@ describe('the engine service under concurrent requests', () => {
     await expect(ask(svc, 'none', log)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('No model is loaded') });
     await svc.loadModel(ref('a.gguf'), WASM);
     expect((await ask(svc, 'again', log)).text).toBe(reference);
+    await svc.unloadModel();
+  });
+});
+
+describe('recovery after a backend failure mid-answer', () => {
+  /** A WASM backend posing as the GPU whose n-th matmul fails as a lost device does. */
+  function dyingGpu(b: Backend, n: number): Backend {
+    let calls = 0;
+    return new Proxy(b, {
+      get(target, prop, recv) {
+        if (prop === 'name') return 'webgpu';
+        const v = Reflect.get(target, prop, recv);
+        if (prop !== 'matmul') return typeof v === 'function' ? v.bind(target) : v;
+        return (...args: Parameters<Backend['matmul']>) => {
+          if (++calls === n) throw new EngineError('BACKEND', 'GPU device lost');
+          return target.matmul(...args);
+        };
+      },
+    });
+  }
+
+  it('the answer finishes on WASM, equal to llama.cpp, says so, and the next one runs there too', async () => {
+    vi.stubGlobal('navigator', { gpu: { requestAdapter: async () => ({ info: { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'H200' } }) } });
+    const svc = new EngineService({
+      ...defaultDeps,
+      createBackend: async (name, opts) => (name === 'webgpu'
+        ? dyingGpu(await defaultDeps.createBackend('wasm', { ...opts, threads: 1 }), 5 * 7 * 20)
+        : defaultDeps.createBackend(name, { ...opts, threads: 1 })),
+    });
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(await svc.loadModel(ref('a.gguf'), {})).toMatchObject({ backend: 'webgpu' });
+    const chunks: ChatCompletionChunk[] = [];
+    await svc.completion('gpu', { messages: [{ role: 'user', content: 'Once upon a time' }], stream: true, max_tokens: 48, temperature: 0 }, (c) => chunks.push(c));
+    expect(chunks.map((c) => c.choices[0].delta.content ?? '').join('')).toBe(reference);
+    expect(chunks.at(-1)?.stats).toMatchObject({ backend: 'wasm', gpuFallback: { kind: 'gpu-lost', message: 'GPU device lost' } });
+    expect(await svc.loadedModel()).toMatchObject({ backend: 'wasm' });
+    expect((await ask(svc, 'next', [])).text).toBe(reference);
     await svc.unloadModel();
   });
 });
