@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ask, expect, FIXTURES, launch, openApp, startApp, waitForModel } from './harness.ts';
-import { llamaGreedy, shown } from './llama-greedy.ts';
+import { llamaGreedy, shown } from '../test/llama-greedy.ts';
 
 const STORIES = path.join(FIXTURES, 'models/stories260K.gguf');
 const refs = JSON.parse(readFileSync(path.join(FIXTURES, 'quant/llamacpp-refs.json'), 'utf8')) as Record<string, { greedy: string }>;

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type App, ask, expect, FIXTURES, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
-import { llamaGreedy } from './llama-greedy.ts';
+import { llamaGreedy } from '../test/llama-greedy.ts';
 
 const folder = path.join(FIXTURES, 'models/TinyStories-656K');
 const root = path.resolve(import.meta.dirname, '..');

@@ -8,6 +8,7 @@ import { loadModel, type LoadedModel } from '../../src/engine/load.ts';
 import { Session } from '../../src/engine/session.ts';
 import { EngineError } from '../../src/shared/errors.ts';
 import { fixture } from '../fixtures.ts';
+import { llamaGreedyIds } from '../llama-greedy.ts';
 
 const stories = fixture('models', 'stories260K.gguf');
 
@@ -26,12 +27,13 @@ function dying(b: Backend, n: number): Backend {
   });
 }
 
-async function text(s: Session, prompt: string): Promise<string> {
-  for await (const ev of s.generate(s.promptIds(prompt), { maxTokens: 60, sampling: { temperature: 0 } })) {
-    if (ev.type === 'done') return ev.text;
+async function answer(s: Session, prompt: readonly number[]) {
+  for await (const ev of s.generate(prompt, { maxTokens: 60, sampling: { temperature: 0 } })) {
+    if (ev.type === 'done') return ev;
   }
   throw new Error('no done event');
 }
+const text = async (s: Session, prompt: string): Promise<string> => (await answer(s, s.promptIds(prompt))).text;
 
 describe('backend failure during generation', () => {
   it('falls back and finishes the same answer, then keeps the conversation', async () => {
@@ -52,8 +54,11 @@ describe('backend failure during generation', () => {
     expect(reasons).toEqual(['GPU device lost']);
     expect(s.model).not.toBe(failing);
     // the next turn reuses the rebuilt cache on the new backend
-    const next = await text(s, `Once upon a time${expected} The end.`);
-    expect(next.length).toBeGreaterThan(0);
+    const prompt = s.promptIds(`Once upon a time${expected} The end.`);
+    const next = await answer(s, prompt);
+    expect(next.ids).toEqual((await llamaGreedyIds(stories, prompt, 60)).ids);
+    expect(next.stats.promptTokens).toBe(prompt.length);
+    expect(next.stats.prefilledTokens).toBeLessThan(prompt.length);
     await s.model.dispose();
   });
 

@@ -6,8 +6,8 @@ import { loadModel, type LoadedModel } from '../../../src/engine/load.ts';
 import { Session } from '../../../src/engine/session.ts';
 import { urlSource } from '../../../src/formats/url-source.ts';
 
-export async function greedyLosingDevice(url: string, maxTokens: number, loseAfter: number):
-  Promise<{ text: string; ids: number[]; reasons: string[]; backend: string; nextTurn: string }> {
+export async function greedyLosingDevice(url: string, maxTokens: number, loseAfter: number, nextTokens: number):
+  Promise<{ text: string; ids: number[]; reasons: string[]; backend: string; nextPrompt: number[]; nextIds: number[]; nextPrefilled: number }> {
   const gpu = await createWebGPUBackend();
   const first = await loadModel(await urlSource(url), gpu);
   const reasons: string[] = [];
@@ -16,19 +16,20 @@ export async function greedyLosingDevice(url: string, maxTokens: number, loseAft
     await first.dispose().catch(() => {});
     return loadModel(await urlSource(url), await createWasmBackend({ threads: 2 }));
   });
-  const run = async (prompt: number[], onToken?: (n: number) => void) => {
+  const run = async (prompt: number[], max: number, onToken?: (n: number) => void) => {
     let n = 0;
-    for await (const ev of s.generate(prompt, { maxTokens, sampling: { temperature: 0 } })) {
+    for await (const ev of s.generate(prompt, { maxTokens: max, sampling: { temperature: 0 } })) {
       if (ev.type === 'token') onToken?.(++n);
       else return ev;
     }
     throw new Error('no done event');
   };
-  const done = await run(s.promptIds(''), (n) => { if (n === loseAfter) gpu.forceDeviceLoss(); });
+  const done = await run(s.promptIds(''), maxTokens, (n) => { if (n === loseAfter) gpu.forceDeviceLoss(); });
   // the conversation goes on, on the new backend, reusing the rebuilt cache
-  const next = await run([...s.promptIds(''), ...done.ids, ...s.promptIds(' The end.').slice(1)]);
+  const nextPrompt = [...s.promptIds(''), ...done.ids, ...s.promptIds(' The end.').slice(1)];
+  const next = await run(nextPrompt, nextTokens);
   const m: LoadedModel = s.model;
   const backend = m.decoder.backend.name;
   await m.dispose();
-  return { text: done.text, ids: done.ids, reasons, backend, nextTurn: next.text };
+  return { text: done.text, ids: done.ids, reasons, backend, nextPrompt, nextIds: next.ids, nextPrefilled: next.stats.prefilledTokens };
 }
