@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CSP_DIRECTIVES } from '../scripts/csp.mjs';
-import { type App, cspViolations, expect, launch, openApp, startApp, waitForModel } from './harness.ts';
+import { type App, cspViolations, expect, launch, openApp, putConversation, startApp, waitForModel } from './harness.ts';
 
 let browser: Browser;
 let app: App;
@@ -59,20 +59,10 @@ describe('Content-Security-Policy', () => {
     await expect.poll(reports, { timeout: 10_000 }).toEqual(['script-src-attr blocked inline', 'script-src-elem blocked data', 'script-src-elem blocked inline']);
     cspViolations.splice(before); // provoked on purpose
 
-    await page.evaluate(() => new Promise<void>((resolve, reject) => {
-      const open = indexedDB.open('edge-llm-chat');
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const tx = open.result.transaction('conversations', 'readwrite');
-        const now = Date.now() + 60_000;
-        tx.objectStore('conversations').put({
-          id: 'links', title: 'links', createdAt: now, updatedAt: now,
-          messages: [{ id: 'u', role: 'user', content: 'A link?' }, { id: 'a', role: 'assistant', content: 'See [the docs](https://docs.example.org/a?b=1).' }],
-        }, 'links');
-        tx.oncomplete = () => resolve();
-        tx.onerror = () => reject(tx.error);
-      };
-    }));
+    await putConversation(page, {
+      id: 'links',
+      messages: [{ id: 'u', role: 'user', content: 'A link?' }, { id: 'a', role: 'assistant', content: 'See [the docs](https://docs.example.org/a?b=1).' }],
+    });
     await page.reload();
     const link = page.getByTestId('message-assistant').first().locator('a');
     await expect(link).toHaveText('the docs (docs.example.org)');

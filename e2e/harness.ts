@@ -241,3 +241,24 @@ export async function remoteChatStory(browser: Browser, server: RemoteServerHand
     await app.close();
   }
 }
+
+/** A stored conversation as the app keeps it, written straight into its IndexedDB store (shown after a reload). */
+export interface StoredConversation {
+  id: string;
+  messages: { id: string; role: 'user' | 'assistant'; content: string }[];
+}
+
+/** Stores `c` as the newest conversation, as if the app had saved it. */
+export function putConversation(page: Page, c: StoredConversation): Promise<void> {
+  return page.evaluate((conv) => new Promise<void>((resolve, reject) => {
+    const open = indexedDB.open('edge-llm-chat');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('conversations', 'readwrite');
+      const now = Date.now() + 60_000;
+      tx.objectStore('conversations').put({ id: conv.id, title: conv.id, createdAt: now, updatedAt: now, messages: conv.messages }, conv.id);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    };
+  }), c);
+}

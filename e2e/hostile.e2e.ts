@@ -2,7 +2,7 @@
 // no image/iframe/svg elements, no event-handler attributes, no javascript: links.
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type App, ask, expect, launch, openApp, startApp, waitForModel } from './harness.ts';
+import { type App, ask, expect, launch, openApp, putConversation, startApp, waitForModel } from './harness.ts';
 
 const HOSTILE = [
   '<img src=x onerror="window.__pwned=1;alert(1)">',
@@ -55,20 +55,10 @@ describe('hostile text', () => {
     await expectInert(page, dialogs, page.getByTestId('message-user').first());
 
     // An answer containing the same text: stored as the newest conversation, shown after a reload.
-    await page.evaluate((content) => new Promise<void>((resolve, reject) => {
-      const open = indexedDB.open('edge-llm-chat');
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const tx = open.result.transaction('conversations', 'readwrite');
-        const now = Date.now() + 60_000;
-        tx.objectStore('conversations').put({
-          id: 'hostile', title: 'hostile', createdAt: now, updatedAt: now,
-          messages: [{ id: 'u', role: 'user', content: 'Say something nasty' }, { id: 'a', role: 'assistant', content }],
-        }, 'hostile');
-        tx.oncomplete = () => resolve();
-        tx.onerror = () => reject(tx.error);
-      };
-    }), HOSTILE);
+    await putConversation(page, {
+      id: 'hostile',
+      messages: [{ id: 'u', role: 'user', content: 'Say something nasty' }, { id: 'a', role: 'assistant', content: HOSTILE }],
+    });
     await page.reload();
     await expect(page.getByTestId('message-user')).toHaveCount(1);
     await expect(page.getByTestId('message-user')).toContainText('Say something nasty');

@@ -3,7 +3,6 @@
 // ends it without a hang, a GPU lost mid-answer hands over to WASM, and every answer equals
 // llama.cpp's greedy text.
 import 'fake-indexeddb/auto';
-import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../../src/backends/backend.ts';
@@ -12,25 +11,18 @@ import type { ChatCompletionChunk, LoadOptions, ModelRef } from '../../src/worke
 import { EngineService } from '../../src/worker/engine-service.ts';
 import { defaultDeps } from '../../src/worker/model-loader.ts';
 import { fixture } from '../fixtures.ts';
+import { hostModels, type ModelHost } from './model-host.ts';
 
 const stories = readFileSync(fixture('models', 'stories260K.gguf'));
 // llama.cpp's greedy continuation of [BOS] + "Once upon a time", 48 tokens (quant/README.md)
 const reference: string = JSON.parse(readFileSync(fixture('quant', 'llamacpp-refs.json'), 'utf8'))['stories260K.gguf'].greedy;
-let server: Server;
-let base = '';
+let host: ModelHost;
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    if (!['/a.gguf', '/b.gguf'].includes(req.url ?? '')) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'Content-Length': stories.length }).end(stories);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-});
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+beforeAll(async () => { host = await hostModels({ 'a.gguf': stories, 'b.gguf': stories }); });
+afterAll(() => host.close());
 afterEach(() => { vi.unstubAllGlobals(); });
 
-const ref = (name: string): ModelRef => ({ kind: 'bundled', url: `${base}/${name}`, name });
+const ref = (name: string): ModelRef => host.ref(name);
 const WASM: LoadOptions = { backend: 'wasm', threads: 1 };
 
 interface Answer { text: string; finish: string | null | undefined; model?: string; events: string[] }

@@ -1,7 +1,6 @@
 // The worker's engine service in Node: a failed load leaves the previous model loaded and answering
 // (also when memory forces it out and back in), and 'auto' on WASM says why the GPU was not used.
 import 'fake-indexeddb/auto';
-import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../../src/backends/backend.ts';
@@ -15,10 +14,10 @@ import { backendOrder } from '../../src/worker/backend-select.ts';
 import { EngineService } from '../../src/worker/engine-service.ts';
 import { defaultDeps, type LoaderDeps } from '../../src/worker/model-loader.ts';
 import { fixture } from '../fixtures.ts';
+import { hostModels, type ModelHost } from './model-host.ts';
 
 const stories = readFileSync(fixture('models', 'stories260K.gguf'));
-let server: Server;
-let base = '';
+let host: ModelHost;
 const files: Record<string, Uint8Array> = {};
 
 async function fakeArch(): Promise<Uint8Array> {
@@ -29,18 +28,12 @@ async function fakeArch(): Promise<Uint8Array> {
 
 beforeAll(async () => {
   Object.assign(files, { 'stories.gguf': stories, 'fake.gguf': await fakeArch(), 'truncated.gguf': stories.subarray(0, 600_000) });
-  server = createServer((req, res) => {
-    const body = files[(req.url ?? '').slice(1)];
-    if (!body) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'Content-Length': body.length }).end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  host = await hostModels(files);
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => host.close());
 afterEach(() => { vi.unstubAllGlobals(); });
 
-const ref = (name: string): ModelRef => ({ kind: 'bundled', url: `${base}/${name}`, name });
+const ref = (name: string): ModelRef => host.ref(name);
 const WASM: LoadOptions = { backend: 'wasm', threads: 1 };
 
 async function answer(svc: EngineService): Promise<ChatCompletionChunk[]> {
