@@ -18,6 +18,7 @@ import type { ByteSource } from '../byte-source.ts';
 import { GGMLType } from '../../quant/types.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { blockSource, type Segment } from './block-source.ts';
+import { readConvTemplate, type ConvTemplate } from './conv-template.ts';
 import { parseTensorCache, TENSOR_CACHE_NAMES, type CacheRecord, type TensorCache } from './tensor-cache.ts';
 
 /** Metadata key (not one llama.cpp writes): `ffn_up` holds gate and up, gate first (as phi3's). */
@@ -63,7 +64,8 @@ const SUPPORTED_TYPES = [...LLAMA_TYPES, ...Object.keys(HF_TYPES)];
 export interface MLCChatSettings {
   readonly quantization: string;
   readonly modelType: string;
-  readonly convTemplate?: unknown;
+  /** the object form (checked), or a name from mlc-llm's registry (older folders) */
+  readonly convTemplate?: ConvTemplate | string;
   readonly contextWindowSize?: number;
   readonly sampling: Readonly<Record<string, number>>;
 }
@@ -227,6 +229,7 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
   }
   const where = `${dir.name}/${MLC_CONFIG}`;
   const cfg = await readJsonFile(dir, MLC_CONFIG) as Config;
+  const convTemplate = readConvTemplate(cfg.conv_template, where);
   const quant = String(cfg.quantization);
   const scheme = SCHEMES[quant];
   if (!scheme) throw new UnsupportedError('UNSUPPORTED_TYPE', `${where}: quantization '${quant}' is not supported (supported: ${Object.keys(SCHEMES).join(', ')}).`);
@@ -271,7 +274,7 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
       sources: [source],
       hfTokenizer: { tokenizerJson, tokenizerConfig, vocabSize: metadata.get(`${arch}.vocab_size`) as number },
       mlc: {
-        quantization: quant, modelType, convTemplate: cfg.conv_template, sampling,
+        quantization: quant, modelType, convTemplate, sampling,
         contextWindowSize: typeof cfg.context_window_size === 'number' ? cfg.context_window_size : undefined,
       },
       ...tensorAccess([source], byName, (m) => new EngineError('BAD_ARGUMENT', m)),
