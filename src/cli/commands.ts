@@ -57,13 +57,13 @@ async function generate(o: CliOptions, env: CliEnv): Promise<void> {
   const s = new Session(m, wasmFallback(o, env, m));
   try {
     const contextShift = !o.noContextShift;
-    const { promptIds, stop, nKeep } = o.chat
+    const { promptIds, stop, stopIds, nKeep } = o.chat
       ? buildChatPrompt(m, [{ role: 'user', content: o.prompt! }], undefined, { contextShift })
-      : { promptIds: s.promptIds(o.prompt!), stop: [], nKeep: undefined };
+      : { promptIds: s.promptIds(o.prompt!), stop: [], stopIds: [], nKeep: undefined };
     // a long prompt takes a while before the first token: say so, and how to stop it
     if (promptIds.length > 256) env.err(`processing ${promptIds.length} prompt tokens… (Ctrl-C stops)\n`);
     const events = s.generate(promptIds, {
-      maxTokens: o.maxTokens, stop, contextShift, nKeep, signal: env.signal,
+      maxTokens: o.maxTokens, stop, stopIds, contextShift, nKeep, signal: env.signal,
       sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP, seed: o.seed },
     });
     for await (const ev of events) {

@@ -1,11 +1,13 @@
-// Chat prompt rendering with the model's own Jinja template (GGUF `tokenizer.chat_template`), a named
-// built-in fallback, or none at all (plain continuation: the messages' text concatenated).
+// Chat prompt rendering with the model's own Jinja template (GGUF `tokenizer.chat_template`), an MLC
+// folder's conv_template, a named built-in fallback, or none at all (plain continuation: the
+// messages' text concatenated).
 // Like llama.cpp and minja, templates that ignore or reject the system role get the system text
 // merged into the first user message instead of losing it.
 
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { EngineError } from '../shared/errors.ts';
 import { isNamedTemplate, NAMED_TEMPLATES, type NamedTemplate } from './chat-templates/index.ts';
+import { renderConvTemplate, type ConvTemplate } from './conv-template.ts';
 
 export { NAMED_TEMPLATES, isNamedTemplate, type NamedTemplate } from './chat-templates/index.ts';
 
@@ -22,8 +24,8 @@ export interface ChatMessage {
 export type TemplateKwargs = Record<string, string | number | boolean | null>;
 
 export interface RenderChatOptions {
-  /** Jinja source; null → `fallback`, or plain continuation when there is no fallback either. */
-  template: string | null;
+  /** Jinja source, or an MLC conv_template; null → `fallback`, or plain continuation when there is no fallback either. */
+  template: string | ConvTemplate | null;
   messages: readonly ChatMessage[];
   /** Append the opening of an assistant turn so the model answers. */
   addGenerationPrompt: boolean;
@@ -37,6 +39,7 @@ export interface RenderChatOptions {
 }
 
 export function renderChat(opts: RenderChatOptions): string {
+  if (opts.template !== null && typeof opts.template === 'object') return renderConvTemplate(opts.template, opts.messages, opts.addGenerationPrompt);
   const source = opts.template ?? (opts.fallback ? NAMED_TEMPLATES[opts.fallback].template : null);
   if (source === null) return opts.messages.map((m) => m.content).join('');
   const compiled = compile(source);
@@ -70,9 +73,15 @@ export function generationPrompt(opts: Omit<RenderChatOptions, 'addGenerationPro
   return withIt.slice(i);
 }
 
-export type TemplateChoice =
+/** A Jinja template: the model's own, or a built-in one by name. */
+export type JinjaChoice =
   | { kind: 'model'; template: string }
   | { kind: 'named'; name: NamedTemplate; template: string };
+
+export type TemplateChoice =
+  | JinjaChoice
+  /** an MLC folder's conv_template object: its prefix ids replace the tokenizer's BOS, its stops apply */
+  | { kind: 'mlc'; name: string; template: ConvTemplate };
 
 /** Vocabulary probe: a Set of token strings, or anything with `has`. */
 export interface TokenSet {
@@ -84,7 +93,7 @@ export interface TokenSet {
  * from the architecture (general.architecture) or from special tokens in the vocab; else null,
  * meaning plain continuation (base models such as stories260K).
  */
-export function detectTemplate(template: string | null | undefined, archHint?: string, vocab?: TokenSet): TemplateChoice | null {
+export function detectTemplate(template: string | null | undefined, archHint?: string, vocab?: TokenSet): JinjaChoice | null {
   const t = template?.trim();
   if (t) {
     // llama.cpp also accepts a bare template name in place of Jinja source.
@@ -104,7 +113,7 @@ export function detectTemplate(template: string | null | undefined, archHint?: s
   return null;
 }
 
-function named(name: NamedTemplate): TemplateChoice {
+export function named(name: NamedTemplate): JinjaChoice {
   return { kind: 'named', name, template: NAMED_TEMPLATES[name].template };
 }
 

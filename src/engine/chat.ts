@@ -1,16 +1,21 @@
-// Turns a conversation into prompt ids for a loaded model: its own chat template, a named
-// fallback, or plain continuation when the model has none (base models such as stories260K).
+// Turns a conversation into prompt ids for a loaded model: its own chat template (an MLC folder's
+// conv_template first), a named fallback, or plain continuation when the model has none (base
+// models such as stories260K).
+import type { MLCModelFile } from '../formats/mlc/folder.ts';
 import { EngineError } from '../shared/errors.ts';
 import {
-  detectTemplate, generationPrompt, NAMED_TEMPLATES, renderChat, type ChatMessage, type RenderChatOptions, type TemplateChoice,
+  detectTemplate, generationPrompt, named, NAMED_TEMPLATES, renderChat, type ChatMessage, type RenderChatOptions, type TemplateChoice,
 } from './chat-template.ts';
+import { namedForMLC } from './conv-template.ts';
 import type { LoadedModel } from './load.ts';
 import { opensReasoning } from './reasoning.ts';
 
 export interface ChatPrompt {
   promptIds: number[];
-  /** end-of-turn text of a named template, in case the vocab lacks the matching token */
+  /** end-of-turn text of a named template (in case the vocab lacks the matching token), or a conv_template's stop_str */
   stop: string[];
+  /** token ids that end the answer besides the vocab's end-of-generation ones (a conv_template's stop_token_ids) */
+  stopIds: number[];
   /** the generation prompt opened a thinking block, so the answer starts inside it */
   startsInReasoning: boolean;
   /** tokens a context shift keeps: the BOS and the system prompt (the leading system messages) */
@@ -26,10 +31,25 @@ export interface ChatPromptOptions {
   contextShift?: boolean;
 }
 
-/** The model's own template, a fallback picked from its architecture and vocab, or null. */
+/**
+ * The model's own template, a fallback picked from its architecture and vocab, or null.
+ * An MLC folder's conv_template object is what mlc-llm itself renders, so it wins over the
+ * tokenizer_config's Jinja. A bare registry name is only a pointer into mlc-llm's registry, which we
+ * do not ship: the model's own Jinja template, when the folder has one, says more; without one the
+ * name picks the built-in template of the same turn format, and an unknown name leaves it to detection.
+ */
 export function chooseTemplate(m: LoadedModel): TemplateChoice | null {
+  const conv = (m.file as Partial<MLCModelFile> | undefined)?.mlc?.convTemplate;
+  if (typeof conv === 'object') return { kind: 'mlc', name: conv.name, template: conv };
+  const mapped = typeof conv === 'string' ? namedForMLC(conv) : undefined;
+  if (mapped && !m.chatTemplate?.trim()) return named(mapped);
   const t = m.tokenizer;
   return detectTemplate(m.chatTemplate, m.arch.name, { has: (s) => t.tokenId(s) !== undefined });
+}
+
+function templateStops(choice: TemplateChoice | null): Pick<ChatPrompt, 'stop' | 'stopIds'> {
+  if (choice?.kind === 'mlc') return { stop: [...choice.template.stopStr], stopIds: [...choice.template.stopTokenIds] };
+  return { stop: choice?.kind === 'named' ? [...NAMED_TEMPLATES[choice.name].stop] : [], stopIds: [] };
 }
 
 function tokenTexts(m: LoadedModel): Pick<RenderChatOptions, 'bosToken' | 'eosToken'> {
@@ -40,7 +60,8 @@ function tokenTexts(m: LoadedModel): Pick<RenderChatOptions, 'bosToken' | 'eosTo
 export function buildChatPrompt(m: LoadedModel, messages: readonly ChatMessage[],
   choice: TemplateChoice | null = chooseTemplate(m), opts: ChatPromptOptions = {}): ChatPrompt {
   const t = m.tokenizer;
-  const bos = t.addBos && t.bosId !== null ? [t.bosId] : [];
+  // a conv_template says itself which ids open the prompt (mlc-llm adds no other special tokens)
+  const bos = choice?.kind === 'mlc' ? choice.template.systemPrefixTokenIds : t.addBos && t.bosId !== null ? [t.bosId] : [];
   let promptIds: number[];
   let startsInReasoning = false;
   let nKeep = bos.length;
@@ -57,7 +78,7 @@ export function buildChatPrompt(m: LoadedModel, messages: readonly ChatMessage[]
     startsInReasoning = opensReasoning(generationPrompt(render));
     const ids = t.encode(text, { parseSpecial: true });
     // templates that write the BOS text themselves must not get a second BOS (llama.cpp warns about this)
-    promptIds = bos.length && ids[0] === bos[0] ? ids : [...bos, ...ids];
+    promptIds = bos.length && ids.length >= bos.length && bos.every((id, i) => ids[i] === id) ? ids : [...bos, ...ids];
     nKeep = systemPrefix(promptIds, render, t.encode.bind(t), bos);
   }
   if (promptIds.length <= bos.length) throw new EngineError('BAD_ARGUMENT', 'The prompt is empty: type something first.');
@@ -66,7 +87,7 @@ export function buildChatPrompt(m: LoadedModel, messages: readonly ChatMessage[]
     throw new EngineError('CONTEXT_FULL',
       `The conversation is ${promptIds.length} tokens long but the model's context holds ${nCtx}; start a new chat or shorten it.`);
   }
-  return { promptIds, stop: choice?.kind === 'named' ? [...NAMED_TEMPLATES[choice.name].stop] : [], startsInReasoning, nKeep };
+  return { promptIds, ...templateStops(choice), startsInReasoning, nKeep };
 }
 
 /**

@@ -13,6 +13,8 @@ import { EmbedRows } from '../models/layer-stream.ts';
 import type { ArchSpec } from '../models/arch.ts';
 import type { Tokenizer } from '../tokenizer/tokenizer.ts';
 import { EngineError } from '../shared/errors.ts';
+import { modelSamplingDefaults } from './model-sampling.ts';
+import type { SamplingParams } from './sampling.ts';
 
 export interface LoadOptions {
   /** context length; default min(training context, 4096) */
@@ -40,6 +42,8 @@ export interface LoadedModel {
   residency: Residency | null;
   /** `tokenizer.chat_template`, if the file has one */
   chatTemplate: string | null;
+  /** the sampler settings the model ships with (general.sampling.*, mlc-chat-config), for what the caller leaves unset */
+  samplingDefaults: Partial<SamplingParams>;
   dispose(): Promise<void>;
 }
 
@@ -93,6 +97,7 @@ async function loadOpened(file: GGUFFile, backend: Backend, opts: LoadOptions): 
     return {
       file, h, arch, tokenizer, decoder, residency,
       chatTemplate: typeof tpl === 'string' ? tpl : null,
+      samplingDefaults: modelSamplingDefaults(file, nCtx),
       dispose: async () => { backend.dispose(); await file.close(); },
     };
   } catch (e) {

@@ -40,9 +40,12 @@ export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
   presencePenalty: 0,
 });
 
-/** Fills in defaults and checks every field; throws EngineError('BAD_ARGUMENT') on bad values. */
-export function resolveSamplingParams(params: Partial<SamplingParams> = {}): SamplingParams {
-  const p: SamplingParams = { ...DEFAULT_SAMPLING, ...stripUndefined(params) };
+/**
+ * Fills in defaults and checks every field; throws EngineError('BAD_ARGUMENT') on bad values.
+ * Precedence, as llama.cpp: the caller's value, else the model's own (engine/model-sampling.ts), else DEFAULT_SAMPLING.
+ */
+export function resolveSamplingParams(params: Partial<SamplingParams> = {}, modelDefaults: Partial<SamplingParams> = {}): SamplingParams {
+  const p: SamplingParams = { ...DEFAULT_SAMPLING, ...stripUndefined(modelDefaults), ...stripUndefined(params) };
   const bad = (name: string, rule: string, v: unknown): string => `sampling: ${name} must be ${rule}, got ${v}`;
   check(Number.isFinite(p.temperature), 'BAD_ARGUMENT', () => bad('temperature', 'a finite number', p.temperature));
   check(Number.isSafeInteger(p.topK) && p.topK >= 0, 'BAD_ARGUMENT', () => bad('topK', 'an integer ≥ 0 (0 = off)', p.topK));
@@ -78,10 +81,10 @@ export class Sampler {
   private readonly candIds: Int32Array;
   private readonly candLogits: Float64Array;
 
-  constructor(params: Partial<SamplingParams>, vocabSize: number) {
+  constructor(params: Partial<SamplingParams>, vocabSize: number, modelDefaults?: Partial<SamplingParams>) {
     check(Number.isSafeInteger(vocabSize) && vocabSize > 0, 'BAD_ARGUMENT',
       `sampling: vocabSize must be a positive integer, got ${vocabSize}`);
-    this.params = Object.freeze(resolveSamplingParams(params));
+    this.params = Object.freeze(resolveSamplingParams(params, modelDefaults));
     this.vocabSize = vocabSize;
     this.rng = new Rng(this.params.seed);
     this.history = new Int32Array(this.params.repeatLastN);

@@ -11,6 +11,8 @@ export interface GenerateOptions {
   sampling?: Partial<SamplingParams>;
   maxTokens?: number;
   stop?: readonly string[];
+  /** ids that end the answer besides the vocab's end-of-generation ones (an MLC conv_template's stop_token_ids) */
+  stopIds?: readonly number[];
   signal?: AbortSignal;
   /**
    * When the conversation outgrows the context: true (default) shifts it as llama.cpp does (keep
@@ -138,9 +140,10 @@ export class Session {
     const tok = this.model.tokenizer;
     const maxTokens = opts.maxTokens ?? 256;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EngineError('BAD_ARGUMENT', `maxTokens must be a whole number ≥ 0 (got ${maxTokens}).`);
-    const sampler = new Sampler(opts.sampling ?? {}, tok.vocabSize);
+    const sampler = new Sampler(opts.sampling ?? {}, tok.vocabSize, this.model.samplingDefaults);
     for (const id of promptIds) sampler.accept(id);
     const stops = new StopStringMatcher(opts.stop ?? []);
+    const stopIds = new Set(opts.stopIds);
     // A space-prefix vocab (SPM) drops the first word's space when nothing but BOS precedes it (llama2.c, HF).
     const onlyControl = promptIds.every((id) => tok.tokenType(id) === 'control');
     const stream = createStreamDecoder(tok, { stripLeadingSpace: tok.addSpacePrefix && onlyControl });
@@ -170,7 +173,7 @@ export class Session {
     while (ids.length < maxTokens) {
       if (opts.signal?.aborted || !logits) { finish = 'abort'; break; }
       const id = pick(sampler, logits);
-      if (tok.eogIds.has(id)) { finish = 'stop'; break; }
+      if (tok.eogIds.has(id) || stopIds.has(id)) { finish = 'stop'; break; }
       ids.push(id);
       sampler.accept(id);
       if (ids.length === 1) tFirst = now();

@@ -147,7 +147,8 @@ const health: Handler = async (res) => sendJson(res, 200, { status: 'ok' });
 // when the template reads enable_thinking), the context size, the model's name
 const props: Handler = async (res, { model }) => {
   sendJson(res, 200, {
-    chat_template: model.target.template?.template ?? '',
+    // llama.cpp's field holds Jinja; an MLC conv_template has none to show
+    chat_template: typeof model.target.template?.template === 'string' ? model.target.template.template : '',
     model_alias: model.id,
     default_generation_settings: { n_ctx: model.nCtx },
     total_slots: 1,

@@ -108,7 +108,8 @@ export function App() {
             {panel === 'engine' && (
               <EnginePanel kind={choice.kind} onKind={(kind) => setChoice((c) => ({ ...c, kind }))} remote={remote} onWebllm={onWebllm} busy={chat.generating} />)}
             {panel === 'models' && <ModelManager models={models} />}
-            {panel === 'settings' && <SettingsPanel settings={settings} onChange={updateSettings} busy={chat.generating || models.loading !== null} />}
+            {panel === 'settings' && <SettingsPanel settings={settings} onChange={updateSettings} busy={chat.generating || models.loading !== null}
+              modelDefaults={choice.kind === 'local' ? models.loaded?.samplingDefaults : undefined} />}
             {panel === 'device' && <DevicePanel loaded={models.loaded} />}
           </div>
         </section>

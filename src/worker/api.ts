@@ -140,16 +140,29 @@ export interface LoadProgress {
   total: number;
 }
 
+/** Sampler settings the model ships with (GGUF general.sampling.*, generation_config, mlc-chat-config); they apply where a request leaves the field out. */
+export interface ModelSamplingDefaults {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+}
+
 export interface LoadedModelInfo {
   ref: ModelRef;
   name: string;
   arch: string;
   contextLength: number;
   vocabSize: number;
-  /** how prompts are built: the model's template, a named fallback, or plain continuation */
-  template: 'model' | `named:${string}` | 'none';
+  /** how prompts are built: the model's template, an MLC folder's conv_template, a named fallback, or plain continuation */
+  template: 'model' | `mlc:${string}` | `named:${string}` | 'none';
   /** the template reads enable_thinking, so thinking can be turned on and off */
   thinkingToggle: boolean;
+  samplingDefaults: ModelSamplingDefaults;
   backend: BackendName;
   threads: number;
   loadMs: number;

@@ -10,12 +10,16 @@ import type {
 
 export function templateLabel(choice: TemplateChoice | null): LoadedModelInfo['template'] {
   if (!choice) return 'none';
-  return choice.kind === 'model' ? 'model' : `named:${choice.name}`;
+  return choice.kind === 'model' ? 'model' : `${choice.kind}:${choice.name}`;
 }
 
-/** OpenAI-style parameters → Session options; `templateStop` is the chat template's end-of-turn text. */
-export function generateOptions(p: Omit<ChatCompletionParams, 'stream' | 'messages'>, signal: AbortSignal, templateStop: readonly string[] = [],
-  nKeep?: number): GenerateOptions {
+/**
+ * OpenAI-style parameters → Session options; `template` is what the chat prompt adds: the template's
+ * end-of-turn text and ids, and the tokens a context shift keeps.
+ */
+export function generateOptions(p: Omit<ChatCompletionParams, 'stream' | 'messages'>, signal: AbortSignal,
+  template: { stop?: readonly string[]; stopIds?: readonly number[]; nKeep?: number } = {}): GenerateOptions {
+  const { stop: templateStop = [], stopIds = [], nKeep } = template;
   const stop = p.stop === undefined ? [] : Array.isArray(p.stop) ? p.stop : [p.stop];
   return {
     signal,
@@ -23,6 +27,7 @@ export function generateOptions(p: Omit<ChatCompletionParams, 'stream' | 'messag
     ...(nKeep !== undefined ? { nKeep } : {}),
     maxTokens: p.max_tokens ?? 256,
     stop: [...new Set([...stop, ...templateStop])].filter((s) => s.length > 0),
+    ...(stopIds.length ? { stopIds } : {}),
     sampling: {
       temperature: p.temperature,
       topP: p.top_p,
@@ -79,13 +84,13 @@ export async function* chatCompletionChunks(target: ChatTarget, id: string, para
     id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: target.model,
     choices: [{ index: 0, delta, finish_reason: finish }],
   });
-  const { promptIds: ids, stop, startsInReasoning, nKeep } = buildChatPrompt(session.model, params.messages, template, {
+  const { promptIds: ids, startsInReasoning, ...prompt } = buildChatPrompt(session.model, params.messages, template, {
     enableThinking: params.chat_template_kwargs?.enable_thinking, contextShift: params.context_shift ?? true,
   });
   const deltas = deltaStream({ split: template !== null, startsInReasoning });
   const breathe = eventLoopBreather();
   try {
-    for await (const ev of session.generate(ids, generateOptions(params, signal, stop, nKeep))) {
+    for await (const ev of session.generate(ids, generateOptions(params, signal, prompt))) {
       await breathe();
       if (ev.type === 'token') {
         const d = deltas.push(ev.text);

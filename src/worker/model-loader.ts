@@ -80,6 +80,7 @@ export async function buildModel(deps: LoaderDeps, store: ModelStore, ref: Model
       vocabSize: model.h.vocabSize,
       template: templateLabel(template),
       thinkingToggle: hasThinkingToggle(model, template),
+      samplingDefaults: { ...model.samplingDefaults },
       backend: backend.name,
       threads: backend.threads,
       loadMs: performance.now() - t0,

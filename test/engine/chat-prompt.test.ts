@@ -37,7 +37,7 @@ describe('buildChatPrompt', () => {
     const m = await vocabModel(fixture('models', 'stories260K.gguf'), 'llama');
     const p = buildChatPrompt(m, [{ role: 'user', content: 'Once upon a time' }]);
     expect(chooseTemplate(m)).toBeNull();
-    expect(p).toEqual({ promptIds: [1, 403, 407, 261, 378], stop: [], startsInReasoning: false, nKeep: 1 });
+    expect(p).toEqual({ promptIds: [1, 403, 407, 261, 378], stop: [], stopIds: [], startsInReasoning: false, nKeep: 1 });
     // user text is never parsed as a control token when there is no template
     expect(buildChatPrompt(m, [{ role: 'user', content: '<s>' }]).promptIds.slice(1)).not.toContain(1);
   });

@@ -1,6 +1,6 @@
 // generation_config.json, as convert_hf_to_gguf.py reads it (gguf-py's Metadata): the sampling
-// defaults become `general.sampling.*` keys (kept for export; the engine's samplers take their
-// settings from the caller, not from the file), and eos_token_id — one id or a list (Llama 3's
+// defaults become `general.sampling.*` keys (the sampler's defaults where the caller sets nothing,
+// engine/model-sampling.ts), and eos_token_id — one id or a list (Llama 3's
 // [128001, 128008, 128009]) — ends generation.
 import type { Meta } from './family.ts';
 

@@ -14,6 +14,7 @@ import type { ByteSource } from '../byte-source.ts';
 import { GGMLType } from '../../quant/types.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { blockSource, type Segment } from './block-source.ts';
+import { readConvTemplate, type ConvTemplate } from './conv-template.ts';
 import { MLC_FAMILIES, mlcConfig, mlcMetadata, mlcNamer } from './families.ts';
 import { parseTensorCache, TENSOR_CACHE_NAMES, type TensorCache } from './tensor-cache.ts';
 
@@ -32,7 +33,8 @@ const SUPPORTED_TYPES = Object.keys(MLC_FAMILIES);
 export interface MLCChatSettings {
   readonly quantization: string;
   readonly modelType: string;
-  readonly convTemplate?: unknown;
+  /** the object form (checked), or a name from mlc-llm's registry (older folders) */
+  readonly convTemplate?: ConvTemplate | string;
   readonly contextWindowSize?: number;
   readonly sampling: Readonly<Record<string, number>>;
 }
@@ -104,6 +106,7 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
   }
   const where = `${dir.name}/${MLC_CONFIG}`;
   const cfg = await readJsonFile(dir, MLC_CONFIG) as Config;
+  const convTemplate = readConvTemplate(cfg.conv_template, where);
   const quant = String(cfg.quantization);
   const scheme = SCHEMES[quant];
   if (!scheme) throw new UnsupportedError('UNSUPPORTED_TYPE', `${where}: quantization '${quant}' is not supported (supported: ${Object.keys(SCHEMES).join(', ')}).`);
@@ -157,7 +160,7 @@ export async function openMLCFolder(dir: FolderFiles): Promise<MLCModelFile> {
       sources: [source],
       hfTokenizer: { tokenizerJson, tokenizerConfig, vocabSize: metadata.get(`${arch}.vocab_size`) as number },
       mlc: {
-        quantization: quant, modelType, convTemplate: cfg.conv_template, sampling,
+        quantization: quant, modelType, convTemplate, sampling,
         contextWindowSize: typeof cfg.context_window_size === 'number' ? cfg.context_window_size : undefined,
       },
       ...tensorAccess([source], byName, (m) => new EngineError('BAD_ARGUMENT', m)),

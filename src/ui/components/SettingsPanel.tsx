@@ -1,8 +1,11 @@
-// System prompt, sampling, thinking, backend and KV cache settings.
-import type { Settings } from '../state/settings.ts';
+// System prompt, sampling, thinking, backend and KV cache settings. A sampler field left empty
+// uses the model's own default, shown as the placeholder.
+import type { ModelSamplingDefaults } from '../../worker/api.ts';
+import type { SamplingKey, Settings } from '../state/settings.ts';
 import { DEFAULT_SETTINGS } from '../state/settings.ts';
 
-type NumKey = 'temperature' | 'topP' | 'topK' | 'minP' | 'repeatPenalty' | 'maxTokens' | 'contextLength';
+type NumKey = SamplingKey | 'maxTokens' | 'contextLength';
+const SAMPLING = new Set<NumKey>(['temperature', 'topP', 'topK', 'minP', 'repeatPenalty']);
 
 const NUMBERS: { key: NumKey; label: string; min: number; max: number; step: number }[] = [
   { key: 'temperature', label: 'Temperature (0 = greedy)', min: 0, max: 2, step: 0.05 },
@@ -14,7 +17,16 @@ const NUMBERS: { key: NumKey; label: string; min: number; max: number; step: num
   { key: 'contextLength', label: 'Context tokens (0 = model default; next load)', min: 0, max: 131072, step: 256 },
 ];
 
-export function SettingsPanel({ settings, onChange, busy }: { settings: Settings; onChange(s: Settings): void; busy: boolean }) {
+export function SettingsPanel({ settings, onChange, busy, modelDefaults }: {
+  settings: Settings; onChange(s: Settings): void; busy: boolean;
+  /** the loaded model's sampler defaults (local engine only) */
+  modelDefaults?: ModelSamplingDefaults;
+}) {
+  const placeholder = (key: NumKey): string | undefined => {
+    if (!SAMPLING.has(key)) return undefined;
+    const v = modelDefaults?.[key as SamplingKey];
+    return v !== undefined ? `model: ${v}` : 'default';
+  };
   return (
     <div className="settings">
       <label className="field">
@@ -25,10 +37,12 @@ export function SettingsPanel({ settings, onChange, busy }: { settings: Settings
       {NUMBERS.map((n) => (
         <label className="field row" key={n.key}>
           <span>{n.label}</span>
-          <input type="number" min={n.min} max={n.max} step={n.step} value={settings[n.key]}
+          <input type="number" min={n.min} max={n.max} step={n.step} value={settings[n.key] ?? ''} placeholder={placeholder(n.key)}
             onChange={(e) => {
               const v = Number(e.target.value);
-              if (e.target.value !== '' && Number.isFinite(v)) onChange({ ...settings, [n.key]: Math.min(n.max, Math.max(n.min, v)) });
+              // emptied: a sampler setting goes back to the model's default
+              if (e.target.value === '' && SAMPLING.has(n.key)) onChange({ ...settings, [n.key]: null });
+              else if (e.target.value !== '' && Number.isFinite(v)) onChange({ ...settings, [n.key]: Math.min(n.max, Math.max(n.min, v)) });
             }} />
         </label>
       ))}

@@ -32,11 +32,16 @@ function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: 
   const seed = Number.parseInt(settings.seed, 10);
   return {
     messages, stream: true,
-    temperature: settings.temperature, top_p: settings.topP, top_k: settings.topK, min_p: settings.minP,
-    repeat_penalty: settings.repeatPenalty, max_tokens: settings.maxTokens, context_shift: settings.contextShift,
+    // an unset sampler setting stays out of the request: the model's own default applies
+    ...defined({ temperature: settings.temperature, top_p: settings.topP, top_k: settings.topK, min_p: settings.minP, repeat_penalty: settings.repeatPenalty }),
+    max_tokens: settings.maxTokens, context_shift: settings.contextShift,
     ...(Number.isFinite(seed) ? { seed } : {}),
     ...(thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking } } : {}),
   };
+}
+
+function defined<T extends Record<string, number | null>>(o: T): { [K in keyof T]?: number } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null)) as { [K in keyof T]?: number };
 }
 
 export function useChat({ conversation, commit, select, settings, active }: Deps): ChatActions {

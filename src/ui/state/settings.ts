@@ -1,13 +1,11 @@
 // User settings (system prompt, sampling, backend, KV cache type), kept in localStorage: small and synchronous.
 import type { LoadOptions } from '../../worker/api.ts';
 
-export interface Settings {
+/** The sampler settings; null = not set here: the model's own default (general.sampling.*, mlc-chat-config), else the engine's. */
+export type SamplingKey = 'temperature' | 'topP' | 'topK' | 'minP' | 'repeatPenalty';
+
+export interface Settings extends Record<SamplingKey, number | null> {
   systemPrompt: string;
-  temperature: number;
-  topP: number;
-  topK: number;
-  minP: number;
-  repeatPenalty: number;
   maxTokens: number;
   /** empty = random each time */
   seed: string;
@@ -28,11 +26,11 @@ export interface Settings {
 // part of the story.
 export const DEFAULT_SETTINGS: Settings = {
   systemPrompt: '',
-  temperature: 0.8,
-  topP: 0.95,
-  topK: 40,
-  minP: 0.05,
-  repeatPenalty: 1.0,
+  temperature: null,
+  topP: null,
+  topK: null,
+  minP: null,
+  repeatPenalty: null,
   maxTokens: 256,
   seed: '',
   backend: 'auto',
