@@ -20,7 +20,14 @@ export interface ModelManifest {
   complete: boolean;
   createdAt: number;
   source: { kind: 'file' | 'url'; url?: string };
+  /** How the files are read: absent or 'gguf' — GGUF file(s); 'mlc' — an MLC-LLM folder stored as it was
+   *  (file names are paths inside it, opened by formats/mlc/folder.ts). */
+  format?: ModelFormat;
+  /** the MLC folder's quantization (q4f16_1, …), shown on the card */
+  quantization?: string;
 }
+
+export type ModelFormat = 'gguf' | 'mlc';
 
 // Ids never contain '/' or ':' so the chunk prefix `${id}/` and the manifest prefix
 // `manifest:` can never overlap between two models.

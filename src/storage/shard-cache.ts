@@ -31,6 +31,8 @@ export interface NewModel {
   name: string;
   files: { name: string; size: number }[];
   source: ModelManifest['source'];
+  format?: ModelManifest['format'];
+  quantization?: string;
 }
 
 export interface PutFileOptions {
@@ -82,6 +84,8 @@ export class ShardCache {
       complete: false,
       createdAt: Date.now(),
       source: { ...init.source },
+      ...(init.format ? { format: init.format } : {}),
+      ...(init.quantization ? { quantization: init.quantization } : {}),
     };
     await this.store('readwrite', (s) => new Promise<void>((resolve, reject) => {
       const req = s.add(m, manifestKey(m.id));

@@ -6,6 +6,9 @@
 
 import type { KVType } from '../backends/kv-layout.ts';
 
+/** Which folders importFolder stores as MLC weights instead of converting (names only; the page names the transfer by it). */
+export { isMLCFolder } from '../formats/mlc/detect.ts';
+
 export type Role = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
@@ -180,6 +183,10 @@ export interface StoredModel {
   complete: boolean;
   source: { kind: 'file' | 'url'; url?: string };
   createdAt: number;
+  /** 'mlc': an MLC-LLM folder stored as it was (several files, loaded as MLC weights); else GGUF */
+  format: 'gguf' | 'mlc';
+  /** an MLC folder's quantization (q4f16_1, …) */
+  quantization?: string;
 }
 
 export interface TransferProgress {
@@ -203,6 +210,8 @@ export interface FolderImportRequest {
 
 /** Per tensor while a folder is converted and stored (bytes are the folder's, read so far). */
 export interface FolderImportProgress {
+  /** what `tensor`, `index`, `count` count: tensors converted (a Hugging Face folder) or files stored as they are (an MLC folder) */
+  unit: 'tensor' | 'file';
   tensor: string;
   /** 0-based, of `count` */
   index: number;

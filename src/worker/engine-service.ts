@@ -4,9 +4,8 @@
 // fails (unsupported, corrupt, out of memory, GPU failure) leaves the previous model answering.
 import { releaseProxy } from 'comlink';
 import type { TemplateChoice } from '../engine/chat-template.ts';
-import type { LoadedModel } from '../engine/load.ts';
+import type { LoadedModel, ModelInput } from '../engine/load.ts';
 import { Session } from '../engine/session.ts';
-import type { ByteSource } from '../formats/byte-source.ts';
 import { EngineError } from '../shared/errors.ts';
 import type {
   Callback, Capabilities, ChatCompletionChunk, ChatCompletionParams, DownloadRequest, EngineWorkerApi, ExportedFile,
@@ -86,7 +85,7 @@ export class EngineService implements EngineWorkerApi {
   private async build(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<Loaded> {
     const b = await buildModel(this.deps, this.store, ref, opts, onProgress);
     const entry: Loaded = { model: b.model, session: undefined as never, template: b.template, info: b.info, opts };
-    entry.session = new Session(b.model, b.backend.name === 'wasm' ? undefined : (e) => this.recoverOnWasm(entry, e, b.sources));
+    entry.session = new Session(b.model, b.backend.name === 'wasm' ? undefined : (e) => this.recoverOnWasm(entry, e, b.input));
     return entry;
   }
 
@@ -109,11 +108,11 @@ export class EngineService implements EngineWorkerApi {
   }
 
   /** The GPU failed mid-answer (device lost, out of memory): the same model on WASM; the session rebuilds its cache. */
-  private async recoverOnWasm(entry: Loaded, e: EngineError, sources: ByteSource[]): Promise<LoadedModel> {
+  private async recoverOnWasm(entry: Loaded, e: EngineError, input: () => Promise<ModelInput>): Promise<LoadedModel> {
     console.warn(`${e.message}; continuing on the WASM backend`);
     await entry.model.dispose().catch(() => {});
     const wasm = await this.deps.createBackend('wasm', entry.opts);
-    entry.model = await this.deps.loadModel(sources, wasm, { nCtx: entry.opts.nCtx, kvType: entry.opts.kvType, maxMemoryBytes: entry.opts.maxMemoryBytes });
+    entry.model = await this.deps.loadModel(await input(), wasm, { nCtx: entry.opts.nCtx, kvType: entry.opts.kvType, maxMemoryBytes: entry.opts.maxMemoryBytes });
     entry.info = { ...entry.info, backend: wasm.name, threads: wasm.threads, gpuFallback: { kind: 'gpu-lost', message: e.message } };
     return entry.model;
   }

@@ -8,7 +8,7 @@ import type { ByteSource } from '../formats/byte-source.ts';
 import type { GGUFPart } from '../formats/gguf/reader.ts';
 import { orderSplitSet } from '../formats/gguf/split-set.ts';
 import { fitJson, fitOnDevice, type FitReport, type FitRequest } from '../models/fit.ts';
-import { checkModelSupport } from '../models/support.ts';
+import { checkModelSupport, type ModelHeader } from '../models/support.ts';
 import { readPartHeader } from '../storage/header-check.ts';
 import { openRemoteHead } from '../storage/remote-head.ts';
 import { EngineError } from '../shared/errors.ts';
@@ -55,11 +55,25 @@ async function storageRoom(neededBytes: number): Promise<FitInfo['storage']> {
   }
 }
 
-async function headerParts(source: FitSource, store: ModelStore): Promise<GGUFPart[]> {
+/** A stored model's header: its GGUF parts' headers, or an MLC folder opened as the loader opens it. */
+async function storedHeader(id: string, store: ModelStore): Promise<ModelHeader> {
+  const input = await (await store.open(id)).input();
+  if (!Array.isArray(input) && 'tensors' in input) {
+    await input.close();
+    return input; // metadata and tensor table stay readable after close
+  }
+  return joinParts(await Promise.all((Array.isArray(input) ? input : [input]).map((s, i) => readPartHeader(s, i))));
+}
+
+function joinParts(parts: GGUFPart[]): ModelHeader {
+  const ordered = orderSplitSet(parts);
+  return { metadata: ordered[0].metadata, tensors: ordered.flatMap((p) => p.tensors) };
+}
+
+async function headerParts(source: Exclude<FitSource, { kind: 'stored' }>): Promise<GGUFPart[]> {
   const read = (srcs: ByteSource[]) => Promise.all(srcs.map((s, i) => readPartHeader(s, i)));
   switch (source.kind) {
     case 'file': return read(source.files.map((f) => blobSource(f, f.name)));
-    case 'stored': return read((await store.open(source.id)).sources);
     case 'bundled':
     case 'url': {
       const name = decodeURIComponent(new URL(source.url, globalThis.location?.href).pathname.split('/').pop() || 'model.gguf');
@@ -79,10 +93,15 @@ export function fitInfo(r: FitReport): FitInfo {
 }
 
 export async function fitModelSource(source: FitSource, store: ModelStore, opts: FitOptions = {}): Promise<FitInfo> {
-  const ordered = orderSplitSet(await headerParts(source, store));
-  const header = { metadata: ordered[0].metadata, tensors: ordered.flatMap((p) => p.tensors) };
+  if (source.kind === 'stored') {
+    const header = await storedHeader(source.id, store);
+    const { h, arch } = checkModelSupport(header);
+    return fitInfo(fitOnDevice(header, h, arch, await deviceFitRequest(opts)));
+  }
+  const parts = await headerParts(source);
+  const header = joinParts(parts);
   const { h, arch } = checkModelSupport(header);
   const info = fitInfo(fitOnDevice(header, h, arch, await deviceFitRequest(opts)));
-  const storage = source.kind === 'url' || source.kind === 'file' ? await storageRoom(ordered.reduce((n, p) => n + p.size, 0)) : undefined;
+  const storage = source.kind === 'url' || source.kind === 'file' ? await storageRoom(parts.reduce((n, p) => n + p.size, 0)) : undefined;
   return storage ? { ...info, storage } : info;
 }

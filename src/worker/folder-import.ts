@@ -2,11 +2,14 @@
 // engine worker, with the row chunks quantized on a pool of Web Workers, and the file goes straight
 // into the shard cache as it is written (storage/import-converted.ts: nothing stays behind on a
 // failure or cancel). The stored model is then listed and loaded like any imported GGUF.
+// An MLC-LLM folder is not converted: its files are stored as they are (storage/import-mlc.ts).
 import { convertFolder, type ConvertProgress } from '../engine/convert.ts';
 import { blobFolder } from '../formats/blob-folder.ts';
+import { isMLCFolder } from '../formats/mlc/detect.ts';
 import type { FitRequest } from '../models/fit.ts';
 import { createBrowserQuantizePool } from '../quant/browser-quantize-pool.ts';
 import { importConverted } from '../storage/import-converted.ts';
+import { importMLCFolder } from '../storage/import-mlc.ts';
 import type { ModelManifest } from '../storage/manifest.ts';
 import { ProgressMeter } from '../storage/quota.ts';
 import type { Callback, FolderImportProgress, FolderImportRequest } from './api.ts';
@@ -19,10 +22,22 @@ export interface FolderImportOptions {
 
 /** The stored model's display name: the folder and the type it was converted to. */
 export function folderModelName(req: Pick<FolderImportRequest, 'folder' | 'type'>): string {
-  return req.type === 'keep' ? req.folder.name : `${req.folder.name} ${req.type}`;
+  return req.type === 'keep' || isMLCFolder(req.folder.files.map((f) => f.path)) ? req.folder.name : `${req.folder.name} ${req.type}`;
+}
+
+/** An MLC folder keeps its own quantization: `req.type` does not apply. */
+function importMLC(req: FolderImportRequest, opts: FolderImportOptions): Promise<ModelManifest> {
+  return importMLCFolder(req.folder, {
+    name: folderModelName(req), signal: opts.signal, fit: opts.fit,
+    onProgress: (p) => opts.onProgress?.({
+      unit: 'file', tensor: p.file, index: p.index, count: p.count, doneBytes: p.doneBytes, totalBytes: p.totalBytes,
+      tensorBytes: p.fileBytes, tensorDoneBytes: p.fileDoneBytes, bytesPerSec: p.bytesPerSec, etaSec: p.etaSec, workers: 1,
+    }),
+  });
 }
 
 export async function importFolder(req: FolderImportRequest, opts: FolderImportOptions = {}): Promise<ModelManifest> {
+  if (isMLCFolder(req.folder.files.map((f) => f.path))) return importMLC(req, opts);
   const dir = blobFolder(req.folder);
   const pool = createBrowserQuantizePool();
   const workers = pool?.size ?? 1;
@@ -31,7 +46,7 @@ export async function importFolder(req: FolderImportRequest, opts: FolderImportO
   const onProgress = (p: ConvertProgress): void => {
     last = p;
     meter ??= new ProgressMeter(p.totalBytes, (t) => last && opts.onProgress?.({
-      tensor: last.tensor, index: last.index, count: last.count, doneBytes: last.doneBytes, totalBytes: last.totalBytes,
+      unit: 'tensor', tensor: last.tensor, index: last.index, count: last.count, doneBytes: last.doneBytes, totalBytes: last.totalBytes,
       tensorBytes: last.tensorBytes, tensorDoneBytes: last.tensorDoneBytes, bytesPerSec: t.bytesPerSec, etaSec: t.etaSec, workers,
     }), 3000, 50);
     meter.update(p.doneBytes);

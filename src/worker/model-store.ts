@@ -1,11 +1,14 @@
 // The worker's view of IndexedDB model storage: list, delete, import, resumable downloads with
 // pause (abort) per model id. Manifests are mapped to the plain StoredModel the UI sees.
+import type { ModelInput } from '../engine/load.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { blobSource } from '../formats/blob-source.ts';
+import { openMLCFolder } from '../formats/mlc/folder.ts';
 import { downloadModel } from '../storage/downloads.ts';
 import { importModelFiles } from '../storage/import-file.ts';
 import { modelSize, modelStoredBytes, type ModelManifest } from '../storage/manifest.ts';
 import { defaultShardCache } from '../storage/shard-cache.ts';
+import { storedFolder } from '../storage/stored-folder.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { Callback, DownloadRequest, ExportedFile, FolderImportProgress, FolderImportRequest, StoredModel, TransferProgress } from './api.ts';
 import { importFolder } from './folder-import.ts';
@@ -21,7 +24,15 @@ function toStored(m: ModelManifest): StoredModel {
     complete: m.complete,
     source: { ...m.source },
     createdAt: m.createdAt,
+    format: m.format ?? 'gguf',
+    ...(m.quantization ? { quantization: m.quantization } : {}),
   };
+}
+
+/** A stored model ready to load: `input()` opens it (again, per attempt: a failed load closes what it opened). */
+export interface OpenedModel {
+  name: string;
+  input: () => Promise<ModelInput>;
 }
 
 export class ModelStore {
@@ -59,6 +70,7 @@ export class ModelStore {
   async exportFile(id: string, fileIndex = 0): Promise<ExportedFile> {
     const m = await defaultShardCache().getManifest(id);
     if (!m) throw new EngineError('BAD_ARGUMENT', `No stored model with id "${id}"; it may have been deleted.`);
+    if (m.format === 'mlc') throw new EngineError('BAD_ARGUMENT', `${m.name} is stored as MLC weights, not a GGUF file; it cannot be exported as .gguf.`);
     return { name: m.files[fileIndex]?.name ?? `${id}.gguf`, blob: await defaultShardCache().fileBlob(id, fileIndex) };
   }
 
@@ -80,10 +92,13 @@ export class ModelStore {
     this.downloads.get(id)?.abort();
   }
 
-  async open(id: string): Promise<{ name: string; sources: ByteSource[] }> {
-    const m = await defaultShardCache().getManifest(id);
+  async open(id: string): Promise<OpenedModel> {
+    const cache = defaultShardCache();
+    const m = await cache.getManifest(id);
     if (!m) throw new EngineError('BAD_ARGUMENT', `No stored model with id "${id}"; it may have been deleted.`);
-    return { name: m.name, sources: await defaultShardCache().openModelSource(id) };
+    if (m.format === 'mlc') return { name: m.name, input: async () => openMLCFolder(await storedFolder(cache, id)) };
+    const sources: ByteSource[] = await cache.openModelSource(id);
+    return { name: m.name, input: async () => sources };
   }
 }
 

@@ -4,6 +4,7 @@ import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../../src/backends/backend.ts';
+import type { ByteSource } from '../../src/formats/byte-source.ts';
 import { loadModel } from '../../src/engine/load.ts';
 import { openGGUF } from '../../src/formats/gguf/reader.ts';
 import { bytesSource } from '../../src/formats/bytes-source.ts';
@@ -68,9 +69,9 @@ describe('a failed load keeps the previous model', () => {
       ...defaultDeps,
       live: () => live,
       async loadModel(src, backend, o) {
-        const name = (Array.isArray(src) ? src[0] : src).name;
+        const name = (Array.isArray(src) ? src[0] : src as ByteSource).name;
         if (name === 'huge' || (name === 'big' && live > 0)) throw new EngineError('OUT_OF_MEMORY', `no memory for ${name}`);
-        const m = await loadModel(src, backend, o);
+        const m = await loadModel(src as ByteSource | ByteSource[], backend, o);
         live++;
         const dispose = m.dispose;
         m.dispose = async () => { live--; await dispose(); };

@@ -14,13 +14,15 @@ import type { ByteSource } from '../byte-source.ts';
 import { GGMLType } from '../../quant/types.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { blockSource, type Segment } from './block-source.ts';
+import { MLC_CONFIG } from './detect.ts';
 import { readConvTemplate, type ConvTemplate } from './conv-template.ts';
 import { MLC_FAMILIES, mlcConfig, mlcMetadata, mlcNamer } from './families.ts';
 import { parseTensorCache, TENSOR_CACHE_NAMES, type TensorCache } from './tensor-cache.ts';
 
+export { MLC_CONFIG };
+
 /** Metadata key (not one llama.cpp writes): `ffn_up` holds gate and up, gate first (as phi3's). */
 export const FUSED_GATE_UP_KEY = 'edge.ffn.fused_gate_up';
-export const MLC_CONFIG = 'mlc-chat-config.json';
 
 /** Quantization schemes read: model dtype, and whether weights are 4-bit groups. */
 const SCHEMES: Record<string, { name: string; dtype: 'float16' | 'float32'; q4: boolean }> = {

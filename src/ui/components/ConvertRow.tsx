@@ -1,4 +1,4 @@
-// Progress of one folder import: the tensor being converted (i/n), MB read of the folder, speed, ETA, cancel.
+// Progress of one folder import: the tensor being converted, or the MLC file being stored (i/n), MB read of the folder, speed, ETA, cancel.
 import type { Models, Transfer } from '../hooks/use-models.ts';
 import { formatBytes, formatEta } from '../state/format.ts';
 
@@ -14,7 +14,7 @@ export function ConvertRow({ t, models }: { t: Transfer; models: Models }) {
       <progress max={100} value={pct} aria-label={`${t.name} progress`} />
       {p && t.state === 'running' && (
         <div className="transfer-numbers" data-testid="convert-progress">
-          tensor {p.index + 1}/{p.count} {p.tensor} · {formatBytes(p.doneBytes)} / {formatBytes(p.totalBytes)} ({pct.toFixed(0)}%)
+          {p.unit} {p.index + 1}/{p.count} {p.tensor} · {formatBytes(p.doneBytes)} / {formatBytes(p.totalBytes)} ({pct.toFixed(0)}%)
           {' · '}{formatBytes(p.bytesPerSec)}/s · ETA {formatEta(p.etaSec)}
         </div>
       )}

@@ -1,5 +1,6 @@
 // "Import folder": a Hugging Face model folder (config.json, safetensors, tokenizer.json) picked,
-// or dropped, and converted on this device to the chosen GGUF type before it is stored.
+// or dropped, and converted on this device to the chosen GGUF type before it is stored; an MLC-LLM
+// folder (mlc-chat-config.json, tensor-cache.json, params_shard_*.bin) is stored as it is.
 import { useRef, useState } from 'react';
 import type { FolderImportType } from '../../worker/api.ts';
 import type { Models } from '../hooks/use-models.ts';
@@ -41,12 +42,12 @@ export function FolderImport({ models }: { models: Models }) {
       }}>
       <input ref={input} type="file" hidden multiple data-testid="folder-input" {...{ webkitdirectory: '' }}
         onChange={(e) => { const files = [...(e.target.files ?? [])]; e.target.value = ''; if (files.length) start(async () => folderFromFileList(files)); }} />
-      <span>Hugging Face folder (config.json, *.safetensors, tokenizer.json): drop it here or </span>
+      <span>Hugging Face folder (config.json, *.safetensors, tokenizer.json) or MLC folder (mlc-chat-config.json, params_shard_*.bin): drop it here or </span>
       <button type="button" data-testid="folder-import" onClick={choose}>Import folder</button>
       <label> as <select data-testid="folder-type" value={type} onChange={(e) => setType(e.target.value as FolderImportType)}>
         {TYPES.map((t) => <option key={t.type} value={t.type}>{t.label}</option>)}
       </select></label>
-      <div className="small muted">Converted and quantized on this device; the original folder is not stored.</div>
+      <div className="small muted">Hugging Face folders are converted and quantized on this device (the original is not stored); MLC folders are stored as they are, in their own quantization.</div>
       {error && <div className="error" role="alert">{error}</div>}
     </div>
   );

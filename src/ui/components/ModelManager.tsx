@@ -102,13 +102,16 @@ export function ModelManager({ models }: { models: Models }) {
               <strong>{m.name}</strong>
               <span className="muted">
                 {m.complete ? formatBytes(m.size) : `partial: ${formatBytes(m.storedBytes)} of ${formatBytes(m.size)}`}
-                {m.files.length > 1 ? ` · ${m.files.length} shards` : ''}
+                {m.format === 'mlc' ? <span data-testid="model-format"> · MLC {m.quantization}</span> : m.files.length > 1 ? ` · ${m.files.length} shards` : ''}
               </span>
             </div>
             <div className="row-actions">
               {m.complete && <button type="button" onClick={() => void models.load({ kind: 'stored', id: m.id })}>Load</button>}
               {m.complete && <FitBadge source={{ kind: 'stored', id: m.id }} />}
-              {m.complete && m.files.length === 1 && <ExportButton id={m.id} models={models} />}
+              {m.complete && m.format === 'mlc' && <button type="button" data-testid="export-gguf" disabled
+                title="MLC weights are stored as their own files; there is no .gguf to export.">Export .gguf</button>}
+              {m.complete && m.format === 'mlc' && <span className="small muted" data-testid="export-reason">MLC weights: no .gguf export</span>}
+              {m.complete && m.format !== 'mlc' && m.files.length === 1 && <ExportButton id={m.id} models={models} />}
               {!m.complete && m.source.url && !models.transfers.some((t) => t.id === m.id && t.state === 'running') && (
                 <button type="button" onClick={() => void models.download({ id: m.id, url: m.source.url!, name: m.name })}>Resume</button>)}
               <button type="button" className="danger" onClick={() => { if (confirm(`Delete ${m.name} from this device?`)) void models.remove(m.id); }}>

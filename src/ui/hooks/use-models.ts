@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type {
   DownloadRequest, FolderImportProgress, FolderImportRequest, FolderImportType, LoadedModelInfo, LoadProgress, ModelRef, StoredModel, TransferProgress,
 } from '../../worker/api.ts';
+import { isMLCFolder } from '../../worker/api.ts';
 import { loadCatalogue, type CatalogueEntry } from '../state/catalogue.ts';
 import { errorCode, errorMessage, loadErrorText, transferErrorText } from '../state/format.ts';
 import type { Settings } from '../state/settings.ts';
@@ -155,7 +156,8 @@ export function useModels(settings: Settings, active = true): Models {
   const importFolder = useCallback(async (folder: FolderImportRequest['folder'], type: FolderImportType) => {
     const id = `convert:${folder.name}:${type}:${Date.now()}`;
     askPersistence();
-    patch(id, { id, name: `${folder.name} → ${type}`, kind: 'convert', state: 'running' });
+    const mlc = isMLCFolder(folder.files.map((f) => f.path)); // stored as it is, in its own quantization
+    patch(id, { id, name: mlc ? `${folder.name} (MLC)` : `${folder.name} → ${type}`, kind: 'convert', state: 'running' });
     try {
       await engine.importFolder({ importId: id, folder, type }, (convert) => setTransfers((all) => (
         all[id]?.state === 'running' ? { ...all, [id]: { ...all[id], convert } } : all)));

@@ -1,14 +1,14 @@
 // Page side of layer-stream-idb.test.ts: a model imported into the real IndexedDB shard cache (as
 // the app's import does), then loaded from its shards with and without a memory cap.
 import { createWasmBackend } from '../../../src/backends/wasm/wasm-backend.ts';
-import { loadModel } from '../../../src/engine/load.ts';
+import { loadModelInput } from '../../../src/engine/load.ts';
 import { Session } from '../../../src/engine/session.ts';
 import { ModelStore } from '../../../src/worker/model-store.ts';
 
 async function greedy(store: ModelStore, id: string, nCtx: number, maxMemoryBytes?: number) {
-  const { sources } = await store.open(id);
+  const { input } = await store.open(id);
   const backend = await createWasmBackend({ threads: 1 });
-  const m = await loadModel(sources, backend, { nCtx, maxMemoryBytes });
+  const m = await loadModelInput(await input(), backend, { nCtx, maxMemoryBytes });
   try {
     const s = new Session(m);
     let ids: number[] = [];
