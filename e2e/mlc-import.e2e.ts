@@ -78,6 +78,9 @@ describe('import an MLC folder', () => {
     await expect(card.getByTestId('export-gguf')).toBeDisabled();
     await expect(card.getByTestId('export-reason')).toHaveText('MLC weights: no .gguf export');
     expect((await storedKeys(page, 'mlc-q4f16_1')).length).toBeGreaterThan(files.length);
+    // the card's memory check reads the stored folder as the loader will (a GGUF header read would fail here)
+    await card.getByRole('button', { name: 'Will it fit?' }).click();
+    await expect(card.getByTestId('fit-verdict')).toHaveAttribute('data-verdict', 'fits', { timeout: 30_000 });
 
     await card.getByRole('button', { name: 'Load' }).click();
     await expect(page.getByTestId('model-picker')).toHaveValue('stored:mlc-q4f16_1');
