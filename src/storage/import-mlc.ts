@@ -76,7 +76,7 @@ export async function importMLCFolder(picked: PickedFolder, opts: MLCImportOptio
     id, name, source: { kind: 'file' }, format: 'mlc', quantization: file.mlc.quantization,
     files: files.map((f) => ({ name: f.name, size: f.blob.size })),
   });
-  let at = { index: 0, before: 0, done: 0 };
+  let at = { index: 0, done: 0 }; // the file being stored, and its bytes stored so far
   let speed = { bytesPerSec: 0, etaSec: Infinity };
   const report = (doneBytes: number): void => opts.onProgress?.({
     file: files[at.index].name, index: at.index, count: files.length, fileBytes: files[at.index].blob.size,
@@ -84,14 +84,16 @@ export async function importMLCFolder(picked: PickedFolder, opts: MLCImportOptio
   });
   const meter = new ProgressMeter(total, (t) => { speed = { bytesPerSec: t.bytesPerSec, etaSec: t.etaSec }; report(t.loaded); }, 3000, 50);
   try {
+    let before = 0;
     for (const [index, f] of files.entries()) {
-      at = { index, before: at.before + (index ? files[index - 1].blob.size : 0), done: 0 };
-      report(at.before); // every file shows, however fast the one before went
-      meter.update(at.before);
+      at = { index, done: 0 };
+      report(before); // every file shows, however fast the one before went
+      const base = before;
       await cache.putFile(id, index, f.blob, {
         signal: opts.signal,
-        onBytes: (n) => { at.done = n; meter.update(at.before + n); },
+        onBytes: (n) => { at.done = n; meter.update(base + n); },
       });
+      before += f.blob.size;
     }
     if (opts.signal?.aborted) throw abortError(`Importing ${name}`);
     return await cache.markComplete(id);
