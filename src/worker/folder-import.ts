@@ -13,6 +13,7 @@ import { importMLCFolder } from '../storage/import-mlc.ts';
 import type { ModelManifest } from '../storage/manifest.ts';
 import { ProgressMeter } from '../storage/quota.ts';
 import type { Callback, FolderImportProgress, FolderImportRequest } from './api.ts';
+import { orderedProgress } from './ordered-progress.ts';
 
 export interface FolderImportOptions {
   signal?: AbortSignal;
@@ -37,7 +38,13 @@ function importMLC(req: FolderImportRequest, opts: FolderImportOptions): Promise
 }
 
 export async function importFolder(req: FolderImportRequest, opts: FolderImportOptions = {}): Promise<ModelManifest> {
-  if (isMLCFolder(req.folder.files.map((f) => f.path))) return importMLC(req, opts);
+  const progress = orderedProgress(opts.onProgress);
+  const manifest = await (isMLCFolder(req.folder.files.map((f) => f.path)) ? importMLC : convertAndStore)(req, { ...opts, onProgress: progress.report });
+  await progress.flush();
+  return manifest;
+}
+
+async function convertAndStore(req: FolderImportRequest, opts: FolderImportOptions): Promise<ModelManifest> {
   const dir = blobFolder(req.folder);
   const pool = createBrowserQuantizePool();
   const workers = pool?.size ?? 1;
