@@ -37,7 +37,7 @@ export function outOfMemory(e: unknown): boolean {
 async function open(store: ModelStore, ref: ModelRef, onProgress?: Callback<LoadProgress>): Promise<{ name: string; sources: ByteSource[] }> {
   if (ref.kind === 'stored') return store.open(ref.id);
   onProgress?.({ phase: 'fetch', loaded: 0, total: 0 });
-  return { name: ref.name, sources: [await openBundled(ref.url, ref.name)] };
+  return { name: ref.name, sources: [await openBundled(ref.url, ref.name, ref.sha256)] };
 }
 
 /** Tries each backend in order; a WebGPU failure (no device, out of memory) falls back to WASM and says why. */
