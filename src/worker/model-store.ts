@@ -108,7 +108,8 @@ export async function openBundled(url: string, name: string, sha256?: string): P
   const blob = await res.blob();
   if (sha256) {
     const actual = new Sha256().update(new Uint8Array(await blob.arrayBuffer())).hex();
-    if (actual !== sha256.trim().toLowerCase()) throw new IntegrityError(name, sha256.trim().toLowerCase(), actual, 'bundled');
+    const file = decodeURIComponent(new URL(url, globalThis.location?.href).pathname.split('/').pop() || name);
+    if (actual !== sha256.trim().toLowerCase()) throw new IntegrityError(file, sha256.trim().toLowerCase(), actual, 'bundled');
   }
   return blobSource(blob, name);
 }

@@ -38,6 +38,6 @@ describe('bundled model integrity', () => {
     server.route('/bad.gguf', { data: bad });
     const err = await openBundled(`${server.base}/bad.gguf`, 'demo', e.sha256).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as Error).message).toMatch(/^demo failed its integrity check: .*Reload the page to fetch it again\.$/);
+    expect((err as Error).message).toMatch(/^bad\.gguf failed its integrity check: .*Reload the page to fetch it again\.$/);
   });
 });

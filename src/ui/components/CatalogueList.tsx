@@ -12,7 +12,7 @@ export function CatalogueList({ models }: { models: Models }) {
         const stored = models.stored.find((m) => m.id === e.id);
         const ready = stored?.complete && stored.missingChunks === 0;
         return (
-          <li key={e.id} className="card">
+          <li key={e.id} className="card" data-testid="catalogue-entry">
             <div className="card-head">
               <strong>{e.name}</strong>
               <span className="muted">≈{formatBytes(e.size)} · needs ≈{formatBytes(e.memory)} RAM</span>
