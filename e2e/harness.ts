@@ -35,8 +35,10 @@ function describeViolation(r: CspViolation): string {
   return `${pick('violated-directive', 'effectiveDirective', 'effective-directive')} blocked ${pick('blocked-uri', 'blockedURL')} in ${pick('document-uri', 'documentURL')}`;
 }
 
-export async function startApp(): Promise<App> {
-  const dist = path.join(root, 'dist');
+export const DIST = path.join(root, 'dist');
+
+/** Serves the built app; `dist`: another copy of it (a test that changes the catalogue or a file). */
+export async function startApp(dist = DIST): Promise<App> {
   if (!existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is missing: run `npx vite build` before the e2e tests.');
   const { server, url } = await serve({ root: dist, port: 0, onCspViolation: (r) => cspViolations.push(describeViolation(r)) });
   return { url, close: () => closeServer(server) };
@@ -55,8 +57,16 @@ export interface Opened {
   errors: string[];
 }
 
-export async function openApp(browser: Browser, url: string): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+export interface OpenOptions {
+  /** runs in the page before the app does (e.g. to watch a browser API) */
+  initScript?: () => void;
+  /** 'block': no service worker, so every request reaches the network (and page.route) */
+  serviceWorkers?: 'allow' | 'block';
+}
+
+export async function openApp(browser: Browser, url: string, opts: OpenOptions = {}): Promise<Opened> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, serviceWorkers: opts.serviceWorkers });
+  if (opts.initScript) await context.addInitScript(opts.initScript);
   const page = await context.newPage();
   const dialogs: string[] = [];
   const errors: string[] = [];

@@ -8,6 +8,10 @@ export interface ModelServer {
   /** origin with a trailing slash; files are at files/<name>, drop-once/<name>, slow/<name> (≈5 MB/s), huge/<name> */
   url: string;
   log: { path: string; range?: string; status: number }[];
+  /** destroys every connection still sending a file, as a network that goes away does */
+  cut(): void;
+  /** replaces a served file (e.g. with one corrupted byte) for the requests that follow */
+  set(name: string, data: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -26,10 +30,14 @@ async function trickle(res: http.ServerResponse, data: Uint8Array): Promise<void
   res.end();
 }
 
-export async function startModelServer(files: Record<string, Uint8Array>): Promise<ModelServer> {
+export async function startModelServer(served: Record<string, Uint8Array>): Promise<ModelServer> {
+  const files = { ...served };
   const log: ModelServer['log'] = [];
   const dropped = new Set<string>();
+  const sending = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
+    sending.add(res);
+    res.on('close', () => sending.delete(res));
     const [, route, name] = /^\/([^/]+)\/(.+)$/.exec(req.url ?? '') ?? [];
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...CORS, 'Access-Control-Allow-Headers': 'Range', 'Access-Control-Allow-Methods': 'GET' }).end();
@@ -75,5 +83,7 @@ export async function startModelServer(files: Record<string, Uint8Array>): Promi
   await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { url: `http://localhost:${port}/`, log, close: () => closeServer(server) };
+  return { url: `http://localhost:${port}/`, log,
+    cut: () => { for (const res of sending) res.socket?.destroy(); },
+    set: (name, data) => { files[name] = data; }, close: () => closeServer(server) };
 }

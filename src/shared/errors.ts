@@ -28,6 +28,8 @@ export type ErrorCode =
   /** the memory pre-flight says the model cannot run on this device (before anything is stored) */
   | 'DOES_NOT_FIT'
   | 'QUOTA'
+  /** a stored model lost chunks (evicted by the browser, or deleted): download it again */
+  | 'MISSING_DATA'
   | 'CONTEXT_FULL'
   | 'IO'
   | 'ABORTED'

@@ -66,26 +66,51 @@ async function runDownload(ctx: Ctx): Promise<ModelManifest> {
     check(m.source.url === opts.url, 'BAD_ARGUMENT', `A different model with id "${opts.modelId}" is already stored.`);
     return m;
   }
-  const resumable = m !== undefined && m.source.url === opts.url && m.files.length === 1;
+  const resumable = m !== undefined && m.source.url === opts.url && m.files.length === 1 && sameHash(m, opts.expectedSha256);
   if (m && !resumable) await cache.deleteModel(opts.modelId); // a partial of something else
   if (opts.expectedSize !== undefined) {
     await ensureQuota(opts.name, opts.expectedSize - (resumable ? modelStoredBytes(m) : 0));
   }
   try {
     const stored = await transferWithRetries(ctx);
-    if (opts.expectedSha256) {
-      await verifyStoredFile(cache, stored, 0, opts.expectedSha256, { signal: opts.signal });
-    }
-    return await cache.markComplete(opts.modelId, [opts.expectedSha256]);
+    // the partial's own hash: a Resume (or a reload) may come without one
+    const expected = opts.expectedSha256 || stored.files[0].expectedSha256;
+    if (expected) await verifyWithProgress(ctx, stored, expected);
+    return await cache.markComplete(opts.modelId, [expected]);
   } catch (e) {
     await discardIfUseless(cache, opts.modelId, e);
-    throw e;
+    throw await withKept(cache, opts.modelId, e);
   }
 }
 
-/** Bad content or no space makes a partial worthless; otherwise keep it unless it is empty. */
+/** Storage ran full mid-download: the error says how much is kept for Resume. */
+async function withKept(cache: ShardCache, id: string, e: unknown): Promise<unknown> {
+  if (!(e instanceof StorageQuotaError) || e.kept > 0) return e;
+  const m = await cache.getManifest(id).catch(() => undefined);
+  const kept = m ? modelStoredBytes(m) : 0;
+  return kept > 0 ? new StorageQuotaError(e.what, e.needed, e.available, { cause: e.cause, kept }) : e;
+}
+
+/** A partial asked to match another hash is a different file. */
+function sameHash(m: ModelManifest, expected: string | undefined): boolean {
+  const kept = m.files[0]?.expectedSha256;
+  return !expected || !kept || kept === expected.trim().toLowerCase();
+}
+
+/** Hashes the stored file, reporting progress as phase 'verify'. */
+async function verifyWithProgress(ctx: Ctx, m: ModelManifest, expected: string): Promise<void> {
+  const { onProgress, signal } = ctx.opts;
+  const meter = new ProgressMeter(m.files[0].size, onProgress && ((p) => onProgress({ ...p, phase: 'verify' })));
+  meter.update(0);
+  await verifyStoredFile(ctx.cache, m, 0, expected, { signal, onBytes: (n) => meter.update(n) });
+}
+
+/**
+ * Bad content makes a partial worthless; otherwise keep it unless it is empty. A full quota keeps
+ * the chunks already committed: once space is freed, Resume continues from them.
+ */
 async function discardIfUseless(cache: ShardCache, id: string, e: unknown): Promise<void> {
-  const fatal = e instanceof GGUFError || e instanceof IntegrityError || e instanceof StorageQuotaError;
+  const fatal = e instanceof GGUFError || e instanceof IntegrityError;
   const m = await cache.getManifest(id).catch(() => undefined);
   if (m && (fatal || modelStoredBytes(m) === 0)) await cache.deleteModel(id).catch(() => {});
 }
@@ -190,7 +215,7 @@ async function createFresh(ctx: Ctx, res: Response, total: number | undefined): 
     return await cache.createModel({
       id: opts.modelId,
       name: opts.name,
-      files: [{ name: fileNameOf(opts.url, opts.name), size }],
+      files: [{ name: fileNameOf(opts.url, opts.name), size, expectedSha256: opts.expectedSha256 }],
       source: { kind: 'url', url: opts.url },
     });
   } catch (e) {

@@ -6,6 +6,9 @@ export interface ModelFileEntry {
   size: number;
   /** Lower-case hex, set once the stored bytes were verified against it. */
   sha256?: string;
+  /** Lower-case hex the file must hash to once complete: kept in a partial so a Resume (even after
+   *  a reload) still checks what the first request was asked to check. */
+  expectedSha256?: string;
   /** Every chunk but the last holds exactly this many bytes. */
   chunkSize: number;
   /** Chunks 0..chunks-1 are stored; a chunk is counted only in the transaction that writes it. */

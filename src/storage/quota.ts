@@ -35,6 +35,8 @@ export async function ensureQuota(what: string, needed: number): Promise<void> {
 }
 
 export interface TransferProgress {
+  /** 'verify': the stored bytes are being hashed against the expected SHA-256 (loaded of total) */
+  phase?: 'download' | 'verify';
   loaded: number;
   total: number;
   bytesPerSec: number;

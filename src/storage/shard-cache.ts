@@ -13,7 +13,7 @@ import {
   checkModelId, chunkCount, chunkKey, manifestKey, MANIFEST_PREFIX, prefixRange, storedBytes,
   type ModelFileEntry, type ModelManifest,
 } from './manifest.ts';
-import { abortError, InterruptedError, isQuotaExceeded, StorageQuotaError } from './storage-errors.ts';
+import { abortError, InterruptedError, isQuotaExceeded, MissingDataError, StorageQuotaError } from './storage-errors.ts';
 
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
@@ -29,7 +29,7 @@ export interface ShardCacheOptions {
 export interface NewModel {
   id: string;
   name: string;
-  files: { name: string; size: number }[];
+  files: { name: string; size: number; expectedSha256?: string }[];
   source: ModelManifest['source'];
   format?: ModelManifest['format'];
   quantization?: string;
@@ -79,7 +79,8 @@ export class ShardCache {
       name: init.name,
       files: init.files.map((f): ModelFileEntry => {
         check(Number.isSafeInteger(f.size) && f.size >= 0, 'BAD_ARGUMENT', `File ${f.name} has an invalid size ${f.size}.`);
-        return { name: f.name, size: f.size, chunkSize: this.chunkSize, chunks: 0 };
+        const expected = f.expectedSha256?.trim().toLowerCase();
+        return { name: f.name, size: f.size, chunkSize: this.chunkSize, chunks: 0, ...(expected ? { expectedSha256: expected } : {}) };
       }),
       complete: false,
       createdAt: Date.now(),
@@ -162,10 +163,21 @@ export class ShardCache {
     return v;
   }
 
-  /** One ByteSource per file of a complete model, in file order. */
+  /**
+   * Chunks the manifest counts as stored but IndexedDB no longer holds (evicted, or deleted by
+   * hand). Reads only the keys, so it costs no model bytes.
+   */
+  async missingChunks(m: ModelManifest): Promise<number> {
+    const keys = await this.store('readonly', (s) => promisifyRequest<IDBValidKey[]>(s.getAllKeys(prefixRange(`${m.id}/`))));
+    return countMissing(m, new Set(keys as string[]));
+  }
+
+  /** One ByteSource per file of a complete model, in file order; refuses one with chunks gone. */
   async openModelSource(id: string): Promise<ByteSource[]> {
     const m = await this.requireManifest(id);
     check(m.complete, 'BAD_ARGUMENT', `Model "${m.name}" is only partly stored; finish or delete it first.`);
+    const missing = await this.missingChunks(m);
+    if (missing > 0) throw new MissingDataError(m.name, missing, m.files.reduce((n, f) => n + f.chunks, 0));
     const lru = new ChunkLru(this.lruChunks);
     const load = (f: number, c: number): Promise<Uint8Array> => this.readChunk(id, f, c);
     return m.files.map((f, i) => new ChunkedSource(id, i, f, lru, load));
@@ -280,6 +292,15 @@ export class ShardCache {
     }
     if (chunk < count) throw new InterruptedError(`${file.name}: the data ended after ${pos} of ${file.size} bytes.`);
   }
+}
+
+/** Chunks 0..chunks-1 of each file whose key is not in `keys`. */
+export function countMissing(m: ModelManifest, keys: ReadonlySet<string>): number {
+  let missing = 0;
+  m.files.forEach((f, i) => {
+    for (let c = 0; c < f.chunks; c++) if (!keys.has(chunkKey(m.id, i, c))) missing++;
+  });
+  return missing;
 }
 
 async function readPiece(reader: ReadableStreamDefaultReader<Uint8Array>, name: string, pos: number,

@@ -9,19 +9,39 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
+/** A stored model's manifest counts chunks that IndexedDB no longer holds (evicted or deleted). */
+export class MissingDataError extends EngineError {
+  readonly missing: number;
+  readonly total: number;
+  constructor(name: string, missing: number, total: number) {
+    super('MISSING_DATA', `${name} is missing ${missing} of its ${total} stored parts (the browser may have evicted them ` +
+      'to free space). Download it again, or delete it.');
+    this.name = 'MissingDataError';
+    this.missing = missing;
+    this.total = total;
+  }
+}
+
 /** Browser storage cannot hold the model. `available` is undefined when the browser gives no estimate. */
 export class StorageQuotaError extends EngineError {
+  readonly what: string;
   readonly needed: number;
   readonly available: number | undefined;
-  constructor(what: string, needed: number, available: number | undefined, options?: { cause?: unknown }) {
-    super('QUOTA', available === undefined
-      ? `Browser storage is full: saving ${what} needs ${formatBytes(needed)} more. Free space by deleting models.`
+  /** bytes of a download already stored and kept for Resume */
+  readonly kept: number;
+  constructor(what: string, needed: number, available: number | undefined, options?: { cause?: unknown; kept?: number }) {
+    const kept = options?.kept ?? 0;
+    super('QUOTA', (available === undefined
+      ? `Browser storage is full: saving ${what} needs ${formatBytes(needed)} more. Free space by deleting models`
       : `Not enough browser storage for ${what}: needs ${formatBytes(needed)} (${needed} bytes), ` +
-        `only ${formatBytes(available)} (${available} bytes) available. Free space by deleting models.`,
+        `only ${formatBytes(available)} (${available} bytes) available. Free space by deleting models`) +
+      (kept > 0 ? `, then press Resume: the ${formatBytes(kept)} already downloaded are kept.` : '.'),
       options);
     this.name = 'StorageQuotaError';
+    this.what = what;
     this.needed = needed;
     this.available = available;
+    this.kept = kept;
   }
 }
 
@@ -41,8 +61,11 @@ export class HttpError extends EngineError {
 export class IntegrityError extends EngineError {
   readonly expected: string;
   readonly actual: string;
-  constructor(what: string, expected: string, actual: string) {
-    super('IO', `${what} is corrupted: its SHA-256 is ${actual}, expected ${expected}. Download it again.`);
+  /** `bundled`: the app's own copy of its demo model (nothing is stored; a reload fetches it again) */
+  constructor(what: string, expected: string, actual: string, kind: 'download' | 'bundled' = 'download') {
+    super('IO', `${what} failed its integrity check: the bytes received do not match the published SHA-256 ` +
+      `(expected ${expected}, got ${actual}), so the file is damaged or not the one published. ` +
+      (kind === 'bundled' ? 'Reload the page to fetch it again.' : 'It was not kept; download it again.'));
     this.name = 'IntegrityError';
     this.expected = expected;
     this.actual = actual;

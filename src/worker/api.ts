@@ -119,7 +119,8 @@ export interface ChatCompletionChunk {
 /** A model to load: one stored in IndexedDB, or one shipped with the app (fetched whole; small). */
 export type ModelRef =
   | { kind: 'stored'; id: string }
-  | { kind: 'bundled'; url: string; name: string };
+  /** sha256: the catalogue's hash; the fetched bytes must match it (INTEGRITY error otherwise) */
+  | { kind: 'bundled'; url: string; name: string; sha256?: string };
 
 export interface LoadOptions {
   /** default 'auto': WebGPU when it works, else WASM */
@@ -181,6 +182,8 @@ export interface StoredModel {
   storedBytes: number;
   /** false: a download that can be resumed (or deleted) */
   complete: boolean;
+  /** stored chunks IndexedDB no longer holds (evicted or deleted): > 0 means it cannot load; download it again */
+  missingChunks: number;
   source: { kind: 'file' | 'url'; url?: string };
   createdAt: number;
   /** 'mlc': an MLC-LLM folder stored as it was (several files, loaded as MLC weights); else GGUF */
@@ -190,6 +193,8 @@ export interface StoredModel {
 }
 
 export interface TransferProgress {
+  /** 'verify': the stored bytes are being hashed against the expected SHA-256 */
+  phase?: 'download' | 'verify';
   loaded: number;
   total: number;
   bytesPerSec: number;

@@ -37,7 +37,7 @@ export function outOfMemory(e: unknown): boolean {
 async function open(store: ModelStore, ref: ModelRef, onProgress?: Callback<LoadProgress>): Promise<OpenedModel> {
   if (ref.kind === 'stored') return store.open(ref.id);
   onProgress?.({ phase: 'fetch', loaded: 0, total: 0 });
-  const sources = [await openBundled(ref.url, ref.name)];
+  const sources = [await openBundled(ref.url, ref.name, ref.sha256)];
   return { name: ref.name, input: async () => sources };
 }
 

@@ -7,14 +7,16 @@ import { openMLCFolder } from '../formats/mlc/folder.ts';
 import { downloadModel } from '../storage/downloads.ts';
 import { importModelFiles } from '../storage/import-file.ts';
 import { modelSize, modelStoredBytes, type ModelManifest } from '../storage/manifest.ts';
+import { Sha256 } from '../storage/integrity.ts';
 import { defaultShardCache } from '../storage/shard-cache.ts';
 import { storedFolder } from '../storage/stored-folder.ts';
+import { IntegrityError } from '../storage/storage-errors.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { Callback, DownloadRequest, ExportedFile, FolderImportProgress, FolderImportRequest, StoredModel, TransferProgress } from './api.ts';
 import { importFolder } from './folder-import.ts';
 import { deviceFitRequest } from './fit.ts';
 
-function toStored(m: ModelManifest): StoredModel {
+function toStored(m: ModelManifest, missingChunks = 0): StoredModel {
   return {
     id: m.id,
     name: m.name,
@@ -22,6 +24,7 @@ function toStored(m: ModelManifest): StoredModel {
     size: modelSize(m),
     storedBytes: modelStoredBytes(m),
     complete: m.complete,
+    missingChunks,
     source: { ...m.source },
     createdAt: m.createdAt,
     format: m.format ?? 'gguf',
@@ -39,8 +42,11 @@ export class ModelStore {
   private readonly downloads = new Map<string, AbortController>();
   private readonly imports = new Map<string, AbortController>();
 
+  /** Every stored model, each checked for chunks the browser evicted (keys only, no bytes read). */
   async list(): Promise<StoredModel[]> {
-    return (await defaultShardCache().listModels()).map(toStored);
+    const cache = defaultShardCache();
+    const all = await cache.listModels();
+    return Promise.all(all.map(async (m) => toStored(m, await cache.missingChunks(m))));
   }
 
   async delete(id: string): Promise<void> {
@@ -102,8 +108,11 @@ export class ModelStore {
   }
 }
 
-/** A model shipped with the app: small, fetched whole (the service worker serves it offline). */
-export async function openBundled(url: string, name: string): Promise<ByteSource> {
+/**
+ * A model shipped with the app: small, fetched whole (the service worker serves it offline), and
+ * checked against the catalogue's SHA-256 when it has one.
+ */
+export async function openBundled(url: string, name: string, sha256?: string): Promise<ByteSource> {
   let res: Response;
   try {
     res = await fetch(url);
@@ -111,5 +120,11 @@ export async function openBundled(url: string, name: string): Promise<ByteSource
     throw new EngineError('IO', `Cannot fetch the bundled model ${name}: ${(e as Error).message}`, { cause: e });
   }
   if (!res.ok) throw new EngineError('IO', `Cannot fetch the bundled model ${name}: HTTP ${res.status}.`);
-  return blobSource(await res.blob(), name);
+  const blob = await res.blob();
+  if (sha256) {
+    const actual = new Sha256().update(new Uint8Array(await blob.arrayBuffer())).hex();
+    const file = decodeURIComponent(new URL(url, globalThis.location?.href).pathname.split('/').pop() || name);
+    if (actual !== sha256.trim().toLowerCase()) throw new IntegrityError(file, sha256.trim().toLowerCase(), actual, 'bundled');
+  }
+  return blobSource(blob, name);
 }

@@ -24,7 +24,7 @@ describe('downloadModel', () => {
       onProgress: (p) => { progress.push(p.loaded); expect(p.total).toBe(SIZE); },
     });
     expect(m).toMatchObject({ id: 'plain', name: 'Plain', complete: true, source: { kind: 'url', url: `${server.base}/plain.gguf` } });
-    expect(m.files).toEqual([{ name: 'plain.gguf', size: SIZE, chunkSize: CHUNK, chunks: 5, sha256: nodeSha256(data) }]);
+    expect(m.files).toEqual([{ name: 'plain.gguf', size: SIZE, chunkSize: CHUNK, chunks: 5, sha256: nodeSha256(data), expectedSha256: nodeSha256(data) }]);
     expect(progress.at(-1)).toBe(SIZE);
     const [src] = await cache.openModelSource('plain');
     expect(Buffer.compare(await src.read(CHUNK - 10, 100_000), data.subarray(CHUNK - 10, CHUNK - 10 + 100_000))).toBe(0);
@@ -169,19 +169,26 @@ describe('downloadModel', () => {
     expect(persist).toHaveBeenCalledTimes(1);
   });
 
-  it('QuotaExceededError while writing → QUOTA error and the partial is removed', async () => {
-    server.route('/wq.gguf', { data: ggufBytes(SIZE, 34) });
+  it('QuotaExceededError while writing → QUOTA error; the committed chunks are kept and Resume finishes', async () => {
+    const data = ggufBytes(SIZE, 34);
+    server.route('/wq.gguf', { data });
     const { cache, rawKeys } = freshCache();
     const realPut = IDBObjectStore.prototype.put;
     const spy = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
       if (key === 'wq/0/2') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
       return realPut.call(this, value, key);
     });
-    const err = await downloadModel({ url: `${server.base}/wq.gguf`, modelId: 'wq', name: 'WQ', cache }).catch((e: unknown) => e);
+    const opts = { url: `${server.base}/wq.gguf`, modelId: 'wq', name: 'WQ', cache, expectedSha256: nodeSha256(data) };
+    const err = await downloadModel(opts).catch((e: unknown) => e);
     spy.mockRestore();
     expect(err).toBeInstanceOf(StorageQuotaError);
-    expect(err).toMatchObject({ code: 'QUOTA', needed: SIZE - 2 * CHUNK });
-    expect(await rawKeys()).toEqual([]);
+    expect(err).toMatchObject({ code: 'QUOTA', needed: SIZE - 2 * CHUNK, kept: 2 * CHUNK });
+    expect((err as Error).message).toMatch(/Browser storage is full: saving wq\.gguf needs .* then press Resume: the 128\.0 KB already downloaded are kept\./);
+    expect(await rawKeys()).toEqual(['manifest:wq', 'wq/0/0', 'wq/0/1']);
+    expect(await cache.getManifest('wq')).toMatchObject({ complete: false });
+    const m = await downloadModel(opts);
+    expect(m.files[0].sha256).toBe(nodeSha256(data));
+    expect(nodeSha256(await storedFileBytes(cache, 'wq'))).toBe(nodeSha256(data));
   });
 
   it('refuses a second concurrent download of the same model', async () => {

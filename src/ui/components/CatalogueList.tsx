@@ -10,8 +10,9 @@ export function CatalogueList({ models }: { models: Models }) {
     <ul className="catalogue">
       {models.catalogue.map((e) => {
         const stored = models.stored.find((m) => m.id === e.id);
+        const ready = stored?.complete && stored.missingChunks === 0;
         return (
-          <li key={e.id} className="card">
+          <li key={e.id} className="card" data-testid="catalogue-entry">
             <div className="card-head">
               <strong>{e.name}</strong>
               <span className="muted">≈{formatBytes(e.size)} · needs ≈{formatBytes(e.memory)} RAM</span>
@@ -23,9 +24,11 @@ export function CatalogueList({ models }: { models: Models }) {
             <div className="row-actions">
               {e.bundled && <button type="button" onClick={() => void models.load(bundledRef(e))}>Load (built in)</button>}
               <FitBadge source={e.bundled ? { kind: 'bundled', url: new URL(e.url, document.baseURI).href, name: e.name }
-                : stored?.complete ? { kind: 'stored', id: e.id } : { kind: 'url', url: e.url }} auto={e.bundled || stored?.complete} />
-              {!e.bundled && stored?.complete && <span className="badge">stored</span>}
-              {!e.bundled && !stored?.complete && (
+                : ready ? { kind: 'stored', id: e.id } : { kind: 'url', url: e.url }} auto={e.bundled || ready} />
+              {!e.bundled && ready && <span className="badge">stored</span>}
+              {!e.bundled && stored && stored.missingChunks > 0 && (
+                <button type="button" disabled={busy.has(e.id)} onClick={() => void models.redownload(stored)}>Re-download</button>)}
+              {!e.bundled && !stored?.complete && !stored?.missingChunks && (
                 <button type="button" disabled={busy.has(e.id)}
                   onClick={() => void models.download({ id: e.id, url: e.url, name: e.name, sha256: e.sha256 })}>
                   {stored ? 'Resume download' : 'Download'}

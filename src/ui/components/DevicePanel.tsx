@@ -57,7 +57,7 @@ export function DevicePanel({ loaded }: { loaded: LoadedModelInfo | null }) {
       <dl>
         <dt>Used</dt><dd>{formatBytes(storage.usage)}</dd>
         <dt>Quota</dt><dd>{formatBytes(storage.quota)}</dd>
-        <dt>Persistent</dt><dd>{storage.persisted === null ? 'unknown' : storage.persisted ? 'yes' : 'no (the browser may evict models)'}</dd>
+        <dt>Persistent</dt><dd data-testid="storage-persisted">{storage.persisted === null ? 'unknown' : storage.persisted ? 'yes' : 'no (the browser may evict models)'}</dd>
         {/* WebLLM keeps its models in the Cache API, apart from ours; its panel lists and deletes them */}
         {webllm && <><dt>WebLLM's cache</dt><dd data-testid="webllm-cache-total">{webllm.files === 0 ? 'empty'
           : `${formatBytes(webllm.bytes)} in ${webllm.files} file${webllm.files === 1 ? '' : 's'} (Engine → WebLLM to manage)`}</dd></>}

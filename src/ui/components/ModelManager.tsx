@@ -1,5 +1,6 @@
 // Add (file picker, drag-and-drop, a Hugging Face folder, URL), watch, load, export and delete models.
 import { useState } from 'react';
+import type { StoredModel } from '../../worker/api.ts';
 import type { Models } from '../hooks/use-models.ts';
 import { formatBytes } from '../state/format.ts';
 import { CatalogueList } from './CatalogueList.tsx';
@@ -56,7 +57,13 @@ function UrlForm({ models }: { models: Models }) {
   );
 }
 
+/** Loadable: every chunk stored and still there. */
+function ready(m: StoredModel): boolean {
+  return m.complete && m.missingChunks === 0;
+}
+
 export function ModelManager({ models }: { models: Models }) {
+  const running = (id: string): boolean => models.transfers.some((t) => t.id === id && t.state === 'running');
   const [over, setOver] = useState(false);
   const [picked, setPicked] = useState<File[] | null>(null);
   const pick = (list: FileList | null): void => {
@@ -105,14 +112,24 @@ export function ModelManager({ models }: { models: Models }) {
                 {m.format === 'mlc' ? <span data-testid="model-format"> · MLC {m.quantization}</span> : m.files.length > 1 ? ` · ${m.files.length} shards` : ''}
               </span>
             </div>
+            {m.missingChunks > 0 && (
+              <div className="error" data-testid="missing-data">
+                Missing data: {m.missingChunks} stored part{m.missingChunks === 1 ? ' is' : 's are'} gone (the browser may have
+                evicted {m.missingChunks === 1 ? 'it' : 'them'} to free space), so this model cannot be loaded.
+                {m.source.url ? ' Download it again.' : ' Delete it and import the file again.'}
+              </div>
+            )}
             <div className="row-actions">
-              {m.complete && <button type="button" onClick={() => void models.load({ kind: 'stored', id: m.id })}>Load</button>}
-              {m.complete && <FitBadge source={{ kind: 'stored', id: m.id }} />}
-              {m.complete && m.format === 'mlc' && <button type="button" data-testid="export-gguf" disabled
+              {ready(m) && <button type="button" onClick={() => void models.load({ kind: 'stored', id: m.id })}>Load</button>}
+              {ready(m) && <FitBadge source={{ kind: 'stored', id: m.id }} />}
+              {ready(m) && m.format === 'mlc' && <button type="button" data-testid="export-gguf" disabled
                 title="MLC weights are stored as their own files; there is no .gguf to export.">Export .gguf</button>}
-              {m.complete && m.format === 'mlc' && <span className="small muted" data-testid="export-reason">MLC weights: no .gguf export</span>}
-              {m.complete && m.format !== 'mlc' && m.files.length === 1 && <ExportButton id={m.id} models={models} />}
-              {!m.complete && m.source.url && !models.transfers.some((t) => t.id === m.id && t.state === 'running') && (
+              {ready(m) && m.format === 'mlc' && <span className="small muted" data-testid="export-reason">MLC weights: no .gguf export</span>}
+              {ready(m) && m.format !== 'mlc' && m.files.length === 1 && <ExportButton id={m.id} models={models} />}
+              {m.missingChunks > 0 && m.source.url && !running(m.id) && (
+                <button type="button" onClick={() => void models.redownload(m)}>Re-download</button>)}
+              {!m.complete && m.missingChunks === 0 && m.source.url && !running(m.id) && (
+                // the hash the download started with is kept in the partial's manifest
                 <button type="button" onClick={() => void models.download({ id: m.id, url: m.source.url!, name: m.name })}>Resume</button>)}
               <button type="button" className="danger" onClick={() => { if (confirm(`Delete ${m.name} from this device?`)) void models.remove(m.id); }}>
                 Delete

@@ -11,7 +11,7 @@ function key(ref: ModelRef | undefined): string {
 export function ModelPicker({ models, disabled }: { models: Models; disabled: boolean }) {
   const options: { ref: ModelRef; label: string }[] = [
     ...models.catalogue.filter((e) => e.bundled).map((e) => ({ ref: bundledRef(e), label: e.name })),
-    ...models.stored.filter((m) => m.complete).map((m) => ({ ref: { kind: 'stored', id: m.id } as ModelRef, label: m.name })),
+    ...models.stored.filter((m) => m.complete && m.missingChunks === 0).map((m) => ({ ref: { kind: 'stored', id: m.id } as ModelRef, label: m.name })),
   ];
   const current = key(models.loaded?.ref);
   return (

@@ -12,7 +12,12 @@ export function TransferRow({ t, models }: { t: Transfer; models: Models }) {
         <span className="muted">{t.kind === 'download' ? 'download' : 'import'} · {t.state}</span>
       </div>
       <progress max={100} value={pct} aria-label={`${t.name} progress`} />
-      {p && (
+      {p && p.phase === 'verify' && t.state === 'running' && (
+        <div className="transfer-numbers" data-testid="transfer-verifying">
+          verifying SHA-256… {pct.toFixed(0)} % ({formatBytes(p.loaded)} of {formatBytes(p.total)} checked)
+        </div>
+      )}
+      {p && (p.phase !== 'verify' || t.state !== 'running') && (
         <div className="transfer-numbers">
           {formatBytes(p.loaded)} / {formatBytes(p.total)} ({pct.toFixed(0)}%)
           {t.state === 'running' && <> · {formatBytes(p.bytesPerSec)}/s · ETA {formatEta(p.etaSec)}</>}

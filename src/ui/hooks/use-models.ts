@@ -39,6 +39,8 @@ export interface Models {
   /** The stored file as a Blob (read from the cache, not copied into script memory). */
   exportModel(id: string): Promise<{ name: string; blob: Blob }>;
   download(req: DownloadRequest): Promise<void>;
+  /** A stored model whose chunks went missing: delete what is left and download it again (same hash). */
+  redownload(m: StoredModel): Promise<void>;
   pause(id: string): void;
   dismiss(id: string): void;
 }
@@ -46,12 +48,24 @@ export interface Models {
 const LAST_MODEL = 'edge-llm:model';
 
 export function bundledRef(e: CatalogueEntry): ModelRef {
-  return { kind: 'bundled', url: new URL(e.url, document.baseURI).href, name: e.name };
+  return { kind: 'bundled', url: new URL(e.url, document.baseURI).href, name: e.name, ...(e.sha256 ? { sha256: e.sha256 } : {}) };
 }
 
-/** Persistent storage keeps the browser from evicting models; only a window can ask for it. */
+/** The catalogue's current entry for a remembered bundled ref (an older visit stored no hash). */
+function currentRef(ref: ModelRef, catalogue: CatalogueEntry[]): ModelRef {
+  if (ref.kind !== 'bundled') return ref;
+  const e = catalogue.find((c) => c.bundled && new URL(c.url, document.baseURI).href === ref.url);
+  return e ? bundledRef(e) : ref;
+}
+
+let persistence: Promise<boolean> | undefined;
+
+/**
+ * Persistent storage keeps the browser from evicting models; only a window can ask for it (the
+ * worker cannot), once per page, at the first download or import. The Device panel shows the answer.
+ */
 function askPersistence(): void {
-  navigator.storage?.persist?.().catch(() => {});
+  persistence ??= navigator.storage?.persist?.().catch(() => false) ?? Promise.resolve(false);
 }
 
 /** `active`: this device's engine is the chosen one (the start-up model loads only then). */
@@ -98,11 +112,13 @@ export function useModels(settings: Settings, active = true): Models {
       // The worker keeps (or reloads) the previous model; ask it what is loaded now.
       setLoaded(await engine.loadedModel().catch(() => null));
       setLoadError(loadErrorText(name, e, previous));
+      // a stored model may have lost chunks: the card says so from the next listing
+      if (ref.kind === 'stored') await refresh().catch(() => {});
     } finally {
       settled = true;
       setLoading(null);
     }
-  }, [engine]);
+  }, [engine, refresh]);
 
   // Start-up: catalogue and stored models.
   const [started, setStarted] = useState(false);
@@ -123,7 +139,7 @@ export function useModels(settings: Settings, active = true): Models {
     void (async () => {
       const demo = catalogue.find((e) => e.bundled);
       const last = localStorage.getItem(LAST_MODEL);
-      const ref: ModelRef | undefined = last ? (JSON.parse(last) as ModelRef) : demo && bundledRef(demo);
+      const ref: ModelRef | undefined = last ? currentRef(JSON.parse(last) as ModelRef, catalogue) : demo && bundledRef(demo);
       if (ref) await load(ref);
       if (ref?.kind === 'stored' && demo && !(await engine.loadedModel())) await load(bundledRef(demo));
     })();
@@ -185,11 +201,23 @@ export function useModels(settings: Settings, active = true): Models {
     await refresh();
   }, [engine, patch, progressOf, refresh]);
 
+  const redownload = useCallback(async (m: StoredModel) => {
+    if (!m.source.url) return;
+    const sha256 = m.files[0]?.sha256 ?? catalogue.find((e) => e.id === m.id)?.sha256;
+    try {
+      await engine.deleteModel(m.id);
+    } catch (e) {
+      setLoadError(errorMessage(e));
+      return;
+    }
+    await download({ id: m.id, url: m.source.url, name: m.name, ...(sha256 ? { sha256 } : {}) });
+  }, [catalogue, download, engine]);
+
   const pause = useCallback((id: string) => void engine.pauseDownload(id), [engine]);
   const dismiss = useCallback((id: string) => patch(id, null), [patch]);
 
   return {
     catalogue, stored, loaded, loading, loadError, transfers: Object.values(transfers),
-    load, remove, importFiles, importFolder, cancelImport, exportModel, download, pause, dismiss,
+    load, remove, importFiles, importFolder, cancelImport, exportModel, download, redownload, pause, dismiss,
   };
 }
