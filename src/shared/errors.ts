@@ -28,6 +28,8 @@ export type ErrorCode =
   /** the memory pre-flight says the model cannot run on this device (before anything is stored) */
   | 'DOES_NOT_FIT'
   | 'QUOTA'
+  /** another tab (or this one) is writing the model right now: download, import or delete */
+  | 'MODEL_BUSY'
   | 'CONTEXT_FULL'
   | 'IO'
   | 'ABORTED'
