@@ -16,14 +16,16 @@ type Progress = ((p: TransferProgress) => void) | undefined;
 export async function sharedDownload(req: DownloadRequest, write: (onProgress: Progress) => Promise<ModelManifest>,
   onProgress: Progress, signal: AbortSignal): Promise<ModelManifest> {
   let failure: { code: string; message: string } | undefined;
+  let following = false;
   // Listening starts before the lock is tried, so the writer's outcome cannot slip by.
   const stop = onTabMessage((msg) => {
-    if (msg.type === 'progress' && msg.id === req.id) onProgress?.({ ...msg.progress, otherTab: true });
+    if (following && msg.type === 'progress' && msg.id === req.id) onProgress?.({ ...msg.progress, otherTab: true });
     if (msg.type === 'failed' && msg.id === req.id) failure = msg;
   });
   try {
     const r = await tryModelLock(req.id, () => writeAndTell(req, write, onProgress));
     if (!r.busy) return r.value;
+    following = true;
     const before = await defaultShardCache().getManifest(req.id);
     const file = before?.files[0];
     onProgress?.({ loaded: file ? storedBytes(file) : 0, total: file?.size ?? req.size ?? 0, bytesPerSec: 0, etaSec: Infinity, otherTab: true });
