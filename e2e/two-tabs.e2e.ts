@@ -90,6 +90,12 @@ describe('two tabs', () => {
     await expect(transfer(b)).toHaveAttribute('data-other-tab', 'true');
     // past the first 16 MiB chunk, so A has stored something
     await expect(transfer(b)).toContainText(/(1[7-9]|[23]\d)\.\d MB \/ 40\.0 MB/, { timeout: 30_000 });
+    // B lists the partial A is writing; deleting it there is refused while A writes
+    await expect(card(b)).toContainText(/partial: /);
+    await expect(card(b).getByRole('button', { name: 'Resume' })).toHaveCount(0);
+    await card(b).getByRole('button', { name: 'Delete' }).click();
+    await expect(b.locator('.banner.error')).toContainText('big-model is being downloaded or imported in another tab of this app.');
+    await expect(transfer(a)).toHaveText(/running/);
     await a.close();
 
     await expect(transfer(b).getByTestId('transfer-error')).toContainText('in another tab stopped', { timeout: 30_000 });

@@ -28,7 +28,8 @@ function toStored(m: ModelManifest): StoredModel {
 }
 
 export class ModelStore {
-  private readonly downloads = new Map<string, { ctrl: AbortController; settled: Promise<unknown> }>();
+  /** this tab's downloads; `writing`: it holds the model's lock (false: it follows another tab's) */
+  private readonly downloads = new Map<string, { ctrl: AbortController; writing: boolean; settled: Promise<unknown> }>();
   private readonly imports = new Map<string, AbortController>();
 
   async list(): Promise<StoredModel[]> {
@@ -36,14 +37,16 @@ export class ModelStore {
   }
 
   /**
-   * Stops this tab's own download of the model first. A model another tab is writing is refused
-   * (ModelBusyError) rather than waited for: a multi-GB download can take an hour, and the user
-   * can pause it in that tab.
+   * Stops this tab's own download of the model first (following another tab's goes on). A model
+   * another tab is writing is refused (ModelBusyError) rather than waited for: a multi-GB
+   * download can take an hour, and the user can pause it in that tab.
    */
   async delete(id: string): Promise<void> {
     const mine = this.downloads.get(id);
-    mine?.ctrl.abort();
-    await mine?.settled;
+    if (mine?.writing) {
+      mine.ctrl.abort();
+      await mine.settled;
+    }
     const name = (await defaultShardCache().getManifest(id))?.name ?? id;
     await exclusiveModelWrite(id, name, () => defaultShardCache().deleteModel(id));
     postTabMessage({ type: 'deleted', id });
@@ -81,8 +84,12 @@ export class ModelStore {
   async download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel> {
     if (this.downloads.has(req.id)) throw new EngineError('BAD_ARGUMENT', `"${req.name}" is already downloading.`);
     const ctrl = new AbortController();
-    const run = sharedDownload(req, (progress) => this.write(req, progress, ctrl.signal), onProgress, ctrl.signal);
-    const entry = { ctrl, settled: run.catch(() => {}) };
+    const entry = { ctrl, writing: false, settled: Promise.resolve() as Promise<unknown> };
+    const run = sharedDownload(req, (progress) => {
+      entry.writing = true;
+      return this.write(req, progress, ctrl.signal);
+    }, onProgress, ctrl.signal);
+    entry.settled = run.catch(() => {});
     this.downloads.set(req.id, entry);
     try {
       return toStored(await run);

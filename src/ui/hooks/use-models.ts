@@ -105,8 +105,14 @@ export function useModels(settings: Settings, active = true): Models {
   }, [engine]);
 
   // Another tab (or this tab's worker) stored, finished or deleted a model: list what is stored now.
+  // A download running elsewhere is listed (as a partial) once its progress shows it, at most once a second.
+  const storedRef = useRef(stored);
+  storedRef.current = stored;
+  const lastLook = useRef(0);
   useTabMessages((msg) => {
-    if (msg.type === 'done' || msg.type === 'failed' || msg.type === 'deleted' || msg.type === 'models-changed') void refresh().catch(() => {});
+    const unseen = msg.type === 'progress' && !storedRef.current.some((m) => m.id === msg.id) && Date.now() - lastLook.current > 1000;
+    if (unseen) lastLook.current = Date.now();
+    if (unseen || msg.type === 'done' || msg.type === 'failed' || msg.type === 'deleted' || msg.type === 'models-changed') void refresh().catch(() => {});
   });
 
   // Start-up: catalogue and stored models.
