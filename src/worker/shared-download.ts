@@ -37,6 +37,7 @@ export async function sharedDownload(req: DownloadRequest, write: (onProgress: P
     }
     const m = await defaultShardCache().getManifest(req.id);
     if (m?.complete && m.source.url === req.url) return m;
+    if (m?.complete) throw new EngineError('BAD_ARGUMENT', `A different model with id "${req.id}" is already stored.`);
     if (failure && failure.code !== 'ABORTED') throw new EngineError(failure.code as ErrorCode, failure.message);
     throw new EngineError('ABORTED',
       `The download of ${req.name} in another tab stopped (paused there, or that tab was closed). Resume continues it here.`);
