@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'QUOTA'
   /** a stored model lost chunks (evicted by the browser, or deleted): download it again */
   | 'MISSING_DATA'
+  /** another tab (or this one) is writing the model right now: download, import or delete */
+  | 'MODEL_BUSY'
   | 'CONTEXT_FULL'
   | 'IO'
   | 'ABORTED'

@@ -11,6 +11,7 @@ import { check } from '../shared/assert.ts';
 import { EngineError } from '../shared/errors.ts';
 import { checkModelParts } from './header-check.ts';
 import { checkGGUFHead, checkModelId, modelIdFrom, type ModelManifest } from './manifest.ts';
+import { exclusiveModelWrite } from './model-lock.ts';
 import { ensureQuota, requestPersistence } from './quota.ts';
 import { defaultShardCache, type ShardCache } from './shard-cache.ts';
 import { abortError } from './storage-errors.ts';
@@ -51,8 +52,14 @@ export async function importConverted(produce: (sink: PositionalSink) => Promise
   opts: ConvertedImportOptions): Promise<ModelManifest> {
   const cache = opts.cache ?? defaultShardCache();
   const id = opts.modelId ?? modelIdFrom(opts.name);
-  const fileName = opts.fileName ?? `${id}.gguf`;
   checkModelId(id);
+  // the whole conversion holds the model's lock: another tab cannot write that id meanwhile
+  return exclusiveModelWrite(id, opts.name, () => storeConverted(produce, opts, cache, id));
+}
+
+async function storeConverted(produce: (sink: PositionalSink) => Promise<unknown>, opts: ConvertedImportOptions,
+  cache: ShardCache, id: string): Promise<ModelManifest> {
+  const fileName = opts.fileName ?? `${id}.gguf`;
   const existing = await cache.getManifest(id);
   check(!existing?.complete, 'BAD_ARGUMENT', `A model with id "${id}" is already stored; delete it first.`);
   if (existing) await cache.deleteModel(id);

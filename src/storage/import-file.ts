@@ -5,6 +5,7 @@ import { check } from '../shared/assert.ts';
 import type { FitRequest } from '../models/fit.ts';
 import { checkModelParts, readPartHeader } from './header-check.ts';
 import { checkGGUFHead, checkModelId, modelIdFrom, type ModelManifest } from './manifest.ts';
+import { exclusiveModelWrite } from './model-lock.ts';
 import { ensureQuota, ProgressMeter, requestPersistence, type TransferProgress } from './quota.ts';
 import { defaultShardCache, type ShardCache } from './shard-cache.ts';
 
@@ -40,6 +41,12 @@ export async function importModelFiles(files: readonly NamedBlob[], opts: Import
   const name = opts.name ?? baseName(ordered[0].name);
   const id = opts.modelId ?? modelIdFrom(name);
   checkModelId(id);
+  // a model of that id being written elsewhere (another tab's download) is refused, not clobbered
+  return exclusiveModelWrite(id, name, () => storeFiles(cache, id, name, ordered, opts));
+}
+
+async function storeFiles(cache: ShardCache, id: string, name: string, ordered: NamedBlob[],
+  opts: ImportOptions): Promise<ModelManifest> {
   void requestPersistence();
   const existing = await cache.getManifest(id);
   check(!existing?.complete, 'BAD_ARGUMENT', `A model with id "${id}" is already stored; delete it first.`);

@@ -87,3 +87,12 @@ export class InterruptedError extends EngineError {
     this.name = 'InterruptedError';
   }
 }
+
+/** Another writer (usually another tab of the app) holds the model's lock (storage/model-lock.ts). */
+export class ModelBusyError extends EngineError {
+  constructor(what: string) {
+    super('MODEL_BUSY', `${what} is being downloaded or imported in another tab of this app. ` +
+      'Wait until it finishes there (or pause it there), then try again.');
+    this.name = 'ModelBusyError';
+  }
+}

@@ -44,7 +44,8 @@ export function App() {
     : choice.kind === 'webllm' ? webllmEngine(webllm)
       : localEngine(client, models);
   const chat = useChat({
-    conversation: conversations.active, commit: conversations.commit, select: conversations.select, settings, active,
+    conversation: conversations.active, commit: conversations.commit, select: conversations.select,
+    streaming: conversations.streaming, settings, active,
   });
 
   useEffect(() => {

@@ -200,6 +200,8 @@ export interface TransferProgress {
   bytesPerSec: number;
   /** seconds left; Infinity while the speed is unknown */
   etaSec: number;
+  /** another tab of the app is downloading this model; this one shows its progress (worker/shared-download.ts) */
+  otherTab?: boolean;
 }
 
 /** Output types a folder import offers (engine/convert.ts ConvertType; 'keep' stores the folder's own types). */

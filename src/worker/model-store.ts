@@ -8,6 +8,7 @@ import { downloadModel } from '../storage/downloads.ts';
 import { importModelFiles } from '../storage/import-file.ts';
 import { modelSize, modelStoredBytes, type ModelManifest } from '../storage/manifest.ts';
 import { Sha256 } from '../storage/integrity.ts';
+import { exclusiveModelWrite } from '../storage/model-lock.ts';
 import { defaultShardCache } from '../storage/shard-cache.ts';
 import { storedFolder } from '../storage/stored-folder.ts';
 import { IntegrityError } from '../storage/storage-errors.ts';
@@ -15,6 +16,8 @@ import { EngineError } from '../shared/errors.ts';
 import type { Callback, DownloadRequest, ExportedFile, FolderImportProgress, FolderImportRequest, StoredModel, TransferProgress } from './api.ts';
 import { importFolder } from './folder-import.ts';
 import { deviceFitRequest } from './fit.ts';
+import { sharedDownload } from './shared-download.ts';
+import { postTabMessage } from './tab-messages.ts';
 
 function toStored(m: ModelManifest, missingChunks = 0): StoredModel {
   return {
@@ -39,7 +42,8 @@ export interface OpenedModel {
 }
 
 export class ModelStore {
-  private readonly downloads = new Map<string, AbortController>();
+  /** this tab's downloads; `writing`: it holds the model's lock (false: it follows another tab's) */
+  private readonly downloads = new Map<string, { ctrl: AbortController; writing: boolean; settled: Promise<unknown> }>();
   private readonly imports = new Map<string, AbortController>();
 
   /** Every stored model, each checked for chunks the browser evicted (keys only, no bytes read). */
@@ -49,21 +53,36 @@ export class ModelStore {
     return Promise.all(all.map(async (m) => toStored(m, await cache.missingChunks(m))));
   }
 
+  /**
+   * Stops this tab's own download of the model first (following another tab's goes on). A model
+   * another tab is writing is refused (ModelBusyError) rather than waited for: a multi-GB
+   * download can take an hour, and the user can pause it in that tab.
+   */
   async delete(id: string): Promise<void> {
-    this.downloads.get(id)?.abort();
-    await defaultShardCache().deleteModel(id);
+    const mine = this.downloads.get(id);
+    if (mine?.writing) {
+      mine.ctrl.abort();
+      await mine.settled;
+    }
+    const name = (await defaultShardCache().getManifest(id))?.name ?? id;
+    await exclusiveModelWrite(id, name, () => defaultShardCache().deleteModel(id));
+    postTabMessage({ type: 'deleted', id });
   }
 
   async importFiles(files: File[], onProgress?: Callback<TransferProgress>): Promise<StoredModel> {
     // a model this device cannot hold even with layer streaming is refused before it is copied
-    return toStored(await importModelFiles(files, { onProgress, fit: await deviceFitRequest() }));
+    const m = toStored(await importModelFiles(files, { onProgress, fit: await deviceFitRequest() }));
+    postTabMessage({ type: 'models-changed' });
+    return m;
   }
 
   async importFolder(req: FolderImportRequest, onProgress?: Callback<FolderImportProgress>): Promise<StoredModel> {
     const ctrl = new AbortController();
     this.imports.set(req.importId, ctrl);
     try {
-      return toStored(await importFolder(req, { signal: ctrl.signal, onProgress, fit: await deviceFitRequest() }));
+      const m = toStored(await importFolder(req, { signal: ctrl.signal, onProgress, fit: await deviceFitRequest() }));
+      postTabMessage({ type: 'models-changed' });
+      return m;
     } finally {
       if (this.imports.get(req.importId) === ctrl) this.imports.delete(req.importId);
     }
@@ -81,21 +100,32 @@ export class ModelStore {
   }
 
   async download(req: DownloadRequest, onProgress?: Callback<TransferProgress>): Promise<StoredModel> {
+    if (this.downloads.has(req.id)) throw new EngineError('BAD_ARGUMENT', `"${req.name}" is already downloading.`);
     const ctrl = new AbortController();
-    this.downloads.set(req.id, ctrl);
+    const entry = { ctrl, writing: false, settled: Promise.resolve() as Promise<unknown> };
+    const run = sharedDownload(req, (progress) => {
+      entry.writing = true;
+      return this.write(req, progress, ctrl.signal);
+    }, onProgress, ctrl.signal);
+    entry.settled = run.catch(() => {});
+    this.downloads.set(req.id, entry);
     try {
-      const m = await downloadModel({
-        url: req.url, modelId: req.id, name: req.name, expectedSha256: req.sha256, expectedSize: req.size,
-        signal: ctrl.signal, onProgress, fit: await deviceFitRequest(),
-      });
-      return toStored(m);
+      return toStored(await run);
     } finally {
-      if (this.downloads.get(req.id) === ctrl) this.downloads.delete(req.id);
+      if (this.downloads.get(req.id) === entry) this.downloads.delete(req.id);
     }
   }
 
+  private async write(req: DownloadRequest, onProgress: Callback<TransferProgress> | undefined, signal: AbortSignal): Promise<ModelManifest> {
+    return downloadModel({
+      url: req.url, modelId: req.id, name: req.name, expectedSha256: req.sha256, expectedSize: req.size,
+      signal, onProgress, fit: await deviceFitRequest(),
+    });
+  }
+
+  /** Pauses this tab's download; a tab following another tab's download stops following. */
   pause(id: string): void {
-    this.downloads.get(id)?.abort();
+    this.downloads.get(id)?.ctrl.abort();
   }
 
   async open(id: string): Promise<OpenedModel> {

@@ -5,11 +5,13 @@ import { formatBytes, formatEta } from '../state/format.ts';
 export function TransferRow({ t, models }: { t: Transfer; models: Models }) {
   const p = t.progress;
   const pct = p && p.total > 0 ? Math.min(100, (p.loaded / p.total) * 100) : 0;
+  // another tab is the writer: this one shows its progress and cannot pause it
+  const elsewhere = t.state === 'running' && p?.otherTab === true;
   return (
-    <li className={`transfer ${t.state}`} data-testid="transfer">
+    <li className={`transfer ${t.state}`} data-testid="transfer" data-other-tab={elsewhere || undefined}>
       <div className="transfer-head">
         <strong>{t.name}</strong>
-        <span className="muted">{t.kind === 'download' ? 'download' : 'import'} · {t.state}</span>
+        <span className="muted">{t.kind === 'download' ? 'download' : 'import'} · {t.state}{elsewhere && ' in another tab'}</span>
       </div>
       <progress max={100} value={pct} aria-label={`${t.name} progress`} />
       {p && p.phase === 'verify' && t.state === 'running' && (
@@ -25,7 +27,7 @@ export function TransferRow({ t, models }: { t: Transfer; models: Models }) {
       )}
       {t.error && <div className="error" role="alert" data-testid="transfer-error">{t.error}</div>}
       <div className="row-actions">
-        {t.kind === 'download' && t.state === 'running' && <button type="button" onClick={() => models.pause(t.id)}>Pause</button>}
+        {t.kind === 'download' && t.state === 'running' && !elsewhere && <button type="button" onClick={() => models.pause(t.id)}>Pause</button>}
         {t.kind === 'download' && t.state !== 'running' && t.request && (
           <button type="button" onClick={() => void models.download(t.request!)}>Resume</button>)}
         {t.state !== 'running' && <button type="button" onClick={() => models.dismiss(t.id)}>Dismiss</button>}

@@ -19,6 +19,8 @@ interface Deps {
   conversation: Conversation | null;
   commit(c: Conversation, persist: boolean): void;
   select(id: string): void;
+  /** marks the conversation an answer streams into (use-conversations.ts) */
+  streaming?(id: string | null): void;
   settings: Settings;
   active: ActiveEngine;
 }
@@ -44,15 +46,21 @@ function defined<T extends Record<string, number | null>>(o: T): { [K in keyof T
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null)) as { [K in keyof T]?: number };
 }
 
-export function useChat({ conversation, commit, select, settings, active }: Deps): ChatActions {
+/** Records messages removed on purpose, so a merge with another tab's copy does not bring them back. */
+function dropping(c: Conversation, gone: ChatItem[]): Conversation {
+  return gone.length === 0 ? c : { ...c, removed: [...(c.removed ?? []), ...gone.map((m) => m.id)] };
+}
+
+export function useChat({ conversation, commit, select, streaming, settings, active }: Deps): ChatActions {
   const [generating, setGenerating] = useState(false);
   const ctrl = useRef<AbortController | null>(null);
 
   /** Answers the last user message of `history`, streaming into a new assistant message. */
   const answer = useCallback(async (conv: Conversation, history: ChatItem[]) => {
     const { engine, modelName, thinkingToggle } = active;
-    const base: ChatItem = { id: newId(), role: 'assistant', content: '', model: modelName };
+    const base: ChatItem = { id: newId(), role: 'assistant', content: '', model: modelName, updatedAt: Date.now() };
     const withReply = (reply: ChatItem): Conversation => ({ ...conv, messages: [...history, reply], updatedAt: Date.now() });
+    streaming?.(conv.id);
     commit(withReply(base), true);
     const abort = new AbortController();
     ctrl.current = abort;
@@ -86,16 +94,17 @@ export function useChat({ conversation, commit, select, settings, active }: Deps
       active.onError?.(e);
     } finally {
       done = true;
-      commit(withReply(final), true);
+      commit(withReply({ ...final, updatedAt: Date.now() }), true);
+      streaming?.(null);
       ctrl.current = null;
       setGenerating(false);
     }
-  }, [active, commit, settings]);
+  }, [active, commit, settings, streaming]);
 
   const send = useCallback((text: string) => {
     if (generating || !text.trim()) return;
     const conv = conversation ?? newConversation();
-    const user: ChatItem = { id: newId(), role: 'user', content: text };
+    const user: ChatItem = { id: newId(), role: 'user', content: text, updatedAt: Date.now() };
     const title = conv.messages.length === 0 ? titleFrom(text) : conv.title;
     if (!conversation) select(conv.id);
     void answer({ ...conv, title }, [...conv.messages, user]);
@@ -108,16 +117,16 @@ export function useChat({ conversation, commit, select, settings, active }: Deps
     const msgs = conversation.messages;
     const lastUser = msgs.map((m) => m.role).lastIndexOf('user');
     if (lastUser < 0) return;
-    void answer(conversation, msgs.slice(0, lastUser + 1));
+    void answer(dropping(conversation, msgs.slice(lastUser + 1)), msgs.slice(0, lastUser + 1));
   }, [answer, conversation, generating]);
 
   const editAndResend = useCallback((messageId: string, text: string) => {
     if (generating || !conversation || !text.trim()) return;
     const i = conversation.messages.findIndex((m) => m.id === messageId);
     if (i < 0 || conversation.messages[i].role !== 'user') return;
-    const edited: ChatItem = { ...conversation.messages[i], content: text };
+    const edited: ChatItem = { ...conversation.messages[i], content: text, updatedAt: Date.now() };
     const title = i === 0 ? titleFrom(text) : conversation.title;
-    void answer({ ...conversation, title }, [...conversation.messages.slice(0, i), edited]);
+    void answer({ ...dropping(conversation, conversation.messages.slice(i + 1)), title }, [...conversation.messages.slice(0, i), edited]);
   }, [answer, conversation, generating]);
 
   return { generating, send, stop, regenerate, editAndResend };

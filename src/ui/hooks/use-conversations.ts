@@ -1,6 +1,8 @@
-// The conversation list: loaded from IndexedDB once, kept in React state, written back on commit.
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { deleteConversation, loadConversations, saveConversation, type Conversation } from '../state/conversations.ts';
+// The conversation list: loaded from IndexedDB once, kept in React state, written back on commit,
+// and kept in step with the other tabs (a save or delete there arrives on the tab channel).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { deleteConversation, getConversation, loadConversations, saveConversation, type Conversation } from '../state/conversations.ts';
+import { useTabMessages } from '../state/tab-channel.ts';
 
 export interface Conversations {
   ready: boolean;
@@ -10,14 +12,20 @@ export interface Conversations {
   /** Updates a conversation in memory; `persist` also writes it to IndexedDB. */
   commit(c: Conversation, persist: boolean): void;
   remove(id: string): void;
+  /** The conversation an answer is streaming into (null: none): other tabs' copies of it are not shown meanwhile. */
+  streaming(id: string | null): void;
   error: string | null;
 }
+
+const put = (c: Conversation) => (l: Conversation[]): Conversation[] => (
+  l.some((x) => x.id === c.id) ? l.map((x) => (x.id === c.id ? c : x)) : [c, ...l]);
 
 export function useConversations(): Conversations {
   const [list, setList] = useState<Conversation[]>([]);
   const [activeId, setActiveId] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const busy = useRef<string | null>(null);
 
   useEffect(() => {
     loadConversations()
@@ -26,10 +34,15 @@ export function useConversations(): Conversations {
       .finally(() => setReady(true));
   }, []);
 
+  // A merged save may hold turns another tab added: show them, unless an answer is streaming into it.
+  const adopt = useCallback((c: Conversation) => { if (busy.current !== c.id) setList(put(c)); }, []);
+
   const commit = useCallback((c: Conversation, persist: boolean) => {
-    setList((l) => (l.some((x) => x.id === c.id) ? l.map((x) => (x.id === c.id ? c : x)) : [c, ...l]));
-    if (persist) saveConversation(c).catch((e: unknown) => setError(`The chat could not be saved: ${(e as Error).message}`));
-  }, []);
+    setList(put(c));
+    if (persist) {
+      saveConversation(c).then(adopt).catch((e: unknown) => setError(`The chat could not be saved: ${(e as Error).message}`));
+    }
+  }, [adopt]);
 
   const remove = useCallback((id: string) => {
     setList((l) => l.filter((x) => x.id !== id));
@@ -37,7 +50,17 @@ export function useConversations(): Conversations {
     deleteConversation(id).catch((e: unknown) => setError(`The chat could not be deleted: ${(e as Error).message}`));
   }, []);
 
+  useTabMessages((msg) => {
+    if (msg.type !== 'conversations-changed' || msg.id === busy.current) return;
+    if (msg.deleted) {
+      setList((l) => l.filter((x) => x.id !== msg.id));
+      return;
+    }
+    getConversation(msg.id).then((c) => { if (c) adopt(c); }).catch(() => {});
+  });
+
+  const streaming = useCallback((id: string | null) => { busy.current = id; }, []);
   const sorted = useMemo(() => [...list].sort((a, b) => b.updatedAt - a.updatedAt), [list]);
   const active = list.find((c) => c.id === activeId) ?? null;
-  return { ready, list: sorted, active, select: setActiveId, commit, remove, error };
+  return { ready, list: sorted, active, select: setActiveId, commit, remove, streaming, error };
 }

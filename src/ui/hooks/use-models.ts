@@ -8,6 +8,7 @@ import { isMLCFolder } from '../../worker/api.ts';
 import { loadCatalogue, type CatalogueEntry } from '../state/catalogue.ts';
 import { errorCode, errorMessage, loadErrorText, transferErrorText } from '../state/format.ts';
 import type { Settings } from '../state/settings.ts';
+import { useTabMessages } from '../state/tab-channel.ts';
 import { useEngine } from './engine.ts';
 
 export interface Transfer {
@@ -120,6 +121,17 @@ export function useModels(settings: Settings, active = true): Models {
     }
   }, [engine, refresh]);
 
+  // Another tab (or this tab's worker) stored, finished or deleted a model: list what is stored now.
+  // A download running elsewhere is listed (as a partial) once its progress shows it, at most once a second.
+  const storedRef = useRef(stored);
+  storedRef.current = stored;
+  const lastLook = useRef(0);
+  useTabMessages((msg) => {
+    const unseen = msg.type === 'progress' && !storedRef.current.some((m) => m.id === msg.id) && Date.now() - lastLook.current > 1000;
+    if (unseen) lastLook.current = Date.now();
+    if (unseen || msg.type === 'done' || msg.type === 'failed' || msg.type === 'deleted' || msg.type === 'models-changed') void refresh().catch(() => {});
+  });
+
   // Start-up: catalogue and stored models.
   const [started, setStarted] = useState(false);
   useEffect(() => {
@@ -196,7 +208,10 @@ export function useModels(settings: Settings, active = true): Models {
       patch(req.id, null);
     } catch (e) {
       const paused = errorCode(e) === 'ABORTED';
-      patch(req.id, paused ? { state: 'paused' } : { state: 'failed', error: transferErrorText(e) });
+      // a download followed in another tab that stopped there says so; one paused here needs no words
+      setTransfers((all) => ({ ...all, [req.id]: { ...all[req.id], ...(paused
+        ? { state: 'paused', error: all[req.id]?.progress?.otherTab ? errorMessage(e) : undefined }
+        : { state: 'failed', error: transferErrorText(e) }) } }));
     }
     await refresh();
   }, [engine, patch, progressOf, refresh]);

@@ -1,7 +1,10 @@
 // Conversations persisted in IndexedDB (idb-keyval, in a database of their own so clearing
-// models never touches chats). One record per conversation.
-import { createStore, del, get, set, values } from 'idb-keyval';
+// models never touches chats). One record per conversation; a save merges with what another tab
+// stored (conversation-merge.ts) and tells the other tabs.
+import { createStore, del, get, update, values } from 'idb-keyval';
 import type { CompletionStats, FinishReason } from '../../worker/api.ts';
+import { postTabMessage } from '../../worker/tab-messages.ts';
+import { mergeConversation } from './conversation-merge.ts';
 
 export interface ChatItem {
   id: string;
@@ -15,6 +18,8 @@ export interface ChatItem {
   finish?: FinishReason;
   model?: string;
   error?: string;
+  /** when this message was last changed (ms); the newer copy wins when two tabs saved it */
+  updatedAt?: number;
 }
 
 export interface Conversation {
@@ -23,6 +28,8 @@ export interface Conversation {
   createdAt: number;
   updatedAt: number;
   messages: ChatItem[];
+  /** ids of messages removed on purpose (regenerate, edit and resend): another tab's older copy must not restore them */
+  removed?: string[];
 }
 
 const store = createStore('edge-llm-chat', 'conversations');
@@ -32,8 +39,19 @@ export async function loadConversations(): Promise<Conversation[]> {
   return all.sort((a, b) => b.updatedAt - a.updatedAt);
 }
 
-export const saveConversation = (c: Conversation): Promise<void> => set(c.id, c, store);
-export const deleteConversation = (id: string): Promise<void> => del(id, store);
+/** Merges `c` into the stored record in one transaction; resolves with what is stored now. */
+export async function saveConversation(c: Conversation): Promise<Conversation> {
+  let merged = c;
+  await update<Conversation>(c.id, (stored) => (merged = mergeConversation(stored, c)), store);
+  postTabMessage({ type: 'conversations-changed', id: c.id });
+  return merged;
+}
+
+export async function deleteConversation(id: string): Promise<void> {
+  await del(id, store);
+  postTabMessage({ type: 'conversations-changed', id, deleted: true });
+}
+
 export const getConversation = (id: string): Promise<Conversation | undefined> => get(id, store);
 
 export function newId(): string {
