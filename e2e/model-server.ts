@@ -1,8 +1,11 @@
 // A model host for download tests, on its own origin (CORS like Hugging Face): serves files with
 // HTTP Range support, can drop the connection halfway through a file once, and logs requests.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import type { Page } from 'playwright';
 import { parseRange } from '../scripts/serve.mjs';
-import { closeServer } from './harness.ts';
+import { closeServer, FIXTURES } from './harness.ts';
 
 export interface ModelServer {
   /** origin with a trailing slash; files are at files/<name>, drop-once/<name>, slow/<name> (≈5 MB/s), huge/<name> */
@@ -76,4 +79,44 @@ export async function startModelServer(files: Record<string, Uint8Array>): Promi
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return { url: `http://localhost:${port}/`, log, close: () => closeServer(server) };
+}
+
+/** stories260K followed by pseudo-random padding: a valid GGUF larger than two 16 MiB storage chunks. */
+export function paddedModel(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out.set(readFileSync(path.join(FIXTURES, 'models/stories260K.gguf')));
+  let x = 0x9e3779b9;
+  for (let i = 1185376; i < size; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** SHA-256 of what IndexedDB holds for file 0 of a model, read from the raw chunks in the page. */
+export function storedSha256(page: Page, id: string): Promise<string> {
+  return page.evaluate((modelId) => new Promise<string>((resolve, reject) => {
+    const open = indexedDB.open('edge-llm-models');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const store = open.result.transaction('shards').objectStore('shards');
+      const keys = store.getAllKeys(IDBKeyRange.bound(`${modelId}/0/`, `${modelId}/0/\uffff`));
+      keys.onsuccess = () => {
+        const sorted = (keys.result as string[]).sort((a, b) => Number(a.split('/')[2]) - Number(b.split('/')[2]));
+        const values = sorted.map((k) => store.get(k));
+        let left = values.length;
+        for (const v of values) {
+          v.onsuccess = async () => {
+            if (--left > 0) return;
+            const parts = values.map((r) => r.result as Uint8Array);
+            const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+            let o = 0;
+            for (const p of parts) { all.set(p, o); o += p.length; }
+            const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+            resolve(Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''));
+          };
+        }
+      };
+    };
+  }), id);
 }

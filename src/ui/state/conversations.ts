@@ -15,6 +15,8 @@ export interface ChatItem {
   finish?: FinishReason;
   model?: string;
   error?: string;
+  /** assistant only: the answer was cut off because the engine worker died ('engine-stopped'); content is what had arrived */
+  interrupted?: 'engine-stopped';
 }
 
 export interface Conversation {
