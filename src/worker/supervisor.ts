@@ -31,6 +31,7 @@ export interface SupervisorOptions {
 
 class Live implements WorkerHandle {
   over = false;
+  /** it has answered (or holds its lock): an `error` event from now on is an uncaught error, not a failed start */
   up = false;
   inFlight = 0;
   /** when the unanswered ping was sent */
@@ -50,7 +51,8 @@ class Live implements WorkerHandle {
     this.inFlight++;
     this.beat(this);
     const settle = (): void => { this.inFlight--; };
-    return Promise.race([fn(this.remote), this.dead]).finally(settle);
+    const answered = fn(this.remote).then((v) => { this.up = true; return v; }); // it runs: later errors are its own
+    return Promise.race([answered, this.dead]).finally(settle);
   }
 }
 
