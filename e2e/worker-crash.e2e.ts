@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page, Worker } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ask, expect, FIXTURES, launch, openApp, startApp, waitForModel } from './harness.ts';
+import { ask, expect, FIXTURES, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
 import { paddedModel, startModelServer, storedSha256 } from './model-server.ts';
 import { llamaGreedy, shown } from '../test/llama-greedy.ts';
 
@@ -223,6 +223,36 @@ describe('the engine worker dies', () => {
       await context.close();
       await app.close();
       await host.close();
+    }
+  });
+
+  it('mid-import: the part stored so far is dropped, nothing is offered as loadable, and the user is told', async () => {
+    const app = await startApp();
+    const { context, page, errors } = await openApp(browser, app.url);
+    try {
+      await waitForModel(page);
+      // the worker ends itself as it stores the second 16 MiB chunk: the first is committed by then
+      await engineWorker(page).evaluate(() => {
+        const put = IDBObjectStore.prototype.put;
+        IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+          if (key === 'cut-import/0/1') self.close();
+          return put.call(this, value, key);
+        };
+      });
+      await page.getByRole('button', { name: 'Models', exact: true }).click();
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByText('choose files').click();
+      await (await chooser).setFiles({ name: 'cut-import.gguf', mimeType: 'application/octet-stream', buffer: Buffer.from(paddedModel(40 * 1024 * 1024)) });
+      const transfer = page.getByTestId('transfer').filter({ hasText: 'cut-import' });
+      await expect(transfer.getByTestId('transfer-error')).toContainText('The engine stopped during the import. Nothing was kept', { timeout: 30_000 });
+      await waitForModel(page);
+      await expect.poll(() => storedKeys(page, 'cut-import'), { timeout: 10_000 }).toEqual([]);
+      await expect(page.getByTestId('stored-model').filter({ hasText: 'cut-import' })).toHaveCount(0);
+      await expect(page.getByTestId('model-picker').locator('option', { hasText: 'cut-import' })).toHaveCount(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await app.close();
     }
   });
 });
