@@ -385,7 +385,7 @@ export interface EngineModel {
  * 'stopped' — even that died, nothing runs. `message` is for people.
  */
 export type EngineEvent =
-  | { kind: 'restarting'; reason: string; model?: ModelRef }
+  | { kind: 'restarting'; reason: string; model?: ModelRef; name?: string }
   | { kind: 'ready'; loaded: LoadedModelInfo | null; error?: string }
   | { kind: 'gave-up'; message: string; model?: ModelRef }
   | { kind: 'stopped'; message: string };

@@ -60,7 +60,7 @@ export function createEngineClient(options: EngineClientOptions = {}): EngineCli
       emit({ kind: 'ready', loaded: null });
       return;
     }
-    emit({ kind: 'restarting', reason, model: lost.ref });
+    emit({ kind: 'restarting', reason, model: lost.ref, name: lost.name });
     try {
       const info: LoadedModelInfo = await sup.call((r) => r.loadModel(lost.ref, lost.opts));
       emit({ kind: 'ready', loaded: info });

@@ -118,8 +118,8 @@ export function useModels(settings: Settings, active = true): Models {
 
   // The worker died: it is restarted with the model it had (client.ts); show how that goes.
   useEffect(() => engine.onEngineEvent((e: EngineEvent) => {
-    const name = loadedRef.current?.name ?? 'the model';
     if (e.kind === 'restarting') {
+      const name = e.name ?? 'the model';
       setLoaded(null);
       setRestarting(e.model ? { name } : null);
       setNotice(`The engine stopped (${e.reason}). Restarting it${e.model ? ` and loading ${name} again` : ''}…`);
