@@ -37,15 +37,26 @@ async function kill(w: Worker): Promise<void> {
   await closed;
 }
 
-/** Arms `w` to end itself right after it sent its `n`-th answer chunk, so the answer is cut early. */
+/**
+ * Arms `w` to die right after it sent its `n`-th answer chunk: nothing more leaves it from then on
+ * (self.close() alone lets the running answer go on in microtasks until it ends), so the cut is
+ * always at the same place.
+ */
 async function killAfterChunks(w: Worker, n: number): Promise<void> {
   await w.evaluate((count) => {
-    const post = MessagePort.prototype.postMessage;
     let seen = 0;
+    let dead = false;
+    const portPost = MessagePort.prototype.postMessage;
     MessagePort.prototype.postMessage = function (this: MessagePort, ...args: unknown[]) {
-      (post as (...a: unknown[]) => void).apply(this, args);
-      if (JSON.stringify(args[0])?.includes('chat.completion.chunk') && ++seen === count) self.close();
+      if (dead) return;
+      (portPost as (...a: unknown[]) => void).apply(this, args);
+      if (JSON.stringify(args[0])?.includes('chat.completion.chunk') && ++seen === count) {
+        dead = true;
+        self.close();
+      }
     };
+    const selfPost = self.postMessage.bind(self) as (...a: unknown[]) => void;
+    self.postMessage = ((...args: unknown[]) => { if (!dead) selfPost(...args); }) as typeof self.postMessage;
   }, n);
 }
 
