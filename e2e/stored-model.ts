@@ -1,5 +1,5 @@
 // Model bytes for download tests and direct reads of what the app stored in IndexedDB (not
-// through the app), shared by models.e2e.ts and storage-chaos.e2e.ts.
+// through the app), shared by the download, storage-chaos, two-tabs and worker-crash e2e files.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright';
@@ -72,4 +72,39 @@ export function deleteStoredKey(page: Page, key: string): Promise<void> {
       tx.onerror = () => reject(tx.error);
     };
   }), key);
+}
+
+export interface RawModel {
+  manifest?: { complete: boolean; files: { size: number; chunks: number }[] };
+  /** chunk keys of file 0, in chunk order */
+  chunkKeys: string[];
+  /** SHA-256 of the chunks of file 0 joined, hex */
+  sha256: string;
+}
+
+export function rawModel(page: Page, id: string): Promise<RawModel> {
+  return page.evaluate((modelId) => new Promise<RawModel>((resolve, reject) => {
+    const open = indexedDB.open('edge-llm-models');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const store = open.result.transaction('shards').objectStore('shards');
+      const manifest = store.get(`manifest:${modelId}`);
+      const keys = store.getAllKeys(IDBKeyRange.bound(`${modelId}/0/`, `${modelId}/0/\uffff`));
+      const values = store.getAll(IDBKeyRange.bound(`${modelId}/0/`, `${modelId}/0/\uffff`));
+      values.onsuccess = async () => {
+        const order = (keys.result as string[]).map((k, i) => ({ k, v: values.result[i] as Uint8Array, n: Number(k.split('/')[2]) }))
+          .sort((a, b) => a.n - b.n);
+        const all = new Uint8Array(order.reduce((n, p) => n + p.v.length, 0));
+        let o = 0;
+        for (const p of order) { all.set(p.v, o); o += p.v.length; }
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+        resolve({
+          manifest: manifest.result as RawModel['manifest'],
+          chunkKeys: order.map((p) => p.k),
+          sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
+        });
+      };
+      values.onerror = () => reject(values.error);
+    };
+  }), id);
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type App, ask, expect, launch, startApp, waitForModel } from './harness.ts';
-import { paddedModel, rawModel } from './idb-model.ts';
+import { paddedModel, rawModel } from './stored-model.ts';
 import { startModelServer, type ModelServer } from './model-server.ts';
 
 const MiB = 1024 * 1024;

@@ -50,7 +50,9 @@ export type ErrorCode =
   /** WebLLM cannot run here (no WebGPU, or an f16 build on an adapter without shader-f16) */
   | 'WEBLLM_UNSUPPORTED'
   /** WebLLM failed to fetch, compile or run a model */
-  | 'WEBLLM_FAILED';
+  | 'WEBLLM_FAILED'
+  /** the engine worker died (killed by the browser, out of memory, crashed) or stopped answering */
+  | 'WORKER_LOST';
 
 export class EngineError extends Error {
   readonly code: ErrorCode;

@@ -90,6 +90,9 @@ export function App() {
             ))}
           </nav>
         </header>
+        {choice.kind === 'local' && models.notice && (
+          <div className="banner" role="status" data-testid="engine-notice">{models.notice}</div>
+        )}
         {((choice.kind === 'local' && models.loadError) || conversations.error) && (
           <div className="banner error" role="alert">{(choice.kind === 'local' && models.loadError) || conversations.error}</div>
         )}

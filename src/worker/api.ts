@@ -335,6 +335,10 @@ export type Callback<T> = (value: T) => void;
 /** The Comlink surface of engine.worker.ts. */
 export interface EngineWorkerApi {
   capabilities(): Promise<Capabilities>;
+  /** answers at once: the page's heartbeat while a call is in flight */
+  ping(): Promise<void>;
+  /** takes the Web Lock `name` for the worker's whole life (the page learns of its death when it frees); resolves once held */
+  holdAliveLock(name: string): Promise<void>;
   /** Loads the new model fully before the previous one goes; rejects with a LoadFailureInfo. */
   loadModel(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<LoadedModelInfo>;
   unloadModel(): Promise<void>;
@@ -390,8 +394,22 @@ export interface EngineModel {
 }
 
 /** What the UI uses (client.ts). */
-export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abort' | 'loadModel' | 'importFiles' | 'importFolder' | 'download'>, ChatEngine {
+/**
+ * What became of the engine worker (client.ts restarts a dead one): 'restarting' — it died and a new
+ * one starts, reloading `model` when set; 'ready' — the new one is up, with `loaded` (null: no model,
+ * or its reload failed with `error`); 'gave-up' — it kept dying, so the new one runs without the model;
+ * 'stopped' — even that died, nothing runs. `message` is for people.
+ */
+export type EngineEvent =
+  | { kind: 'restarting'; reason: string; model?: ModelRef; name?: string }
+  | { kind: 'ready'; loaded: LoadedModelInfo | null; error?: string }
+  | { kind: 'gave-up'; message: string; model?: ModelRef }
+  | { kind: 'stopped'; message: string };
+
+export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abort' | 'loadModel' | 'importFiles' | 'importFolder' | 'download' | 'ping' | 'holdAliveLock'>, ChatEngine {
   readonly kind: 'local';
+  /** hears every EngineEvent; returns the unsubscribe */
+  onEngineEvent(listener: (e: EngineEvent) => void): () => void;
   chat: {
     completions: {
       create(params: ChatCompletionParams, opts?: CompletionOptions): AsyncIterable<ChatCompletionChunk>;

@@ -14,6 +14,7 @@ import type {
 import { capabilities } from './capabilities.ts';
 import { fitModelSource } from './fit.ts';
 import { chatCompletionChunks, type ChatTarget } from './chat.ts';
+import { holdAliveLock } from './liveness.ts';
 import { buildModel, defaultDeps, outOfMemory, type LoaderDeps } from './model-loader.ts';
 import { ModelStore } from './model-store.ts';
 
@@ -49,6 +50,12 @@ export class EngineService implements EngineWorkerApi {
 
   capabilities(): Promise<Capabilities> {
     return capabilities();
+  }
+
+  async ping(): Promise<void> {}
+
+  holdAliveLock(name: string): Promise<void> {
+    return holdAliveLock(name);
   }
 
   async loadModel(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<LoadedModelInfo> {

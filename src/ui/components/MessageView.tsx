@@ -1,6 +1,7 @@
 // One chat message: folded thinking and markdown body, stats for answers, edit for questions, regenerate for the last answer.
 import { useState } from 'react';
 import type { ChatItem } from '../state/conversations.ts';
+import { INTERRUPTED_TEXT } from '../state/cut-answer.ts';
 import { SafeMarkdown } from './Markdown.tsx';
 import { StatsLine } from './StatsLine.tsx';
 import { ThinkingBlock } from './ThinkingBlock.tsx';
@@ -46,6 +47,7 @@ export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate
         {item.content ? <SafeMarkdown text={item.content} /> : streaming && !thinking ? <span className="typing">…</span> : null}
       </div>
       {item.error && <div className="message-error" role="alert">{item.error}</div>}
+      {item.interrupted && <div className="message-interrupted" data-testid="message-interrupted">{INTERRUPTED_TEXT}</div>}
       {item.stats && <StatsLine stats={item.stats} finish={item.finish} />}
       {!streaming && (
         <div className="message-actions">

@@ -3,7 +3,7 @@
 import { useCallback, useRef, useState } from 'react';
 import type { ChatCompletionParams, ChatMessage } from '../../worker/api.ts';
 import { newConversation, newId, titleFrom, type ChatItem, type Conversation } from '../state/conversations.ts';
-import { errorMessage } from '../state/format.ts';
+import { endedByError } from '../state/cut-answer.ts';
 import type { Settings } from '../state/settings.ts';
 import type { ActiveEngine } from './active-engine.ts';
 
@@ -90,7 +90,7 @@ export function useChat({ conversation, commit, select, streaming, settings, act
         if (chunk.choices[0].finish_reason) final = { ...reply(), stats: chunk.stats, finish: chunk.choices[0].finish_reason };
       }
     } catch (e) {
-      final = { ...reply(), error: errorMessage(e) };
+      final = endedByError(reply(), e);
       active.onError?.(e);
     } finally {
       done = true;

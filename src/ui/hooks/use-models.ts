@@ -2,7 +2,7 @@
 // (downloads with pause/resume, imports). Everything goes through the engine client.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type {
-  DownloadRequest, FolderImportProgress, FolderImportRequest, FolderImportType, LoadedModelInfo, LoadProgress, ModelRef, StoredModel, TransferProgress,
+  DownloadRequest, EngineClient, EngineEvent, FolderImportProgress, FolderImportRequest, FolderImportType, LoadedModelInfo, LoadProgress, ModelRef, StoredModel, TransferProgress,
 } from '../../worker/api.ts';
 import { isMLCFolder } from '../../worker/api.ts';
 import { loadCatalogue, type CatalogueEntry } from '../state/catalogue.ts';
@@ -29,6 +29,8 @@ export interface Models {
   loaded: LoadedModelInfo | null;
   loading: { name: string; progress?: LoadProgress } | null;
   loadError: string | null;
+  /** the engine worker died and was restarted (or is being restarted): what became of it, for people */
+  notice: string | null;
   transfers: Transfer[];
   /** Loads a model; backend and KV type default to the settings'. */
   load(ref: ModelRef, opts?: Pick<Settings, 'backend' | 'kvType'>): Promise<void>;
@@ -47,6 +49,12 @@ export interface Models {
 }
 
 const LAST_MODEL = 'edge-llm:model';
+
+const lostWorker = (e: unknown): boolean => errorCode(e) === 'WORKER_LOST';
+
+/** A download cut off by the worker's death: what was stored is a partial, resumable by Range. */
+export const DOWNLOAD_CUT = 'The engine stopped during the download. What was stored is kept: Resume continues from there.';
+export const IMPORT_CUT = 'The engine stopped during the import. Nothing was kept: import it again.';
 
 export function bundledRef(e: CatalogueEntry): ModelRef {
   return { kind: 'bundled', url: new URL(e.url, document.baseURI).href, name: e.name, ...(e.sha256 ? { sha256: e.sha256 } : {}) };
@@ -78,6 +86,9 @@ export function useModels(settings: Settings, active = true): Models {
   const [loading, setLoading] = useState<Models['loading']>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [transfers, setTransfers] = useState<Record<string, Transfer>>({});
+  const [notice, setNotice] = useState<string | null>(null);
+  /** the model being loaded again on a restarted worker */
+  const [restarting, setRestarting] = useState<{ name: string } | null>(null);
   const loadOpts = useRef(settings);
   loadOpts.current = settings;
   const loadedRef = useRef(loaded);
@@ -99,6 +110,7 @@ export function useModels(settings: Settings, active = true): Models {
     const previous = loadedRef.current?.name;
     setLoading({ name });
     setLoadError(null);
+    setNotice(null);
     // Progress arrives on its own MessagePort and may land after the result: drop it by then.
     let settled = false;
     try {
@@ -110,8 +122,9 @@ export function useModels(settings: Settings, active = true): Models {
       setLoaded(info);
       localStorage.setItem(LAST_MODEL, JSON.stringify(ref));
     } catch (e) {
-      // The worker keeps (or reloads) the previous model; ask it what is loaded now.
-      setLoaded(await engine.loadedModel().catch(() => null));
+      // The worker keeps (or reloads) the previous model; ask it what is loaded now. A worker
+      // that died has none: the restart's EngineEvents say what is loaded.
+      if (!lostWorker(e)) setLoaded(await engine.loadedModel().catch(() => null));
       setLoadError(loadErrorText(name, e, previous));
       // a stored model may have lost chunks: the card says so from the next listing
       if (ref.kind === 'stored') await refresh().catch(() => {});
@@ -131,6 +144,30 @@ export function useModels(settings: Settings, active = true): Models {
     if (unseen) lastLook.current = Date.now();
     if (unseen || msg.type === 'done' || msg.type === 'failed' || msg.type === 'deleted' || msg.type === 'models-changed') void refresh().catch(() => {});
   });
+
+  // The worker died: it is restarted with the model it had (client.ts); show how that goes.
+  useEffect(() => engine.onEngineEvent((e: EngineEvent) => {
+    if (e.kind === 'restarting') {
+      const name = e.name ?? 'the model';
+      setLoaded(null);
+      setRestarting(e.model ? { name } : null);
+      setNotice(`The engine stopped (${e.reason}). Restarting it${e.model ? ` and loading ${name} again` : ''}…`);
+    } else if (e.kind === 'ready') {
+      setRestarting(null);
+      setLoaded(e.loaded);
+      if (e.error) setLoadError(e.error);
+      setNotice((n) => (n === null ? null
+        : `The engine stopped and was restarted${e.loaded ? `; ${e.loaded.name} is loaded again` : ''}.`));
+      void refresh().catch(() => {});
+    } else {
+      // it keeps dying: whatever was loaded must not load by itself again on the next visit either
+      if (e.kind === 'gave-up' && e.model && localStorage.getItem(LAST_MODEL) === JSON.stringify(e.model)) localStorage.removeItem(LAST_MODEL);
+      setRestarting(null);
+      setLoaded(null);
+      setNotice(null);
+      setLoadError(e.message);
+    }
+  }), [engine, refresh]);
 
   // Start-up: catalogue and stored models.
   const [started, setStarted] = useState(false);
@@ -170,19 +207,22 @@ export function useModels(settings: Settings, active = true): Models {
 
   const importFiles = useCallback(async (files: File[]) => {
     const id = `import:${files.map((f) => f.name).join(',')}`;
+    const started = Date.now();
     askPersistence();
     patch(id, { id, name: files.map((f) => f.name).join(', '), kind: 'import', state: 'running' });
     try {
       await engine.importFiles(files, progressOf(id));
       patch(id, null);
     } catch (e) {
-      patch(id, { state: 'failed', error: transferErrorText(e) });
+      patch(id, { state: 'failed', error: lostWorker(e) ? IMPORT_CUT : transferErrorText(e) });
+      if (lostWorker(e)) await dropCutImports(engine, started);
     }
     await refresh();
   }, [engine, patch, progressOf, refresh]);
 
   const importFolder = useCallback(async (folder: FolderImportRequest['folder'], type: FolderImportType) => {
-    const id = `convert:${folder.name}:${type}:${Date.now()}`;
+    const started = Date.now();
+    const id = `convert:${folder.name}:${type}:${started}`;
     askPersistence();
     const mlc = isMLCFolder(folder.files.map((f) => f.path)); // stored as it is, in its own quantization
     patch(id, { id, name: mlc ? `${folder.name} (MLC)` : `${folder.name} → ${type}`, kind: 'convert', state: 'running' });
@@ -191,8 +231,10 @@ export function useModels(settings: Settings, active = true): Models {
         all[id]?.state === 'running' ? { ...all, [id]: { ...all[id], convert } } : all)));
       patch(id, null);
     } catch (e) {
-      // the conversion is stored atomically: whatever failed, nothing of it is left
-      patch(id, { state: 'failed', error: errorCode(e) === 'ABORTED' ? 'Cancelled; nothing was stored.' : `${errorMessage(e)} Nothing was stored.` });
+      // the conversion is stored atomically: whatever failed, nothing of it is left (a dead worker
+      // could not clean up: its part is dropped here)
+      patch(id, { state: 'failed', error: errorCode(e) === 'ABORTED' ? 'Cancelled; nothing was stored.' : lostWorker(e) ? IMPORT_CUT : `${errorMessage(e)} Nothing was stored.` });
+      if (lostWorker(e)) await dropCutImports(engine, started);
     }
     await refresh();
   }, [engine, patch, refresh]);
@@ -211,6 +253,7 @@ export function useModels(settings: Settings, active = true): Models {
       // a download followed in another tab that stopped there says so; one paused here needs no words
       setTransfers((all) => ({ ...all, [req.id]: { ...all[req.id], ...(paused
         ? { state: 'paused', error: all[req.id]?.progress?.otherTab ? errorMessage(e) : undefined }
+        : lostWorker(e) ? { state: 'paused', error: DOWNLOAD_CUT }
         : { state: 'failed', error: transferErrorText(e) }) } }));
     }
     await refresh();
@@ -232,7 +275,17 @@ export function useModels(settings: Settings, active = true): Models {
   const dismiss = useCallback((id: string) => patch(id, null), [patch]);
 
   return {
-    catalogue, stored, loaded, loading, loadError, transfers: Object.values(transfers),
+    catalogue, stored, loaded, loading: loading ?? restarting, loadError, notice, transfers: Object.values(transfers),
     load, remove, importFiles, importFolder, cancelImport, exportModel, download, redownload, pause, dismiss,
   };
+}
+
+/**
+ * An import cut off by the worker's death leaves its model partly stored (the worker deletes it on any
+ * failure it lives to see). Such a part cannot be resumed (the files are the user's), so it goes: the
+ * partial file imports (no URL) created since this import started.
+ */
+async function dropCutImports(engine: EngineClient, since: number): Promise<void> {
+  const cut = (await engine.listModels().catch(() => [])).filter((m) => !m.complete && m.source.kind === 'file' && m.createdAt >= since - 1000);
+  for (const m of cut) await engine.deleteModel(m.id).catch(() => {});
 }

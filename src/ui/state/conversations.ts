@@ -20,6 +20,8 @@ export interface ChatItem {
   error?: string;
   /** when this message was last changed (ms); the newer copy wins when two tabs saved it */
   updatedAt?: number;
+  /** assistant only: the answer was cut off because the engine worker died ('engine-stopped'); content is what had arrived */
+  interrupted?: 'engine-stopped';
 }
 
 export interface Conversation {
