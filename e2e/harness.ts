@@ -1,5 +1,5 @@
 // Shared e2e plumbing: Debian Chromium, the built app served by scripts/serve.mjs, and page helpers.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,19 @@ export async function ask(page: Page, text: string, timeout = 60_000): Promise<s
   const answer = answers.nth(before);
   await expect(answer.getByTestId('stats')).toBeVisible({ timeout });
   return (await answer.locator('.message-body').textContent()) ?? '';
+}
+
+/**
+ * Asks the loaded stories260K "Once upon a time" greedily: the answer is llama.cpp's 48 greedy tokens
+ * (the fixture's reference, quant/llamacpp-refs.json). Leaves the settings greedy, 48 tokens.
+ */
+export async function expectStoriesGreedy(page: Page): Promise<void> {
+  const refs = JSON.parse(readFileSync(path.join(FIXTURES, 'quant/llamacpp-refs.json'), 'utf8')) as Record<string, { greedy: string }>;
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel('Temperature (0 = greedy)').fill('0');
+  await page.getByLabel('Max answer tokens').fill('48');
+  await page.getByRole('button', { name: 'Close panel' }).click();
+  expect(shown(await ask(page, 'Once upon a time'))).toBe(refs['stories260K.gguf'].greedy);
 }
 
 /** Records the body of every chat request the page sends to a remote server, in order. */
