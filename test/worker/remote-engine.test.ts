@@ -13,6 +13,7 @@ import { EngineError } from '../../src/shared/errors.ts';
 import { readChatTemplate } from '../../e2e/gguf-template.ts';
 import { fixture } from '../fixtures.ts';
 import { freePort, startLlamaServer, type ServerProcess } from '../llama-server.ts';
+import { llamaGreedyIds } from '../llama-greedy.ts';
 import { startCliServe } from '../serve/cli-serve.ts';
 import { thinkingOpenedTemplate } from '../thinking-template.ts';
 
@@ -33,6 +34,18 @@ async function run(engine: RemoteEngine, params: ChatCompletionParams, opts: { s
   }
   if (!last) throw new Error('no final chunk');
   return { text: pieces.map((p) => p.choices[0].delta.content ?? '').join(''), pieces, last };
+}
+
+interface Whole { content: string; reasoning_content?: string; completion_tokens: number }
+
+/** llama-server's own non-streamed answer to the same request: the reference the streamed one must match. */
+async function nonStreamed(url: string, params: ChatCompletionParams, headers: Record<string, string> = {}): Promise<Whole> {
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ ...params, stream: false }),
+  });
+  expect(res.status).toBe(200);
+  const j = await res.json() as { choices: { message: { content: string; reasoning_content?: string } }[]; usage: { completion_tokens: number } };
+  return { ...j.choices[0].message, completion_tokens: j.usage.completion_tokens };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -85,8 +98,9 @@ describe('remote engine ↔ llama-server', () => {
 
   it('streams an answer; stats come from llama-server\'s timings; the repeat reuses the KV cache', async () => {
     const first = await run(engine, greedy(24));
-    expect(first.pieces.length).toBeGreaterThan(5);
-    expect(first.text.trim().length).toBeGreaterThan(10);
+    const whole = await nonStreamed(server.url, greedy(24));
+    expect(first.text).toBe(whole.content);
+    expect(first.pieces).toHaveLength(whole.completion_tokens);
     const { stats, usage } = first.last;
     expect(first.last.choices[0].finish_reason).toMatch(/^(stop|length)$/);
     expect(stats).toMatchObject({ backend: 'remote' });
@@ -172,15 +186,28 @@ describe('remote engine: thinking (llama-server --jinja, dev-qwen3 with a templa
       const engine = new RemoteEngine({ baseUrl: server.url, model: model.id });
       // its template reads enable_thinking (GET /props): the app offers the Think toggle
       expect(await engine.templateReadsThinking()).toBe(true);
-      // random weights never write </think>: with the block opened by the template, all of it is thinking
+      // The reference: llama.cpp's greedy continuation (node-llama-cpp) of the prompt llama.cpp's jinja
+      // renders from this template. Random weights never write </think>: with the block opened by the
+      // template, all of it is thinking; with it closed, all of it is the answer.
+      const reference = async (enable_thinking: boolean): Promise<string> => {
+        const body = JSON.stringify({ ...greedy(12), chat_template_kwargs: { enable_thinking } });
+        const { prompt } = await (await fetch(`${server.url}/apply-template`, { method: 'POST', body })).json() as { prompt: string };
+        expect(prompt.endsWith(enable_thinking ? '<think>\n' : '</think>\n\n'), prompt).toBe(true);
+        const { tokens } = await (await fetch(`${server.url}/tokenize`, {
+          method: 'POST', body: JSON.stringify({ content: prompt, add_special: true, parse_special: true }),
+        })).json() as { tokens: number[] };
+        const ref = await llamaGreedyIds(qwen3, tokens, 12);
+        expect(ref.ids).toHaveLength(12);
+        return ref.text;
+      };
       const on = await run(engine, greedy(12, { chat_template_kwargs: { enable_thinking: true } }));
       const thought = on.pieces.map((p) => p.choices[0].delta.reasoning_content ?? '').join('');
-      expect(thought.length).toBeGreaterThan(0);
+      expect(thought).toBe(await reference(true));
       expect(on.text).toBe('');
       expect(on.last.stats!.generatedTokens).toBe(12);
       const off = await run(engine, greedy(12, { chat_template_kwargs: { enable_thinking: false } }));
       expect(off.pieces.every((p) => p.choices[0].delta.reasoning_content === undefined)).toBe(true);
-      expect(off.text.length).toBeGreaterThan(0);
+      expect(off.text).toBe(await reference(false));
       // the closed empty block is in the prompt only when thinking is off
       expect(off.last.stats!.promptTokens).toBeGreaterThan(on.last.stats!.promptTokens);
     } finally {
@@ -221,7 +248,7 @@ describe('remote engine errors', () => {
       const [model] = await right.listModels();
       const r = await run(new RemoteEngine({ baseUrl: server.url, apiKey: 'sesame', model: model.id }), greedy(4));
       expect(r.last.choices[0].finish_reason).toBe('length');
-      expect(r.text.length).toBeGreaterThan(0);
+      expect(r.text).toBe((await nonStreamed(server.url, greedy(4), { Authorization: 'Bearer sesame' })).content);
     } finally {
       await server.stop();
     }
@@ -255,13 +282,14 @@ describe('remote engine errors', () => {
 
   it('the server killed mid-answer is REMOTE_FAILED after the text that arrived', async () => {
     // --ignore-eos and a long context: an answer far longer than the time the kill takes
-    const server = await startLlamaServer({ model: MODEL, args: ['--ignore-eos', '-c', '4096'] });
+    const args = ['--ignore-eos', '-c', '4096'];
+    const server = await startLlamaServer({ model: MODEL, args });
     const [model] = await new RemoteEngine({ baseUrl: server.url }).listModels();
     const engine = new RemoteEngine({ baseUrl: server.url, model: model.id });
     const text: string[] = [];
     let killed: Promise<unknown> | undefined;
     const e = await codeOf((async () => {
-      for await (const c of engine.chat.completions.create(greedy(4000, { temperature: 0.8 }))) {
+      for await (const c of engine.chat.completions.create(greedy(4000))) {
         text.push(c.choices[0].delta.content ?? '');
         if (text.length === 2) killed = server.kill();
       }
@@ -272,7 +300,11 @@ describe('remote engine errors', () => {
     expect(e.message).toMatch(/ended before the answer was finished/);
     expect(text.length).toBeGreaterThanOrEqual(2);
     expect(text.length).toBeLessThan(4000);
-    expect(text.join('').length).toBeGreaterThan(0);
+    // what arrived is the greedy answer's start, token for token: a second server's answer of that length
+    const again = await startLlamaServer({ model: MODEL, args });
+    const ref = await nonStreamed(again.url, greedy(text.length)).finally(() => again.stop());
+    expect(ref.completion_tokens).toBe(text.length);
+    expect(text.join('')).toBe(ref.content);
   });
 
   it('without llama-server\'s timings, stats come from usage and the client\'s clock (a vLLM/Ollama-style server)', async () => {

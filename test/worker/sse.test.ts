@@ -1,6 +1,6 @@
 // The SSE parser: the event-stream format's corner cases fed in awkward pieces, then a real
-// llama-server stream read through it (every event JSON, ending in [DONE], the same text as the
-// non-streamed answer).
+// llama-server stream read through it (exactly the events in its bytes, ending in [DONE], the same
+// text as the non-streamed answer).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSSE, SSEParser, type SSEEvent } from '../../src/worker/sse.ts';
 import { fixture } from '../fixtures.ts';
@@ -94,21 +94,28 @@ describe('readSSE on a real llama-server stream (stories260K)', () => {
   beforeAll(async () => { server = await startLlamaServer({ model: fixture('models/stories260K.gguf') }); });
   afterAll(async () => { await server?.stop(); });
 
-  it('every event is a JSON chunk, the last is [DONE], and the deltas add up to the non-streamed answer', async () => {
+  it('parses a real stream into exactly its events, whatever the piece size; the deltas add up to the non-streamed answer', async () => {
     const request = { messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 0, max_tokens: 40, seed: 1 };
     const post = (body: object): Promise<Response> => fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
     });
     const res = await post({ ...request, stream: true });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const events = await collect(res.body!);
-    expect(events.at(-1)).toEqual({ event: 'message', data: '[DONE]' });
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data) as { choices: { delta: { content?: string | null } }[] });
-    expect(chunks.length).toBeGreaterThan(5);
-    const streamed = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    // llama-server writes every event as one `data: …` line and a blank line: split that way, its
+    // bytes are the expected events
+    const blocks = new TextDecoder().decode(bytes).split('\n\n');
+    expect(blocks.pop()).toBe('');
+    for (const b of blocks) expect(b).toMatch(/^data: [^\n]*$/);
+    const want = blocks.map((b) => ({ event: 'message', data: b.slice('data: '.length) }));
+    for (const size of [1, 3, 64, bytes.length]) expect(await collect(bodyOf(bytes, size)), `pieces of ${size}`).toEqual(want);
 
-    const whole = await (await post(request)).json() as { choices: { message: { content: string } }[] };
-    expect(streamed.length).toBeGreaterThan(0);
-    expect(streamed).toBe(whole.choices[0].message.content);
+    expect(want.at(-1)).toEqual({ event: 'message', data: '[DONE]' });
+    const chunks = want.slice(0, -1).map((e) => JSON.parse(e.data) as { choices: { delta: { content?: string | null } }[] });
+    const deltas = chunks.map((c) => c.choices[0]?.delta.content ?? '').filter((d) => d !== '');
+    const whole = await (await post(request)).json() as { choices: { message: { content: string } }[]; usage: { completion_tokens: number } };
+    expect(deltas.join('')).toBe(whole.choices[0].message.content);
+    // one event per generated token (the tiny model's vocabulary has no token split inside a character)
+    expect(deltas).toHaveLength(whole.usage.completion_tokens);
   });
 });
