@@ -208,9 +208,12 @@ class Converter {
   private array(o: Schema, name: string, path: string): string {
     const min = count(o, 'minItems', path) ?? 0;
     const max = count(o, 'maxItems', path) ?? Infinity;
-    const tuple = Array.isArray(o.items) ? o.items : Array.isArray(o.prefixItems) && o.items === undefined ? o.prefixItems : null;
+    // a tuple: items as an array (draft 7), or prefixItems (2020-12) with nothing after them (items false or absent)
+    if (Array.isArray(o.prefixItems) && o.items !== undefined && o.items !== false) throw unsupported(path, '"items" after "prefixItems" (only items: false)');
+    const tuple = Array.isArray(o.items) ? o.items : Array.isArray(o.prefixItems) ? o.prefixItems : null;
     if (tuple) {
-      if ('minItems' in o || 'maxItems' in o) throw unsupported(path, 'minItems/maxItems on a tuple (prefixItems)');
+      // every listed item is written (as llama.cpp); a schema that lets some be left out cannot say so here
+      if ((min !== 0 && min !== tuple.length) || max < tuple.length) throw unsupported(path, `minItems/maxItems other than the tuple's length (${tuple.length})`);
       const items = tuple.map((t, i) => this.visit(t, `${name}-tuple-${i}`, `${path}/items/${i}`));
       return `"[" space ${items.join(' "," space ')} space "]"`;
     }
