@@ -3,6 +3,8 @@
 import { ForwardAborted } from '../models/decoder.ts';
 import { EngineError } from '../shared/errors.ts';
 import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
+import { compileConstraint, type ResponseFormat } from './grammar/compile.ts';
+import type { GrammarConstraint } from './grammar/token-mask.ts';
 import type { LoadedModel } from './load.ts';
 import { Sampler, type SamplingParams } from './sampling.ts';
 import { StopStringMatcher } from './stop-strings.ts';
@@ -21,6 +23,12 @@ export interface GenerateOptions {
   contextShift?: boolean;
   /** tokens at the start that a shift never drops (BOS + system prompt); default: the BOS, if any */
   nKeep?: number;
+  /** constrain the answer to a GBNF grammar (llama.cpp's `grammar`) */
+  grammar?: string;
+  /** constrain the answer to JSON (OpenAI's response_format: json_object, or json_schema) */
+  responseFormat?: ResponseFormat;
+  /** constrain the answer to a JSON schema directly (llama-server's `json_schema`) */
+  jsonSchema?: unknown;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -56,6 +64,17 @@ type StepLogits = { full: Float32Array } | { ids: ArrayLike<number>; values: Arr
 
 function pick(sampler: Sampler, l: StepLogits): number {
   return 'full' in l ? sampler.sample(l.full) : sampler.sampleTop(l.ids, l.values);
+}
+
+/**
+ * The grammar's mask goes on before the sampler chain: disallowed tokens get -Infinity. It needs
+ * the full logits (a device top-k could hold only disallowed tokens), so constrained steps ask for them.
+ */
+function pickConstrained(sampler: Sampler, l: StepLogits, c: GrammarConstraint, buf: Float32Array): number {
+  if (!('full' in l)) throw new EngineError('BACKEND', 'A constrained step got top-k logits instead of the full distribution.');
+  buf.set(l.full);
+  c.apply(buf);
+  return sampler.sample(buf);
 }
 
 export class Session {
@@ -141,6 +160,9 @@ export class Session {
     const maxTokens = opts.maxTokens ?? 256;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EngineError('BAD_ARGUMENT', `maxTokens must be a whole number ≥ 0 (got ${maxTokens}).`);
     const sampler = new Sampler(opts.sampling ?? {}, tok.vocabSize, this.model.samplingDefaults);
+    const constraint = compileConstraint(tok, opts);
+    const masked = constraint ? new Float32Array(tok.vocabSize) : null;
+    const need = (): number => (constraint ? 0 : sampler.candidatesNeeded());
     for (const id of promptIds) sampler.accept(id);
     const stops = new StopStringMatcher(opts.stop ?? []);
     const stopIds = new Set(opts.stopIds);
@@ -162,7 +184,7 @@ export class Session {
     }
 
     const t0 = now();
-    const pre = await this.prefill(prompt, sampler.candidatesNeeded(), opts.signal);
+    const pre = await this.prefill(prompt, need(), opts.signal);
     let logits = pre.logits;
     const computed = pre.computed;
     const t1 = now();
@@ -172,21 +194,24 @@ export class Session {
     let tFirst = 0;
     while (ids.length < maxTokens) {
       if (opts.signal?.aborted || !logits) { finish = 'abort'; break; }
-      const id = pick(sampler, logits);
+      const id = constraint ? pickConstrained(sampler, logits, constraint, masked!) : pick(sampler, logits);
       if (tok.eogIds.has(id) || stopIds.has(id)) { finish = 'stop'; break; }
       ids.push(id);
       sampler.accept(id);
+      constraint?.accept(id);
       if (ids.length === 1) tFirst = now();
       const r = stops.push(stream.push(id));
       if (r.emit) { text += r.emit; yield { type: 'token', id, text: r.emit }; }
       if (r.stopped) { finish = 'stop'; break; }
+      // the grammar is complete and nothing may follow: only EOG is left, so stop without another step
+      if (constraint?.done) { finish = 'stop'; break; }
       if (ids.length === maxTokens) break;
       if (this.cached.length >= nCtx) {
         if (!shiftOn) break; // finish 'length', as llama.cpp without context shift
         await this.shiftContext(nKeep);
         shifts++;
       }
-      logits = await this.step(Int32Array.of(id), this.cached.length, sampler.candidatesNeeded());
+      logits = await this.step(Int32Array.of(id), this.cached.length, need());
       this.cached.push(id);
     }
     if (!stops.stopped) {

@@ -1,7 +1,9 @@
 // Request bodies → engine parameters, checked field by field: a wrong type or range is a 400 that
 // names the field (OpenAI's `param`), never an exception deeper down. Unknown fields are ignored,
 // as OpenAI clients send more than a local model can use (model, user, logit_bias …).
+import { constraintGrammar, compileGrammar, type ResponseFormat } from '../engine/grammar/compile.ts';
 import { resolveSamplingParams } from '../engine/sampling.ts';
+import { isEngineError } from '../shared/errors.ts';
 import type { ChatCompletionParams, ChatMessage } from '../worker/api.ts';
 import { badRequest } from './api-error.ts';
 
@@ -82,6 +84,7 @@ function common(b: Body): Common {
     presence_penalty: num(b, 'presence_penalty', { min: -2, max: 2 }),
     ...(enableThinking !== undefined ? { chat_template_kwargs: { enable_thinking: enableThinking } } : {}),
   };
+  Object.assign(params, constraint(b));
   const p = params;
   // the engine's own checks, so nothing it would refuse gets past here
   resolveSamplingParams({
@@ -90,6 +93,38 @@ function common(b: Body): Common {
   });
   const streamOptions = object(b, 'stream_options');
   return { params, stream: bool(b, 'stream') ?? false, includeUsage: (streamOptions && bool(streamOptions, 'include_usage')) ?? false };
+}
+
+/**
+ * response_format (OpenAI), grammar and json_schema (llama-server): compiled here once, so a bad
+ * schema or grammar is a 400 naming the field before anything streams (the compiled grammar is cached).
+ */
+function constraint(b: Body): Pick<SamplingRequest, 'response_format' | 'grammar' | 'json_schema'> {
+  const out: Pick<SamplingRequest, 'response_format' | 'grammar' | 'json_schema'> = {};
+  const rf = object(b, 'response_format');
+  if (rf) {
+    if (rf.type !== 'text' && rf.type !== 'json_object' && rf.type !== 'json_schema') {
+      throw badRequest(`'response_format.type' must be text, json_object or json_schema (got ${JSON.stringify(rf.type)}).`, 'response_format');
+    }
+    if (rf.type === 'json_schema' && (typeof rf.json_schema !== 'object' || rf.json_schema === null)) {
+      throw badRequest(`'response_format.json_schema' must be an object with the schema in 'schema'.`, 'response_format');
+    }
+    out.response_format = rf as unknown as ResponseFormat;
+  }
+  if (b.grammar !== undefined && b.grammar !== null && b.grammar !== '') {
+    if (typeof b.grammar !== 'string') throw badRequest(`'grammar' must be GBNF text (got ${typeName(b.grammar)}).`, 'grammar');
+    out.grammar = b.grammar;
+  }
+  if (b.json_schema !== undefined && b.json_schema !== null) out.json_schema = b.json_schema;
+  try {
+    const gbnf = constraintGrammar({ grammar: out.grammar, responseFormat: out.response_format, jsonSchema: out.json_schema });
+    if (gbnf !== null) compileGrammar(gbnf);
+  } catch (e) {
+    if (!isEngineError(e)) throw e;
+    const param = out.grammar !== undefined ? 'grammar' : out.json_schema !== undefined ? 'json_schema' : 'response_format';
+    throw badRequest(e.message, param);
+  }
+  return out;
 }
 
 const ROLES: Record<string, ChatMessage['role']> = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant' };

@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'BAD_SHAPE'
   | 'TOKENIZER'
   | 'TEMPLATE'
+  /** a GBNF grammar or JSON schema (response_format) that cannot be compiled: bad syntax, or a feature we do not support */
+  | 'GRAMMAR'
   | 'OUT_OF_MEMORY'
   /** the memory pre-flight says the model cannot run on this device (before anything is stored) */
   | 'DOES_NOT_FIT'

@@ -4,6 +4,7 @@
 //                     cancellation is a request id + abort(), since AbortSignal cannot cross).
 //   EngineClient    — what the UI calls: OpenAI-style chat.completions.create with an AbortSignal.
 
+import type { ResponseFormat } from '../engine/grammar/compile.ts';
 import type { KVType } from '../backends/kv-layout.ts';
 
 /** Which folders importFolder stores as MLC weights instead of converting (names only; the page names the transfer by it). */
@@ -42,6 +43,12 @@ export interface ChatCompletionParams {
   chat_template_kwargs?: ChatTemplateKwargs;
   /** llama.cpp server's flag: default true */
   context_shift?: boolean;
+  /** OpenAI's structured output: json_object, or json_schema (the answer is constrained to it) */
+  response_format?: ResponseFormat;
+  /** llama.cpp server's GBNF grammar */
+  grammar?: string;
+  /** llama.cpp server's JSON schema (the same as response_format json_schema) */
+  json_schema?: unknown;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';

@@ -28,6 +28,9 @@ export function generateOptions(p: Omit<ChatCompletionParams, 'stream' | 'messag
     maxTokens: p.max_tokens ?? 256,
     stop: [...new Set([...stop, ...templateStop])].filter((s) => s.length > 0),
     ...(stopIds.length ? { stopIds } : {}),
+    ...(p.response_format !== undefined ? { responseFormat: p.response_format } : {}),
+    ...(p.grammar !== undefined ? { grammar: p.grammar } : {}),
+    ...(p.json_schema !== undefined ? { jsonSchema: p.json_schema } : {}),
     sampling: {
       temperature: p.temperature,
       topP: p.top_p,

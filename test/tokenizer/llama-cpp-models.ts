@@ -3,7 +3,7 @@
 // the git bundle inside node-llama-cpp (llama/gitRelease.bundle, MIT) into a cache outside the repo:
 // a bare clone, from which only the files a test asks for are written out. Test data only.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,4 +73,13 @@ export function llamaCppVocab(name: string): { file: string; cases: VocabCase[] 
   const file = llamaCppModelFile(`ggml-vocab-${name}.gguf`);
   if (!file || !llamaCppModelFile(`ggml-vocab-${name}.gguf.inp`) || !llamaCppModelFile(`ggml-vocab-${name}.gguf.out`)) return null;
   return { file, cases: casesOf(file) };
+}
+
+/** A text file of llama.cpp's source at that commit (e.g. grammars/json.gbnf); throws with the reason when unavailable. */
+export function llamaCppSourceText(rel: string): string {
+  const { dir, why } = llamaCppSource();
+  if (!dir) throw new Error(`llama.cpp's ${rel} is not available: ${why}`);
+  const git = path.join(dir, 'repo.git');
+  if (!existsSync(git)) return readFileSync(path.join(dir, rel), 'utf8');
+  return execFileSync('git', ['--git-dir', git, 'show', `HEAD:${rel}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
 }
