@@ -4,27 +4,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ask, expect, FIXTURES, launch, openApp, startApp, waitForModel } from './harness.ts';
+import { ask, expect, FIXTURES, launch, openApp, startApp, storedTurns, waitForModel } from './harness.ts';
 import { llamaGreedy, shown } from '../test/llama-greedy.ts';
 
 const STORIES = path.join(FIXTURES, 'models/stories260K.gguf');
 const refs = JSON.parse(readFileSync(path.join(FIXTURES, 'quant/llamacpp-refs.json'), 'utf8')) as Record<string, { greedy: string }>;
-
-/** The newest conversation's message texts as the app stored them (what it sends the engine). */
-function storedTurns(page: Page): Promise<string[]> {
-  return page.evaluate(() => new Promise<string[]>((resolve, reject) => {
-    const open = indexedDB.open('edge-llm-chat');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const req = open.result.transaction('conversations').objectStore('conversations').getAll();
-      req.onsuccess = () => {
-        const newest = (req.result as { updatedAt: number; messages: { content: string }[] }[]).sort((a, b) => b.updatedAt - a.updatedAt)[0];
-        resolve(newest?.messages.map((m) => m.content) ?? []);
-      };
-      req.onerror = () => reject(req.error);
-    };
-  }));
-}
 
 let browser: Browser;
 beforeAll(async () => { browser = await launch(); });

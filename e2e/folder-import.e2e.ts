@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type App, ask, expect, FIXTURES, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
+import { type App, ask, expect, FIXTURES, launch, openApp, openModels, recordProgress, startApp, storedKeys, waitForModel } from './harness.ts';
 import { llamaGreedy } from '../test/llama-greedy.ts';
 
 const folder = path.join(FIXTURES, 'models/TinyStories-656K');
@@ -63,24 +63,6 @@ function writeBigFolder(dir: string): void {
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
   writeFileSync(path.join(dir, 'model.safetensors'), Buffer.concat([len, json, Buffer.from(data.buffer)]));
-}
-
-/** Records every text the convert progress line shows (the conversion may be over in a second). */
-async function recordProgress(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { progressSeen: string[] }).progressSeen = seen;
-    new MutationObserver(() => {
-      for (const el of document.querySelectorAll('[data-testid="convert-progress"]')) {
-        const t = el.textContent ?? '';
-        if (t && seen.at(-1) !== t) seen.push(t);
-      }
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
-}
-
-async function openModels(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Models', exact: true }).click();
 }
 
 /** `cli convert` of the fixture folder, run next to the browser; its failure shows when its file is needed. */

@@ -316,3 +316,38 @@ export function putConversation(page: Page, c: StoredConversation): Promise<void
     };
   }), c);
 }
+
+
+export async function openModels(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Models', exact: true }).click();
+}
+
+/** Records every text the convert progress line shows (the conversion may be over in a second). */
+export async function recordProgress(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('[data-testid="convert-progress"]')) {
+        const t = el.textContent ?? '';
+        if (t && seen.at(-1) !== t) seen.push(t);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+/** The newest conversation's message texts as the app stored them (what it sends the engine). */
+export function storedTurns(page: Page): Promise<string[]> {
+  return page.evaluate(() => new Promise<string[]>((resolve, reject) => {
+    const open = indexedDB.open('edge-llm-chat');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const req = open.result.transaction('conversations').objectStore('conversations').getAll();
+      req.onsuccess = () => {
+        const newest = (req.result as { updatedAt: number; messages: { content: string }[] }[]).sort((a, b) => b.updatedAt - a.updatedAt)[0];
+        resolve(newest?.messages.map((m) => m.content) ?? []);
+      };
+      req.onerror = () => reject(req.error);
+    };
+  }));
+}

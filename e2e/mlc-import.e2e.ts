@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { convertToFile } from '../src/cli/convert.ts';
 import { llamaGreedy, shown } from '../test/llama-greedy.ts';
 import { writeMLCFolder, type MLCFolders } from '../test/fixtures/mlc-writer.ts';
-import { type App, ask, expect, FIXTURES, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
+import { type App, ask, expect, FIXTURES, launch, openApp, openModels, recordProgress, startApp, storedKeys, waitForModel } from './harness.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mlc-import-e2e-'));
 const PROMPT = 'Once upon a time';
@@ -35,24 +35,6 @@ afterAll(async () => {
   await app?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Records every text the import progress line shows (storing a small folder takes well under a second). */
-async function recordProgress(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { progressSeen: string[] }).progressSeen = seen;
-    new MutationObserver(() => {
-      for (const el of document.querySelectorAll('[data-testid="convert-progress"]')) {
-        const t = el.textContent ?? '';
-        if (t && seen.at(-1) !== t) seen.push(t);
-      }
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
-}
-
-async function openModels(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Models', exact: true }).click();
-}
 
 describe('import an MLC folder', () => {
   it('q4f16_1: stored as it is with per-file progress, listed as MLC, the greedy answer is llama.cpp\'s', { timeout: 240_000 }, async () => {

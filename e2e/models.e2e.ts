@@ -5,13 +5,9 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type App, ask, expect, expectStoriesGreedy, FIXTURES, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
+import { type App, ask, expect, expectStoriesGreedy, FIXTURES, launch, openApp, openModels, startApp, storedKeys, waitForModel } from './harness.ts';
 import { startModelServer, type ModelServer } from './model-server.ts';
 import { MiB, paddedModel, storedSha256 } from './stored-model.ts';
-
-async function openModels(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Models', exact: true }).click();
-}
 
 async function startDownload(page: Page, url: string): Promise<void> {
   await page.getByTestId('download-url').fill(url);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type App, DIST, expect, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
+import { type App, DIST, expect, launch, openApp, openModels, startApp, storedKeys, waitForModel } from './harness.ts';
 import { startModelServer, type ModelServer } from './model-server.ts';
 import { deleteStoredKey, MiB, paddedModel, storedManifest, storedSha256 } from './stored-model.ts';
 
@@ -92,10 +92,6 @@ afterAll(async () => {
   await Promise.all([app?.close(), fullDisk?.close(), bundledBroken?.close(), host?.close()]);
   for (const dir of copies) rmSync(dir, { recursive: true, force: true });
 });
-
-async function openModels(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Models', exact: true }).click();
-}
 
 function catalogueButton(page: Page, name: string, button: string) {
   return page.getByTestId('catalogue-entry').filter({ hasText: name }).getByRole('button', { name: button, exact: true });

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page, Worker } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ask, expect, FIXTURES, launch, openApp, startApp, storedKeys, waitForModel } from './harness.ts';
+import { ask, expect, FIXTURES, launch, openApp, startApp, storedKeys, storedTurns, waitForModel } from './harness.ts';
 import { startModelServer } from './model-server.ts';
 import { paddedModel, storedSha256 } from './stored-model.ts';
 import { llamaGreedy, shown } from '../test/llama-greedy.ts';
@@ -59,22 +59,6 @@ async function killAfterChunks(w: Worker, n: number): Promise<void> {
     const selfPost = self.postMessage.bind(self) as (...a: unknown[]) => void;
     self.postMessage = ((...args: unknown[]) => { if (!dead) selfPost(...args); }) as typeof self.postMessage;
   }, n);
-}
-
-/** The newest conversation's message texts as the app stored them (what it sends the engine). */
-function storedTurns(page: Page): Promise<string[]> {
-  return page.evaluate(() => new Promise<string[]>((resolve, reject) => {
-    const open = indexedDB.open('edge-llm-chat');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const req = open.result.transaction('conversations').objectStore('conversations').getAll();
-      req.onsuccess = () => {
-        const newest = (req.result as { updatedAt: number; messages: { content: string }[] }[]).sort((a, b) => b.updatedAt - a.updatedAt)[0];
-        resolve(newest?.messages.map((m) => m.content) ?? []);
-      };
-      req.onerror = () => reject(req.error);
-    };
-  }));
 }
 
 async function greedySettings(page: Page): Promise<void> {
