@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.ts';
-import { openBrowser, openDawn, type BrowserHarness } from './harness.ts';
+import { webgpuHosts, type BrowserHarness } from './harness.ts';
 
 interface Ref { ppl: number; nTokens: number }
 const refs: Record<string, Ref> = JSON.parse(readFileSync(fixture('quant', 'llamacpp-refs.json'), 'utf8'));
@@ -14,12 +14,7 @@ const where = (name: string) => (name === 'stories260K.gguf' || name === 'llama-
 const PAGE = 'test/browser/pages/model-page.ts';
 type Ppl = { ppl: number; nTokens: number; chunks: number };
 
-const HOSTS: [string, () => Promise<BrowserHarness>][] = [
-  ['Chromium', () => openBrowser({ timeoutMs: 60_000 })],
-  ['Node (Dawn)', openDawn],
-];
-
-describe.each(HOSTS)('%s', (_host, open) => {
+describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (_host, open) => {
   let h: BrowserHarness;
   beforeAll(async () => { h = await open(); });
   afterAll(async () => { await h?.close(); });

@@ -4,18 +4,13 @@
 // attention (prefill across key chunks, then decode; f32 and f16 caches; sliding windows over a
 // ring, soft-caps), glu (silu, GELU-tanh), scale, softcap, add, copy, softmax, top-k/argmax, device loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, openDawn, type BrowserHarness } from './harness.ts';
+import { webgpuHosts, type BrowserHarness } from './harness.ts';
 import type { runOps } from './pages/webgpu-ops-page.ts';
 
 // f32 math in a different order (and exp/sin on the GPU): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5.
 const BOUND = 1e-5;
 
-const HOSTS: [string, () => Promise<BrowserHarness>][] = [
-  ['Chromium', () => openBrowser({ timeoutMs: 60_000 })],
-  ['Node (Dawn)', openDawn],
-];
-
-describe.each(HOSTS)('%s', (host, open) => {
+describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (host, open) => {
   let h: BrowserHarness;
   beforeAll(async () => { h = await open(); });
   afterAll(async () => { await h?.close(); });
