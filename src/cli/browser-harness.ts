@@ -2,13 +2,12 @@
 // on an ephemeral localhost port (secure context + COOP/COEP) serves the repo, playwright drives
 // Debian chromium, and `run` calls an exported async function in the page and returns its JSON.
 // Node-only: the CLI's --browser runner and the tests under test/browser use it.
-import { createReadStream, promises as fsp } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright';
 import { createServer, type ViteDevServer } from 'vite';
+import { fileRoute, ISOLATION } from './file-route.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = process.env.FIXTURES_DIR ?? path.resolve(ROOT, '../shared/fixtures');
@@ -17,7 +16,6 @@ export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu',
 ];
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 // A string, not a function: Vitest would rewrite import() inside a function literal for Node.
 const PAGE_CALL = `async ([url, fn, args]) => {
   const mod = await import(url);
@@ -43,35 +41,6 @@ export interface BrowserHarness {
   /** URL of a file under ../shared/fixtures */
   fixtureUrl(...parts: string[]): string;
   close(): Promise<void>;
-}
-
-/** Range-capable static route for registered files: /__file/<n>/<name>. */
-function fileRoute(files: string[]) {
-  return async (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    const m = /^\/__file\/(\d+)\//.exec(req.url ?? '');
-    const file = m ? files[Number(m[1])] : undefined;
-    if (!file) return next();
-    try {
-      const { size } = await fsp.stat(file);
-      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-      const headers = { ...ISOLATION, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' };
-      if (!range) {
-        res.writeHead(200, { ...headers, 'Content-Length': size });
-        return void createReadStream(file).pipe(res);
-      }
-      const start = Number(range[1]);
-      const end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
-      if (start >= size || end < start) {
-        res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}` });
-        return void res.end();
-      }
-      res.writeHead(206, { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}` });
-      createReadStream(file, { start, end }).pipe(res);
-    } catch (e) {
-      res.writeHead(404, ISOLATION);
-      res.end(String((e as Error).message));
-    }
-  };
 }
 
 async function startVite(files: string[]): Promise<{ server: ViteDevServer; origin: string }> {

@@ -30,7 +30,12 @@ async function nodeEnv(o: CliOptions): Promise<CliEnv> {
     progress: process.stderr.isTTY === true,
     sources: () => openNodeModel(o.model),
     async createBackend(name) {
-      if (name !== 'wasm') throw new EngineError('BAD_ARGUMENT', `The ${name} backend runs inside Chromium: add --browser.`);
+      if (name === 'webgpu') {
+        const [{ nodeGPU }, { loadShaderFiles }, { createWebGPUBackend }] = await Promise.all([
+          import('./node-gpu.ts'), import('./node-shaders.ts'), import('../backends/webgpu/webgpu-backend.ts')]);
+        loadShaderFiles();
+        return createWebGPUBackend({ gpu: await nodeGPU() });
+      }
       return createWasmBackend({ threads: o.threads ?? Math.min(os.availableParallelism(), 8), maxMemoryBytes: o.maxMemory });
     },
     fileText: needsFile ? await readFile(o.file!, 'utf8') : undefined,

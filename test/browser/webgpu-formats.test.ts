@@ -1,9 +1,9 @@
 // WebGPU weight-reading ops (matrix-vector, matrix-matrix, embedding, RMSNorm weight, bias) for
 // every block format of FORMAT_TRAITS (serial and workgroup-reduction matmul paths) vs the scalar reference dequantization with naive f64 math,
-// inside headless Chromium. Also: a forced small binding limit splits weights and changes nothing.
+// inside headless Chromium and in Node on Dawn (same page module and checks). Also: a forced small binding limit splits weights and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMAT_TRAITS } from '../../src/quant/traits.ts';
-import { openBrowser, type BrowserHarness } from './harness.ts';
+import { webgpuHosts, type BrowserHarness } from './harness.ts';
 import type { FormatResult } from './pages/webgpu-formats-page.ts';
 
 // f32 path: both sides use the same dequantized values, so the only difference is f32 vs f64
@@ -12,41 +12,43 @@ const BOUND = 1e-5;
 // f16 products (11-bit mantissa, summed per 4 in f16): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 2e-3.
 const F16_BOUND = 2e-3;
 
-describe('WebGPU ops × block formats', () => {
-  let h: BrowserHarness;
-  let results: FormatResult[] = [];
-  beforeAll(async () => {
-    h = await openBrowser({ timeoutMs: 100_000 });
-    const r = await h.run<{ adapter: string; shaderF16: boolean; results: FormatResult[] }>(
-      'test/browser/pages/webgpu-formats-page.ts', 'runFormats', 20240611);
-    if (!r.shaderF16) console.log(`notice: adapter '${r.adapter}' has no shader-f16; f16 kernel variants not tested`);
-    results = r.results;
-    for (const x of results) {
-      console.log(`${x.format.padEnd(5)} ${x.rows}×${x.cols}: matvec ${x.matvec.toExponential(1)} matmul ${x.matmul.toExponential(1)} coop ${x.matvecCoop.toExponential(1)}/${x.matmulCoop.toExponential(1)} ` +
-        `embed ${x.embed.toExponential(1)} rmsnorm ${x.rmsnorm.toExponential(1)} bias ${x.addBias.toExponential(1)} chunks ${x.forcedChunks}`);
-    }
-  }, 120_000);
-  afterAll(async () => { await h?.close(); });
-
-  it('covers every format of the traits table', () => {
-    expect(results.map((r) => r.format)).toEqual([...FORMAT_TRAITS.values()].map((t) => t.id));
-  });
-
-  for (const t of FORMAT_TRAITS.values()) {
-    it(`${t.id}: matvec, matmul (1 and 16 threads per row), embed, rmsnorm, addBias within ${BOUND}; split weights identical`, () => {
-      const r = results.find((x) => x.format === t.id)!;
-      expect(r, `no result for ${t.id}`).toBeDefined();
-      for (const k of ['matvec', 'matmul', 'matvecCoop', 'matmulCoop', 'embed', 'rmsnorm', 'addBias'] as const) {
-        expect(r[k], `${t.id} ${k} (${r.rows}×${r.cols})`).toBeLessThanOrEqual(BOUND);
+describe.each(webgpuHosts({ timeoutMs: 100_000 }))('%s', (_host, open) => {
+  describe('WebGPU ops × block formats', () => {
+    let h: BrowserHarness;
+    let results: FormatResult[] = [];
+    beforeAll(async () => {
+      h = await open();
+      const r = await h.run<{ adapter: string; shaderF16: boolean; results: FormatResult[] }>(
+        'test/browser/pages/webgpu-formats-page.ts', 'runFormats', 20240611);
+      if (!r.shaderF16) console.log(`notice: adapter '${r.adapter}' has no shader-f16; f16 kernel variants not tested`);
+      results = r.results;
+      for (const x of results) {
+        console.log(`${x.format.padEnd(5)} ${x.rows}×${x.cols}: matvec ${x.matvec.toExponential(1)} matmul ${x.matmul.toExponential(1)} coop ${x.matvecCoop.toExponential(1)}/${x.matmulCoop.toExponential(1)} ` +
+          `embed ${x.embed.toExponential(1)} rmsnorm ${x.rmsnorm.toExponential(1)} bias ${x.addBias.toExponential(1)} chunks ${x.forcedChunks}`);
       }
-      expect(r.forcedChunks).toBeGreaterThan(2);
-      expect(r.splitIdentical).toBe(true);
+    }, 120_000);
+    afterAll(async () => { await h?.close(); });
+
+    it('covers every format of the traits table', () => {
+      expect(results.map((r) => r.format)).toEqual([...FORMAT_TRAITS.values()].map((t) => t.id));
     });
-    it(`${t.id}: f16 matvec and matmul within ${F16_BOUND} (adapters with shader-f16)`, (ctx) => {
-      const r = results.find((x) => x.format === t.id)!;
-      if (!r.f16) return ctx.skip();
-      expect(r.f16.matvec).toBeLessThanOrEqual(F16_BOUND);
-      expect(r.f16.matmul).toBeLessThanOrEqual(F16_BOUND);
-    });
-  }
+
+    for (const t of FORMAT_TRAITS.values()) {
+      it(`${t.id}: matvec, matmul (1 and 16 threads per row), embed, rmsnorm, addBias within ${BOUND}; split weights identical`, () => {
+        const r = results.find((x) => x.format === t.id)!;
+        expect(r, `no result for ${t.id}`).toBeDefined();
+        for (const k of ['matvec', 'matmul', 'matvecCoop', 'matmulCoop', 'embed', 'rmsnorm', 'addBias'] as const) {
+          expect(r[k], `${t.id} ${k} (${r.rows}×${r.cols})`).toBeLessThanOrEqual(BOUND);
+        }
+        expect(r.forcedChunks).toBeGreaterThan(2);
+        expect(r.splitIdentical).toBe(true);
+      });
+      it(`${t.id}: f16 matvec and matmul within ${F16_BOUND} (adapters with shader-f16)`, (ctx) => {
+        const r = results.find((x) => x.format === t.id)!;
+        if (!r.f16) return ctx.skip();
+        expect(r.f16.matvec).toBeLessThanOrEqual(F16_BOUND);
+        expect(r.f16.matmul).toBeLessThanOrEqual(F16_BOUND);
+      });
+    }
+  });
 });

@@ -1,71 +1,73 @@
-// WebGPU ops without weights vs naive f64 references inside headless Chromium: rope (normal, NEOX,
+// WebGPU ops without weights vs naive f64 references, inside headless Chromium and in Node on Dawn
+// (the same page module and checks; both on SwiftShader here): rope (normal, NEOX,
 // partial rotation, frequency factors, longrope's attention factor), KV store + causal GQA
 // attention (prefill across key chunks, then decode; f32 and f16 caches; sliding windows over a
 // ring, soft-caps), glu (silu, GELU-tanh), scale, softcap, add, copy, softmax, top-k/argmax, device loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, type BrowserHarness } from './harness.ts';
+import { webgpuHosts, type BrowserHarness } from './harness.ts';
 import type { runOps } from './pages/webgpu-ops-page.ts';
 
 // f32 math in a different order (and exp/sin on the GPU): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5.
 const BOUND = 1e-5;
 
-let h: BrowserHarness;
-beforeAll(async () => { h = await openBrowser({ timeoutMs: 60_000 }); });
-afterAll(async () => { await h?.close(); });
+describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (host, open) => {
+  let h: BrowserHarness;
+  beforeAll(async () => { h = await open(); });
+  afterAll(async () => { await h?.close(); });
 
-// threadsPerRow 1: serial attention (the SwiftShader default); 16: the cooperative kernel
-describe.each([1, 16])('WebGPU plain ops, %i thread(s) per row', (threadsPerRow) => {
-  let r: Awaited<ReturnType<typeof runOps>>;
-  beforeAll(async () => {
-    r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7 + threadsPerRow, threadsPerRow);
-    console.log(JSON.stringify({ rope: r.rope, attention: r.attention, sliding: r.sliding, elementwise: r.elementwise }));
-  }, 90_000);
+  // threadsPerRow 1: serial attention (the SwiftShader default); 16: the cooperative kernel
+  describe.each([1, 16])('WebGPU plain ops, %i thread(s) per row', (threadsPerRow) => {
+    let r: Awaited<ReturnType<typeof runOps>>;
+    beforeAll(async () => {
+      r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7 + threadsPerRow, threadsPerRow);
+      console.log(JSON.stringify({ rope: r.rope, attention: r.attention, sliding: r.sliding, elementwise: r.elementwise }));
+    }, 90_000);
 
-  it('rope: normal, NEOX, partial NEOX, frequency factors and longrope at positions in the thousands', () => {
-    expect(Object.keys(r.rope)).toHaveLength(5);
-    for (const [k, v] of Object.entries(r.rope)) expect(v, k).toBeLessThanOrEqual(BOUND);
+    it('rope: normal, NEOX, partial NEOX, frequency factors and longrope at positions in the thousands', () => {
+      expect(Object.keys(r.rope)).toHaveLength(5);
+      for (const [k, v] of Object.entries(r.rope)) expect(v, k).toBeLessThanOrEqual(BOUND);
+    });
+
+    it('attention: causal GQA prefill over > 64 keys and decode, f32, f16 and q8_0 KV caches', () => {
+      expect(Object.keys(r.attention)).toHaveLength(5);
+      for (const [k, v] of Object.entries(r.attention)) {
+        expect(v.prefill, `${k} prefill`).toBeLessThanOrEqual(BOUND);
+        expect(v.decode, `${k} decode`).toBeLessThanOrEqual(BOUND);
+        // against the unrounded keys and values q8_0 is far off: the cache really holds 8-bit blocks
+        if (k.startsWith('q8_0')) expect(v.unrounded, `${k} unrounded`).toBeGreaterThan(1e-3);
+      }
+    });
+
+    it('sliding-window attention over a ring of window + batch − 1 slots, far past the window; soft-capped scores', () => {
+      expect(Object.keys(r.sliding)).toHaveLength(4);
+      for (const [k, v] of Object.entries(r.sliding)) expect(v, k).toBeLessThanOrEqual(BOUND);
+    });
+
+    it('glu: silu and GELU-tanh (in place over gate, over up, separate), scale, softcap, add, copy, softmax', () => {
+      expect(Object.keys(r.elementwise)).toEqual(['silu-into-gate', 'silu-into-up', 'silu-separate', 'gelu_tanh-into-gate',
+        'gelu_tanh-into-up', 'gelu_tanh-separate', 'scale', 'softcap', 'add', 'copy', 'softmax']);
+      for (const [k, v] of Object.entries(r.elementwise)) expect(v, k).toBeLessThanOrEqual(BOUND);
+    });
+
+    it('top-k and argmax on the GPU match a sort (ties by lowest index)', () => {
+      expect(r.topK.got).toEqual(r.topK.want);
+      expect(r.topK.ok).toBe(true);
+      expect(r.topK.argmaxOk).toBe(true);
+    });
   });
 
-  it('attention: causal GQA prefill over > 64 keys and decode, f32, f16 and q8_0 KV caches', () => {
-    expect(Object.keys(r.attention)).toHaveLength(5);
-    for (const [k, v] of Object.entries(r.attention)) {
-      expect(v.prefill, `${k} prefill`).toBeLessThanOrEqual(BOUND);
-      expect(v.decode, `${k} decode`).toBeLessThanOrEqual(BOUND);
-      // against the unrounded keys and values q8_0 is far off: the cache really holds 8-bit blocks
-      if (k.startsWith('q8_0')) expect(v.unrounded, `${k} unrounded`).toBeGreaterThan(1e-3);
-    }
-  });
+  describe('WebGPU failures', () => {
+    it.runIf(host === 'Chromium')('no WebGPU in the browser: a BACKEND error that names the WASM fallback', async () => {
+      const r = await h.run<{ code: string; message: string }>('test/browser/pages/webgpu-ops-page.ts', 'runNoWebGPU');
+      expect(r.code).toBe('BACKEND');
+      expect(r.message).toMatch(/WebGPU is not available.*WASM/);
+    });
 
-  it('sliding-window attention over a ring of window + batch − 1 slots, far past the window; soft-capped scores', () => {
-    expect(Object.keys(r.sliding)).toHaveLength(4);
-    for (const [k, v] of Object.entries(r.sliding)) expect(v, k).toBeLessThanOrEqual(BOUND);
-  });
-
-  it('glu: silu and GELU-tanh (in place over gate, over up, separate), scale, softcap, add, copy, softmax', () => {
-    expect(Object.keys(r.elementwise)).toEqual(['silu-into-gate', 'silu-into-up', 'silu-separate', 'gelu_tanh-into-gate',
-      'gelu_tanh-into-up', 'gelu_tanh-separate', 'scale', 'softcap', 'add', 'copy', 'softmax']);
-    for (const [k, v] of Object.entries(r.elementwise)) expect(v, k).toBeLessThanOrEqual(BOUND);
-  });
-
-  it('top-k and argmax on the GPU match a sort (ties by lowest index)', () => {
-    expect(r.topK.got).toEqual(r.topK.want);
-    expect(r.topK.ok).toBe(true);
-    expect(r.topK.argmaxOk).toBe(true);
-  });
-
-});
-
-describe('WebGPU failures', () => {
-  it('no WebGPU in the browser: a BACKEND error that names the WASM fallback', async () => {
-    const r = await h.run<{ code: string; message: string }>('test/browser/pages/webgpu-ops-page.ts', 'runNoWebGPU');
-    expect(r.code).toBe('BACKEND');
-    expect(r.message).toMatch(/WebGPU is not available.*WASM/);
-  });
-
-  it('a lost device is reported through onLost and later ops throw BACKEND errors', async () => {
-    const d = await h.run<{ lostCode: string; lostMessage: string; thrownCode: string | null }>('test/browser/pages/webgpu-ops-page.ts', 'runDeviceLoss');
-    expect(d.lostCode).toBe('BACKEND');
-    expect(d.lostMessage).toMatch(/GPU device was lost.*WASM/);
-    expect(d.thrownCode).toBe('BACKEND');
+    it('a lost device is reported through onLost and later ops throw BACKEND errors', async () => {
+      const d = await h.run<{ lostCode: string; lostMessage: string; thrownCode: string | null }>('test/browser/pages/webgpu-ops-page.ts', 'runDeviceLoss');
+      expect(d.lostCode).toBe('BACKEND');
+      expect(d.lostMessage).toMatch(/GPU device was lost.*WASM/);
+      expect(d.thrownCode).toBe('BACKEND');
+    });
   });
 });

@@ -6,14 +6,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.ts';
+import { llamaGreedyIds } from '../llama-greedy.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const stories = fixture('models', 'stories260K.gguf');
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliEnv({}, ...args);
+}
+
+async function cliEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, timeout: 120_000 });
+    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, timeout: 120_000, env: { ...process.env, ...env } });
     return { code: 0, ...r };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -79,7 +84,6 @@ describe('cli', () => {
       [['generate', '--model', stories], 2, /--prompt/],
       [['generate', '--model', stories, '--prompt', 'x', '--temperature', 'hot'], 2, /--temperature needs a number/],
       [['frobnicate', '--model', stories], 2, /Unknown command/],
-      [['generate', '--model', stories, '--prompt', 'x', '--backend', 'webgpu'], 2, /--browser/],
       [['generate', '--model', stories, '--prompt', 'x', '--kv-type', 'q4_0'], 2, /--kv-type must be one of f32, f16, q8_0/],
       // stories260K's heads have 8 values: llama.cpp refuses a q8_0 cache there too
       [['generate', '--model', stories, '--prompt', 'x', '--kv-type', 'q8_0'], 1, /q8_0 KV cache needs heads of whole 32-value blocks/],
@@ -92,6 +96,26 @@ describe('cli', () => {
       expect(code ? r.stderr : r.stdout, args.join(' ')).toMatch(re);
       expect(r.stderr).not.toMatch(/internal error|    at /);
     }
+  });
+});
+
+describe('cli --backend webgpu in Node (Dawn)', () => {
+  it('greedy ids and text are llama.cpp\'s, and the WASM backend\'s', async () => {
+    const args = ['generate', '--model', stories, '--prompt', 'Once upon a time', '--max-tokens', '40', '--temperature', '0', '--json'];
+    const gpu = await cli(...args, '--backend', 'webgpu');
+    expect(gpu.code, gpu.stderr).toBe(0);
+    const j = lastJson(gpu.stdout);
+    const ref = await llamaGreedyIds(stories, j.promptIds, 40);
+    expect(j.ids).toEqual(ref.ids);
+    expect(j.text).toBe(lastJson((await cli(...args, '--backend', 'wasm')).stdout).text);
+  });
+
+  it('without a Vulkan driver: a BACKEND error that says which variables to set', async () => {
+    // a user's own VK_ICD_FILENAMES is kept: here it names no driver
+    const r = await cliEnv({ VK_ICD_FILENAMES: '/nonexistent/icd.json' }, 'generate', '--model', stories, '--prompt', 'x', '--backend', 'webgpu');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: Dawn found no GPU adapter.*VK_ICD_FILENAMES=.*--backend wasm/m);
+    expect(r.stderr).not.toMatch(/internal error/);
   });
 });
 

@@ -20,10 +20,12 @@ export interface DeviceOptions {
   /** test option: split weights as if bindings could hold at most this many bytes */
   forceMaxBindingBytes?: number;
   powerPreference?: GPUPowerPreference;
+  /** the WebGPU entry point; default navigator.gpu (Node passes Dawn's, src/cli/node-gpu.ts) */
+  gpu?: GPU;
 }
 
 export async function requestDevice(opts: DeviceOptions = {}): Promise<{ device: GPUDevice; caps: GPUCaps }> {
-  const gpu = typeof navigator !== 'undefined' ? navigator.gpu : undefined;
+  const gpu = opts.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpu) throw new EngineError('BACKEND', 'WebGPU is not available here (no navigator.gpu); use the WASM backend.');
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) throw new EngineError('BACKEND', 'WebGPU is present but no GPU adapter is available; use the WASM backend.');

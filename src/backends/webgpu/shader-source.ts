@@ -5,8 +5,29 @@ import { FORMAT_TRAITS } from '../../quant/traits.ts';
 import { ggmlTypeName, type GGMLType } from '../../quant/types.ts';
 import { EngineError } from '../../shared/errors.ts';
 
-const OPS = import.meta.glob('../../../shaders/ops/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
-const QUANT = import.meta.glob('../../../shaders/quant/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+type Sources = Record<string, string>;
+
+/** Vite (app, tests) inlines the files here; plain Node (the CLI under tsx) has no import.meta.glob. */
+function bundled(): { ops: Sources; quant: Sources } {
+  try {
+    return {
+      ops: import.meta.glob('../../../shaders/ops/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Sources,
+      quant: import.meta.glob('../../../shaders/quant/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Sources,
+    };
+  } catch {
+    return { ops: {}, quant: {} };
+  }
+}
+const { ops: OPS, quant: QUANT } = bundled();
+
+/**
+ * For hosts without Vite (src/cli/node-shaders.ts): WGSL text by file name, e.g. ops['rope.wgsl'],
+ * quant['q4_k.wgsl'].
+ */
+export function provideShaderSources(ops: Sources, quant: Sources): void {
+  for (const [name, src] of Object.entries(ops)) OPS[`../../../shaders/ops/${name}`] = src;
+  for (const [name, src] of Object.entries(quant)) QUANT[`../../../shaders/quant/${name}`] = src;
+}
 
 export type WeightOp = 'matmul' | 'embed' | 'rmsnorm' | 'add-bias';
 export type PlainOp = 'rope' | 'store-kv' | 'kv-shift' | 'attention' | 'softmax' | 'glu' | 'scale' | 'add' | 'copy' | 'top-k';
