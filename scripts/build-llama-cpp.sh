@@ -2,7 +2,8 @@
 # Builds llama.cpp's tools (TOOLS below) from the source node-llama-cpp ships (a git bundle),
 # once per bundle commit, into a cache outside the clone. Prints the bin directory on stdout.
 # The server tests (test/serve) use llama-server and ggml-rpc-server as the reference OpenAI-compatible server and RPC
-# cluster; the convert tests use llama-quantize as the reference quantizer.
+# cluster; the convert tests use llama-quantize as the reference quantizer; npm run bench uses llama-bench
+# as the native column.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +15,7 @@ fi
 commit=$(git bundle list-heads "$bundle" | awk '$2=="HEAD"{print $1}' | head -1)
 cache=${LLAMA_CPP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edge-llm-web/llama.cpp}/$commit
 bin=$cache/build/bin
-TOOLS=(llama-server ggml-rpc-server llama-quantize llama-gguf-split)
+TOOLS=(llama-server ggml-rpc-server llama-quantize llama-gguf-split llama-bench)
 missing=0
 for t in "${TOOLS[@]}"; do [ -x "$bin/$t" ] || missing=1; done
 if [ "$missing" = 0 ]; then
