@@ -2,7 +2,7 @@
 // BroadcastChannel). One model has one writer: a second tab that asks for the same download
 // follows the first one's; when the writer's tab is closed the other finds a resumable partial,
 // never a torn model listed as ready. Chats written in one tab appear in the other, and turns
-// sent from both at once are all kept.
+// sent from both at once are all kept. A model loaded in one tab cannot be deleted from another.
 import { createHash } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -75,9 +75,16 @@ describe('two tabs', () => {
     expect(raw.manifest?.complete).toBe(true);
     expect(raw.sha256).toBe(bigSha);
 
-    // Deleting in B shows in A without a reload.
+    // Loaded in A, it cannot be deleted from B (A's layer streaming may read it); A itself can.
+    await card(a).getByRole('button', { name: 'Load' }).click();
+    await expect(a.getByTestId('model-picker')).toHaveValue('stored:big-model');
+    await waitForModel(a);
     await card(b).getByRole('button', { name: 'Delete' }).click();
-    await expect(card(a)).toHaveCount(0);
+    await expect(b.locator('.banner.error')).toContainText('big-model is loaded in another tab of this app.');
+    await expect(card(b)).toHaveCount(1);
+    // Deleting in A (which unloads it first) shows in B without a reload.
+    await card(a).getByRole('button', { name: 'Delete' }).click();
+    await expect(card(b)).toHaveCount(0);
     expect(errors).toEqual([]);
     await context.close();
   });

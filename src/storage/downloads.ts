@@ -8,12 +8,11 @@ import type { FitRequest } from '../models/fit.ts';
 import { checkModelParts, readPartHeader } from './header-check.ts';
 import { verifyStoredFile } from './integrity.ts';
 import { checkGGUFHead, checkModelId, modelStoredBytes, storedBytes, type ModelManifest } from './manifest.ts';
-import { ensureQuota, ProgressMeter, requestPersistence, type TransferProgress } from './quota.ts';
+import { ensureQuota, ProgressMeter, type TransferProgress } from './quota.ts';
 import { openRemoteHead } from './remote-head.ts';
 import { defaultShardCache, type ShardCache } from './shard-cache.ts';
 import { abortError, HttpError, IntegrityError, InterruptedError, StorageQuotaError } from './storage-errors.ts';
 
-export { requestPersistence } from './quota.ts';
 export type { TransferProgress } from './quota.ts';
 
 export interface DownloadOptions {
@@ -60,7 +59,6 @@ export async function downloadModel(opts: DownloadOptions): Promise<ModelManifes
 async function runDownload(ctx: Ctx): Promise<ModelManifest> {
   const { opts, cache } = ctx;
   if (opts.signal?.aborted) throw abortError(`Downloading ${opts.name}`);
-  void requestPersistence();
   const m = await cache.getManifest(opts.modelId);
   if (m?.complete) {
     check(m.source.url === opts.url, 'BAD_ARGUMENT', `A different model with id "${opts.modelId}" is already stored.`);

@@ -12,7 +12,7 @@ import { EngineError } from '../shared/errors.ts';
 import { checkModelParts } from './header-check.ts';
 import { checkGGUFHead, checkModelId, modelIdFrom, type ModelManifest } from './manifest.ts';
 import { exclusiveModelWrite } from './model-lock.ts';
-import { ensureQuota, requestPersistence } from './quota.ts';
+import { ensureQuota } from './quota.ts';
 import { defaultShardCache, type ShardCache } from './shard-cache.ts';
 import { abortError } from './storage-errors.ts';
 
@@ -63,7 +63,6 @@ async function storeConverted(produce: (sink: PositionalSink) => Promise<unknown
   const existing = await cache.getManifest(id);
   check(!existing?.complete, 'BAD_ARGUMENT', `A model with id "${id}" is already stored; delete it first.`);
   if (existing) await cache.deleteModel(id);
-  void requestPersistence();
 
   let size = -1;
   let created = false;

@@ -6,7 +6,7 @@ import type { FitRequest } from '../models/fit.ts';
 import { checkModelParts, readPartHeader } from './header-check.ts';
 import { checkGGUFHead, checkModelId, modelIdFrom, type ModelManifest } from './manifest.ts';
 import { exclusiveModelWrite } from './model-lock.ts';
-import { ensureQuota, ProgressMeter, requestPersistence, type TransferProgress } from './quota.ts';
+import { ensureQuota, ProgressMeter, type TransferProgress } from './quota.ts';
 import { defaultShardCache, type ShardCache } from './shard-cache.ts';
 
 /** A File, or any Blob with a name (what a file picker or drag-and-drop gives). */
@@ -47,7 +47,6 @@ export async function importModelFiles(files: readonly NamedBlob[], opts: Import
 
 async function storeFiles(cache: ShardCache, id: string, name: string, ordered: NamedBlob[],
   opts: ImportOptions): Promise<ModelManifest> {
-  void requestPersistence();
   const existing = await cache.getManifest(id);
   check(!existing?.complete, 'BAD_ARGUMENT', `A model with id "${id}" is already stored; delete it first.`);
   if (existing) await cache.deleteModel(id);

@@ -12,7 +12,7 @@ import { fitOnDevice, refuseIfTooLarge, type FitRequest } from '../models/fit.ts
 import { checkModelSupport } from '../models/support.ts';
 import { check } from '../shared/assert.ts';
 import { checkModelId, modelIdFrom, type ModelManifest } from './manifest.ts';
-import { ensureQuota, ProgressMeter, requestPersistence } from './quota.ts';
+import { ensureQuota, ProgressMeter } from './quota.ts';
 import { defaultShardCache, type ShardCache } from './shard-cache.ts';
 import { abortError } from './storage-errors.ts';
 
@@ -68,7 +68,6 @@ export async function importMLCFolder(picked: PickedFolder, opts: MLCImportOptio
   const existing = await cache.getManifest(id);
   check(!existing?.complete, 'BAD_ARGUMENT', `A model with id "${id}" is already stored; delete it first.`);
   if (existing) await cache.deleteModel(id);
-  void requestPersistence();
   const total = files.reduce((n, f) => n + f.blob.size, 0);
   await ensureQuota(name, total);
   if (opts.signal?.aborted) throw abortError(`Importing ${name}`);

@@ -5,11 +5,15 @@
 // only counts chunks in the transaction that writes them).
 // Where navigator.locks is missing (Node, the CLI) one process is the only writer: an in-process
 // queue gives the same semantics.
+// A second, shared lock per model marks it as loaded in some tab (holdModelInUse), so a delete in
+// another tab is refused instead of pulling the weights from under a running model.
 import { ModelBusyError } from './storage-errors.ts';
 
 export const modelLockName = (id: string): string => `edge-llm:model:${id}`;
+/** Held shared by every tab that has the model loaded; a delete needs it free. */
+export const modelUseLockName = (id: string): string => `edge-llm:model-use:${id}`;
 
-interface LockOptions { ifAvailable?: boolean; signal?: AbortSignal }
+interface LockOptions { ifAvailable?: boolean; signal?: AbortSignal; mode?: 'shared' | 'exclusive' }
 type Locks = { request<T>(name: string, opts: LockOptions, fn: (lock: unknown) => Promise<T>): Promise<T> };
 
 /** A minimal exclusive-only LockManager for one process. */
@@ -64,4 +68,28 @@ export async function exclusiveModelWrite<T>(id: string, name: string, fn: () =>
 /** Resolves once nobody holds the model's lock (it is taken and given back at once). */
 export function whenModelUnlocked(id: string, signal?: AbortSignal): Promise<void> {
   return withModelLock(id, async () => {}, signal);
+}
+
+/**
+ * Marks the model as loaded in this tab until the returned function is called. Without Web Locks
+ * (Node, the CLI) there are no other tabs, so nothing is held.
+ */
+export function holdModelInUse(id: string): () => void {
+  const web = (globalThis.navigator as { locks?: Locks } | undefined)?.locks;
+  if (!web) return () => {};
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  // shared: any number of tabs may run it; only a delete asks for it exclusively
+  void web.request(modelUseLockName(id), { mode: 'shared' }, () => held).catch(() => {});
+  return release;
+}
+
+/** exclusiveModelWrite for a delete: also refused while another tab has the model loaded. */
+export async function exclusiveModelDelete<T>(id: string, name: string, fn: () => Promise<T>): Promise<T> {
+  const web = (globalThis.navigator as { locks?: Locks } | undefined)?.locks;
+  if (!web) return exclusiveModelWrite(id, name, fn);
+  return web.request(modelUseLockName(id), { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new ModelBusyError(name, 'in-use');
+    return exclusiveModelWrite(id, name, fn);
+  });
 }

@@ -1,22 +1,6 @@
-// Storage quota and persistence (navigator.storage), plus the progress meter shared by
-// downloads and imports.
+// Storage quota (navigator.storage.estimate), plus the progress meter shared by downloads and
+// imports. Persistence is asked for by the page (ui/hooks/use-models.ts): persist() is Window-only.
 import { StorageQuotaError } from './storage-errors.ts';
-
-let persistence: Promise<boolean> | undefined;
-
-/** Asks once per page for persistent storage so the browser does not evict models under pressure. */
-export function requestPersistence(): Promise<boolean> {
-  persistence ??= (async () => {
-    const storage = globalThis.navigator?.storage;
-    if (!storage?.persist) return false;
-    try {
-      return (await storage.persisted?.()) || (await storage.persist());
-    } catch {
-      return false;
-    }
-  })();
-  return persistence;
-}
 
 /** Throws StorageQuotaError when the browser's estimate says `needed` bytes will not fit. */
 export async function ensureQuota(what: string, needed: number): Promise<void> {

@@ -88,11 +88,15 @@ export class InterruptedError extends EngineError {
   }
 }
 
-/** Another writer (usually another tab of the app) holds the model's lock (storage/model-lock.ts). */
+/**
+ * Another tab of the app holds the model: writing it (its write lock), or, for a delete, running it
+ * (its in-use lock; layer streaming reads the stored weights while it answers). storage/model-lock.ts
+ */
 export class ModelBusyError extends EngineError {
-  constructor(what: string) {
-    super('MODEL_BUSY', `${what} is being downloaded or imported in another tab of this app. ` +
-      'Wait until it finishes there (or pause it there), then try again.');
+  constructor(what: string, why: 'writing' | 'in-use' = 'writing') {
+    super('MODEL_BUSY', why === 'writing'
+      ? `${what} is being downloaded or imported in another tab of this app. Wait until it finishes there (or pause it there), then try again.`
+      : `${what} is loaded in another tab of this app. Unload it there (or close that tab), then delete it.`);
     this.name = 'ModelBusyError';
   }
 }

@@ -14,6 +14,7 @@ import type {
 import { capabilities } from './capabilities.ts';
 import { fitModelSource } from './fit.ts';
 import { chatCompletionChunks, type ChatTarget } from './chat.ts';
+import { holdModelInUse } from '../storage/model-lock.ts';
 import { holdAliveLock } from './liveness.ts';
 import { buildModel, defaultDeps, outOfMemory, type LoaderDeps } from './model-loader.ts';
 import { ModelStore } from './model-store.ts';
@@ -25,6 +26,8 @@ interface Loaded {
   info: LoadedModelInfo;
   /** what it was loaded with, to load it again if a bigger model did not fit next to it */
   opts: LoadOptions;
+  /** gives back the stored model's in-use lock (a delete in another tab is refused while held) */
+  releaseUse: () => void;
 }
 
 /** Comlink proxies hold a MessagePort each; free it once a call is over. */
@@ -91,7 +94,8 @@ export class EngineService implements EngineWorkerApi {
 
   private async build(ref: ModelRef, opts: LoadOptions, onProgress?: Callback<LoadProgress>): Promise<Loaded> {
     const b = await buildModel(this.deps, this.store, ref, opts, onProgress);
-    const entry: Loaded = { model: b.model, session: undefined as never, template: b.template, info: b.info, opts };
+    const releaseUse = ref.kind === 'stored' ? holdModelInUse(ref.id) : () => {};
+    const entry: Loaded = { model: b.model, session: undefined as never, template: b.template, info: b.info, opts, releaseUse };
     entry.session = new Session(b.model, b.backend.name === 'wasm' ? undefined : (e) => this.recoverOnWasm(entry, e, b.input));
     return entry;
   }
@@ -111,6 +115,7 @@ export class EngineService implements EngineWorkerApi {
     for (const c of this.requests.values()) c.abort();
     await this.queue.catch(() => {});
     this.loaded = next;
+    prev?.releaseUse();
     await prev?.model.dispose().catch(() => {});
   }
 
@@ -130,6 +135,7 @@ export class EngineService implements EngineWorkerApi {
     for (const c of this.requests.values()) c.abort();
     await this.queue.catch(() => {});
     this.loaded = null;
+    cur.releaseUse();
     await cur.model.dispose();
   }
 

@@ -8,7 +8,7 @@ import { downloadModel } from '../storage/downloads.ts';
 import { importModelFiles } from '../storage/import-file.ts';
 import { modelSize, modelStoredBytes, type ModelManifest } from '../storage/manifest.ts';
 import { Sha256 } from '../storage/integrity.ts';
-import { exclusiveModelWrite } from '../storage/model-lock.ts';
+import { exclusiveModelDelete } from '../storage/model-lock.ts';
 import { defaultShardCache } from '../storage/shard-cache.ts';
 import { storedFolder } from '../storage/stored-folder.ts';
 import { IntegrityError } from '../storage/storage-errors.ts';
@@ -56,7 +56,8 @@ export class ModelStore {
   /**
    * Stops this tab's own download of the model first (following another tab's goes on). A model
    * another tab is writing is refused (ModelBusyError) rather than waited for: a multi-GB
-   * download can take an hour, and the user can pause it in that tab.
+   * download can take an hour, and the user can pause it in that tab. So is a model another tab has
+   * loaded (its layer streaming may still read the stored weights).
    */
   async delete(id: string): Promise<void> {
     const mine = this.downloads.get(id);
@@ -65,7 +66,7 @@ export class ModelStore {
       await mine.settled;
     }
     const name = (await defaultShardCache().getManifest(id))?.name ?? id;
-    await exclusiveModelWrite(id, name, () => defaultShardCache().deleteModel(id));
+    await exclusiveModelDelete(id, name, () => defaultShardCache().deleteModel(id));
     postTabMessage({ type: 'deleted', id });
   }
 
