@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright';
 import { createServer, type ViteDevServer } from 'vite';
-import { fileRoute, ISOLATION } from './file-route.ts';
+import { fileRoute, ISOLATION, registerFile } from './file-route.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = process.env.FIXTURES_DIR ?? path.resolve(ROOT, '../shared/fixtures');
@@ -112,10 +112,7 @@ export async function openBrowser(opts: HarnessOptions = {}): Promise<BrowserHar
       else (stream === 'stdout' ? process.stdout : process.stderr).write(text);
     });
     await page.goto(`${origin}/__harness`, { timeout: 30_000 });
-    const fileUrl = (absPath: string) => {
-      files.push(path.resolve(absPath));
-      return `${origin}/__file/${files.length - 1}/${encodeURIComponent(path.basename(absPath))}`;
-    };
+    const fileUrl = (absPath: string) => registerFile(files, origin, absPath);
     return {
       fileUrl,
       fixtureUrl: (...parts) => fileUrl(path.join(FIXTURES, ...parts)),

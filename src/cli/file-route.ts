@@ -2,9 +2,16 @@
 // serves a model: the browser harness's Vite server and the Node (Dawn) test harness use it.
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
 
 /** cross-origin isolation, which SharedArrayBuffer (WASM threads) needs in a page */
 export const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/** Registers a file for fileRoute(files) and returns the URL it is served at under `origin`. */
+export function registerFile(files: string[], origin: string, absPath: string): string {
+  files.push(path.resolve(absPath));
+  return `${origin}/__file/${files.length - 1}/${encodeURIComponent(path.basename(absPath))}`;
+}
 
 /** Range-capable static route for registered files: /__file/<n>/<name>. */
 export function fileRoute(files: string[]) {

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileRoute } from '../../src/cli/file-route.ts';
+import { fileRoute, registerFile } from '../../src/cli/file-route.ts';
 import { nodeGPU } from '../../src/cli/node-gpu.ts';
 import type { BrowserHarness } from './harness.ts';
 
@@ -22,10 +22,7 @@ export async function openDawn(): Promise<BrowserHarness> {
   const server = createServer((req, res) => void route(req, res, () => { res.writeHead(404); res.end(); }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const fileUrl = (absPath: string) => {
-    files.push(path.resolve(absPath));
-    return `${origin}/__file/${files.length - 1}/${encodeURIComponent(path.basename(absPath))}`;
-  };
+  const fileUrl = (absPath: string) => registerFile(files, origin, absPath);
   return {
     fileUrl,
     fixtureUrl: (...parts) => fileUrl(path.join(FIXTURES, ...parts)),
