@@ -5,7 +5,8 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { ask, expect, launch, openApp, startApp, waitForModel } from './harness.ts';
+import { startLlamaServer } from '../test/llama-server.ts';
+import { ask, chatRequests, connectRemote, expect, FIXTURES, launch, openApp, startApp, waitForModel, waitForRemote } from './harness.ts';
 
 const SCHEMA = {
   type: 'object',
@@ -98,5 +99,39 @@ describe('JSON output, per chat', () => {
     await expect(error).toContainText('not valid JSON');
     expect(errors).toEqual([]);
     await app.close();
+  });
+});
+
+describe('JSON output with a remote server (llama-server)', () => {
+  it('the request carries response_format json_schema, and llama.cpp\'s constrained answer validates', async () => {
+    const server = await startLlamaServer({ model: `${FIXTURES}/models/stories260K.gguf` });
+    const app = await startApp();
+    const { context, page } = await openApp(browser, app.url);
+    const sent = chatRequests(page);
+    try {
+      await connectRemote(page, server.url);
+      await waitForRemote(page);
+      await settings(page).click();
+      await page.getByLabel('Max answer tokens').fill('300');
+      await page.getByTestId('json-output').check();
+      await page.getByTestId('json-schema').fill(SCHEMA_TEXT);
+      await closePanel(page);
+      const answer = await ask(page, 'Once upon a time');
+      expect(sent.at(-1)).toMatchObject({ response_format: { type: 'json_schema', json_schema: { schema: SCHEMA, strict: true } } });
+      const validate = new Ajv2020({ strict: true }).compile(SCHEMA);
+      expect(validate(JSON.parse(answer)), answer).toBe(true);
+      await settings(page).click();
+      // a feature this device's engine lacks is the server's to judge: sent as typed, with a note
+      await page.getByTestId('json-schema').fill('{"type": "string", "format": "email"}');
+      await expect(page.getByTestId('json-schema-ok')).toContainText('the server decides');
+      await closePanel(page);
+      await expect(page.getByTestId('send-button')).toBeDisabled(); // no text yet
+      await page.getByTestId('prompt-input').fill('x');
+      await expect(page.getByTestId('send-button')).toBeEnabled();
+    } finally {
+      await context.close();
+      await app.close();
+      await server.stop();
+    }
   });
 });
