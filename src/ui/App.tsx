@@ -59,7 +59,7 @@ export function App() {
     conversations.commit({ ...conv, jsonOutput: { on: j.on, schema: j.schema, updatedAt: Date.now() } }, true);
   };
   const composerNote = !jsonCheck ? undefined
-    : jsonCheck.ok ? { text: `JSON output: ${jsonCheck.format.type === 'json_object' ? 'any JSON object' : 'follows the chat\'s schema'} (Settings).`, blocked: false }
+    : jsonCheck.ok ? { text: `JSON output: ${jsonCheck.format.type === 'json_object' ? 'any JSON object' : 'follows the chat\'s schema'} (Settings)${active.thinkingToggle && settings.thinking ? '; the model does not think meanwhile' : ''}.`, blocked: false }
       : { text: `JSON output: the schema has a problem, so Send is off — fix it in Settings or turn JSON output off. ${jsonCheck.error}`, blocked: true };
 
   useEffect(() => {

@@ -40,7 +40,8 @@ function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: 
     ...defined({ temperature: settings.temperature, top_p: settings.topP, top_k: settings.topK, min_p: settings.minP, repeat_penalty: settings.repeatPenalty }),
     max_tokens: settings.maxTokens, context_shift: settings.contextShift,
     ...(Number.isFinite(seed) ? { seed } : {}),
-    ...(thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking } } : {}),
+    // constrained output starts with the first token, where a thinking block would open: JSON answers do not think
+    ...(thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking && !responseFormat } } : {}),
     ...(responseFormat ? { response_format: responseFormat } : {}),
   };
 }
