@@ -45,11 +45,16 @@ export interface CliOptions {
   port?: number;
   apiKey?: string;
   alias?: string;
+  /** generate: constrain the answer to the GBNF grammar in this file (llama.cpp's --grammar-file) */
+  grammarFile?: string;
+  /** generate: constrain the answer to the JSON schema in this file (llama.cpp's --json-schema-file) */
+  jsonSchemaFile?: string;
 }
 
 export const USAGE = `usage: npm run -s cli -- <command> [options]
   generate   --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
              [--min-p P] [--seed S] [--threads N] [--chat] [--no-context-shift] [--json]
+             [--grammar GBNF_FILE | --json-schema SCHEMA_FILE]   (the answer follows the grammar / schema)
   perplexity --model PATH --file TEXT_FILE [--json]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
@@ -125,6 +130,7 @@ export function parseCli(argv: string[]): CliOptions {
       in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
       'kv-type': { type: 'string' }, memory: { type: 'string' },
       host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, alias: { type: 'string' },
+      grammar: { type: 'string' }, 'json-schema': { type: 'string' },
     },
   });
   const command = positionals[0] as Command;
@@ -154,11 +160,15 @@ export function parseCli(argv: string[]): CliOptions {
     maxMemory: parseBytes(values['max-memory'], 'max-memory'),
     host: values.host, port: number(values.port, 'port', { int: true, min: 0, max: 65535 }),
     apiKey: values['api-key'], alias: values.alias,
+    grammarFile: values.grammar, jsonSchemaFile: values['json-schema'],
   };
   if (command !== 'serve' && (o.host ?? o.port ?? o.apiKey ?? o.alias) !== undefined) bad('--host, --port, --api-key and --alias are for serve.');
   if (command === 'serve' && (o.browser || o.backend !== 'wasm')) bad('serve runs in Node on the WASM backend; drop --browser and --backend webgpu.');
   if (o.host === '') bad('--host needs an address such as 127.0.0.1 or 0.0.0.0.');
   if (o.apiKey === '') bad('--api-key needs a non-empty key.');
+  if (command !== 'generate' && (o.grammarFile ?? o.jsonSchemaFile) !== undefined) bad('--grammar and --json-schema are for generate.');
+  if (o.grammarFile !== undefined && o.jsonSchemaFile !== undefined) bad('Give only one of --grammar FILE and --json-schema FILE.');
+  if (o.grammarFile === '' || o.jsonSchemaFile === '') bad(`--${o.grammarFile === '' ? 'grammar' : 'json-schema'} needs a file path.`);
   if (command === 'generate' && o.prompt === undefined) bad('generate needs --prompt TEXT (use --prompt "" to start from BOS only).');
   if (command === 'perplexity' && !o.file) bad('perplexity needs --file TEXT_FILE.');
   if (command === 'tokenize' && (o.text === undefined) === (o.file === undefined)) bad('tokenize needs exactly one of --text TEXT or --file FILE.');

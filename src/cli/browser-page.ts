@@ -14,6 +14,8 @@ export interface PageCommand {
   modelUrls: string[];
   /** contents of --file, read by the Node side */
   fileText?: string;
+  /** --grammar / --json-schema, read and checked by the Node side */
+  constraint?: CliEnv['constraint'];
   /** the terminal's stderr is a TTY (loading progress is shown only then, as in Node) */
   progress: boolean;
 }
@@ -32,6 +34,7 @@ export async function runCommand(c: PageCommand): Promise<number> {
     createBackend: (name) => (name === 'webgpu' ? createWebGPUBackend()
       : createWasmBackend({ threads: o.threads ?? Math.min(navigator.hardwareConcurrency || 1, 8), maxMemoryBytes: o.maxMemory })),
     fileText: c.fileText,
+    constraint: c.constraint,
     hostMemoryBytes: () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,
   };
   let code = 0;

@@ -7,6 +7,7 @@ import { isEngineError } from '../shared/errors.ts';
 import { parseCli, USAGE, type CliOptions } from './args.ts';
 import { openBrowser } from './browser-harness.ts';
 import type { PageCommand } from './browser-page.ts';
+import { readConstraint } from './constraint-file.ts';
 
 const err = (s: string) => process.stderr.write(s);
 
@@ -25,11 +26,18 @@ export async function runInBrowser(argv: string[]): Promise<number> {
     return 2;
   }
   let command: Omit<PageCommand, 'modelUrls'> & { parts: string[] };
+  let constraint: PageCommand['constraint'];
+  try {
+    constraint = await readConstraint(o);
+  } catch (e) {
+    err(isEngineError(e) ? `error: ${e.message}\n` : `internal error: ${(e as Error).stack ?? e}\n`);
+    return 2;
+  }
   try {
     // open the model here first so that a bad path fails with the same message as in Node
     const sources = await openNodeFiles(o.model);
     await Promise.all(sources.map((s) => s.close?.()));
-    command = { options: o, fileText: await fileText(o), progress: process.stderr.isTTY === true, parts: await resolveSplitFiles(o.model) };
+    command = { options: o, fileText: await fileText(o), constraint, progress: process.stderr.isTTY === true, parts: await resolveSplitFiles(o.model) };
   } catch (e) {
     err(isEngineError(e) ? `error: ${e.message}\n` : `internal error: ${(e as Error).stack ?? e}\n`);
     return 1;

@@ -24,6 +24,8 @@ export interface CliEnv {
   hostMemoryBytes(): number;
   /** aborted when the user asks to stop (SIGINT): generation ends within one batch */
   signal?: AbortSignal;
+  /** generate: --grammar / --json-schema, read and checked by the Node side (constraint-file.ts) */
+  constraint?: { grammar?: string; jsonSchema?: unknown };
 }
 
 async function load(o: CliOptions, env: CliEnv, backendName = o.backend): Promise<LoadedModel> {
@@ -63,7 +65,7 @@ async function generate(o: CliOptions, env: CliEnv): Promise<void> {
     // a long prompt takes a while before the first token: say so, and how to stop it
     if (promptIds.length > 256) env.err(`processing ${promptIds.length} prompt tokens… (Ctrl-C stops)\n`);
     const events = s.generate(promptIds, {
-      maxTokens: o.maxTokens, stop, stopIds, contextShift, nKeep, signal: env.signal,
+      maxTokens: o.maxTokens, stop, stopIds, contextShift, nKeep, signal: env.signal, ...env.constraint,
       sampling: { temperature: o.temperature, topK: o.topK, topP: o.topP, minP: o.minP, seed: o.seed },
     });
     for await (const ev of events) {

@@ -7,6 +7,7 @@ import { openNodeModel } from '../formats/node-file-source.ts';
 import { EngineError, isEngineError } from '../shared/errors.ts';
 import { parseCli, USAGE, type CliOptions } from './args.ts';
 import { runModelCommand, type CliEnv } from './commands.ts';
+import { readConstraint, type CliConstraint } from './constraint-file.ts';
 import { runQuantize } from './quantize.ts';
 
 const err = (s: string) => process.stderr.write(s);
@@ -22,7 +23,7 @@ function interruptSignal(): AbortSignal {
   return ctrl.signal;
 }
 
-async function nodeEnv(o: CliOptions): Promise<CliEnv> {
+async function nodeEnv(o: CliOptions, constraint: CliConstraint | undefined): Promise<CliEnv> {
   const needsFile = o.command === 'perplexity' || (o.command === 'tokenize' && o.text === undefined);
   return {
     out: (s) => process.stdout.write(s),
@@ -41,6 +42,7 @@ async function nodeEnv(o: CliOptions): Promise<CliEnv> {
     fileText: needsFile ? await readFile(o.file!, 'utf8') : undefined,
     hostMemoryBytes: () => process.memoryUsage().rss,
     signal: o.command === 'generate' ? interruptSignal() : undefined,
+    constraint,
   };
 }
 
@@ -61,6 +63,14 @@ export async function main(argv: string[]): Promise<number> {
     err(`error: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
+  // a bad --grammar / --json-schema file is bad input, found before any loading (no usage text: it is the file that is wrong)
+  let constraint: CliConstraint | undefined;
+  try {
+    constraint = o.browser ? undefined : await readConstraint(o);
+  } catch (e) {
+    err(isEngineError(e) ? `error: ${e.message}\n` : `internal error: ${(e as Error).stack ?? e}\n`);
+    return 2;
+  }
   try {
     await refuseFolder(o);
     if (o.browser) {
@@ -71,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (o.command === 'convert') await (await import('./convert.ts')).runConvert(o);
     else if (o.command === 'fit') await (await import('./fit.ts')).runFit(o, (s) => process.stdout.write(s));
     else if (o.command === 'serve') await (await import('./serve.ts')).runServe(o);
-    else await runModelCommand(o, await nodeEnv(o));
+    else await runModelCommand(o, await nodeEnv(o, constraint));
     return 0;
   } catch (e) {
     err(isEngineError(e) ? `error: ${e.message}\n` : `internal error: ${(e as Error).stack ?? e}\n`);

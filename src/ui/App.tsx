@@ -20,6 +20,8 @@ import { useRemote } from './hooks/use-remote.ts';
 import { loadEngineChoice, saveEngineChoice, type EngineChoice, type RemoteConfig } from './state/engine-choice.ts';
 import type { ChatEngine, EngineModel } from '../worker/api.ts';
 import { loadSettings, saveSettings, type Settings } from './state/settings.ts';
+import { checkJsonOutput, type JsonOutput } from './state/json-output.ts';
+import { newConversation } from './state/conversations.ts';
 
 type Panel = 'engine' | 'models' | 'settings' | 'device';
 const PANELS: { id: Panel; label: string }[] = [
@@ -47,6 +49,18 @@ export function App() {
     conversation: conversations.active, commit: conversations.commit, select: conversations.select,
     streaming: conversations.streaming, settings, active,
   });
+
+  // the active chat's JSON output option; set on a chat not yet started, it starts one (so a reload keeps it)
+  const jsonOutput: JsonOutput = conversations.active?.jsonOutput ?? { on: false, schema: '' };
+  const jsonCheck = jsonOutput.on ? checkJsonOutput(jsonOutput, active.kind) : null;
+  const setJsonOutput = (j: JsonOutput): void => {
+    const conv = conversations.active ?? newConversation();
+    if (!conversations.active) conversations.select(conv.id);
+    conversations.commit({ ...conv, jsonOutput: { on: j.on, schema: j.schema, updatedAt: Date.now() } }, true);
+  };
+  const composerNote = !jsonCheck ? undefined
+    : jsonCheck.ok ? { text: `JSON output: ${jsonCheck.format.type === 'json_object' ? 'any JSON object' : 'follows the chat\'s schema'} (Settings)${active.thinkingToggle && settings.thinking ? '; the model does not think meanwhile' : ''}.`, blocked: false }
+      : { text: `JSON output: the schema has a problem, so Send is off — fix it in Settings or turn JSON output off. ${jsonCheck.error}`, blocked: true };
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
@@ -100,7 +114,7 @@ export function App() {
         <Composer chat={chat} disabled={!active.engine}
           thinking={active.thinkingToggle
             ? { on: settings.thinking, set: (on) => updateSettings({ ...settings, thinking: on }) } : undefined}
-          placeholder={active.continuation ? 'Start a story… (this model continues text)' : 'Ask something…'} />
+          placeholder={active.continuation ? 'Start a story… (this model continues text)' : 'Ask something…'} note={composerNote} />
       </main>
       {panel && (
         <section className="panel" aria-label={panel}>
@@ -113,7 +127,8 @@ export function App() {
               <EnginePanel kind={choice.kind} onKind={(kind) => setChoice((c) => ({ ...c, kind }))} remote={remote} onWebllm={onWebllm} busy={chat.generating} />)}
             {panel === 'models' && <ModelManager models={models} />}
             {panel === 'settings' && <SettingsPanel settings={settings} onChange={updateSettings} busy={chat.generating || models.loading !== null}
-              modelDefaults={choice.kind === 'local' ? models.loaded?.samplingDefaults : undefined} />}
+              modelDefaults={choice.kind === 'local' ? models.loaded?.samplingDefaults : undefined}
+              json={{ value: jsonOutput, check: jsonCheck, onChange: setJsonOutput, disabled: chat.generating }} />}
             {panel === 'device' && <DevicePanel loaded={models.loaded} />}
           </div>
         </section>

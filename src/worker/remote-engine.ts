@@ -173,7 +173,9 @@ export class RemoteEngine implements ChatEngine {
       stream_options: { include_usage: true },
     };
     const keys = ['temperature', 'top_p', 'top_k', 'min_p', 'max_tokens', 'stop', 'seed', 'repeat_penalty',
-      'frequency_penalty', 'presence_penalty', 'chat_template_kwargs'] as const;
+      'frequency_penalty', 'presence_penalty', 'chat_template_kwargs',
+      // structured output: OpenAI's response_format; llama-server (and cli serve) also take grammar and json_schema
+      'response_format', 'grammar', 'json_schema'] as const;
     for (const k of keys) if (params[k] !== undefined) body[k] = params[k];
     return body;
   }

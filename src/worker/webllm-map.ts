@@ -6,7 +6,9 @@ import type { ChatCompletionParams, CompletionStats, LoadProgress } from './api.
 
 /**
  * Our params as WebLLM's streaming request. WebLLM has no top_k/min_p; repeat_penalty is its
- * repetition_penalty; thinking goes through extra_body.enable_thinking (Qwen3).
+ * repetition_penalty; thinking goes through extra_body.enable_thinking (Qwen3). Structured output:
+ * WebLLM's response_format is json_object with the schema as a string (XGrammar compiles it), or
+ * grammar with EBNF text (GBNF's syntax is XGrammar's EBNF).
  */
 export function toWebLLMRequest(p: ChatCompletionParams): ChatCompletionRequestStreaming {
   const req: ChatCompletionRequestStreaming = {
@@ -23,7 +25,18 @@ export function toWebLLMRequest(p: ChatCompletionParams): ChatCompletionRequestS
   if (p.presence_penalty !== undefined) req.presence_penalty = p.presence_penalty;
   if (p.repeat_penalty !== undefined) req.repetition_penalty = p.repeat_penalty;
   if (p.chat_template_kwargs?.enable_thinking !== undefined) req.extra_body = { enable_thinking: p.chat_template_kwargs.enable_thinking };
+  const format = webllmResponseFormat(p);
+  if (format) req.response_format = format;
   return req;
+}
+
+function webllmResponseFormat(p: ChatCompletionParams): ChatCompletionRequestStreaming['response_format'] {
+  const rf = p.response_format;
+  const schema = p.json_schema ?? (rf?.type === 'json_schema' ? rf.json_schema?.schema : rf?.type === 'json_object' ? rf.schema : undefined);
+  if (p.grammar !== undefined) return { type: 'grammar', grammar: p.grammar };
+  if (schema !== undefined) return { type: 'json_object', schema: JSON.stringify(schema) };
+  if (rf?.type === 'json_object' || rf?.type === 'json_schema') return { type: 'json_object' };
+  return undefined;
 }
 
 /** What we measured ourselves, for when WebLLM's usage is missing (an interrupted answer has none). */

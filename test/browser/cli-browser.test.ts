@@ -1,7 +1,8 @@
 // `--browser`: CLI commands run inside headless Chromium print what the Node CLI prints
 // (src/cli/main.ts run as a child process is the reference), on the WASM and WebGPU backends.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -66,6 +67,22 @@ describe('CLI --browser', () => {
     const streamed = await browser([...args, '--backend', 'webgpu']);
     expect(streamed.stdout).toBe(`${nj.text}\n`);
     expect(streamed.stderr).toMatch(/\[\d+ prompt tokens, prefill [\d.]+ tok\/s; 40 generated, decode [\d.]+ tok\/s; length\]/);
+  });
+
+  it('generate --json-schema / --grammar: the same constrained text as Node; a bad file the same error and exit 2', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cli-browser-'));
+    const schema = path.join(dir, 's.json');
+    writeFileSync(schema, JSON.stringify({ type: 'object', properties: { n: { type: 'integer', minimum: 0, maximum: 9 } }, required: ['n'], additionalProperties: false }));
+    const args = ['generate', '--model', MODEL, '--prompt', 'Once upon a time', '--max-tokens', '40', '--temperature', '0', '--json-schema', schema];
+    const b = await browser(args);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toBe(node(args).stdout);
+    expect(JSON.parse(b.stdout)).toEqual({ n: expect.any(Number) });
+    const bad = path.join(dir, 'bad.gbnf');
+    writeFileSync(bad, 'root ::= "a');
+    const e = await browser(['generate', '--model', MODEL, '--prompt', 'x', '--grammar', bad]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toBe(node(['generate', '--model', MODEL, '--prompt', 'x', '--grammar', bad]).stderr);
   });
 
   it('errors: a missing model fails like in Node; a bad option is a usage error', async () => {

@@ -1,6 +1,7 @@
 // The remote engine against a real llama-server (llama.cpp, stories260K): models, streaming with
 // stats from llama-server's timings, stop strings, max_tokens, abort, API keys, a model the server
 // lacks (router mode), an unreachable port, and the server dying mid-answer.
+import Ajv2020 from 'ajv/dist/2020.js';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -119,6 +120,21 @@ describe('remote engine ↔ llama-server', () => {
     expect(again.text).toBe(first.text);
     expect(again.last.stats!.promptTokens).toBe(stats!.promptTokens);
     expect(again.last.stats!.prefilledTokens).toBeLessThan(stats!.promptTokens); // cache_n > 0
+  });
+
+  it('response_format json_schema and grammar reach the server: llama-server constrains the answer (ajv validates it)', async () => {
+    const schema = {
+      type: 'object', properties: { title: { type: 'string', maxLength: 20 }, stars: { type: 'integer', minimum: 1, maximum: 5 } },
+      required: ['title', 'stars'], additionalProperties: false,
+    };
+    const validate = new Ajv2020({ strict: true }).compile(schema);
+    const r = await run(engine, greedy(200, { response_format: { type: 'json_schema', json_schema: { name: 'review', schema, strict: true } } }));
+    expect(r.last.choices[0].finish_reason, r.text).toBe('stop');
+    expect(validate(JSON.parse(r.text)), r.text).toBe(true);
+    const g = await run(engine, greedy(20, { temperature: 1, seed: 3, grammar: 'root ::= ("yes" | "no") "."' }));
+    expect(['yes.', 'no.']).toContain(g.text);
+    const story = (await run(engine, greedy(30))).text;
+    expect(() => JSON.parse(story), 'unconstrained, the same prompt is a story').toThrow();
   });
 
   it('max_tokens ends with finish "length" after exactly that many tokens', async () => {

@@ -172,6 +172,23 @@ describe('request and usage mapping', () => {
       .toEqual({ messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } });
   });
 
+  it('structured output: a schema as json_object with the schema text, a grammar as grammar; the package accepts both', () => {
+    const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] };
+    const base = { messages: [{ role: 'user' as const, content: 'x' }], stream: true as const };
+    const cases: [Partial<ChatCompletionParams>, unknown][] = [
+      [{ response_format: { type: 'json_schema', json_schema: { name: 'n', schema, strict: true } } }, { type: 'json_object', schema: JSON.stringify(schema) }],
+      [{ response_format: { type: 'json_object' } }, { type: 'json_object' }],
+      [{ json_schema: schema }, { type: 'json_object', schema: JSON.stringify(schema) }],
+      [{ grammar: 'root ::= "yes" | "no"' }, { type: 'grammar', grammar: 'root ::= "yes" | "no"' }],
+      [{ response_format: { type: 'text' } }, undefined],
+    ];
+    for (const [extra, want] of cases) {
+      const req = toWebLLMRequest({ ...base, ...extra });
+      expect(req.response_format, JSON.stringify(extra)).toEqual(want);
+      expect(() => lib.postInitAndCheckFieldsChatCompletion(req, 'm', lib.ModelType.LLM)).not.toThrow();
+    }
+  });
+
   it("usage.extra becomes our stats (backend 'webllm')", () => {
     const usage: WebLLM.CompletionUsage = {
       prompt_tokens: 30, completion_tokens: 11, total_tokens: 41,

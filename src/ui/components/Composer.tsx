@@ -1,5 +1,6 @@
 // Prompt box: Enter sends, Shift+Enter is a new line; Stop replaces Send while an answer streams.
-// For models whose template can switch thinking off, a toggle for it sits next to Send.
+// For models whose template can switch thinking off, a toggle for it sits next to Send. A note above
+// says what the chat's options do to the answer (JSON output), or why Send is off.
 import { useState } from 'react';
 import type { ChatActions } from '../hooks/use-chat.ts';
 
@@ -8,16 +9,20 @@ export interface ThinkingToggle {
   set(on: boolean): void;
 }
 
-export function Composer({ chat, disabled, placeholder, thinking }: {
+export function Composer({ chat, disabled, placeholder, thinking, note }: {
   chat: ChatActions; disabled: boolean; placeholder: string; thinking?: ThinkingToggle;
+  /** blocked: Send is off for this reason (the typed text stays) */
+  note?: { text: string; blocked: boolean };
 }) {
   const [text, setText] = useState('');
+  const off = disabled || !!note?.blocked;
   const send = (): void => {
-    if (disabled || chat.generating || !text.trim()) return;
+    if (off || chat.generating || !text.trim()) return;
     chat.send(text);
     setText('');
   };
-  return (
+  return (<>
+    {note && <div className={`composer-note ${note.blocked ? 'error' : 'muted'}`} role="status" data-testid="composer-note">{note.text}</div>}
     <form className="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
       <textarea data-testid="prompt-input" aria-label="Message" rows={2} value={text} placeholder={placeholder}
         onChange={(e) => setText(e.target.value)}
@@ -33,7 +38,7 @@ export function Composer({ chat, disabled, placeholder, thinking }: {
       )}
       {chat.generating
         ? <button type="button" className="danger" data-testid="stop-button" onClick={chat.stop} title="Stop (Esc)">Stop</button>
-        : <button type="submit" className="primary" data-testid="send-button" disabled={disabled || !text.trim()} title="Send (Enter)">Send</button>}
+        : <button type="submit" className="primary" data-testid="send-button" disabled={off || !text.trim()} title={note?.blocked ? note.text : 'Send (Enter)'}>Send</button>}
     </form>
-  );
+  </>);
 }

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { ChatItem } from '../state/conversations.ts';
 import { INTERRUPTED_TEXT } from '../state/cut-answer.ts';
+import { JsonAnswer } from './JsonAnswer.tsx';
 import { SafeMarkdown } from './Markdown.tsx';
 import { StatsLine } from './StatsLine.tsx';
 import { ThinkingBlock } from './ThinkingBlock.tsx';
@@ -44,7 +45,8 @@ export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate
       {item.reasoning !== undefined && <ThinkingBlock text={item.reasoning} thinking={thinking}
         unfinished={!streaming && !item.content && item.finish !== undefined && item.finish !== 'stop'} />}
       <div className="message-body">
-        {item.content ? <SafeMarkdown text={item.content} /> : streaming && !thinking ? <span className="typing">…</span> : null}
+        {item.content ? (item.format === 'json' ? <JsonAnswer text={item.content} streaming={streaming} /> : <SafeMarkdown text={item.content} />)
+          : streaming && !thinking ? <span className="typing">…</span> : null}
       </div>
       {item.error && <div className="message-error" role="alert">{item.error}</div>}
       {item.interrupted && <div className="message-interrupted" data-testid="message-interrupted">{INTERRUPTED_TEXT}</div>}

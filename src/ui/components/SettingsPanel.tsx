@@ -1,8 +1,43 @@
-// System prompt, sampling, thinking, backend and KV cache settings. A sampler field left empty
-// uses the model's own default, shown as the placeholder.
+// This chat's options (JSON output), then the settings every chat shares: system prompt, sampling,
+// thinking, backend and KV cache. A sampler field left empty uses the model's own default, shown as
+// the placeholder.
 import type { ModelSamplingDefaults } from '../../worker/api.ts';
 import type { SamplingKey, Settings } from '../state/settings.ts';
 import { DEFAULT_SETTINGS } from '../state/settings.ts';
+import type { JsonOutput, JsonOutputCheck } from '../state/json-output.ts';
+
+/** The active chat's JSON output option: `check` is what it would send, or why it cannot. */
+export interface ChatJsonOption {
+  value: JsonOutput;
+  check: JsonOutputCheck | null;
+  onChange(v: JsonOutput): void;
+  /** an answer is streaming into this chat */
+  disabled: boolean;
+}
+
+function JsonOutputField({ value, check, onChange, disabled }: ChatJsonOption) {
+  return (
+    <fieldset className="chat-options" data-testid="chat-options">
+      <legend>This chat</legend>
+      <label className="field row">
+        <span>JSON output (the answer is constrained to JSON)</span>
+        <input type="checkbox" data-testid="json-output" checked={value.on} disabled={disabled}
+          onChange={(e) => onChange({ ...value, on: e.target.checked })} />
+      </label>
+      {value.on && (
+        <label className="field">
+          <span>JSON schema (empty = any JSON object)</span>
+          <textarea data-testid="json-schema" rows={6} spellCheck={false} value={value.schema} disabled={disabled}
+            placeholder={'{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}'}
+            aria-invalid={check?.ok === false || undefined} aria-describedby="json-schema-status"
+            onChange={(e) => onChange({ ...value, schema: e.target.value })} />
+          {check && !check.ok && <span id="json-schema-status" className="error" role="alert" data-testid="json-schema-error">{check.error} Send is off until it is fixed.</span>}
+          {check?.ok && <span id="json-schema-status" className="hint" data-testid="json-schema-ok">{check.summary}{check.note ? ` ${check.note}` : ''}</span>}
+        </label>
+      )}
+    </fieldset>
+  );
+}
 
 type NumKey = SamplingKey | 'maxTokens' | 'contextLength';
 const SAMPLING = new Set<NumKey>(['temperature', 'topP', 'topK', 'minP', 'repeatPenalty']);
@@ -17,10 +52,11 @@ const NUMBERS: { key: NumKey; label: string; min: number; max: number; step: num
   { key: 'contextLength', label: 'Context tokens (0 = model default; next load)', min: 0, max: 131072, step: 256 },
 ];
 
-export function SettingsPanel({ settings, onChange, busy, modelDefaults }: {
+export function SettingsPanel({ settings, onChange, busy, modelDefaults, json }: {
   settings: Settings; onChange(s: Settings): void; busy: boolean;
   /** the loaded model's sampler defaults (local engine only) */
   modelDefaults?: ModelSamplingDefaults;
+  json: ChatJsonOption;
 }) {
   const placeholder = (key: NumKey): string | undefined => {
     if (!SAMPLING.has(key)) return undefined;
@@ -29,6 +65,7 @@ export function SettingsPanel({ settings, onChange, busy, modelDefaults }: {
   };
   return (
     <div className="settings">
+      <JsonOutputField {...json} />
       <label className="field">
         <span>System prompt</span>
         <textarea rows={4} value={settings.systemPrompt} placeholder="(none — story models continue plain text)"

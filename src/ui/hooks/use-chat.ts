@@ -4,6 +4,7 @@ import { useCallback, useRef, useState } from 'react';
 import type { ChatCompletionParams, ChatMessage } from '../../worker/api.ts';
 import { newConversation, newId, titleFrom, type ChatItem, type Conversation } from '../state/conversations.ts';
 import { endedByError } from '../state/cut-answer.ts';
+import { checkJsonOutput } from '../state/json-output.ts';
 import type { Settings } from '../state/settings.ts';
 import type { ActiveEngine } from './active-engine.ts';
 
@@ -25,7 +26,8 @@ interface Deps {
   active: ActiveEngine;
 }
 
-function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: boolean): ChatCompletionParams {
+function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: boolean,
+  responseFormat: ChatCompletionParams['response_format']): ChatCompletionParams {
   // Past thinking goes back as reasoning_content; the template decides whether to show it (Qwen3 drops it).
   const messages: ChatMessage[] = history.map((m) => (m.role === 'assistant' && m.reasoning
     ? { role: m.role, content: m.content, reasoning_content: m.reasoning }
@@ -38,7 +40,9 @@ function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: 
     ...defined({ temperature: settings.temperature, top_p: settings.topP, top_k: settings.topK, min_p: settings.minP, repeat_penalty: settings.repeatPenalty }),
     max_tokens: settings.maxTokens, context_shift: settings.contextShift,
     ...(Number.isFinite(seed) ? { seed } : {}),
-    ...(thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking } } : {}),
+    // constrained output starts with the first token, where a thinking block would open: JSON answers do not think
+    ...(thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking && !responseFormat } } : {}),
+    ...(responseFormat ? { response_format: responseFormat } : {}),
   };
 }
 
@@ -58,7 +62,9 @@ export function useChat({ conversation, commit, select, streaming, settings, act
   /** Answers the last user message of `history`, streaming into a new assistant message. */
   const answer = useCallback(async (conv: Conversation, history: ChatItem[]) => {
     const { engine, modelName, thinkingToggle } = active;
-    const base: ChatItem = { id: newId(), role: 'assistant', content: '', model: modelName, updatedAt: Date.now() };
+    // the chat's JSON output option, as it is when the answer starts
+    const json = conv.jsonOutput?.on ? checkJsonOutput(conv.jsonOutput, active.kind) : null;
+    const base: ChatItem = { id: newId(), role: 'assistant', content: '', model: modelName, updatedAt: Date.now(), ...(json ? { format: 'json' } : {}) };
     const withReply = (reply: ChatItem): Conversation => ({ ...conv, messages: [...history, reply], updatedAt: Date.now() });
     streaming?.(conv.id);
     commit(withReply(base), true);
@@ -80,7 +86,10 @@ export function useChat({ conversation, commit, select, streaming, settings, act
       if (!engine) {
         throw new Error(active.kind === 'local' ? 'No model is loaded yet: pick one in the model picker.' : 'The engine is not ready: set it up in the Engine panel.');
       }
-      for await (const chunk of engine.chat.completions.create(requestParams(settings, history, thinkingToggle), { signal: abort.signal })) {
+      // send is disabled while the schema is wrong; regenerate and edit say why here
+      if (json && !json.ok) throw new Error(`JSON output: ${json.error}`);
+      const params = requestParams(settings, history, thinkingToggle, json?.ok ? json.format : undefined);
+      for await (const chunk of engine.chat.completions.create(params, { signal: abort.signal })) {
         const { content, reasoning_content: thought } = chunk.choices[0].delta;
         if (content || thought) {
           text += content ?? '';

@@ -2,6 +2,7 @@
 // and kept in step with the other tabs (a save or delete there arrives on the tab channel).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { deleteConversation, getConversation, loadConversations, saveConversation, type Conversation } from '../state/conversations.ts';
+import { keepNewerOptions } from '../state/conversation-merge.ts';
 import { useTabMessages } from '../state/tab-channel.ts';
 
 export interface Conversations {
@@ -35,7 +36,10 @@ export function useConversations(): Conversations {
   }, []);
 
   // A merged save may hold turns another tab added: show them, unless an answer is streaming into it.
-  const adopt = useCallback((c: Conversation) => { if (busy.current !== c.id) setList(put(c)); }, []);
+  // An option typed since that save began (the schema box saves on every key) stays as it is now.
+  const adopt = useCallback((c: Conversation) => {
+    if (busy.current !== c.id) setList((l) => put(keepNewerOptions(c, l.find((x) => x.id === c.id)))(l));
+  }, []);
 
   const commit = useCallback((c: Conversation, persist: boolean) => {
     setList(put(c));

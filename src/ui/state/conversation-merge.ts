@@ -7,6 +7,7 @@
 // after the stored ones, and ids a tab removed on purpose (regenerate, edit and resend) are kept
 // as tombstones in `removed` so that another tab's older copy cannot bring them back.
 import type { ChatItem, Conversation } from './conversations.ts';
+import { newerJsonOutput } from './json-output.ts';
 
 const changed = (m: ChatItem): number => m.updatedAt ?? 0;
 
@@ -27,5 +28,16 @@ export function mergeConversation(stored: Conversation | undefined, mine: Conver
     updatedAt: Math.max(stored.updatedAt, mine.updatedAt),
     messages,
     ...(removed.size > 0 ? { removed: [...removed] } : {}),
+    ...withJsonOutput(newerJsonOutput(stored.jsonOutput, mine.jsonOutput)),
   };
+}
+
+/** The chat's options are not messages: the copy changed last wins (an answer saved by one tab keeps the schema another tab typed). */
+export function keepNewerOptions(c: Conversation, other: Conversation | undefined): Conversation {
+  if (!other || other.id !== c.id) return c;
+  return { ...c, ...withJsonOutput(newerJsonOutput(c.jsonOutput, other.jsonOutput)) };
+}
+
+function withJsonOutput(j: Conversation['jsonOutput']): Pick<Conversation, 'jsonOutput'> {
+  return j ? { jsonOutput: j } : {};
 }

@@ -5,6 +5,7 @@ import { createStore, del, get, update, values } from 'idb-keyval';
 import type { CompletionStats, FinishReason } from '../../worker/api.ts';
 import { postTabMessage } from '../../worker/tab-messages.ts';
 import { mergeConversation } from './conversation-merge.ts';
+import type { JsonOutput } from './json-output.ts';
 
 export interface ChatItem {
   id: string;
@@ -22,6 +23,8 @@ export interface ChatItem {
   updatedAt?: number;
   /** assistant only: the answer was cut off because the engine worker died ('engine-stopped'); content is what had arrived */
   interrupted?: 'engine-stopped';
+  /** assistant only: asked for with the chat's JSON output option on, so shown as formatted JSON */
+  format?: 'json';
 }
 
 export interface Conversation {
@@ -32,6 +35,8 @@ export interface Conversation {
   messages: ChatItem[];
   /** ids of messages removed on purpose (regenerate, edit and resend): another tab's older copy must not restore them */
   removed?: string[];
+  /** this chat's JSON output option (json-output.ts) */
+  jsonOutput?: JsonOutput;
 }
 
 const store = createStore('edge-llm-chat', 'conversations');
