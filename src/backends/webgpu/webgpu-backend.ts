@@ -66,9 +66,11 @@ export interface WebGPUBackend extends Backend {
 }
 
 const WG = 64;
-/** top-k: invocations per workgroup and values per workgroup (WG · E of shaders/ops/top-k.wgsl) */
+/** top-k: invocations per workgroup and values per workgroup (C of shaders/ops/top-k.wgsl) */
 export const TOPK_WG = 64;
-export const TOPK_CHUNK = TOPK_WG * 16;
+export const TOPK_CHUNK = 1024;
+/** the serial variant keeps its list in a private array of 64 */
+const TOPK_SERIAL_MAX_K = 64;
 
 /** The inputs of top-k's levels: n values, then ceil(m / chunk) · k pairs until one chunk is left
  *  (each level shrinks its input at least twofold); none when k is above half a chunk (host path). */
@@ -453,13 +455,16 @@ class WebGPUBackendImpl implements WebGPUBackend {
       return this.device.createBuffer({ label: `top-k ${i}`, size: want, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     });
     // levels[0] = n values → ceil(n / chunk) · k pairs → … → k pairs in topKBufs[0]
+    // as attention: with threadsPerRow 1 (SwiftShader) one invocation per chunk, no barriers
+    const serial = this.threadsPerRow === 1 && k <= TOPK_SERIAL_MAX_K;
+    const pipe = this.pipes.plain('top-k', { WG: TOPK_WG }, serial ? 'main_serial' : 'main');
     let src = act(logits).buffer;
     for (let l = 0; l < levels.length; l++) {
       const m = levels[l];
-      const groups = Math.ceil(m / TOPK_CHUNK);
-      const dst = groups === 1 ? this.topKBufs[0] : this.topKBufs[1 + (l % 2)];
-      this.rec.dispatch(this.pipes.plain('top-k', { WG: TOPK_WG }), [src, dst], [m, k, 0x7f800000, l === 0 ? 0 : 1], [groups, 1],
-        { op: 'top-k', wg: TOPK_WG, activations: m * (l === 0 ? 4 : 8) });
+      const chunks = Math.ceil(m / TOPK_CHUNK);
+      const dst = chunks === 1 ? this.topKBufs[0] : this.topKBufs[1 + (l % 2)];
+      this.rec.dispatch(pipe, [src, dst], [m, k, 0x7f800000, l === 0 ? 0 : 1], [serial ? Math.ceil(chunks / TOPK_WG) : chunks, 1],
+        { op: serial ? 'top-k-serial' : 'top-k', wg: TOPK_WG, activations: m * (l === 0 ? 4 : 8) });
       src = dst;
     }
     const words = await this.readBytes(this.topKBufs[0], 0, 8 * k);

@@ -16,9 +16,10 @@ export interface TopKCase { n: number; k: number; kind: string; levels: number; 
  * step), 'wide' (continuous normal), 'equal' (all the same value), 'rising' (the best at the end,
  * far from the first chunk) — and k.
  */
-export async function runTopK(seed: number, cases: [n: number, k: number, kind: string][]): Promise<TopKCase[]> {
+export async function runTopK(seed: number, threadsPerRow: number, cases: [n: number, k: number, kind: string][]): Promise<TopKCase[]> {
   const r = rng(seed);
-  const b = await createWebGPUBackend();
+  // threadsPerRow 1 selects the serial variant (one invocation per chunk), > 1 the workgroup tree
+  const b = await createWebGPUBackend({ threadsPerRow });
   const out: TopKCase[] = [];
   try {
     for (const [n, k, kind] of cases) {
