@@ -79,8 +79,8 @@ export function gpuRows(g: GpuFigures): [string, string][] {
     ['adapter', `${g.adapter}${g.features.shaderF16 ? ', shader-f16' : ''}${g.features.subgroups ? ', subgroups' : ''}`],
     ['adapter limits', `${g.limits.maxComputeInvocationsPerWorkgroup} invocations/workgroup, ${g.limits.maxComputeWorkgroupStorageSize} B workgroup memory, `
       + `${g.limits.maxComputeWorkgroupsPerDimension} workgroups/dimension, binding ${mib(g.limits.maxStorageBufferBindingSize)}`],
-    [`prefill (${g.prefill.tokens} tokens)`, `${g.prefill.dispatches} dispatches, ${g.prefill.submits} submits`],
-    ['per decoded token', `${t.dispatches.toFixed(1)} dispatches, ${t.submits.toFixed(1)} submits`],
+    [`GPU work, prefill`, `${g.prefill.dispatches} dispatches, ${g.prefill.submits} submits for ${g.prefill.tokens} tokens`],
+    [`GPU work, per token`, `${t.dispatches.toFixed(1)} dispatches, ${t.submits.toFixed(1)} submits`],
     ['bytes read per token', `${mib(t.weightBytes + t.kvBytes + t.activationBytes)}: weights ${mib(t.weightBytes)} `
       + `(${((100 * t.weightBytes) / g.modelWeightBytes).toFixed(1)}% of the model's ${mib(g.modelWeightBytes)}), KV ${mib(t.kvBytes)}, activations ${mib(t.activationBytes)}`],
     [`top-k (k ${g.topK.k}, V ${g.topK.vocab})`, `${g.topK.ms.toFixed(2)} ms with its read-back (${g.topK.roundTripMs.toFixed(2)} ms alone), `
