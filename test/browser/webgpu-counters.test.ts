@@ -71,7 +71,7 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (_host, open) => {
       expect(c.perOp['matmul-vec']).toBe(7 * c.layers + 1);
       expect(c.perOp.rmsnorm).toBe(2 * c.layers + 1);
       expect(c.perOp.attention ?? c.perOp['attention-serial']).toBe(c.layers);
-      expect(c.perOp['top-k']).toBe(1);
+      expect(c.perOp['top-k'] ?? c.perOp['top-k-serial']).toBe(1); // 512 logits: one chunk, one level
     }
   });
 
