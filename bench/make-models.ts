@@ -98,7 +98,7 @@ function fillNormal(out: Float32Array, seed: { s: number }, sd: number): void {
   seed.s = x;
 }
 
-async function writeF32(s: BenchShape, file: string): Promise<void> {
+export async function writeF32(s: BenchShape, file: string): Promise<void> {
   const a = s.arch;
   const entries = [
     str('general.architecture', a), str('general.name', `${s.id}-random`),
@@ -135,7 +135,7 @@ async function writeF32(s: BenchShape, file: string): Promise<void> {
   await rename(`${file}.part`, file);
 }
 
-function quantize(input: string, type: string, out: string): Promise<void> {
+export function quantize(input: string, type: string, out: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'quantize', '--in', input, '--type', type, '--out', out],
       { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });

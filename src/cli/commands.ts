@@ -9,6 +9,7 @@ import { Session, type Recover } from '../engine/session.ts';
 import { estimateWasm, estimateWebGPU } from '../models/memory.ts';
 import { EngineError } from '../shared/errors.ts';
 import type { CliOptions } from './args.ts';
+import { asWebGPU, gpuRows, kernels, limits, perToken, timeTopK, type GpuFigures } from './gpu-bench.ts';
 
 export interface CliEnv {
   out(s: string): void;
@@ -109,14 +110,13 @@ async function tokenize(o: CliOptions, env: CliEnv): Promise<void> {
   for (const id of ids) env.out(`${String(id).padStart(7)}  ${JSON.stringify(t.tokenText(id))}\n`);
 }
 
-interface GpuCounters { dispatches: number; weightBytesRead: number }
-
-/** Prefill N random tokens, then decode M greedily; on WebGPU also dispatches and bytes per token. */
+/** Prefill N random tokens, then decode M greedily; on WebGPU also its counters (src/cli/gpu-bench.ts). */
 async function bench(o: CliOptions, env: CliEnv): Promise<void> {
   const m = await load({ ...o, ctx: Math.max(o.ctx ?? 0, o.promptTokens + o.genTokens + 1) }, env);
   try {
     const { decoder, h } = m;
-    const backend = decoder.backend as Backend & { memoryBytes?: () => number; stats?: () => GpuCounters; caps?: { bindingLimit: number } };
+    const backend = decoder.backend as Backend & { memoryBytes?: () => number; caps?: { bindingLimit: number } };
+    const gpu = asWebGPU(backend);
     // the pre-flight's figure for this very load, beside the measured one
     const mo = { nCtx: decoder.opts.nCtx, kvType: decoder.opts.kvType, maxBatch: decoder.opts.maxBatch, threads: backend.threads };
     const predicted = backend.name === 'wasm' ? estimateWasm(m.file, h, m.arch, mo).backendBytes
@@ -133,13 +133,24 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
     const warm = Math.min(8, prompt.length);
     await next(prompt.subarray(0, warm), 0);
     for (let i = 0; i < Math.min(2, o.genTokens); i++) await next(prompt.subarray(0, 1), warm + i);
+    const p0 = gpu?.stats();
     const t0 = performance.now();
     let id = await next(prompt, 0);
     const t1 = performance.now();
-    const s0 = backend.stats?.();
+    const s0 = gpu?.stats();
+    gpu?.countPerOp(true);
     for (let i = 0; i < o.genTokens; i++) id = await next(Int32Array.of(id), o.promptTokens + i);
     const t2 = performance.now();
-    const s1 = backend.stats?.();
+    const s1 = gpu?.stats();
+    const ops = gpu?.opCounts();
+    gpu?.countPerOp(false);
+    const stepMs = (t2 - t1) / o.genTokens;
+    const g: GpuFigures | undefined = gpu && p0 && s0 && s1 && ops ? {
+      adapter: gpu.caps.adapter, limits: limits(gpu.caps), features: { shaderF16: gpu.caps.shaderF16, subgroups: gpu.caps.subgroups },
+      prefill: { tokens: o.promptTokens, dispatches: s0.dispatches - p0.dispatches, submits: s0.submits - p0.submits },
+      perToken: perToken(s0, s1, o.genTokens), modelWeightBytes: s1.weightBytes, kernels: kernels(ops, o.genTokens),
+      topK: await timeTopK(gpu, h.vocabSize, Math.min(o.topK || 40, h.vocabSize), stepMs),
+    } : undefined;
     const r = {
       prefillTokensPerSec: (o.promptTokens / (t1 - t0)) * 1000,
       decodeTokensPerSec: (o.genTokens / (t2 - t1)) * 1000,
@@ -151,9 +162,10 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
         residentLayers: m.residency.resident.filter(Boolean).length,
         streamedBytesPerToken: m.residency.streamedBytesPerPass,
       } : {}),
-      ...(s0 && s1 ? {
-        dispatchesPerToken: (s1.dispatches - s0.dispatches) / o.genTokens,
-        gpuBytesPerToken: (s1.weightBytesRead - s0.weightBytesRead) / o.genTokens,
+      ...(g ? {
+        dispatchesPerToken: g.perToken.dispatches,
+        gpuBytesPerToken: g.perToken.weightBytes + g.perToken.kvBytes + g.perToken.activationBytes,
+        gpu: g,
       } : {}),
     };
     if (o.json) return void env.out(`${JSON.stringify(r)}\n`);
@@ -167,10 +179,7 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
     if (r.residentLayers !== undefined && r.residentLayers < h.nLayers) {
       rows.push(['streamed', `${h.nLayers - r.residentLayers} of ${h.nLayers} layers, ${(r.streamedBytesPerToken! / 2 ** 20).toFixed(1)} MiB per token`]);
     }
-    if (r.dispatchesPerToken !== undefined) {
-      rows.push(['dispatches per token', r.dispatchesPerToken.toFixed(1)],
-        ['GPU bytes per token', `${(r.gpuBytesPerToken! / 2 ** 20).toFixed(2)} MiB`]);
-    }
+    if (g) rows.push(...gpuRows(g));
     for (const [k, v] of rows) env.out(`${k.padEnd(24)} ${v}\n`);
   } finally {
     await m.dispose();

@@ -10,9 +10,31 @@ export const UNIFORM_RING_BYTES = SLOT * SLOTS;
 /** A uniform field: a u32 (plain number) or an f32. */
 export type Field = number | { f32: number };
 
+/**
+ * What one dispatch reads, given by the op that records it from the ranges its kernel reads of
+ * each bound buffer (each byte once, as the kernel's indices reach it; caches not modelled).
+ */
+export interface DispatchCost {
+  /** the kernel (an op of shaders/ops, or a variant of it) */
+  op: string;
+  /** invocations per workgroup, as the pipeline's override constants set it */
+  wg: number;
+  weights?: number;
+  kv?: number;
+  activations?: number;
+}
+
+export interface ByteCounts { weights: number; kv: number; activations: number }
+
+export interface OpCounts { dispatches: number; workgroups: number; workgroupSize: number; bytes: number }
+
 export class Recorder {
   dispatches = 0;
   submits = 0;
+  /** bytes read by the dispatches recorded so far */
+  readonly bytes: ByteCounts = { weights: 0, kv: 0, activations: 0 };
+  /** per-kernel tallies, kept only while counting per op is on (a map update per dispatch) */
+  perOp: Map<string, OpCounts> | null = null;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private used = 0;
@@ -33,7 +55,7 @@ export class Recorder {
     return [x, Math.ceil(n / x)];
   }
 
-  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], fields: Field[], groups: [number, number, number?]): void {
+  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], fields: Field[], groups: [number, number, number?], cost: DispatchCost): void {
     if (this.used === SLOTS) this.flush();
     const slot = this.used++;
     fields.forEach((f, i) => {
@@ -48,6 +70,17 @@ export class Recorder {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2] ?? 1);
     this.dispatches++;
+    const w = cost.weights ?? 0, k = cost.kv ?? 0, a = cost.activations ?? 0;
+    this.bytes.weights += w;
+    this.bytes.kv += k;
+    this.bytes.activations += a;
+    if (this.perOp) {
+      let c = this.perOp.get(cost.op);
+      if (!c) this.perOp.set(cost.op, c = { dispatches: 0, workgroups: 0, workgroupSize: cost.wg, bytes: 0 });
+      c.dispatches++;
+      c.workgroups += groups[0] * groups[1] * (groups[2] ?? 1);
+      c.bytes += w + k + a;
+    }
   }
 
   /** A read-only storage buffer holding `data`, valid for the dispatches recorded before the next flush. */

@@ -7,10 +7,10 @@ import type { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
 import { EngineError } from '../../shared/errors.ts';
 import { allocActivation, allocKV, GPUActivation, GPUWeight, uploadWeight, type KVLayer } from './buffers.ts';
-import { KV_TYPES, shiftedPositions, type KVType } from '../kv-layout.ts';
+import { KV_TYPES, kvRowBytes, shiftedPositions, type KVType } from '../kv-layout.ts';
 import { requestDevice, type DeviceOptions, type GPUCaps } from './device.ts';
 import { Pipelines } from './pipelines.ts';
-import { Recorder } from './recorder.ts';
+import { Recorder, type OpCounts } from './recorder.ts';
 import { ropeTable } from './rope-table.ts';
 
 export interface WebGPUBackendOptions extends DeviceOptions {
@@ -28,8 +28,11 @@ export interface WebGPUStats {
   pipelines: number;
   /** bytes of the weights' buffers (each chunk padded to 4 bytes) */
   weightBytes: number;
-  /** weight bytes bound by matmul/embed/norm dispatches so far (a proxy for bytes read) */
+  /** bytes the dispatches so far read of weights, of the KV cache and of activations (each op
+   *  counts the ranges its kernel reads; see DispatchCost) */
   weightBytesRead: number;
+  kvBytesRead: number;
+  activationBytesRead: number;
   /** device bytes held now: weights, activations, KV cache */
   deviceBytes: number;
   /** bytes mapped back to the CPU so far (logits, top-k candidates) */
@@ -54,11 +57,35 @@ export interface WebGPUBackend extends Backend {
   /** cb runs once when the device is lost (not on dispose) */
   onLost(cb: (e: EngineError) => void): void;
   stats(): WebGPUStats;
+  /** per-kernel tallies (dispatches, workgroups, their size, bytes read) from now on; off by default */
+  countPerOp(on: boolean): void;
+  /** the tallies since countPerOp(true), by kernel */
+  opCounts(): Record<string, OpCounts>;
   /** test hook: destroys the device as a driver reset would */
   forceDeviceLoss(): void;
 }
 
 const WG = 64;
+/** top-k: invocations per workgroup and values per workgroup (C of shaders/ops/top-k.wgsl) */
+export const TOPK_WG = 64;
+export const TOPK_CHUNK = 1024;
+/** the serial variant keeps its list in a private array of 64 */
+const TOPK_SERIAL_MAX_K = 64;
+
+/** The inputs of top-k's levels: n values, then ceil(m / chunk) · k pairs until one chunk is left
+ *  (each level shrinks its input at least twofold); none when k is above half a chunk (host path). */
+export function topKLevels(n: number, k: number): number[] {
+  if (k > TOPK_CHUNK / 2) return [];
+  const levels = [n];
+  while (levels[levels.length - 1] > TOPK_CHUNK) levels.push(Math.ceil(levels[levels.length - 1] / TOPK_CHUNK) * k);
+  return levels;
+}
+
+/** Above half a chunk a level would not shrink: the host sorts (same order rule). */
+function topKOnHost(x: Float32Array, k: number): TopK {
+  const ids = [...x.keys()].sort((i, j) => x[j] - x[i] || i - j).slice(0, k);
+  return { ids, values: ids.map((i) => x[i]) };
+}
 const act = (a: Activation) => a as GPUActivation;
 const wt = (w: Weight) => w as GPUWeight;
 
@@ -75,10 +102,10 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private readonly lostCallbacks: ((e: EngineError) => void)[] = [];
   private weightBytes = 0;
   private readonly slots: GPUWeightSlot[] = [];
-  private weightBytesRead = 0;
   private readBackBytes = 0;
   private activationBytes = 0;
-  private topKOut: GPUBuffer | null = null;
+  /** top-k's pairs: [0] the result, [1], [2] the levels between (ping-pong) */
+  private topKBufs: GPUBuffer[] = [];
   private ropeCache: { key: string; factors: Float32Array | undefined; submits: number; buf: GPUBuffer } | null = null;
 
   /** matmul threads per row; 1 also selects the serial attention. SwiftShader runs barrier-free
@@ -232,9 +259,10 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const pipe = this.pipes.weight('embed', w.type, { WG });
     const [gx, gy] = this.rec.grid(Math.ceil((ids.length * w.cols) / 4 / WG));
     for (const c of w.chunks) {
-      if (!ids.some((id) => id >= c.row0 && id < c.row0 + c.rows)) continue;
-      this.rec.dispatch(pipe, [c.buffer, idBuf, act(out).buffer], [ids.length, w.cols, c.row0, c.rows, w.rowBytes, gx, 0, 0], [gx, gy]);
-      this.weightBytesRead += ids.length * w.rowBytes;
+      const inChunk = ids.reduce((n, id) => n + (id >= c.row0 && id < c.row0 + c.rows ? 1 : 0), 0);
+      if (!inChunk) continue;
+      this.rec.dispatch(pipe, [c.buffer, idBuf, act(out).buffer], [ids.length, w.cols, c.row0, c.rows, w.rowBytes, gx, 0, 0], [gx, gy],
+        { op: 'embed', wg: WG, weights: inChunk * w.rowBytes, activations: ids.length * 4 });
     }
   }
 
@@ -243,8 +271,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const g = wt(w);
     check(g.chunks.length === 1 && x.length >= nTokens * g.cols && out.length >= nTokens * g.cols, 'BAD_ARGUMENT', `rmsnorm shapes do not fit '${g.name}'.`);
     const pipe = this.pipes.weight('rmsnorm', g.type, { WG });
-    this.rec.dispatch(pipe, [g.chunks[0].buffer, act(x).buffer, act(out).buffer], [g.cols, { f32: eps }, 0, 0], [nTokens, 1]);
-    this.weightBytesRead += g.rowBytes;
+    this.rec.dispatch(pipe, [g.chunks[0].buffer, act(x).buffer, act(out).buffer], [g.cols, { f32: eps }, 0, 0], [nTokens, 1],
+      { op: 'rmsnorm', wg: WG, weights: g.rowBytes, activations: nTokens * g.cols * 4 });
   }
 
   matmul(w: Weight, x: Activation, out: Activation, nTokens: number): void {
@@ -258,8 +286,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     for (const c of m.chunks) {
       const [gx, gy] = this.rec.grid(Math.ceil(c.rows / (WG / tpr)));
       this.rec.dispatch(pipe, [c.buffer, act(x).buffer, act(out).buffer],
-        [c.rows, m.cols, nTokens, c.row0, m.rows, gx, m.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)]);
-      this.weightBytesRead += c.rows * m.rowBytes;
+        [c.rows, m.cols, nTokens, c.row0, m.rows, gx, m.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)],
+        { op: nTokens === 1 ? 'matmul-vec' : 'matmul', wg: WG, weights: c.rows * m.rowBytes, activations: nTokens * m.cols * 4 });
     }
   }
 
@@ -270,7 +298,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     check(b.chunks.length === 1 && x.length >= nTokens * width, 'BAD_ARGUMENT', `addBias shapes do not fit '${b.name}'.`);
     const n4 = (nTokens * width) / 4;
     const [gx, gy] = this.rec.grid(Math.ceil(n4 / WG));
-    this.rec.dispatch(this.pipes.weight('add-bias', b.type, { WG }), [b.chunks[0].buffer, act(x).buffer], [n4, width, gx, 0], [gx, gy]);
+    this.rec.dispatch(this.pipes.weight('add-bias', b.type, { WG }), [b.chunks[0].buffer, act(x).buffer], [n4, width, gx, 0], [gx, gy],
+      { op: 'add-bias', wg: WG, weights: b.rows * b.rowBytes, activations: n4 * 16 });
   }
 
   rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void {
@@ -286,7 +315,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const total = nTokens * nHeads * (p.nRot / 2);
     const [gx, gy] = this.rec.grid(Math.ceil(total / WG));
     this.rec.dispatch(this.pipes.plain('rope', { WG }), [act(x).buffer, c.buf],
-      [nTokens, nHeads, headDim, p.nRot, p.neox ? 1 : 0, gx, 0, 0], [gx, gy]);
+      [nTokens, nHeads, headDim, p.nRot, p.neox ? 1 : 0, gx, 0, 0], [gx, gy],
+      { op: 'rope', wg: WG, activations: total * 8 + nTokens * p.nRot * 4 });
   }
 
   private layer(l: number): KVLayer {
@@ -311,7 +341,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const n = this.kvType === 'q8_0' ? nTokens * Math.ceil(kvDim / 64) : (nTokens * kvDim) / (this.kvType === 'f16' ? 2 : 1);
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
     this.rec.dispatch(this.pipes.plain('store-kv', { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType) }),
-      [k, v, L.k, L.v], [nTokens, kvDim, pos0, gx, L.slots, 0, 0, 0], [gx, gy]);
+      [k, v, L.k, L.v], [nTokens, kvDim, pos0, gx, L.slots, 0, 0, 0], [gx, gy],
+      { op: 'store-kv', wg: WG, activations: 2 * nTokens * kvDim * 4 });
   }
 
   shiftKV(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void {
@@ -331,7 +362,8 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const out = [L.k, L.v].map((buf, i) => {
       const rowsF32 = this.rec.scratch(rows * kvDim * 4);
       this.rec.dispatch(this.pipes.plain('kv-shift', { WG, KV_TYPE: kvType, ROTATE: i === 0 && !!p.rope }), [buf, rowsF32, cs],
-        [lo, hi, discard, L.slots, kvDim, p.headDim, p.rope?.nRot ?? 0, p.rope?.neox ? 1 : 0, gx, 0, 0, 0], [gx, gy]);
+        [lo, hi, discard, L.slots, kvDim, p.headDim, p.rope?.nRot ?? 0, p.rope?.neox ? 1 : 0, gx, 0, 0, 0], [gx, gy],
+        { op: 'kv-shift', wg: WG, kv: rows * kvRowBytes(this.kvType, kvDim) });
       return rowsF32;
     });
     this.storeRows(L, out[0], out[1], lo, rows);
@@ -352,10 +384,14 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: a.scale }, nTokens, window, { f32: a.softcap ?? 0 }, L.slots, 0, 0];
     const bufs = [act(q).buffer, L.k, L.v, act(out).buffer];
     const overrides = { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType) };
+    // keys (and values) the batch attends to: all up to its last position, or its windows' union
+    const keys = Math.min(pos0 + nTokens, window > 0 ? window + nTokens - 1 : Infinity, L.slots);
+    const cost = { wg: WG, kv: 2 * keys * kvRowBytes(this.kvType, kvDim), activations: nTokens * nHead * headDim * 4 };
     if (this.threadsPerRow === 1) {
-      this.rec.dispatch(this.pipes.plain('attention', overrides, 'main_serial'), bufs, fields, [Math.ceil((nHead * nTokens) / WG), 1]);
+      this.rec.dispatch(this.pipes.plain('attention', overrides, 'main_serial'), bufs, fields, [Math.ceil((nHead * nTokens) / WG), 1],
+        { op: 'attention-serial', ...cost });
     } else {
-      this.rec.dispatch(this.pipes.plain('attention', overrides), bufs, fields, [nHead, nTokens]);
+      this.rec.dispatch(this.pipes.plain('attention', overrides), bufs, fields, [nHead, nTokens], { op: 'attention', ...cost });
     }
   }
 
@@ -366,7 +402,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     const gateInPlace = out === gate;
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
     this.rec.dispatch(this.pipes.plain('glu', { WG, GATE_IN_PLACE: gateInPlace, GELU: kind === 'gelu_tanh' }),
-      [act(out).buffer, act(gateInPlace ? up : gate).buffer], [n, gx, 0, 0], [gx, gy]);
+      [act(out).buffer, act(gateInPlace ? up : gate).buffer], [n, gx, 0, 0], [gx, gy], { op: 'glu', wg: WG, activations: 2 * n * 4 });
   }
 
   scale(x: Activation, n: number, factor: number): void {
@@ -382,38 +418,56 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.alive();
     check(n <= x.length, 'BAD_ARGUMENT', `scale of ${n} floats overflows an activation of ${x.length}.`);
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
-    this.rec.dispatch(this.pipes.plain('scale', { WG, SOFTCAP: softcap }), [act(x).buffer], [n, gx, { f32: factor }, 0], [gx, gy]);
+    this.rec.dispatch(this.pipes.plain('scale', { WG, SOFTCAP: softcap }), [act(x).buffer], [n, gx, { f32: factor }, 0], [gx, gy],
+      { op: softcap ? 'softcap' : 'scale', wg: WG, activations: n * 4 });
   }
 
   add(dst: Activation, src: Activation, n: number): void {
     this.alive();
     check(dst !== src, 'BAD_ARGUMENT', 'add needs distinct buffers.');
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
-    this.rec.dispatch(this.pipes.plain('add', { WG }), [act(dst).buffer, act(src).buffer], [n, gx, 0, 0], [gx, gy]);
+    this.rec.dispatch(this.pipes.plain('add', { WG }), [act(dst).buffer, act(src).buffer], [n, gx, 0, 0], [gx, gy], { op: 'add', wg: WG, activations: 2 * n * 4 });
   }
 
   copy(src: Activation, srcOffset: number, dst: Activation, dstOffset: number, n: number): void {
     this.alive();
     check(src !== dst, 'BAD_ARGUMENT', 'copy needs distinct buffers.');
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
-    this.rec.dispatch(this.pipes.plain('copy', { WG }), [act(src).buffer, act(dst).buffer], [n, srcOffset, dstOffset, gx], [gx, gy]);
+    this.rec.dispatch(this.pipes.plain('copy', { WG }), [act(src).buffer, act(dst).buffer], [n, srcOffset, dstOffset, gx], [gx, gy], { op: 'copy', wg: WG, activations: n * 4 });
   }
 
   softmax(x: Activation, nRows: number, width: number): void {
     this.alive();
-    this.rec.dispatch(this.pipes.plain('softmax', { WG }), [act(x).buffer], [width, 0, 0, 0], [nRows, 1]);
+    this.rec.dispatch(this.pipes.plain('softmax', { WG }), [act(x).buffer], [width, 0, 0, 0], [nRows, 1], { op: 'softmax', wg: WG, activations: nRows * width * 4 });
   }
 
   async topK(logits: Activation, k: number, n = logits.length): Promise<TopK> {
     this.alive();
-    check(k >= 1 && k <= n && n <= logits.length, 'BAD_ARGUMENT', `top-k needs 1 ≤ k ≤ n (k ${k}, n ${n}).`);
-    if (!this.topKOut || this.topKOut.size < 8 * k) {
-      this.topKOut?.destroy();
-      this.topKOut = this.device.createBuffer({ size: Math.max(64, 8 * k), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    check(Number.isInteger(k) && k >= 1 && k <= n && n <= logits.length, 'BAD_ARGUMENT', `top-k needs 1 ≤ k ≤ n (k ${k}, n ${n}).`);
+    const levels = topKLevels(n, k);
+    if (!levels.length) return topKOnHost(await this.read(logits, 0, n), k);
+    const pairBytes = (m: number) => Math.max(64, 8 * m);
+    this.topKBufs = [0, 1, 2].map((i) => {
+      const b = this.topKBufs[i] as GPUBuffer | undefined;
+      const want = pairBytes(i === 0 ? k : (levels[1] ?? k));
+      if (b && b.size >= want) return b;
+      b?.destroy();
+      return this.device.createBuffer({ label: `top-k ${i}`, size: want, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    });
+    // levels[0] = n values → ceil(n / chunk) · k pairs → … → k pairs in topKBufs[0]
+    // as attention: with threadsPerRow 1 (SwiftShader) one invocation per chunk, no barriers
+    const serial = this.threadsPerRow === 1 && k <= TOPK_SERIAL_MAX_K;
+    const pipe = this.pipes.plain('top-k', { WG: TOPK_WG }, serial ? 'main_serial' : 'main');
+    let src = act(logits).buffer;
+    for (let l = 0; l < levels.length; l++) {
+      const m = levels[l];
+      const chunks = Math.ceil(m / TOPK_CHUNK);
+      const dst = chunks === 1 ? this.topKBufs[0] : this.topKBufs[1 + (l % 2)];
+      this.rec.dispatch(pipe, [src, dst], [m, k, 0x7f800000, l === 0 ? 0 : 1], [serial ? Math.ceil(chunks / TOPK_WG) : chunks, 1],
+        { op: serial ? 'top-k-serial' : 'top-k', wg: TOPK_WG, activations: m * (l === 0 ? 4 : 8) });
+      src = dst;
     }
-    const wg = Math.min(256, this.caps.maxComputeInvocationsPerWorkgroup);
-    this.rec.dispatch(this.pipes.plain('top-k', { WG: wg }), [act(logits).buffer, this.topKOut], [n, k, 0x7f800000, 0], [1, 1]);
-    const words = await this.readBytes(this.topKOut, 0, 8 * k);
+    const words = await this.readBytes(this.topKBufs[0], 0, 8 * k);
     const u = new Uint32Array(words);
     const f = new Float32Array(words);
     return { ids: Array.from({ length: k }, (_, i) => u[2 * i]), values: Array.from({ length: k }, (_, i) => f[2 * i + 1]) };
@@ -428,9 +482,18 @@ class WebGPUBackendImpl implements WebGPUBackend {
   }
 
   stats(): WebGPUStats {
+    const b = this.rec.bytes;
     return { dispatches: this.rec.dispatches, submits: this.rec.submits, pipelines: this.pipes.count,
-      weightBytes: this.weightBytes, weightBytesRead: this.weightBytesRead, deviceBytes: this.memoryBytes(),
-      readBackBytes: this.readBackBytes };
+      weightBytes: this.weightBytes, weightBytesRead: b.weights, kvBytesRead: b.kv, activationBytesRead: b.activations,
+      deviceBytes: this.memoryBytes(), readBackBytes: this.readBackBytes };
+  }
+
+  countPerOp(on: boolean): void {
+    this.rec.perOp = on ? (this.rec.perOp ?? new Map()) : null;
+  }
+
+  opCounts(): Record<string, OpCounts> {
+    return Object.fromEntries([...(this.rec.perOp ?? [])].map(([op, c]) => [op, { ...c }]));
   }
 
   memoryBytes(): number {
