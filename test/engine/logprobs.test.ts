@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
 import { loadModel, type LoadedModel } from '../../src/engine/load.ts';
 import { LogprobReader, logSumExp, type TokenLogprob } from '../../src/engine/logprobs.ts';
+import { Sampler } from '../../src/engine/sampling.ts';
 import { Session, type GenerateOptions } from '../../src/engine/session.ts';
 import { openNodeFiles } from '../../src/formats/node-file-source.ts';
 import { fixture } from '../fixtures.ts';
@@ -63,6 +64,18 @@ describe('logprobs properties (no reference needed)', () => {
     const r = await run(s, s.promptIds(PROMPT), { maxTokens: 16, sampling: { temperature: 1, seed: 7, topK: 0, topP: 1, minP: 0 }, logprobs: 0 });
     expect(r.lps.map((l) => l.id)).toEqual(r.ids);
     for (const l of r.lps) { expect(l.top).toEqual([]); expect(Number.isFinite(l.logprob)).toBe(true); }
+  });
+
+  it('Sampler: the bias is added before the chain, leaves the caller\'s logits alone, and asks for the full logits', () => {
+    const x = Float32Array.of(1, 3, 2);
+    const s = new Sampler({ temperature: 0, logitBias: new Map([[1, -1.5]]) }, 3);
+    expect(s.candidatesNeeded()).toBe(0);
+    expect(s.sample(x)).toBe(2);
+    expect(Array.from(x)).toEqual([1, 3, 2]);
+    expect(new Sampler({ temperature: 0, logitBias: new Map([[0, 100]]) }, 3).sample(x)).toBe(0);
+    expect(new Sampler({ temperature: 0 }, 3).candidatesNeeded()).toBe(1);
+    expect(() => new Sampler({ logitBias: new Map([[3, 1]]) }, 3)).toThrow(/outside the vocabulary/);
+    expect(() => new Sampler({ logitBias: new Map([[0, NaN]]) }, 3)).toThrow(/finite/);
   });
 
   it('logSumExp is stable for large and -Infinity logits', () => {
