@@ -3,6 +3,8 @@
 // what engine/logprobs.ts reports too), plus the properties that hold without a reference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../../src/backends/wasm/wasm-backend.ts';
+import { createWebGPUBackend } from '../../src/backends/webgpu/webgpu-backend.ts';
+import { nodeGPU } from '../../src/cli/node-gpu.ts';
 import { loadModel, type LoadedModel } from '../../src/engine/load.ts';
 import { LogprobReader, logSumExp, type TokenLogprob } from '../../src/engine/logprobs.ts';
 import { Sampler } from '../../src/engine/sampling.ts';
@@ -133,6 +135,35 @@ describe('logprobs properties (no reference needed)', () => {
     expect(forced.ids).toEqual([rare, rare, rare]);
     await expect(run(new Session(model), ids, { maxTokens: 1, sampling: { logitBias: new Map([[model.h.vocabSize, 1]]) } })).rejects.toThrow(/outside the vocabulary/);
   });
+});
+
+describe('on WebGPU (Dawn in Node; SwiftShader where there is no GPU)', () => {
+  it('with logprobs the steps read the full logits (no device top-k) and agree with WASM', async () => {
+    const gm = await loadModel(await openNodeFiles(MODEL), await createWebGPUBackend({ gpu: await nodeGPU() }));
+    try {
+      const b = gm.decoder.backend;
+      expect(b.topK).toBeTypeOf('function');
+      const topK = b.topK!.bind(b);
+      let calls = 0;
+      b.topK = (...a) => { calls++; return topK(...a); };
+      const s = new Session(gm);
+      const ids = s.promptIds(PROMPT);
+      const plain = await run(s, ids, { maxTokens: 8, sampling: greedy });
+      expect(calls).toBeGreaterThan(0);
+      calls = 0;
+      const gpu = await run(new Session(gm), ids, { maxTokens: 8, sampling: greedy, logprobs: 5 });
+      expect(calls).toBe(0);
+      expect(gpu.ids).toEqual(plain.ids);
+      const cpu = await run(new Session(model), ids, { maxTokens: 8, sampling: greedy, logprobs: 5 });
+      expect(gpu.ids).toEqual(cpu.ids);
+      gpu.lps.forEach((l, i) => {
+        expect(l.top.map((t) => t.id)).toEqual(cpu.lps[i].top.map((t) => t.id));
+        l.top.forEach((t, j) => expect(Math.abs(t.logprob - cpu.lps[i].top[j].logprob)).toBeLessThan(TOL));
+      });
+    } finally {
+      await gm.dispose();
+    }
+  }, 120_000);
 });
 
 interface LlamaProb { id: number; token: string; logprob: number; top_logprobs: { id: number; token: string; logprob: number }[] }
