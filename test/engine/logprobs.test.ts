@@ -17,12 +17,14 @@ const MODEL = fixture('models', 'stories260K.gguf');
 const PROMPT = 'Once upon a time';
 const N = 24;
 /**
- * stories260K is all F32, so llama.cpp's CPU matmuls and ours differ by summation order only: the
- * logits agree to ~1e-5 (measured: max |Δ logprob| ≈ 2e-6 over these 24 tokens × 5 alternatives);
- * 1e-3 leaves room for another SIMD width or thread split, and is still 100× below the gap between
- * neighbouring alternatives that would change a rank.
+ * Measured on stories260K (all F32) over these 24 tokens × 5 alternatives: max |Δ logprob| against
+ * llama-server de3ff815 = 6.8e-3, typically 1e-4..3e-3, about 3e-5 on the chosen tokens (logprob
+ * near 0) and the larger ones on alternatives around -8..-12. It is llama.cpp's CPU arithmetic, not
+ * the cache: -fa off gives 5.7e-3, an F32 KV cache 7.7e-3; the same order as the perplexity parity
+ * bound (|Δ ln ppl| ≤ 0.005, test/engine/llamacpp-parity.test.ts). 0.02 is 3× the worst seen; the
+ * token ids (and their order) are compared exactly.
  */
-const TOL = 1e-3;
+const TOL = 0.02;
 
 let model: LoadedModel;
 beforeAll(async () => { model = await loadModel(await openNodeFiles(MODEL), await createWasmBackend({ threads: 1 })); });

@@ -11,8 +11,8 @@ import { startCliServe, type ServerProcess } from './cli-serve.ts';
 
 const MODEL = fixture('models', 'stories260K.gguf');
 const PROMPT = 'Once upon a time';
-// both are F32 math on the same weights: see test/engine/logprobs.test.ts for the measured gap
-const TOL = 1e-3;
+// the measured gap to llama-server is ≤ 6.8e-3 on these tokens: see test/engine/logprobs.test.ts
+const TOL = 0.02;
 // top_k is llama.cpp's extension of the OpenAI body (the client passes unknown fields through)
 const greedy = { temperature: 0, top_k: 1 } as { temperature: number };
 
@@ -33,7 +33,7 @@ interface Legacy { tokens: string[]; token_logprobs: number[]; top_logprobs: Rec
 
 /** llama-server's /v1/completions logprobs (the chat shape there). */
 async function reference(extra: object = {}, n = 5, maxTokens = 16): Promise<{ text: string; content: Content }> {
-  const r = await ref.completions.create({ model: MODEL, prompt: PROMPT, max_tokens: maxTokens, ...greedy, logprobs: true, top_logprobs: n, n_probs: n, ...extra } as never) as OpenAI.Completion;
+  const r = await ref.completions.create({ model: MODEL, prompt: PROMPT, max_tokens: maxTokens, ...greedy, logprobs: n, ...extra } as never) as OpenAI.Completion;
   return { text: r.choices[0].text, content: (r.choices[0].logprobs as unknown as { content: Content }).content };
 }
 
