@@ -58,7 +58,8 @@ export type GenerateEvent =
   /**
    * `logprobs` (when asked for): the tokens whose text this event's text completes, in order; a
    * token whose text was held back (a stop string may be starting) comes with the event that emits
-   * it, and one whose text a stop string swallowed whole is never reported (as llama-server drops them).
+   * it, and one whose text a stop string swallowed whole is never reported, so the tokens spell the
+   * answer (llama-server drops as many tokens as the stop text tokenizes to, which can be one more).
    */
   | { type: 'token'; id: number; text: string; logprobs?: TokenLogprob[] }
   | { type: 'done'; text: string; ids: number[]; stats: GenerationStats };

@@ -123,6 +123,23 @@ describe('text completions: logprobs N (legacy shape)', () => {
   });
 });
 
+describe('with a stop string', () => {
+  it('the reported tokens spell the answer: those the stop string swallowed are left out', async () => {
+    const full = await reference({}, 1, 16);
+    const stop = full.content[3].token; // the fourth token's text, which ends the answer before it
+    const r = await client.completions.create({ model: MODEL, prompt: PROMPT, max_tokens: 16, ...greedy, logprobs: 1, stop: [stop] });
+    const lp = r.choices[0].logprobs as unknown as Legacy;
+    const want = await reference({ stop: [stop] }, 1, 16);
+    expect(r.choices[0].text).toBe(want.text);
+    expect(lp.tokens).toEqual(full.content.slice(0, 3).map((t) => t.token));
+    expect(lp.tokens.join('')).toBe(r.choices[0].text);
+    // llama-server (de3ff815) drops as many tokens as the stop text tokenizes to, from the end:
+    // here one more than it swallowed (the answer's own last token), so its list is a prefix of ours
+    const theirs = want.content.map((t) => t.token);
+    expect(lp.tokens.slice(0, theirs.length)).toEqual(theirs);
+  });
+});
+
 describe('logit_bias', () => {
   it('-100 on the greedy first token: the second choice comes instead, from both servers alike', async () => {
     const base = await reference({}, 2, 1);
