@@ -6,7 +6,7 @@ import type { GGUFFile } from '../formats/gguf/reader.ts';
 import type { MLCModelFile } from '../formats/mlc/folder.ts';
 import { resolveSamplingParams, type SamplingParams } from './sampling.ts';
 
-type Field = Exclude<keyof SamplingParams, 'seed'>;
+type Field = Exclude<keyof SamplingParams, 'seed' | 'logitBias'>;
 
 /** llama.cpp's keys that our sampler has (mirostat, XTC and the sampler sequence it does not). */
 const GGUF_KEYS: [string, Field][] = [

@@ -1,5 +1,5 @@
 // Token sampler with llama.cpp's default chain order:
-//   penalties → top-k → top-p → min-p → temperature → draw.
+//   logit bias → penalties → top-k → top-p → min-p → temperature → draw.
 // Top-p and min-p work on the softmax at temperature 1 of what survived the previous step (as in
 // llama.cpp); temperature only reshapes the final draw. temperature ≤ 0 → greedy argmax.
 // Built for 128k vocabularies: penalties touch only the recent tokens, top-k is a heap selection,
@@ -27,6 +27,8 @@ export interface SamplingParams {
   presencePenalty: number;
   /** Same seed → same draws; omitted → random. */
   seed?: number;
+  /** OpenAI's logit_bias: token id → value added to its logit before everything else (-Infinity bans). */
+  logitBias?: ReadonlyMap<number, number>;
 }
 
 export const DEFAULT_SAMPLING: Readonly<SamplingParams> = Object.freeze({
@@ -80,6 +82,9 @@ export class Sampler {
   /** Candidate ids and logits (first `n` entries live). Sized vocab when top-k is off. */
   private readonly candIds: Int32Array;
   private readonly candLogits: Float64Array;
+  /** logitBias as two arrays (empty when none), so a step adds it without touching a Map */
+  private readonly biasIds: Int32Array;
+  private readonly biasValues: Float32Array;
 
   constructor(params: Partial<SamplingParams>, vocabSize: number, modelDefaults?: Partial<SamplingParams>) {
     check(Number.isSafeInteger(vocabSize) && vocabSize > 0, 'BAD_ARGUMENT',
@@ -92,6 +97,14 @@ export class Sampler {
     const cap = this.params.topK > 0 ? Math.min(this.params.topK, vocabSize) : vocabSize;
     this.candIds = new Int32Array(cap);
     this.candLogits = new Float64Array(cap);
+    const bias = [...(this.params.logitBias ?? [])];
+    for (const [id, v] of bias) {
+      check(Number.isInteger(id) && id >= 0 && id < vocabSize, 'BAD_ARGUMENT',
+        () => `sampling: logitBias token id ${id} is outside the vocabulary (0..${vocabSize - 1})`);
+      check(Number.isFinite(v) || v === -Infinity, 'BAD_ARGUMENT', () => `sampling: logitBias of token ${id} must be a finite number or -Infinity, got ${v}`);
+    }
+    this.biasIds = Int32Array.from(bias, ([id]) => id);
+    this.biasValues = Float32Array.from(bias, ([, v]) => v);
   }
 
   /** Records a token that became part of the context (prompt tokens too, if they should count). */
@@ -139,10 +152,12 @@ export class Sampler {
   /**
    * How many top candidates, computed on the device, let `sampleTop` choose exactly what `sample`
    * would choose from the full logits: 1 when greedy, topK when top-k is on; 0 when the full logits
-   * are needed (a penalty applies, or top-k is off).
+   * are needed (a logit bias or a penalty applies, or top-k is off).
    */
   candidatesNeeded(): number {
     const p = this.params;
+    // a bias can lift any token into the top, or push the device's best out of it
+    if (this.biasIds.length > 0) return 0;
     const penalties = (p.repeatPenalty !== 1 || p.frequencyPenalty !== 0 || p.presencePenalty !== 0) && this.counts.size > 0;
     if (penalties) return 0;
     if (p.temperature <= 0) return 1;
@@ -194,14 +209,18 @@ export class Sampler {
   }
 
   /**
-   * Logits after repetition/frequency/presence penalties: `logits` itself when nothing applies,
-   * else the shared work buffer (valid until the next call). Treat the result as read-only.
+   * Logits after the logit bias and repetition/frequency/presence penalties: `logits` itself when
+   * nothing applies, else the shared work buffer (valid until the next call). Treat the result as read-only.
    */
   penalized(logits: Float32Array): Float32Array {
     const { repeatPenalty: rp, frequencyPenalty: fp, presencePenalty: pp } = this.params;
-    if ((rp === 1 && fp === 0 && pp === 0) || this.counts.size === 0) return logits;
+    const penalties = !((rp === 1 && fp === 0 && pp === 0) || this.counts.size === 0);
+    const nBias = this.biasIds.length;
+    if (!penalties && nBias === 0) return logits;
     const x = this.work;
     x.set(logits);
+    for (let i = 0; i < nBias; i++) x[this.biasIds[i]] += this.biasValues[i];
+    if (!penalties) return x;
     for (const [id, count] of this.counts) {
       let v = x[id];
       if (rp !== 1) v = v > 0 ? v / rp : v * rp;

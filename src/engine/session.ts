@@ -6,6 +6,7 @@ import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
 import { compileConstraint, type ResponseFormat } from './grammar/compile.ts';
 import type { GrammarConstraint } from './grammar/token-mask.ts';
 import type { LoadedModel } from './load.ts';
+import { LogprobReader, type TokenLogprob } from './logprobs.ts';
 import { Sampler, type SamplingParams } from './sampling.ts';
 import { StopStringMatcher } from './stop-strings.ts';
 
@@ -29,6 +30,11 @@ export interface GenerateOptions {
   responseFormat?: ResponseFormat;
   /** constrain the answer to a JSON schema directly (llama-server's `json_schema`) */
   jsonSchema?: unknown;
+  /**
+   * Report each generated token's logprob and this many top alternatives (0..20; engine/logprobs.ts
+   * says of what); absent: none, and no step pays for them.
+   */
+  logprobs?: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -49,7 +55,13 @@ export interface GenerationStats {
 }
 
 export type GenerateEvent =
-  | { type: 'token'; id: number; text: string }
+  /**
+   * `logprobs` (when asked for): the tokens whose text this event's text completes, in order; a
+   * token whose text was held back (a stop string may be starting) comes with the event that emits
+   * it, and one whose text a stop string swallowed whole is never reported, so the tokens spell the
+   * answer (llama-server drops as many tokens as the stop text tokenizes to, which can be one more).
+   */
+  | { type: 'token'; id: number; text: string; logprobs?: TokenLogprob[] }
   | { type: 'done'; text: string; ids: number[]; stats: GenerationStats };
 
 const now = () => performance.now();
@@ -162,7 +174,10 @@ export class Session {
     const sampler = new Sampler(opts.sampling ?? {}, tok.vocabSize, this.model.samplingDefaults);
     const constraint = compileConstraint(tok, opts);
     const masked = constraint ? new Float32Array(tok.vocabSize) : null;
-    const need = (): number => (constraint ? 0 : sampler.candidatesNeeded());
+    const lp = opts.logprobs === undefined ? null : new LogprobReader(opts.logprobs);
+    let pendingLp: TokenLogprob[] = [];
+    // a grammar mask and logprobs both need the whole distribution, not a device top-k
+    const need = (): number => (constraint || lp ? 0 : sampler.candidatesNeeded());
     for (const id of promptIds) sampler.accept(id);
     const stops = new StopStringMatcher(opts.stop ?? []);
     const stopIds = new Set(opts.stopIds);
@@ -196,12 +211,20 @@ export class Session {
       if (opts.signal?.aborted || !logits) { finish = 'abort'; break; }
       const id = constraint ? pickConstrained(sampler, logits, constraint, masked!) : pick(sampler, logits);
       if (tok.eogIds.has(id) || stopIds.has(id)) { finish = 'stop'; break; }
+      if (lp) {
+        if (!('full' in logits)) throw new EngineError('BACKEND', 'A logprobs step got top-k logits instead of the full distribution.');
+        pendingLp.push(lp.read(logits.full, id));
+      }
       ids.push(id);
       sampler.accept(id);
       constraint?.accept(id);
       if (ids.length === 1) tFirst = now();
       const r = stops.push(stream.push(id));
-      if (r.emit) { text += r.emit; yield { type: 'token', id, text: r.emit }; }
+      if (r.emit) {
+        text += r.emit;
+        if (lp) { yield { type: 'token', id, text: r.emit, logprobs: pendingLp }; pendingLp = []; }
+        else yield { type: 'token', id, text: r.emit };
+      }
       if (r.stopped) { finish = 'stop'; break; }
       // the grammar is complete and nothing may follow: only EOG is left, so stop without another step
       if (constraint?.done) { finish = 'stop'; break; }
@@ -216,7 +239,8 @@ export class Session {
     }
     if (!stops.stopped) {
       const tail = stops.push(stream.flush()).emit + stops.flush();
-      if (tail) { text += tail; yield { type: 'token', id: -1, text: tail }; }
+      // (tokens with no text, such as a control token, still get their logprobs reported)
+      if (tail || pendingLp.length) { text += tail; yield { type: 'token', id: -1, text: tail, ...(lp ? { logprobs: pendingLp } : {}) }; }
     }
     const t2 = now();
     const prefillMs = t1 - t0, decodeMs = ids.length > 1 ? t2 - tFirst : 0;

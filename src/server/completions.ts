@@ -4,8 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import type { GenerationStats } from '../engine/session.ts';
 import { EngineError } from '../shared/errors.ts';
-import type { ChatCompletionDelta, Usage } from '../worker/api.ts';
+import type { ChatCompletionDelta, TokenLogprobInfo, Usage } from '../worker/api.ts';
 import { chatCompletionChunks, eventLoopBreather, generateOptions, usage, type ChatTarget } from '../worker/chat.ts';
+import { logprobInfo } from '../worker/logprobs.ts';
+import { legacyLogprobs } from './logprobs.ts';
 import type { ChatRequest, SamplingRequest, TextRequest } from './params.ts';
 
 export interface ServedModel {
@@ -43,9 +45,9 @@ export function timings(s: GenerationStats): Timings {
   };
 }
 
-/** What the engine produced, before it is put in wire form. */
+/** What the engine produced, before it is put in wire form; `logprobs` when asked for. */
 type Event =
-  | { type: 'delta'; delta: ChatCompletionDelta }
+  | { type: 'delta'; delta: ChatCompletionDelta; logprobs?: TokenLogprobInfo[] }
   | { type: 'done'; finish: 'stop' | 'length'; usage: Usage; timings: Timings };
 
 /** Without max_tokens the answer may run to the end of the context (llama-server's n_predict -1). */
@@ -56,7 +58,7 @@ async function* chatEvents(m: ServedModel, req: ChatRequest, signal: AbortSignal
   const chunks = chatCompletionChunks(m.target, '', { ...withDefaults(req.params, m), messages: req.messages }, signal, (s) => { stats = s; });
   for await (const c of chunks) {
     const finish = c.choices[0].finish_reason;
-    if (finish === null) yield { type: 'delta', delta: c.choices[0].delta };
+    if (finish === null) yield { type: 'delta', delta: c.choices[0].delta, logprobs: c.choices[0].logprobs?.content };
     else if (finish !== 'abort') yield { type: 'done', finish, usage: c.usage!, timings: timings(stats!) };
   }
 }
@@ -76,7 +78,9 @@ async function* textEvents(m: ServedModel, req: TextRequest, signal: AbortSignal
   try {
     for await (const ev of session.generate(ids, generateOptions(withDefaults(req.params, m), signal))) {
       await breathe();
-      if (ev.type === 'token') yield { type: 'delta', delta: { content: ev.text } };
+      if (ev.type === 'token') {
+        yield { type: 'delta', delta: { content: ev.text }, logprobs: ev.logprobs?.map((lp) => logprobInfo(session.model.tokenizer, lp)) };
+      }
       else if (ev.stats.finishReason !== 'abort') {
         yield { type: 'done', finish: ev.stats.finishReason, usage: usage(ev.stats), timings: timings(ev.stats) };
       }
@@ -93,7 +97,8 @@ export async function* chatStream(m: ServedModel, req: ChatRequest, signal: Abor
   const head = { id: `chatcmpl-${randomUUID()}`, object: 'chat.completion.chunk', model: m.id };
   for await (const ev of chatEvents(m, req, signal)) {
     if (ev.type === 'delta') {
-      yield { ...head, created: now(), choices: [{ index: 0, delta: ev.delta, finish_reason: null }] };
+      const lp = req.params.logprobs ? { logprobs: ev.logprobs ? { content: ev.logprobs } : null } : {};
+      yield { ...head, created: now(), choices: [{ index: 0, delta: ev.delta, ...lp, finish_reason: null }] };
       continue;
     }
     const finish = { ...head, created: now(), choices: [{ index: 0, delta: {}, finish_reason: ev.finish }] };
@@ -105,16 +110,18 @@ export async function* chatStream(m: ServedModel, req: ChatRequest, signal: Abor
 
 export async function chatResponse(m: ServedModel, req: ChatRequest, signal: AbortSignal): Promise<object | null> {
   let content = '', reasoning = '';
+  const lps: TokenLogprobInfo[] = [];
   for await (const ev of chatEvents(m, req, signal)) {
     if (ev.type === 'delta') {
       content += ev.delta.content ?? '';
       reasoning += ev.delta.reasoning_content ?? '';
+      if (ev.logprobs) lps.push(...ev.logprobs);
       continue;
     }
     return {
       id: `chatcmpl-${randomUUID()}`, object: 'chat.completion', created: now(), model: m.id,
       choices: [{
-        index: 0, finish_reason: ev.finish, logprobs: null,
+        index: 0, finish_reason: ev.finish, logprobs: req.params.logprobs ? { content: lps } : null,
         message: { role: 'assistant', content, ...(reasoning ? { reasoning_content: reasoning } : {}) },
       }],
       usage: ev.usage, timings: ev.timings,
@@ -125,10 +132,13 @@ export async function chatResponse(m: ServedModel, req: ChatRequest, signal: Abo
 
 export async function* textStream(m: ServedModel, req: TextRequest, signal: AbortSignal): AsyncGenerator<object> {
   const head = { id: `cmpl-${randomUUID()}`, object: 'text_completion', model: m.id };
-  const choice = (text: string, finish: string | null) => ({ text, index: 0, logprobs: null, finish_reason: finish });
+  const choice = (text: string, finish: string | null, logprobs: object | null = null) => ({ text, index: 0, logprobs, finish_reason: finish });
+  let offset = 0;
   for await (const ev of textEvents(m, req, signal)) {
     if (ev.type === 'delta') {
-      yield { ...head, created: now(), choices: [choice(ev.delta.content ?? '', null)] };
+      const text = ev.delta.content ?? '';
+      yield { ...head, created: now(), choices: [choice(text, null, ev.logprobs ? legacyLogprobs(ev.logprobs, text, offset) : null)] };
+      offset += text.length;
       continue;
     }
     const finish = { ...head, created: now(), choices: [choice('', ev.finish)] };
@@ -140,11 +150,20 @@ export async function* textStream(m: ServedModel, req: TextRequest, signal: Abor
 
 export async function textResponse(m: ServedModel, req: TextRequest, signal: AbortSignal): Promise<object | null> {
   let text = '';
+  const lp = req.params.logprobs ? legacyLogprobs([], '', 0) : null;
   for await (const ev of textEvents(m, req, signal)) {
-    if (ev.type === 'delta') { text += ev.delta.content ?? ''; continue; }
+    if (ev.type === 'delta') {
+      const piece = ev.delta.content ?? '';
+      if (lp && ev.logprobs) {
+        const part = legacyLogprobs(ev.logprobs, piece, text.length);
+        for (const k of ['tokens', 'token_logprobs', 'top_logprobs', 'text_offset'] as const) (lp[k] as unknown[]).push(...part[k]);
+      }
+      text += piece;
+      continue;
+    }
     return {
       id: `cmpl-${randomUUID()}`, object: 'text_completion', created: now(), model: m.id,
-      choices: [{ text, index: 0, logprobs: null, finish_reason: ev.finish }],
+      choices: [{ text, index: 0, logprobs: lp, finish_reason: ev.finish }],
       usage: ev.usage, timings: ev.timings,
     };
   }

@@ -118,11 +118,11 @@ async function sendStream(res: ServerResponse, events: AsyncGenerator<object>): 
  * A completion route: the body is checked before the request queues (a bad one is answered at once,
  * not after the answers ahead of it), then answered in its turn, streamed or as one object.
  */
-function completionRoute<R extends { stream: boolean }>(parse: (body: unknown) => R,
+function completionRoute<R extends { stream: boolean }>(parse: (body: unknown, vocabSize: number) => R,
   stream: (m: ServedModel, r: R, signal: AbortSignal) => AsyncGenerator<object>,
   whole: (m: ServedModel, r: R, signal: AbortSignal) => Promise<object | null>): Handler {
   return async (res, ctx) => {
-    const r = parse(await ctx.body());
+    const r = parse(await ctx.body(), ctx.model.vocabSize);
     await ctx.inTurn(async () => {
       if (r.stream) return sendStream(res, stream(ctx.model, r, ctx.signal));
       const out = await whole(ctx.model, r, ctx.signal);

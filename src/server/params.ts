@@ -1,11 +1,12 @@
 // Request bodies → engine parameters, checked field by field: a wrong type or range is a 400 that
 // names the field (OpenAI's `param`), never an exception deeper down. Unknown fields are ignored,
-// as OpenAI clients send more than a local model can use (model, user, logit_bias …).
+// as OpenAI clients send more than a local model can use (model, user, …).
 import { constraintGrammar, compileGrammar, type ResponseFormat } from '../engine/grammar/compile.ts';
 import { resolveSamplingParams } from '../engine/sampling.ts';
 import { isEngineError } from '../shared/errors.ts';
 import type { ChatCompletionParams, ChatMessage } from '../worker/api.ts';
 import { badRequest } from './api-error.ts';
+import { chatLogprobFields, textLogprobFields } from './logprobs.ts';
 
 export type SamplingRequest = Omit<ChatCompletionParams, 'stream' | 'messages'>;
 
@@ -144,7 +145,8 @@ function content(v: unknown, i: number): string {
   }).join('');
 }
 
-export function parseChatRequest(body: unknown): ChatRequest {
+/** `vocabSize` (the served model's) bounds logit_bias's token ids. */
+export function parseChatRequest(body: unknown, vocabSize?: number): ChatRequest {
   const b = asObject(body);
   const m = b.messages;
   if (m === undefined || m === null) throw badRequest(`'messages' is required.`, 'messages');
@@ -159,10 +161,12 @@ export function parseChatRequest(body: unknown): ChatRequest {
     if (typeof msg.reasoning_content === 'string') out.reasoning_content = msg.reasoning_content;
     return out;
   });
-  return { ...common(b), messages };
+  const c = common(b);
+  Object.assign(c.params, chatLogprobFields(b, vocabSize));
+  return { ...c, messages };
 }
 
-export function parseTextRequest(body: unknown): TextRequest {
+export function parseTextRequest(body: unknown, vocabSize?: number): TextRequest {
   const b = asObject(body);
   let p = b.prompt;
   if (p === undefined || p === null) throw badRequest(`'prompt' is required.`, 'prompt');
@@ -170,5 +174,7 @@ export function parseTextRequest(body: unknown): TextRequest {
   if (Array.isArray(p) && p.length === 1 && typeof p[0] === 'string') p = p[0];
   const tokens = Array.isArray(p) && p.length > 0 && p.every((t) => Number.isInteger(t) && (t as number) >= 0);
   if (typeof p !== 'string' && !tokens) throw badRequest(`'prompt' must be a string or an array of token ids.`, 'prompt');
-  return { ...common(b), prompt: p as string | number[] };
+  const c = common(b);
+  Object.assign(c.params, textLogprobFields(b, vocabSize));
+  return { ...c, prompt: p as string | number[] };
 }

@@ -49,6 +49,12 @@ export interface ChatCompletionParams {
   grammar?: string;
   /** llama.cpp server's JSON schema (the same as response_format json_schema) */
   json_schema?: unknown;
+  /** OpenAI: report each answer token's logprob on the chunks (of the model's raw distribution: engine/logprobs.ts) */
+  logprobs?: boolean;
+  /** OpenAI: with logprobs, this many most likely alternatives per token (0..20, default 0) */
+  top_logprobs?: number;
+  /** OpenAI: token id (as a decimal string) → bias added to its logit before sampling (-100 ≈ ban, 100 ≈ force) */
+  logit_bias?: Record<string, number>;
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -112,13 +118,25 @@ export interface ChatCompletionDelta {
   reasoning_content?: string;
 }
 
+/** OpenAI's logprob of one token: its text, its UTF-8 bytes (the text may cut a character), and (llama-server's extra) its id. */
+export interface TopLogprob {
+  id: number;
+  token: string;
+  logprob: number;
+  bytes: number[];
+}
+export interface TokenLogprobInfo extends TopLogprob {
+  top_logprobs: TopLogprob[];
+}
+
 /** One streamed piece; the last one has finish_reason, usage and stats set and no content. */
 export interface ChatCompletionChunk {
   id: string;
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  choices: [{ index: 0; delta: ChatCompletionDelta; finish_reason: FinishReason | null }];
+  /** logprobs (when asked for): the tokens this chunk's text completes (a chunk may carry them with an empty delta) */
+  choices: [{ index: 0; delta: ChatCompletionDelta; finish_reason: FinishReason | null; logprobs?: { content: TokenLogprobInfo[] } }];
   usage?: Usage;
   stats?: CompletionStats;
 }

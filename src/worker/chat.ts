@@ -5,8 +5,9 @@ import { buildChatPrompt } from '../engine/chat.ts';
 import { ReasoningSplitter, type SplitDelta } from '../engine/reasoning.ts';
 import type { GenerateOptions, GenerationStats, Session } from '../engine/session.ts';
 import type {
-  ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, CompletionStats, FinishReason, LoadedModelInfo, Usage,
+  ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, CompletionStats, FinishReason, LoadedModelInfo, TokenLogprobInfo, Usage,
 } from './api.ts';
+import { logitBiasMap, logprobInfo, logprobsOption } from './logprobs.ts';
 
 export function templateLabel(choice: TemplateChoice | null): LoadedModelInfo['template'] {
   if (!choice) return 'none';
@@ -31,7 +32,9 @@ export function generateOptions(p: Omit<ChatCompletionParams, 'stream' | 'messag
     ...(p.response_format !== undefined ? { responseFormat: p.response_format } : {}),
     ...(p.grammar !== undefined ? { grammar: p.grammar } : {}),
     ...(p.json_schema !== undefined ? { jsonSchema: p.json_schema } : {}),
+    ...(p.logprobs ? { logprobs: logprobsOption(p) } : {}),
     sampling: {
+      logitBias: logitBiasMap(p.logit_bias),
       temperature: p.temperature,
       topP: p.top_p,
       topK: p.top_k,
@@ -83,10 +86,16 @@ export interface ChatTarget {
 export async function* chatCompletionChunks(target: ChatTarget, id: string, params: Omit<ChatCompletionParams, 'stream'>,
   signal: AbortSignal, onDone?: (s: GenerationStats) => void): AsyncGenerator<ChatCompletionChunk> {
   const { session, template } = target;
-  const chunk = (delta: ChatCompletionDelta, finish: FinishReason | null): ChatCompletionChunk => ({
-    id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: target.model,
-    choices: [{ index: 0, delta, finish_reason: finish }],
-  });
+  // logprobs of tokens whose text has not gone out yet (the reasoning splitter may hold a tag back)
+  let pending: TokenLogprobInfo[] = [];
+  const chunk = (delta: ChatCompletionDelta, finish: FinishReason | null): ChatCompletionChunk => {
+    const lp = pending.length ? { logprobs: { content: pending } } : {};
+    pending = [];
+    return {
+      id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: target.model,
+      choices: [{ index: 0, delta, finish_reason: finish, ...lp }],
+    };
+  };
   const { promptIds: ids, startsInReasoning, ...prompt } = buildChatPrompt(session.model, params.messages, template, {
     enableThinking: params.chat_template_kwargs?.enable_thinking, contextShift: params.context_shift ?? true,
   });
@@ -96,11 +105,12 @@ export async function* chatCompletionChunks(target: ChatTarget, id: string, para
     for await (const ev of session.generate(ids, generateOptions(params, signal, prompt))) {
       await breathe();
       if (ev.type === 'token') {
+        if (ev.logprobs) pending.push(...ev.logprobs.map((lp) => logprobInfo(session.model.tokenizer, lp)));
         const d = deltas.push(ev.text);
         if (d) yield chunk(d, null);
       } else {
         const d = deltas.flush();
-        if (d) yield chunk(d, null);
+        if (d || pending.length) yield chunk(d ?? {}, null);
         onDone?.(ev.stats);
         const { backend, threads, gpuFallback } = target.backend();
         yield {
