@@ -105,7 +105,7 @@ export async function* chatCompletionChunks(target: ChatTarget, id: string, para
     enableThinking: params.chat_template_kwargs?.enable_thinking, contextShift: params.context_shift ?? true, tools: offered,
   });
   const format = offered ? detectToolFormat(template && template.kind !== 'mlc' ? template.template : null) : null;
-  const toolCalls = format && template ? new ToolCallStream(format) : undefined;
+  const toolCalls = format ? new ToolCallStream(format) : undefined;
   const options = generateOptions(params, signal, prompt);
   const forced = format && offered ? toolGrammar(format, offered, toolChoice, startsInReasoning) : null;
   if (forced !== null) {

@@ -1,0 +1,123 @@
+// Per family: the real template renders tools, a past call and its result where the model expects
+// them (llama.cpp's reconstructions from tests/test-chat.cpp), the family's parser reads sample
+// outputs (whole and streamed in random pieces: the deltas add up to the same calls), and the forced-
+// call grammar accepts the family's syntax.
+import { describe, expect, it } from 'vitest';
+import { renderChat } from '../../../src/engine/chat-template.ts';
+import { parseGBNF } from '../../../src/engine/grammar/gbnf-parse.ts';
+import { GrammarMatcher } from '../../../src/engine/grammar/matcher.ts';
+import { detectToolFormat, parseToolCalls, toolGrammar, ToolCallStream, type ToolCall } from '../../../src/engine/tools/index.ts';
+import { CONVERSATION, FAMILIES, SPECIAL_FUNCTION, WEATHER } from './cases.ts';
+
+const render = (template: string, extra: Partial<Parameters<typeof renderChat>[0]> = {}) => renderChat({
+  template, messages: CONVERSATION, tools: [SPECIAL_FUNCTION], addGenerationPrompt: true,
+  bosToken: '<s>', eosToken: '</s>', now: () => new Date(2024, 6, 26), ...extra,
+});
+
+/** a seeded random split of text into pieces of 1–8 characters */
+function pieces(text: string, seed: number): string[] {
+  let s = seed;
+  const out: string[] = [];
+  for (let i = 0; i < text.length;) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const n = 1 + (s % 8);
+    out.push(text.slice(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
+function streamed(format: ReturnType<typeof detectToolFormat>, text: string, seed: number): { content: string; calls: ToolCall[] } {
+  const s = new ToolCallStream(format);
+  let content = '';
+  const calls: ToolCall[] = [];
+  const take = (d: ReturnType<ToolCallStream['push']>) => {
+    content += d.content;
+    for (const t of d.tool_calls) {
+      if (t.id !== undefined) {
+        // a call's first delta: index in order, id, type and name, empty arguments
+        expect(t.index).toBe(calls.length);
+        expect(t.type).toBe('function');
+        calls.push({ id: t.id, type: 'function', function: { name: t.function!.name!, arguments: '' } });
+      } else {
+        expect(t.function?.name).toBeUndefined();
+      }
+      calls[t.index].function.arguments += t.function?.arguments ?? '';
+    }
+  };
+  for (const p of pieces(text, seed)) take(s.push(p));
+  take(s.flush());
+  return { content, calls };
+}
+
+const plain = (calls: readonly ToolCall[]) => calls.map((c) => ({ name: c.function.name, arguments: JSON.parse(c.function.arguments) as unknown }));
+
+describe.each(FAMILIES)('$name', (f) => {
+  const format = detectToolFormat(f.template);
+
+  it('is detected from the template', () => {
+    expect(format.name).toBe(f.format);
+  });
+
+  it('renders tools, the past call and the tool result as the template wants them', () => {
+    const out = render(f.template);
+    let at = 0;
+    for (const part of f.rendered) {
+      const i = out.indexOf(part, at);
+      expect(i, `missing after ${at}: ${JSON.stringify(part)}\nin:\n${out}`).toBeGreaterThanOrEqual(0);
+      at = i + part.length;
+    }
+  });
+
+  it('tool_choice none: no tools in the prompt, the past turns still render', () => {
+    const out = render(f.template, { tools: undefined });
+    expect(out).not.toContain("I'm special");
+    expect(out).toContain('RESULT_42');
+  });
+
+  it('parses sample outputs, whole and streamed in random pieces', () => {
+    for (const o of f.outputs) {
+      const whole = parseToolCalls(format, o.text);
+      expect(plain(whole.tool_calls), o.text).toEqual(o.calls);
+      expect(whole.content, o.text).toBe(o.content);
+      for (const c of whole.tool_calls) expect(c.id).toMatch(format.idLength ? /^[a-zA-Z0-9]{9}$/ : /^call_[a-zA-Z0-9]{24}$/);
+      for (let seed = 1; seed <= 20; seed++) {
+        const s = streamed(format, o.text, seed);
+        expect(plain(s.calls), `${o.text} (seed ${seed})`).toEqual(o.calls);
+        expect(s.content.trim() ? s.content : '', `${o.text} (seed ${seed})`).toBe(o.content);
+      }
+    }
+  });
+
+  it('the forced-call grammar takes the family syntax of a valid call, and nothing else', () => {
+    const m = new GrammarMatcher(parseGBNF(toolGrammar(format, [SPECIAL_FUNCTION, WEATHER], 'required')!));
+    const call = format.write([{ name: 'special_function', arguments: '{"arg1": 1}' }]);
+    expect(m.matchesString(call), call).toBe(true);
+    expect(m.matchesString(format.write([{ name: 'get_weather', arguments: '{"city": "Paris", "unit": "celsius"}' }]))).toBe(true);
+    // the schema is enforced: a wrong type, a missing required field, an unknown function
+    expect(m.matchesString(format.write([{ name: 'special_function', arguments: '{"arg1": "one"}' }]))).toBe(false);
+    expect(m.matchesString(format.write([{ name: 'get_weather', arguments: '{"city": "Paris"}' }]))).toBe(false);
+    expect(m.matchesString(format.write([{ name: 'other', arguments: '{"arg1": 1}' }]))).toBe(false);
+    // a named choice allows only that function
+    const named = new GrammarMatcher(parseGBNF(toolGrammar(format, [SPECIAL_FUNCTION, WEATHER], { type: 'function', function: { name: 'get_weather' } })!));
+    expect(named.matchesString(call)).toBe(false);
+    // and what the grammar accepts parses back
+    expect(plain(parseToolCalls(format, call).tool_calls)).toEqual([{ name: 'special_function', arguments: { arg1: 1 } }]);
+  });
+});
+
+describe('templates without tools', () => {
+  const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  it('get the tools described in the system prompt, calls written as <tool_call> blocks, results as user turns (llama.cpp/minja fallback)', () => {
+    const format = detectToolFormat(CHATML);
+    expect(format.name).toBe('generic');
+    const out = render(CHATML);
+    expect(out).toMatch(/^<\|im_start\|>system\nYou can call any of the following tools to satisfy the user's requests: \[/);
+    expect(out).toContain('"name": "special_function"');
+    expect(out).toContain('<|im_start|>system\n');
+    expect(out).toContain('You are a helpful assistant.<|im_end|>');
+    expect(out).toContain('<|im_start|>assistant\n<tool_call>\n{"name":"special_function","arguments":{"arg1":1}}\n</tool_call><|im_end|>');
+    // the template shows the tool role as is, so the result stays a tool turn
+    expect(out).toContain('<|im_start|>tool\nRESULT_42<|im_end|>');
+  });
+});
