@@ -28,6 +28,31 @@ export interface ToolFormat {
   grammar(tools: readonly Tool[]): string;
   /** tool call ids this family's templates accept (Mistral's want 9 alphanumerics) */
   idLength?: number;
+  /**
+   * What comes before a call's `{"name": …` at a call start (marker, array bracket), so a stream
+   * can announce the call and pass its arguments on as they are generated; absent: calls stream
+   * once complete (Mistral's: its id comes after the arguments).
+   */
+  head?: RegExp;
+}
+
+const CALL_HEAD = /\{\s*"name"\s*:\s*"((?:[^"\\]|\\.)*)"\s*,\s*"(?:arguments|parameters)"\s*:\s*(?=\{)/y;
+
+/**
+ * The first call of a block whose name is known and whose arguments object has begun: its name,
+ * where the call object starts and where its arguments start; null otherwise.
+ */
+export function callHead(f: ToolFormat, text: string): { name: string; callAt: number; argsAt: number } | null {
+  if (!f.head) return null;
+  f.head.lastIndex = 0;
+  const h = f.head.exec(text);
+  if (!h || h.index !== 0) return null;
+  CALL_HEAD.lastIndex = h[0].length;
+  const m = CALL_HEAD.exec(text);
+  if (!m) return null;
+  let name: string;
+  try { name = JSON.parse(`"${m[1]}"`) as string; } catch { return null; }
+  return { name, callAt: h[0].length, argsAt: CALL_HEAD.lastIndex };
 }
 
 /** Skips JSON whitespace. */

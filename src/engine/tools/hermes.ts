@@ -31,6 +31,7 @@ export function hermesFormat(name: 'hermes' | 'generic' = 'hermes'): ToolFormat 
   return {
     name,
     openers: [OPEN],
+    head: /<tool_call>\s*/y,
     readCalls,
     write: (calls) => calls.map((c) => `${OPEN}\n${JSON.stringify({ name: c.name, arguments: JSON.parse(c.arguments) })}\n${CLOSE}`).join('\n'),
     grammar: (tools) => `root ::= "<tool_call>\\n" call "\\n</tool_call>"\n${callGrammar(tools, 'arguments')}`,

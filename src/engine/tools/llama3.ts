@@ -30,6 +30,7 @@ export const llama3Format: ToolFormat = {
   openers: [TAG],
   leading: ['{'],
   readCalls,
+  head: /(?:<\|python_tag\|>)?\s*/y,
   write: (calls) => calls.map((c) => JSON.stringify({ name: c.name, parameters: JSON.parse(c.arguments) })).join('; '),
   grammar: (tools) => `root ::= call\n${callGrammar(tools, 'parameters')}`,
 };

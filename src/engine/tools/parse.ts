@@ -1,10 +1,11 @@
 // Model output → content + tool calls, whole or streamed. The stream holds back text that may be the
-// start of a call marker (or, at the very start, a call the marker of which the detokenizer dropped),
-// emits the content around calls as it comes, and each call once it is complete: first its index,
-// id, type and name, then its arguments. The deltas of a stream add up to what `parseToolCalls` finds
-// in the whole text.
+// start of a call marker (or, at the very start, a call the marker of which the detokenizer dropped)
+// and emits the content around calls as it comes. A call is announced (index, id, type, name) as soon
+// as its name is known and its arguments object has begun, and the arguments text follows as it is
+// generated (families without a `head`, and later calls of a multi-call block, come once complete).
+// The deltas of a stream add up to what `parseToolCalls` finds in the whole text.
 import type { ToolFormat } from './format.ts';
-import { skipSpace } from './format.ts';
+import { callHead, jsonEnd, skipSpace } from './format.ts';
 import type { ParsedCall, ToolCall, ToolCallDelta } from './types.ts';
 
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -81,6 +82,8 @@ export class ToolCallStream {
   /** nothing but whitespace was emitted yet, so leading text may still open a call */
   private atStart = true;
   private n = 0;
+  /** the call being streamed: its index, where its object and its arguments start in `pending`, how much of them went out */
+  private live: { index: number; callAt: number; argsAt: number; sent: number } | null = null;
 
   constructor(private readonly f: ToolFormat) {}
 
@@ -115,10 +118,21 @@ export class ToolCallStream {
       }
       emit(this.pending.slice(0, p));
       this.pending = this.pending.slice(p);
+      if (p > 0 && this.live) throw new Error('tool stream: content before a live call');
       const r = this.f.readCalls(this.pending, 0);
       const rest = r ? this.pending.slice(r.end) : '';
       const settled = r && (final || (rest.trim() !== '' && !this.continues(rest)));
       if (!settled) {
+        if (this.streamLive(out)) {
+          if (!final) return out;
+          // the call never completed (cut by max_tokens, or malformed): it stays as far as it went,
+          // and what follows its object is content
+          const end = jsonEnd(this.pending, this.live!.callAt);
+          this.live = null;
+          this.atStart = false;
+          this.pending = end < 0 ? '' : this.pending.slice(end).replace(/^\s*(<\/tool_call>|<\|\/tool_call\|>)/, '');
+          continue;
+        }
         if (!final) return out; // wait for more text
         // not a call after all: the marker is content
         const step = Math.max(1, skipSpace(this.pending, 0) + 1);
@@ -126,14 +140,44 @@ export class ToolCallStream {
         this.pending = this.pending.slice(step);
         continue;
       }
-      for (const c of r.calls) {
+      r.calls.forEach((c, k) => {
+        if (k === 0 && this.live) {
+          // announced already; send what is left of its arguments text
+          this.streamLive(out);
+          this.live = null;
+          return;
+        }
         const index = this.n++;
         out.tool_calls.push({ index, id: callId(this.f, c.id), type: 'function', function: { name: c.name, arguments: '' } });
         out.tool_calls.push({ index, function: { arguments: c.arguments } });
-      }
+      });
       this.atStart = false;
       this.pending = rest;
     }
+  }
+
+  /**
+   * Announces the call at the start of `pending` once its name and the start of its arguments are
+   * there, then sends its arguments text as far as it goes (to the object's end); false when there
+   * is no call to stream.
+   */
+  private streamLive(out: StreamDelta): boolean {
+    if (!this.live) {
+      const h = callHead(this.f, this.pending);
+      if (!h) return false;
+      const index = this.n++;
+      this.live = { index, callAt: h.callAt, argsAt: h.argsAt, sent: 0 };
+      out.tool_calls.push({ index, id: callId(this.f), type: 'function', function: { name: h.name, arguments: '' } });
+    }
+    const l = this.live;
+    const end = jsonEnd(this.pending, l.argsAt);
+    const upTo = end < 0 ? this.pending.length : end;
+    const piece = this.pending.slice(l.argsAt + l.sent, upTo);
+    if (piece) {
+      out.tool_calls.push({ index: l.index, function: { arguments: piece } });
+      l.sent += piece.length;
+    }
+    return true;
   }
 
   /** text after complete calls that may still be more of them */

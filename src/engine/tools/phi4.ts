@@ -32,6 +32,7 @@ export const phi4Format: ToolFormat = {
   openers: [OPEN, `${VLLM}[`],
   leading: ['[{'],
   readCalls,
+  head: /(?:<\|tool_call\|>|functools)?\s*\[\s*/y,
   write: (calls) => `${OPEN}${JSON.stringify(calls.map((c) => ({ name: c.name, arguments: JSON.parse(c.arguments) })))}${CLOSE}`,
   grammar: (tools) => `root ::= "<|tool_call|>[" call "]<|/tool_call|>"\n${callGrammar(tools, 'arguments')}`,
 };

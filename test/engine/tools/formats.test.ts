@@ -7,7 +7,7 @@ import { renderChat } from '../../../src/engine/chat-template.ts';
 import { parseGBNF } from '../../../src/engine/grammar/gbnf-parse.ts';
 import { GrammarMatcher } from '../../../src/engine/grammar/matcher.ts';
 import { detectToolFormat, parseToolCalls, toolGrammar, ToolCallStream, type ToolCall } from '../../../src/engine/tools/index.ts';
-import { CONVERSATION, FAMILIES, SPECIAL_FUNCTION, WEATHER } from './cases.ts';
+import { CONVERSATION, FAMILIES, SPECIAL_FUNCTION, template, WEATHER } from './cases.ts';
 
 const render = (template: string, extra: Partial<Parameters<typeof renderChat>[0]> = {}) => renderChat({
   template, messages: CONVERSATION, tools: [SPECIAL_FUNCTION], addGenerationPrompt: true,
@@ -119,5 +119,36 @@ describe('templates without tools', () => {
     expect(out).toContain('<|im_start|>assistant\n<tool_call>\n{"name":"special_function","arguments":{"arg1":1}}\n</tool_call><|im_end|>');
     // the template shows the tool role as is, so the result stays a tool turn
     expect(out).toContain('<|im_start|>tool\nRESULT_42<|im_end|>');
+  });
+});
+
+describe('streaming', () => {
+  it('announces a call once its name is known and passes the arguments on as they come', () => {
+    const format = detectToolFormat(template('Qwen-Qwen3-0.6B'));
+    const s = new ToolCallStream(format);
+    const text = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}\n</tool_call>';
+    const deltas = [...text].map((ch) => s.push(ch));
+    const at = (pred: (d: ReturnType<ToolCallStream['push']>) => boolean) => deltas.findIndex(pred);
+    const announced = at((d) => d.tool_calls.some((t) => t.function?.name === 'get_weather'));
+    expect(announced).toBe(text.indexOf('{"city"'));
+    const fragments = deltas.flatMap((d) => d.tool_calls).filter((t) => t.function?.arguments).map((t) => t.function!.arguments!);
+    // one fragment per generated character of the arguments object, all before the close tag
+    expect(fragments.join('')).toBe('{"city": "Paris", "unit": "celsius"}');
+    expect(fragments.length).toBe(fragments.join('').length);
+    expect(s.flush()).toEqual({ content: '', tool_calls: [] });
+    expect(deltas.every((d) => d.content === '')).toBe(true);
+  });
+
+  it('a call cut off (max_tokens) stays a call with the arguments generated so far, as OpenAI does', () => {
+    const format = detectToolFormat(template('Qwen-Qwen3-0.6B'));
+    const r = parseToolCalls(format, '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Par');
+    expect(r.tool_calls.map((c) => [c.function.name, c.function.arguments])).toEqual([['get_weather', '{"city": "Par']]);
+    expect(r.content).toBe('');
+  });
+
+  it('Mistral calls (the id comes after the arguments) arrive complete, with the model\'s id', () => {
+    const format = detectToolFormat(template('mistralai-Mistral-Nemo-Instruct-2407'));
+    const r = parseToolCalls(format, '[TOOL_CALLS][{"name": "special_function", "arguments": {"arg1": 1}, "id": "123456789"}]');
+    expect(r.tool_calls).toEqual([{ id: '123456789', type: 'function', function: { name: 'special_function', arguments: '{"arg1":1}' } }]);
   });
 });
