@@ -6,6 +6,8 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ToolCall } from '../../src/worker/api.ts';
+import { RemoteEngine } from '../../src/worker/remote-engine.ts';
 import { fixture } from '../fixtures.ts';
 import { startCliServe, type ServerProcess } from './cli-serve.ts';
 
@@ -59,6 +61,25 @@ describe('tools: openai client vs cli serve', () => {
     expect(finish).toBe('tool_calls');
     expect(parts.map((p) => [p.name, JSON.parse(p.args)])).toEqual([[call.function.name, JSON.parse(call.function.arguments)]]);
     expect(parts[0].id).toMatch(/^call_/);
+  });
+
+  it("the app's remote engine (worker API types) gets the same call as delta.tool_calls, finish tool_calls", async () => {
+    const want = await client.chat.completions.create({ model: 'm', messages: ASK, tools: TOOLS, tool_choice: 'required', temperature: 0, max_tokens: 120 });
+    const [m] = await new RemoteEngine({ baseUrl: server.url }).listModels();
+    const engine = new RemoteEngine({ baseUrl: server.url, model: m.id });
+    const calls: ToolCall[] = [];
+    let finish: string | null = null;
+    const tools = TOOLS as unknown as NonNullable<Parameters<typeof engine.chat.completions.create>[0]['tools']>;
+    for await (const c of engine.chat.completions.create({ messages: ASK as never, stream: true, tools, tool_choice: 'required', temperature: 0, max_tokens: 120 })) {
+      for (const t of c.choices[0].delta.tool_calls ?? []) {
+        if (t.id !== undefined) calls[t.index] = { id: t.id, type: 'function', function: { name: t.function!.name!, arguments: '' } };
+        calls[t.index].function.arguments += t.function?.arguments ?? '';
+      }
+      finish = c.choices[0].finish_reason ?? finish;
+    }
+    expect(finish).toBe('tool_calls');
+    const w = want.choices[0].message.tool_calls![0] as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall;
+    expect(calls.map((c) => c.function)).toEqual([w.function]);
   });
 
   it('a named function: that call, its arguments valid for its schema (sampled)', async () => {
