@@ -2,7 +2,9 @@
 // folder's conv_template, a named built-in fallback, or none at all (plain continuation: the
 // messages' text concatenated).
 // Like llama.cpp and minja, templates that ignore or reject the system role get the system text
-// merged into the first user message instead of losing it.
+// merged into the first user message instead of losing it. Tools (OpenAI's `tools`) are the
+// template's `tools` variable; templates without a place for them get them described in the system
+// prompt, llama.cpp's fallback (src/engine/tools/render.ts).
 
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { EngineError } from '../shared/errors.ts';
@@ -49,8 +51,16 @@ export interface RenderChatOptions {
   tools?: readonly Tool[];
 }
 
+const NO_TOOL_CAPS: ToolCaps = { tools: false, toolCalls: false, objectArguments: false, toolResponses: false };
+
 export function renderChat(opts: RenderChatOptions): string {
-  if (opts.template !== null && typeof opts.template === 'object') return renderConvTemplate(opts.template, opts.messages, opts.addGenerationPrompt);
+  if (opts.template !== null && typeof opts.template === 'object') {
+    // a conv_template knows no tools: everything tool-related is written in (as for Jinja templates without them)
+    const plain = opts.tools?.length || opts.messages.some((m) => m.role === 'tool' || m.tool_calls?.length)
+      ? toolTemplateInput(opts.messages, opts.tools, NO_TOOL_CAPS, detectToolFormat(null), '').messages as unknown as ChatMessage[]
+      : opts.messages;
+    return renderConvTemplate(opts.template, plain, opts.addGenerationPrompt);
+  }
   const source = opts.template ?? (opts.fallback ? NAMED_TEMPLATES[opts.fallback].template : null);
   if (source === null) return opts.messages.map((m) => m.content).join('');
   const compiled = compile(source);

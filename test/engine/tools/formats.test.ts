@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { renderChat } from '../../../src/engine/chat-template.ts';
 import { parseGBNF } from '../../../src/engine/grammar/gbnf-parse.ts';
 import { GrammarMatcher } from '../../../src/engine/grammar/matcher.ts';
+import { deltaStream } from '../../../src/worker/chat.ts';
 import { detectToolFormat, parseToolCalls, toolGrammar, ToolCallStream, type ToolCall } from '../../../src/engine/tools/index.ts';
 import { CONVERSATION, FAMILIES, SPECIAL_FUNCTION, template, WEATHER } from './cases.ts';
 
@@ -150,5 +151,40 @@ describe('streaming', () => {
     const format = detectToolFormat(template('mistralai-Mistral-Nemo-Instruct-2407'));
     const r = parseToolCalls(format, '[TOOL_CALLS][{"name": "special_function", "arguments": {"arg1": 1}, "id": "123456789"}]');
     expect(r.tool_calls).toEqual([{ id: '123456789', type: 'function', function: { name: 'special_function', arguments: '{"arg1":1}' } }]);
+  });
+});
+
+describe('around the parser', () => {
+  it('Qwen3 thinking then a call: reasoning_content, then tool_calls, no content (worker deltas)', () => {
+    const format = detectToolFormat(template('Qwen-Qwen3-0.6B'));
+    const d = deltaStream({ split: true, startsInReasoning: false, tools: new ToolCallStream(format) });
+    const text = '<think>\nParis weather needed.\n</think>\n\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}\n</tool_call>';
+    const out = [...pieces(text, 3).map((p) => d.push(p)), d.flush()].filter((x) => x !== null);
+    expect(out.map((x) => x.reasoning_content ?? '').join('')).toBe('Paris weather needed.');
+    expect(out.map((x) => x.content ?? '').join('')).toBe('');
+    const args = out.flatMap((x) => x.tool_calls ?? []).map((t) => t.function?.arguments ?? '').join('');
+    expect(JSON.parse(args)).toEqual({ city: 'Paris', unit: 'celsius' });
+    expect(out[0].role).toBe('assistant');
+  });
+
+  it('a forced call after a thinking block the template opened: the grammar lets the thinking end first', () => {
+    const format = detectToolFormat(template('Qwen-Qwen3-0.6B'));
+    const m = new GrammarMatcher(parseGBNF(toolGrammar(format, [WEATHER], 'required', true)!));
+    const call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}\n</tool_call>';
+    expect(m.matchesString(`I need the weather, so <b>call</b> it.</think>\n\n${call}`)).toBe(true);
+    expect(m.matchesString(`No thinking end ${call}`)).toBe(false);
+    expect(m.matchesString('Done.</think>\n\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>')).toBe(false);
+  });
+
+  it('an MLC conv_template (no tools of its own): tools in the system text, calls and results written in', () => {
+    const conv = {
+      name: 'chatml', systemTemplate: '<|im_start|>system\n{system_message}<|im_end|>\n', systemMessage: 'You are helpful.',
+      roles: { user: '<|im_start|>user', assistant: '<|im_start|>assistant' }, roleTemplates: {}, roleContentSep: '\n', roleEmptySep: '\n',
+      seps: ['<|im_end|>\n'], stopStr: [], stopTokenIds: [], systemPrefixTokenIds: [], addRoleAfterSystemMessage: true,
+    } as unknown as Parameters<typeof renderChat>[0]['template'];
+    const out = render(conv as never);
+    expect(out).toContain("<|im_start|>system\nYou can call any of the following tools to satisfy the user's requests: [");
+    expect(out).toContain('<|im_start|>assistant\n<tool_call>\n{"name":"special_function","arguments":{"arg1":1}}\n</tool_call>');
+    expect(out).toContain('<|im_start|>user\n{"tool_response":{"tool":"special_function","content":"RESULT_42"}}');
   });
 });
