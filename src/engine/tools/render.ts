@@ -73,7 +73,21 @@ export function toolsSystemText(tools: readonly Tool[], format: ToolFormat): str
  */
 export function toolTemplateInput(messages: readonly ToolAwareMessage[], tools: readonly Tool[] | undefined, caps: ToolCaps,
   format: ToolFormat, source: string): { messages: Record<string, unknown>[]; tools?: Tool[] } {
-  let list: Record<string, unknown>[] = messages.map((m) => templateMessage(m, caps, format));
+  let list: Record<string, unknown>[] = [];
+  for (const m of messages) {
+    const t = templateMessage(m, caps, format);
+    // results written as user turns join a user turn next to them: templates that insist on
+    // alternating roles (Gemma's, Mistral's) would refuse two in a row
+    const prev = list[list.length - 1];
+    if (m.role === 'tool' && t.role === 'user' && prev?.role === 'user' && !prev.tool_calls) {
+      list[list.length - 1] = { ...prev, content: `${prev.content as string}\n${t.content as string}`, fromTool: true };
+    } else if (m.role === 'user' && prev?.role === 'user' && prev.fromTool) {
+      list[list.length - 1] = { ...prev, content: `${prev.content as string}\n${t.content as string}`, fromTool: true };
+    } else {
+      list.push(m.role === 'tool' && t.role === 'user' ? { ...t, fromTool: true } : t);
+    }
+  }
+  list = list.map(({ fromTool: _, ...rest }) => rest);
   if (!tools?.length) return { messages: list };
   if (caps.tools) return { messages: list, tools: [...tools] };
   if (format.name === 'phi4' && /message\[['"]tools['"]\]/.test(source)) {

@@ -188,3 +188,18 @@ describe('around the parser', () => {
     expect(out).toContain('<|im_start|>user\n{"tool_response":{"tool":"special_function","content":"RESULT_42"}}');
   });
 });
+
+describe('fallback on a strict template (Gemma 2: no tools, no system role, roles must alternate)', () => {
+  it('two results in a row become one user turn; tools go to the first user turn', () => {
+    const gemma = template('google-gemma-2-2b-it');
+    expect(detectToolFormat(gemma).name).toBe('generic');
+    const messages = [
+      ...CONVERSATION,
+      { role: 'tool' as const, content: 'RESULT_43', tool_call_id: 'x', name: 'special_function' },
+    ];
+    const out = render(gemma, { messages });
+    expect(out).toMatch(/^<s><start_of_turn>user\nYou can call any of the following tools/);
+    expect(out).toContain('<start_of_turn>model\n<tool_call>\n{"name":"special_function","arguments":{"arg1":1}}\n</tool_call><end_of_turn>\n');
+    expect(out).toContain('<start_of_turn>user\n{"tool_response":{"tool":"special_function","content":"RESULT_42"}}\n{"tool_response":{"tool":"special_function","content":"RESULT_43"}}<end_of_turn>\n<start_of_turn>model\n');
+  });
+});
