@@ -109,7 +109,8 @@ export class ToolCallStream {
       if (text.trim()) this.atStart = false;
     };
     for (;;) {
-      const p = findStart(this.f, this.pending, 0, this.atStart);
+      // a call being streamed starts `pending`
+      const p = this.live ? 0 : findStart(this.f, this.pending, 0, this.atStart);
       if (p < 0) {
         const keep = final ? 0 : this.holdBack();
         emit(this.pending.slice(0, this.pending.length - keep));
@@ -118,7 +119,6 @@ export class ToolCallStream {
       }
       emit(this.pending.slice(0, p));
       this.pending = this.pending.slice(p);
-      if (p > 0 && this.live) throw new Error('tool stream: content before a live call');
       const r = this.f.readCalls(this.pending, 0);
       const rest = r ? this.pending.slice(r.end) : '';
       const settled = r && (final || (rest.trim() !== '' && !this.continues(rest)));
