@@ -203,3 +203,35 @@ describe('fallback on a strict template (Gemma 2: no tools, no system role, role
     expect(out).toContain('<start_of_turn>user\n{"tool_response":{"tool":"special_function","content":"RESULT_42"}}\n{"tool_response":{"tool":"special_function","content":"RESULT_43"}}<end_of_turn>\n<start_of_turn>model\n');
   });
 });
+
+describe('stream = whole, on random text made of calls, cut calls, markers and JSON pieces', () => {
+  const PIECES = ['<tool_call>', '</tool_call>', '{"name": "f", "arguments": ', '{"name": "g", "parameters": ', '{', '}', '"a"', ': ', '1', ' ', '\n',
+    'text', '[TOOL_CALLS]', '[', ']', ', ', '<|tool_call|>', '<|/tool_call|>', '<|python_tag|>', '; ', '"', '\\', 'functools', '<tool', '</think>'];
+  const ARGS = ['{}', '{"a": 1}', '{"s": "x}y\\"z", "l": [1, {"b": null}]}', '{"city": "Paris", "unit": "celsius"}'];
+  it.each(['[TOOL_CALLS]', '<tool_call>', '<|python_tag|>', '<|tool|>', ''])('format of %j: the deltas of any split add up to the whole parse', (marker) => {
+    const f = detectToolFormat(marker);
+    let seed = 12345;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    let withCalls = 0;
+    for (let run = 0; run < 300; run++) {
+      const segment = (): string => {
+        const call = f.write([{ name: rnd(2) ? 'f' : 'g', arguments: ARGS[rnd(ARGS.length)] }]);
+        switch (rnd(5)) {
+          case 0: case 1: return call;
+          case 2: return call.slice(0, rnd(call.length));
+          case 3: return ['Sure. ', '\n', ' ', 'The answer is 4.'][rnd(4)];
+          default: return PIECES[rnd(PIECES.length)];
+        }
+      };
+      const text = Array.from({ length: 1 + rnd(6) }, segment).join('');
+      const whole = parseToolCalls(f, text);
+      if (whole.tool_calls.length) withCalls++;
+      const s = streamed(f, text, run + 1);
+      const what = `${f.name}: ${JSON.stringify(text)}`;
+      expect(s.calls.map((c) => c.function), what).toEqual(whole.tool_calls.map((c) => c.function));
+      // parseToolCalls drops whitespace-only content around calls
+      expect(whole.tool_calls.length && !s.content.trim() ? '' : s.content, what).toBe(whole.content);
+    }
+    expect(withCalls).toBeGreaterThan(100);
+  });
+});
