@@ -1,7 +1,7 @@
 // Phi-4-mini tool calls. Its template takes the tools as JSON text in the system message's `tools`
 // field (`<|system|>…<|tool|>[…]<|/tool|><|end|>`) and renders neither past calls nor results
 // specially. The model answers `<|tool_call|>[{"name": …, "arguments": {…}}]<|/tool_call|>` (its
-// vocabulary's tool-call tokens; llama.cpp PR #12288's Phi-4 handler); vLLM's Phi-4-mini parser reads
+// vocabulary's tool-call tokens, as in llama.cpp's unmerged Phi-4 PR #12288); vLLM's Phi-4-mini parser reads
 // `functools[…]` instead, which is accepted too, as is a bare array at the start (the markers are
 // special tokens a detokenizer may drop).
 import { callFromObject, callGrammar, readJson, skipSpace, type ToolFormat } from './format.ts';
