@@ -1,7 +1,7 @@
-// Tools and tool turns into a chat template, the way llama.cpp (minja's capability probes and
-// polyfills) does it: the template is probed once for what it renders itself — the `tools` variable,
-// past `tool_calls` (and whether it wants their arguments as an object, as Llama 3.x's and Mistral's
-// `tojson` do, or as the JSON string), `tool` messages — and what it does not render is written in:
+// Tools and tool turns into a chat template, the way llama.cpp (its capability probes, after minja's,
+// and polyfills) does it: the template is probed once for what it renders itself — the `tools` variable,
+// past `tool_calls` (and whether their arguments render as an object, which Llama 3.x's and Mistral's
+// `tojson` need, or only as the JSON string), `tool` messages — and what it does not render is written in:
 // the tools described in the system prompt (llama.cpp's fallback for templates without tools), calls
 // as the family's own syntax in the assistant's content, results as a user message
 // `{"tool_response": {"tool": …, "content": …}}`.
@@ -52,7 +52,9 @@ export function probeToolCaps(render: ProbeRender): ToolCaps {
   const asString = rendersArgs(render({ messages: [user, probeCall(JSON.stringify(args))], ...extra }));
   const asObject = rendersArgs(render({ messages: [user, probeCall(args)], ...extra }));
   const toolCalls = asString || asObject;
-  const objectArguments = !asString && asObject;
+  // as llama.cpp now does: objects wherever the template renders them (Qwen3's takes either; a plain
+  // `{{ arguments }}` prints an object as JSON too), strings only where objects do not render
+  const objectArguments = asObject;
   const call = probeCall(objectArguments ? args : JSON.stringify(args));
   const out = render({
     messages: [user, call, { role: 'tool', content: RESPONSE, tool_call_id: 'call00001', name: PROBE_TOOL }], ...extra,
