@@ -57,7 +57,7 @@ export function renderChat(opts: RenderChatOptions): string {
   if (opts.template !== null && typeof opts.template === 'object') {
     // a conv_template knows no tools: everything tool-related is written in (as for Jinja templates without them)
     const plain = opts.tools?.length || opts.messages.some((m) => m.role === 'tool' || m.tool_calls?.length)
-      ? toolTemplateInput(opts.messages, opts.tools, NO_TOOL_CAPS, detectToolFormat(null), '').messages as unknown as ChatMessage[]
+      ? toolTemplateInput(opts.messages, opts.tools, NO_TOOL_CAPS, detectToolFormat(null), '').messages as { role: ChatRole; content: string }[]
       : opts.messages;
     return renderConvTemplate(opts.template, plain, opts.addGenerationPrompt);
   }
@@ -70,7 +70,7 @@ export function renderChat(opts: RenderChatOptions): string {
   if (opts.tools?.length || toolTurns) {
     compiled.toolCaps ??= probeToolCaps((v) => tryRender(compiled.template, v));
     const input = toolTemplateInput(opts.messages, opts.tools, compiled.toolCaps, detectToolFormat(source), source);
-    vars = { ...input, messages: compiled.systemRole ? input.messages : mergeSystemIntoUser(input.messages as unknown as ChatMessage[]) as unknown as Record<string, unknown>[] };
+    vars = { ...input, messages: compiled.systemRole ? input.messages : mergeSystemIntoUser(input.messages as { role: unknown; content: unknown }[]) };
   } else {
     vars = { messages: (compiled.systemRole ? opts.messages : mergeSystemIntoUser(opts.messages)).map(templateMessage) };
   }
@@ -266,20 +266,21 @@ function probeSystemRole(template: Template): boolean {
 }
 
 /** System text goes in front of the next user message, separated by a newline (as llama.cpp does). */
-export function mergeSystemIntoUser(messages: readonly ChatMessage[]): ChatMessage[] {
-  const out: ChatMessage[] = [];
+export function mergeSystemIntoUser<M extends { role: unknown; content: unknown }>(messages: readonly M[]): M[] {
+  const out: M[] = [];
   let pending: string[] = [];
+  const user = (content: string) => ({ role: 'user', content }) as M;
   for (const m of messages) {
     if (m.role === 'system') {
-      pending.push(m.content);
+      pending.push(String(m.content));
     } else if (m.role === 'user' && pending.length > 0) {
-      out.push({ role: 'user', content: [...pending, m.content].join('\n') });
+      out.push(user([...pending, String(m.content)].join('\n')));
       pending = [];
     } else {
       out.push(m);
     }
   }
-  if (pending.length > 0) out.push({ role: 'user', content: pending.join('\n') });
+  if (pending.length > 0) out.push(user(pending.join('\n')));
   return out;
 }
 
