@@ -4,7 +4,7 @@
 // server stops generating.
 import { EngineError } from '../shared/errors.ts';
 import type {
-  ChatCompletionChunk, ChatCompletionParams, ChatEngine, CompletionOptions, CompletionStats, EngineModel, FinishReason, ToolCallDelta, Usage,
+  ChatCompletionChunk, ChatCompletionParams, ChatEngine, CompletionOptions, CompletionStats, EngineModel, FinishReason, TokenLogprobInfo, ToolCallDelta, Usage,
 } from './api.ts';
 import { connectError, httpError, streamError, type Probe, type RemoteContext } from './remote-errors.ts';
 import { readSSE } from './sse.ts';
@@ -52,7 +52,7 @@ interface WireChunk {
   id?: string;
   model?: string;
   created?: number;
-  choices?: { index?: number; delta?: { content?: string | null; reasoning_content?: string | null; tool_calls?: ToolCallDelta[] | null }; finish_reason?: string | null }[];
+  choices?: { index?: number; delta?: { content?: string | null; reasoning_content?: string | null; tool_calls?: ToolCallDelta[] | null }; logprobs?: { content?: TokenLogprobInfo[] | null } | null; finish_reason?: string | null }[];
   usage?: Partial<Usage> & { prompt_tokens_details?: { cached_tokens?: number } } | null;
   timings?: Timings;
   error?: unknown;
@@ -180,7 +180,9 @@ export class RemoteEngine implements ChatEngine {
     const keys = ['temperature', 'top_p', 'top_k', 'min_p', 'max_tokens', 'stop', 'seed', 'repeat_penalty',
       'frequency_penalty', 'presence_penalty', 'chat_template_kwargs', 'tools', 'tool_choice',
       // structured output: OpenAI's response_format; llama-server (and cli serve) also take grammar and json_schema
-      'response_format', 'grammar', 'json_schema'] as const;
+      'response_format', 'grammar', 'json_schema',
+      // OpenAI's logprobs / top_logprobs / logit_bias; the server's logprobs come back on the chunks as it sent them
+      'logprobs', 'top_logprobs', 'logit_bias'] as const;
     for (const k of keys) if (params[k] !== undefined) body[k] = params[k];
     return body;
   }
@@ -200,8 +202,8 @@ export class RemoteEngine implements ChatEngine {
     let finish: FinishReason | null = null;
     let usage: WireChunk['usage'] = null;
     let timings: Timings | undefined;
-    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], reason: FinishReason | null): ChatCompletionChunk => (
-      { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: reason }] });
+    const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], reason: FinishReason | null, lps?: TokenLogprobInfo[]): ChatCompletionChunk => (
+      { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: reason, ...(lps ? { logprobs: { content: lps } } : {}) }] });
     const last = (reason: FinishReason): ChatCompletionChunk => {
       const stats = statsOf({ timings, usage, pieces, ttft: firstAt ? firstAt - t0 : 0, decodeMs: lastAt - firstAt });
       const { promptTokens: p, generatedTokens: g } = stats;
@@ -246,11 +248,12 @@ export class RemoteEngine implements ChatEngine {
         const content = choice?.delta?.content || undefined;
         const reasoning = choice?.delta?.reasoning_content || undefined;
         const calls = choice?.delta?.tool_calls?.length ? choice.delta.tool_calls : undefined;
-        if (content || reasoning || calls) {
+        const lps = choice?.logprobs?.content?.length ? choice.logprobs.content : undefined;
+        if (content || reasoning || calls || lps) {
           lastAt = performance.now();
           if (!firstAt) firstAt = lastAt;
-          pieces++;
-          yield chunk({ ...(content ? { content } : {}), ...(reasoning ? { reasoning_content: reasoning } : {}), ...(calls ? { tool_calls: calls } : {}) }, null);
+          if (content || reasoning || calls) pieces++;
+          yield chunk({ ...(content ? { content } : {}), ...(reasoning ? { reasoning_content: reasoning } : {}), ...(calls ? { tool_calls: calls } : {}) }, null, lps);
         }
         if (choice?.finish_reason) finish = choice.finish_reason === 'length' ? 'length' : choice.finish_reason === 'tool_calls' ? 'tool_calls' : 'stop';
       }

@@ -137,6 +137,25 @@ describe('remote engine ↔ llama-server', () => {
     expect(() => JSON.parse(story), 'unconstrained, the same prompt is a story').toThrow();
   });
 
+  it('logprobs, top_logprobs and logit_bias reach the server; its logprobs come back on the chunks', async () => {
+    const r = await run(engine, greedy(12, { logprobs: true, top_logprobs: 3 }));
+    const lps = r.pieces.flatMap((p) => p.choices[0].logprobs?.content ?? []);
+    expect(lps.length).toBe(r.last.usage!.completion_tokens);
+    expect(lps.map((t) => t.token).join('')).toBe(r.text);
+    for (const t of lps) {
+      expect(t.top_logprobs).toHaveLength(3);
+      // greedy: the chosen token is the most likely one
+      expect(t.top_logprobs[0].token).toBe(t.token);
+      expect(t.logprob).toBeLessThanOrEqual(0);
+    }
+    // banning the first answer token makes the server pick another
+    const first = (lps[0] as { id?: number }).id;
+    expect(typeof first).toBe('number');
+    const banned = await run(engine, greedy(12, { logit_bias: { [String(first)]: -100 } }));
+    expect(banned.text.startsWith(lps[0].token)).toBe(false);
+    expect(banned.pieces.every((p) => p.choices[0].logprobs === undefined)).toBe(true);
+  });
+
   it('max_tokens ends with finish "length" after exactly that many tokens', async () => {
     const r = await run(engine, greedy(5));
     expect(r.last.choices[0].finish_reason).toBe('length');
