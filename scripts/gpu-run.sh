@@ -58,4 +58,10 @@ command -v nvidia-smi >/dev/null && export GPU_SMI="$(nvidia-smi --query-gpu=nam
 export FIXTURES_DIR="$WORK/fixtures" OUT_DIR="${OUT_DIR:-${OUT:-$PWD/bench/results}}"
 rc=0
 "$WORK/node" "$WORK/gpu-report.js" "$@" || rc=$?
+if [ "$rc" = 2 ]; then
+  # no report: say what Vulkan drivers this machine has (dawn.node needs glibc >= 2.34)
+  echo "gpu-run: ICD manifests:" $(ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>/dev/null) >&2
+  echo "gpu-run: NVIDIA libraries:" $( (ldconfig -p 2>/dev/null || true) | grep -o 'lib[A-Za-z_]*nvidia[^ ]*' | sort -u | head -12) >&2
+  echo "gpu-run: glibc $(ldd --version 2>/dev/null | head -1); rerun with VK_LOADER_DEBUG=all for the loader's view" >&2
+fi
 exit "$rc"
