@@ -10,6 +10,7 @@ import { quantizeFile } from '../../src/cli/quantize.ts';
 import { openGGUF } from '../../src/formats/gguf/reader.ts';
 import { encodeGGUFHeader, type WriterEntry, type WriterTensor } from '../../src/formats/gguf/writer.ts';
 import { openNodeFile } from '../../src/formats/node-file-source.ts';
+import type { FileTypeName } from '../../src/quant/quantize-model.ts';
 import { f32ToF16 } from '../../src/quant/half.ts';
 import { GGMLType } from '../../src/quant/types.ts';
 import { fixture } from '../../test/fixtures.ts';
@@ -96,12 +97,13 @@ async function writeF16Model(out: string): Promise<void> {
   }
 }
 
-export async function benchModels(dir = path.join(os.tmpdir(), 'edge-llm-kernel-bench')): Promise<Record<string, string>> {
+export async function benchModels(dir = path.join(os.tmpdir(), 'edge-llm-kernel-bench'),
+  types: readonly FileTypeName[] = ['Q4_K_M', 'Q8_0']): Promise<Record<string, string>> {
   await mkdir(dir, { recursive: true });
   const f16 = path.join(dir, 'bench-155m-f16.gguf');
   if (!existsSync(f16)) await writeF16Model(f16);
   const out: Record<string, string> = { F16: f16 };
-  for (const type of ['Q4_K_M', 'Q8_0'] as const) {
+  for (const type of types) {
     const p = path.join(dir, `bench-155m-${type}.gguf`);
     if (!existsSync(p)) await quantizeFile(f16, p, type);
     out[type] = p;
@@ -109,6 +111,7 @@ export async function benchModels(dir = path.join(os.tmpdir(), 'edge-llm-kernel-
   return out;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// by the script's name: bundled into bench/gpu-report.ts (scripts/gpu-pack.sh), import.meta.url is the bundle's
+if (/make-model\.ts$/.test(process.argv[1] ?? '')) {
   console.log(JSON.stringify(await benchModels(process.argv[2]), null, 1));
 }

@@ -7,14 +7,15 @@ import { provideShaderSources } from '../backends/webgpu/shader-source.ts';
 
 const SHADERS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shaders');
 
-function read(dir: string): Record<string, string> {
-  const d = path.join(SHADERS, dir);
+function read(root: string, dir: string): Record<string, string> {
+  const d = path.join(root, dir);
   return Object.fromEntries(readdirSync(d).filter((f) => f.endsWith('.wgsl')).map((f) => [f, readFileSync(path.join(d, f), 'utf8')]));
 }
 
 let done = false;
-export function loadShaderFiles(): void {
+/** `root`: another shaders/ folder (bench/gpu-report.ts bundled, away from the repo). */
+export function loadShaderFiles(root = SHADERS): void {
   if (done) return;
-  provideShaderSources(read('ops'), read('quant'));
+  provideShaderSources(read(root, 'ops'), read(root, 'quant'));
   done = true;
 }

@@ -4,13 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMAT_TRAITS } from '../../src/quant/traits.ts';
 import { webgpuHosts, type BrowserHarness } from './harness.ts';
-import type { FormatResult } from './pages/webgpu-formats-page.ts';
-
-// f32 path: both sides use the same dequantized values, so the only difference is f32 vs f64
-// accumulation order: ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5 (observed ~1e-7).
-const BOUND = 1e-5;
-// f16 products (11-bit mantissa, summed per 4 in f16): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 2e-3.
-const F16_BOUND = 2e-3;
+import { BOUND, F16_BOUND, type FormatResult } from './pages/webgpu-formats-page.ts';
 
 describe.each(webgpuHosts({ timeoutMs: 100_000 }))('%s', (_host, open) => {
   describe('WebGPU ops × block formats', () => {

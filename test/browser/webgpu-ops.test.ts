@@ -5,10 +5,7 @@
 // ring, soft-caps), glu (silu, GELU-tanh), scale, softcap, add, copy, softmax, top-k/argmax, device loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webgpuHosts, type BrowserHarness } from './harness.ts';
-import type { runOps } from './pages/webgpu-ops-page.ts';
-
-// f32 math in a different order (and exp/sin on the GPU): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5.
-const BOUND = 1e-5;
+import { BOUND, type runOps } from './pages/webgpu-ops-page.ts';
 
 describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (host, open) => {
   let h: BrowserHarness;

@@ -8,6 +8,12 @@ import { dequantizeTensor, FORMAT_TRAITS } from '../../../src/quant/traits.ts';
 import type { FormatTraits } from '../../../src/quant/types.ts';
 import { matmulRef, randn, relErr, rmsnormRef, rng } from './reference.ts';
 
+// f32 path: both sides use the same dequantized values, so the only difference is f32 vs f64
+// accumulation order: ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5 (observed ~1e-7).
+export const BOUND = 1e-5;
+// f16 products (11-bit mantissa, summed per 4 in f16): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 2e-3.
+export const F16_BOUND = 2e-3;
+
 export interface FormatResult {
   format: string;
   rows: number;

@@ -7,6 +7,9 @@ import { isEngineError } from '../../../src/shared/errors.ts';
 import type { KVType } from '../../../src/backends/kv-layout.ts';
 import { attentionRef, geluTanhRef, randn, relErr, rng, ropeRef, roundKV, siluRef, softmaxRef } from './reference.ts';
 
+// f32 math in a different order (and exp/sin on the GPU): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5.
+export const BOUND = 1e-5;
+
 type R = ReturnType<typeof rng>;
 
 function put(b: WebGPUBackend, x: Float32Array): Activation {
