@@ -1,5 +1,6 @@
-// One bench cell: a GGUF at a thread count, both engines loaded in the same Chromium page, runs
-// interleaved (ours, wllama, ours, …) on the same random prompt per run, medians reported.
+// One bench cell: a GGUF at a thread count, our engine and wllama each in a fresh Chromium, and
+// llama.cpp's native llama-bench, runs interleaved (ours, wllama, native, ours, …; the browser
+// engines on the same random prompt per run), medians reported.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { BrowserHarness } from '../test/browser/harness.ts';
@@ -9,6 +10,7 @@ import { Rng } from '../src/engine/rng.ts';
 import { openTokenizer } from '../src/engine/load.ts';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.ts';
 import type { EngineRun, LoadInfo } from './page/bench-page.ts';
+import { nativeRun, NoLlamaBench, type NativeRun } from './native.ts';
 
 export const PAGE = 'bench/page/bench-page.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -17,6 +19,8 @@ export interface CellOptions {
   threads: number; runs: number; promptTokens: number; genTokens: number;
   /** also time `cli bench` in Node once per run, between the browser runs */
   node?: boolean;
+  /** also run llama-bench (native llama.cpp) once per run */
+  native?: boolean;
 }
 
 export interface EngineStats {
@@ -35,6 +39,11 @@ export interface CellResult {
   wllamaError?: string;
   /** `cli bench` in Node, medians over the same runs */
   node?: { prefillTokPerSec: number; decodeTokPerSec: number };
+  /** llama-bench (native llama.cpp on the host CPU), medians over the same runs; build: its commit, backends, CPU */
+  native?: { prefillTokPerSec: number; decodeTokPerSec: number; runs: { prefill: number; decode: number }[]; build: string };
+  /** why native is absent although asked for; nativeMissing: llama-bench could not be built */
+  nativeError?: string;
+  nativeMissing?: boolean;
 }
 
 const median = (xs: number[]) => {
@@ -107,6 +116,9 @@ export async function benchCell(open: () => Promise<BrowserHarness>, file: strin
   const theirLoads: LoadInfo[] = [];
   let wllamaError: string | undefined;
   const node: { prefill: number; decode: number }[] = [];
+  const native: NativeRun[] = [];
+  let nativeError: string | undefined;
+  let nativeMissing = false;
   for (let i = 0; i < o.runs; i++) {
     const prompt = randomPrompt(tok, o.promptTokens, 1000 + i);
     await inBrowser(open, async (h) => {
@@ -124,17 +136,33 @@ export async function benchCell(open: () => Promise<BrowserHarness>, file: strin
         log(`    wllama failed, measuring ours only: ${wllamaError}`);
       }
     }
-    // interleaved with the browser runs, so that a slow spell of this shared machine hits both
+    // interleaved with the browser runs, so that a slow spell of this shared machine hits all of them
+    if (o.native && !nativeError) {
+      try {
+        native.push(await nativeRun(file, o.threads, o.promptTokens, o.genTokens));
+      } catch (e) {
+        nativeMissing = e instanceof NoLlamaBench;
+        nativeError = String((e as Error).message).split('\n')[0].slice(0, 300);
+        log(`    native llama-bench: ${nativeError}`);
+      }
+    }
     if (o.node) node.push(await nodeRun(file, o));
     const n = node[i] ? ` | node pp ${node[i].prefill.toFixed(1)} tg ${node[i].decode.toFixed(1)} tok/s` : '';
-    log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${theirs[i] ? fmtRun(theirs[i]) : 'failed'}${n}`);
+    const nat = o.native ? ` | native ${native[i] ? `pp ${native[i].prefill.toFixed(1)} tg ${native[i].decode.toFixed(1)} tok/s` : 'failed'}` : '';
+    log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${theirs[i] ? fmtRun(theirs[i]) : 'failed'}${nat}${n}`);
   }
   return {
     threads: o.threads,
     ours: { ...stats(ours, ourLoads[0]), peakMemoryBytes: Math.max(...ours.map((r) => r.peakMemoryBytes)) },
     ...(theirs.length === o.runs ? { wllama: stats(theirs, theirLoads[0]) } : { wllamaError }),
+    ...(native.length === o.runs ? { native: nativeStats(native) } : nativeError ? { nativeError, ...(nativeMissing ? { nativeMissing } : {}) } : {}),
     ...(node.length ? { node: { prefillTokPerSec: median(node.map((r) => r.prefill)), decodeTokPerSec: median(node.map((r) => r.decode)) } } : {}),
   };
+}
+
+function nativeStats(runs: NativeRun[]): NonNullable<CellResult['native']> {
+  return { prefillTokPerSec: median(runs.map((r) => r.prefill)), decodeTokPerSec: median(runs.map((r) => r.decode)),
+    runs: runs.map((r) => ({ prefill: r.prefill, decode: r.decode })), build: runs[0].build };
 }
 
 async function inBrowser(open: () => Promise<BrowserHarness>, fn: (h: BrowserHarness) => Promise<void>): Promise<void> {

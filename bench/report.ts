@@ -51,15 +51,21 @@ const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
+/** The native column's text when llama-bench gave no number: not built, failed, or not run (older results, --no-native). */
+const noNative = (c: BenchCell) => (c.nativeMissing ? 'missing' : c.nativeError ? 'failed' : '–');
+
 export function rows(r: BenchResults): string[][] {
-  const head = ['model', 'quant', 'thr', 'prefill ours', 'prefill wllama', 'ratio', 'decode ours', 'decode wllama', 'ratio',
-    'roofline', 'peak mem', 'node/browser (pp, tg)'];
+  const head = ['model', 'quant', 'thr', 'prefill ours', 'prefill wllama', 'prefill native', 'ours ÷ wllama', 'ours ÷ native',
+    'decode ours', 'decode wllama', 'decode native', 'ours ÷ wllama', 'ours ÷ native', 'roofline', 'peak mem', 'node/browser (pp, tg)'];
   const theirs = (x: number | undefined) => (x === undefined ? 'failed' : f1(x));
   const vs = (ours: number, x: number | undefined) => (x === undefined ? '–' : ratio(ours, x));
+  const native = (c: BenchCell, x: number | undefined) => (x === undefined ? noNative(c) : f1(x));
   const body = r.cells.map((c) => [
     c.model, c.quant, String(c.threads),
-    f1(c.ours.prefillTokPerSec), theirs(c.wllama?.prefillTokPerSec), vs(c.ours.prefillTokPerSec, c.wllama?.prefillTokPerSec),
-    f1(c.ours.decodeTokPerSec), theirs(c.wllama?.decodeTokPerSec), vs(c.ours.decodeTokPerSec, c.wllama?.decodeTokPerSec),
+    f1(c.ours.prefillTokPerSec), theirs(c.wllama?.prefillTokPerSec), native(c, c.native?.prefillTokPerSec),
+    vs(c.ours.prefillTokPerSec, c.wllama?.prefillTokPerSec), vs(c.ours.prefillTokPerSec, c.native?.prefillTokPerSec),
+    f1(c.ours.decodeTokPerSec), theirs(c.wllama?.decodeTokPerSec), native(c, c.native?.decodeTokPerSec),
+    vs(c.ours.decodeTokPerSec, c.wllama?.decodeTokPerSec), vs(c.ours.decodeTokPerSec, c.native?.decodeTokPerSec),
     pct(c.ours.decodeTokPerSec / c.rooflineTokPerSec), `${(c.ours.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB`,
     c.node ? `${ratio(c.node.prefillTokPerSec, c.ours.prefillTokPerSec)}, ${ratio(c.node.decodeTokPerSec, c.ours.decodeTokPerSec)}` : '–',
   ]);
@@ -110,7 +116,11 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     '',
     `\`npm run bench\` runs our WASM engine and [wllama](https://github.com/ngxson/wllama) (llama.cpp compiled to WASM)`,
     'on the same GGUF in headless Chromium (cross-origin isolated, so both get threads; each run in a fresh browser),',
-    `runs interleaved, median of ${medianOf(r)}: prefill of ${r.settings.promptTokens} tokens, then ${r.settings.genTokens} greedy decode steps (tok/s).`,
+    ...(r.cells.some((c) => c.native || c.nativeError) ? [
+      'and native llama.cpp (`llama-bench`, built by `scripts/build-llama-cpp.sh` for this CPU: what the hardware allows outside a browser),',
+      `runs interleaved, median of ${medianOf(r)}: prefill of ${r.settings.promptTokens} tokens, then ${r.settings.genTokens} greedy decode steps (tok/s;`,
+      `llama-bench: pp${r.settings.promptTokens}, and tg${r.settings.genTokens} at depth ${r.settings.promptTokens}). The ratios are ours ÷ wllama and ours ÷ native from the same runs.`,
+    ] : [`runs interleaved, median of ${medianOf(r)}: prefill of ${r.settings.promptTokens} tokens, then ${r.settings.genTokens} greedy decode steps (tok/s).`]),
     'Bench models have random weights at real shapes and are written by our own `cli quantize`',
     '(`bench/make-models.ts`). "roofline" is our decode speed as a share of what memory bandwidth allows',
     `(bytes streamed per token ÷ ${bw}, measured by a WASM SIMD streaming kernel in the page).`,
@@ -126,10 +136,20 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     ...(r.hostPaths?.length ? ['Host paths in Node (`bench/host-paths.ts`; their targets replace wall-clock bounds the unit tests had): '
       + r.hostPaths.map((h) => `${h.name} ${h.ms.toFixed(1)} ms (target ≤ ${h.targetMs} ms)`).join('; ') + '.', ''] : []),
     ...r.cells.filter((c) => c.wllamaError).map((c) => `wllama failed on ${c.model} ${c.quant} ${c.threads}T: ${c.wllamaError}  `),
+    ...nativeNotes(r),
     `![bench chart](bench/results/${svgName})`,
     '',
     '',
   ].join('\n');
+}
+
+/** llama.cpp's build; why the native column is empty (one line per distinct reason). */
+function nativeNotes(r: BenchResults): string[] {
+  const build = r.cells.find((c) => c.native)?.native?.build;
+  const errors = new Map<string, string[]>();
+  for (const c of r.cells) if (c.nativeError) errors.set(c.nativeError, [...errors.get(c.nativeError) ?? [], `${c.model} ${c.quant} ${c.threads}T`]);
+  return [...(build ? [`Native llama.cpp: ${build}.  `] : []),
+    ...[...errors].map(([e, cells]) => `native llama-bench gave nothing on ${cells.join(', ')}: ${e}  `)];
 }
 
 function streamingSection(r: BenchResults): string[] {
@@ -171,14 +191,15 @@ export function updateReadme(readme: string, section: string): string {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-/** Two panels (prefill, decode), one bar pair per cell: ours vs wllama. */
+/** Two panels (prefill, decode), three bars per cell (ours, wllama, native) and ours' ratios above them. */
 export function svgChart(r: BenchResults): string {
-  const W = 900, panelH = 220, top = 40, left = 60, barW = 14, gap = 12;
-  const groupW = 2 * barW + gap;
+  const W = 900, panelH = 220, top = 40, left = 60, barW = 14, gap = 16;
+  const groupW = 3 * barW + gap;
+  const colors = ['#2b6cb0', '#d9822b', '#38a169'];
   const width = Math.max(W, left + r.cells.length * groupW + 40);
   const out: string[] = [];
-  const panel = (y0: number, title: string, get: (c: BenchCell) => [number, number]) => {
-    const max = Math.max(1, ...r.cells.flatMap(get)) * 1.1;
+  const panel = (y0: number, title: string, get: (c: BenchCell) => [number, number, number]) => {
+    const max = Math.max(1, ...r.cells.flatMap(get)) * 1.2;
     out.push(`<text x="${left}" y="${y0 - 12}" font-size="14" font-weight="bold">${esc(title)}</text>`);
     out.push(`<line x1="${left}" y1="${y0 + panelH}" x2="${width - 20}" y2="${y0 + panelH}" stroke="#444"/>`);
     for (let k = 0; k <= 4; k++) {
@@ -188,19 +209,25 @@ export function svgChart(r: BenchResults): string {
     }
     r.cells.forEach((c, i) => {
       const x = left + 8 + i * groupW;
-      get(c).forEach((v, j) => {
+      const vals = get(c);
+      vals.forEach((v, j) => {
         const h = (panelH * v) / max;
-        out.push(`<rect x="${x + j * barW}" y="${(y0 + panelH - h).toFixed(1)}" width="${barW - 2}" height="${h.toFixed(1)}" fill="${j ? '#d9822b' : '#2b6cb0'}"><title>${esc(`${c.model} ${c.quant} ${c.threads}T: ${f1(v)} tok/s`)}</title></rect>`);
+        out.push(`<rect x="${x + j * barW}" y="${(y0 + panelH - h).toFixed(1)}" width="${barW - 2}" height="${h.toFixed(1)}" fill="${colors[j]}"><title>${esc(`${c.model} ${c.quant} ${c.threads}T ${['ours', 'wllama', 'native'][j]}: ${v ? `${f1(v)} tok/s` : j === 2 ? noNative(c) : 'failed'}`)}</title></rect>`);
       });
-      out.push(`<text x="${x + barW}" y="${y0 + panelH + 12}" font-size="9" text-anchor="middle">${esc(`${c.quant} ${c.threads}T`)}</text>`);
-      out.push(`<text x="${x + barW}" y="${y0 + panelH + 22}" font-size="8" text-anchor="middle" fill="#666">${esc(c.model.replace(/^llama-?/, ''))}</text>`);
+      const top = y0 + panelH - (panelH * Math.max(...vals)) / max;
+      const mid = x + 1.5 * barW;
+      [['wl', vals[1]], ['nat', vals[2]]].forEach(([name, v], k) => {
+        if (v) out.push(`<text x="${mid}" y="${(top - 14 + 9 * k).toFixed(1)}" font-size="8" text-anchor="middle" fill="${colors[k + 1]}">${esc(`${ratio(vals[0], v as number)} ${name}`)}</text>`);
+      });
+      out.push(`<text x="${mid}" y="${y0 + panelH + 12}" font-size="9" text-anchor="middle">${esc(`${c.quant} ${c.threads}T`)}</text>`);
+      out.push(`<text x="${mid}" y="${y0 + panelH + 22}" font-size="8" text-anchor="middle" fill="#666">${esc(c.model.replace(/^llama-?/, ''))}</text>`);
     });
   };
-  panel(top, 'prefill tok/s', (c) => [c.ours.prefillTokPerSec, c.wllama?.prefillTokPerSec ?? 0]);
-  panel(top + panelH + 70, 'decode tok/s', (c) => [c.ours.decodeTokPerSec, c.wllama?.decodeTokPerSec ?? 0]);
+  panel(top, 'prefill tok/s (ratios: ours ÷ wllama, ours ÷ native)', (c) => [c.ours.prefillTokPerSec, c.wllama?.prefillTokPerSec ?? 0, c.native?.prefillTokPerSec ?? 0]);
+  panel(top + panelH + 70, 'decode tok/s', (c) => [c.ours.decodeTokPerSec, c.wllama?.decodeTokPerSec ?? 0, c.native?.decodeTokPerSec ?? 0]);
   const height = top + 2 * panelH + 110;
-  const legend = `<rect x="${width - 200}" y="10" width="12" height="12" fill="#2b6cb0"/><text x="${width - 184}" y="20" font-size="12">ours</text>`
-    + `<rect x="${width - 130}" y="10" width="12" height="12" fill="#d9822b"/><text x="${width - 114}" y="20" font-size="12">wllama</text>`;
+  const legend = ['ours', 'wllama', 'native llama.cpp'].map((name, j) => `<rect x="${width - 320 + 80 * j}" y="10" width="12" height="12" fill="${colors[j]}"/>`
+    + `<text x="${width - 304 + 80 * j}" y="20" font-size="12">${esc(name)}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">\n`
     + `<rect width="100%" height="100%" fill="white"/>\n${legend}\n${out.join('\n')}\n`
     + `<text x="${left}" y="${height - 8}" font-size="10" fill="#666">${esc(`${r.date}, ${r.settings.promptTokens}-token prefill, ${r.settings.genTokens} decode steps, median of ${medianOf(r)}`)}</text>\n</svg>\n`;

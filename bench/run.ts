@@ -1,7 +1,10 @@
-// `npm run bench [-- --quick] [--models ID,…] [--runs N] [--runs-1b N] [--q4_0] [--no-node] [--no-make] [--no-readme]
+// `npm run bench [-- --quick] [--models ID,…] [--runs N] [--runs-1b N] [--q4_0] [--no-node] [--no-native] [--no-make] [--no-readme]
 // [--pairs N] [--families-only] [--streaming [--threads 1,2]] [--note TEXT] [--report-only]`: our engine vs wllama in headless
-// Chromium on the bench models (made on first use by bench/make-models.ts), plus memory bandwidth and
-// `cli bench` in Node. Writes bench/results/<date>.json and .svg and the README's Benchmarks table.
+// Chromium and native llama.cpp (llama-bench, built by scripts/build-llama-cpp.sh on first use) on the bench models
+// (made on first use by bench/make-models.ts), plus memory bandwidth and `cli bench` in Node. Writes
+// bench/results/<date>.json and .svg and the README's Benchmarks table. --quick: the first model, one run
+// per cell, all three engines (`--quick --no-node --no-readme` checks the native column in a few minutes).
+// LLAMA_BENCH=path: that llama-bench instead of the one scripts/build-llama-cpp.sh builds.
 // --streaming adds (to the newest results file) the layer-streaming curve: tok/s at 100/50/25%
 // weight budgets (bench/streaming.ts), Q4_K_M, 2 threads (or --threads), for the chosen models that are built; rows of other models and thread counts stay.
 import { existsSync } from 'node:fs';
@@ -18,7 +21,7 @@ import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, typ
 
 const { values: args } = parseArgs({
   options: {
-    quick: { type: 'boolean' }, models: { type: 'string' }, runs: { type: 'string' }, 'runs-1b': { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' },
+    quick: { type: 'boolean' }, models: { type: 'string' }, runs: { type: 'string' }, 'runs-1b': { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' }, 'no-native': { type: 'boolean' },
     'no-readme': { type: 'boolean' }, pairs: { type: 'string' }, 'families-only': { type: 'boolean' }, streaming: { type: 'boolean' }, rounds: { type: 'string' }, 'no-make': { type: 'boolean' }, note: { type: 'string' }, 'report-only': { type: 'boolean' },
     threads: { type: 'string' },
   },
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
       const bpt = await bytesPerToken(file, settings.promptTokens + settings.genTokens / 2);
       for (const threads of threadCounts) {
         log(`${s.id} ${q}, ${threads} thread(s)`);
-        const o: CellOptions = { ...settings, runs: s.big ? settings.runs1b : settings.runs, threads, node: !args['no-node'] };
+        const o: CellOptions = { ...settings, runs: s.big ? settings.runs1b : settings.runs, threads, node: !args['no-node'], native: !args['no-native'] };
         let cell;
         try {
           cell = await benchCell(open, file, o, log);
@@ -132,7 +135,7 @@ async function write(r: BenchResults): Promise<void> {
     await writeFile(readme, updateReadme(await readFile(readme, 'utf8'), markdownSection(r, svgName)));
   }
   process.stdout.write(`\n${textTable(r)}\n\nwrote ${path.relative(ROOT, json)} and ${svgName}${args['no-readme'] ? '' : ', README.md Benchmarks'}\n`);
-  log(`(${os.cpus().length} CPUs; tok/s; ratios are ours ÷ wllama and Node ÷ browser)`);
+  log(`(${os.cpus().length} CPUs; tok/s; ratios are ours ÷ wllama, ours ÷ native and Node ÷ browser)`);
 }
 
 /** Measures the streaming curve of each chosen (and built) model and adds it to the newest results. */

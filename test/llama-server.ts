@@ -1,21 +1,12 @@
 // llama.cpp's llama-server and RPC worker for tests: the binaries come from scripts/build-llama-cpp.sh
 // (built once into a cache, so a fresh machine pays for it once); processes bind loopback on free ports.
 // Also the process plumbing the `cli serve` tests share (test/serve/cli-serve.ts).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { llamaBinDir } from '../scripts/llama-cpp.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-let binDir: string | undefined;
-
-/** The directory with llama-server and ggml-rpc-server (builds them the first time: ~20 min on 2 cores). */
-export function llamaBinDir(): string {
-  binDir ??= execFileSync('bash', [path.join(root, 'scripts/build-llama-cpp.sh')], {
-    cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20,
-  }).trim().split('\n').pop()!;
-  return binDir;
-}
+export { llamaBinDir };
 
 /** A port nothing listens on right now (the OS picks it; closed again before it is returned). */
 export function freePort(): Promise<number> {

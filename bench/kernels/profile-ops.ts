@@ -14,7 +14,7 @@ const nDecode = Number(process.argv[5] ?? 32);
 
 const backend = await createWasmBackend({ threads });
 const times = new Map<string, number>();
-const OPS = ['embed', 'rmsnorm', 'matmul', 'addBias', 'rope', 'storeKV', 'attention', 'swiglu', 'add', 'copy'] as const;
+const OPS = ['embed', 'rmsnorm', 'matmul', 'addBias', 'rope', 'storeKV', 'attention', 'glu', 'add', 'copy'] as const;
 const raw = backend as unknown as Record<string, (...a: unknown[]) => unknown>;
 for (const op of OPS) {
   const f = raw[op].bind(backend);

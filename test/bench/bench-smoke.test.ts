@@ -1,5 +1,6 @@
-// The bench pipeline end to end on a tiny model, one run: both engines load the same GGUF, each in
-// a fresh Chromium, and time the same prompt (wllama's own count of prompt tokens must equal ours), the
+// The bench pipeline end to end on a tiny model, one run: both browser engines load the same GGUF, each in
+// a fresh Chromium, and time the same prompt (wllama's own count of prompt tokens must equal ours), native
+// llama-bench (scripts/build-llama-cpp.sh) times the same counts, the
 // bandwidth kernel runs on two workers, and the report renders. No timing assertions: speed is the
 // benchmark's business, never a test's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ describe('bench pipeline', () => {
   afterAll(async () => { await h?.close(); });
 
   it('runs both engines on the same prompt and renders the report', async () => {
-    const cell = await benchCell(() => openBrowser({ timeoutMs: 60_000 }), MODEL, { threads: 2, runs: 1, promptTokens: 24, genTokens: 4, node: true });
+    const cell = await benchCell(() => openBrowser({ timeoutMs: 60_000 }), MODEL, { threads: 2, runs: 1, promptTokens: 24, genTokens: 4, node: true, native: true });
     expect(cell.wllamaError).toBeUndefined();
     for (const e of [cell.ours, cell.wllama!]) {
       expect(e.runs).toHaveLength(1);
@@ -27,6 +28,10 @@ describe('bench pipeline', () => {
     expect(cell.ours.peakMemoryBytes).toBeGreaterThan(1 << 20);
     expect(cell.node!.prefillTokPerSec).toBeGreaterThan(0); // cli bench in Node, in the same runs
     expect(cell.node!.decodeTokPerSec).toBeGreaterThan(0);
+    expect(cell.nativeError).toBeUndefined(); // llama-bench, in the same runs
+    expect(cell.native!.runs).toHaveLength(1);
+    expect(cell.native!.prefillTokPerSec).toBeGreaterThan(0);
+    expect(cell.native!.decodeTokPerSec).toBeGreaterThan(0);
     const bpt = await bytesPerToken(MODEL, 26);
     const r: BenchResults = {
       date: '2000-01-01', quick: true, environment: { userAgent: 'HeadlessChrome/1.0', cores: 2, node: 'v0', isolated: true },
@@ -36,7 +41,7 @@ describe('bench pipeline', () => {
     expect(textTable(r).split('\n')).toHaveLength(2);
     // a cell wllama could not run still reports ours, and says why in the README
     const failed: BenchResults = { ...r, cells: [...r.cells, { ...r.cells[0], threads: 1, wllama: undefined, wllamaError: 'out of memory' }] };
-    expect(textTable(failed).split('\n')[2]).toMatch(/dev-llama\s+Q4_K_M\s+1\s+[\d.]+\s+failed\s+–\s+[\d.]+\s+failed\s+–/);
+    expect(textTable(failed).split('\n')[2]).toMatch(/dev-llama\s+Q4_K_M\s+1\s+[\d.]+\s+failed\s+[\d.]+\s+–\s+[\d.]+×\s+[\d.]+\s+failed\s+[\d.]+\s+–\s+[\d.]+×/);
     expect(markdownSection(failed, 'x.svg')).toContain('wllama failed on dev-llama Q4_K_M 1T: out of memory');
     // "median of" counts each model's own runs (the 1B shape runs fewer times)
     expect(markdownSection(r, 'x.svg')).toContain('median of 1:');
