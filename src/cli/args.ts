@@ -1,4 +1,5 @@
 // Command-line contract (see README): parsing and validation only, no engine work.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EngineError } from '../shared/errors.ts';
 import { FILE_TYPES, isFileTypeName } from '../quant/quantize-model.ts';
@@ -45,6 +46,9 @@ export interface CliOptions {
   port?: number;
   apiKey?: string;
   alias?: string;
+  /** generate, bench: constrain the output to the GBNF grammar (text) or JSON schema (parsed) read from --grammar / --json-schema FILE */
+  grammar?: string;
+  jsonSchema?: unknown;
 }
 
 export const USAGE = `usage: npm run -s cli -- <command> [options]
@@ -53,6 +57,8 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   perplexity --model PATH --file TEXT_FILE [--json]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
+             [--grammar GBNF_FILE | --json-schema SCHEMA_FILE]: greedy decode under the constraint (a fresh
+             document each time one completes), with the mask's own time per token
   quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
   convert    --in HF_FOLDER --out PATH.gguf [--type Q4_K_M (default)|Q8_0|Q4_0|Q6_K|F16|BF16|F32|keep|…] [--json]
              a Hugging Face folder to a GGUF file llama.cpp loads (what convert_hf_to_gguf.py + llama-quantize make)
@@ -109,6 +115,25 @@ function kvTypeOption(v: string | undefined): KVType | undefined {
   return v;
 }
 
+/** --grammar FILE (GBNF text) / --json-schema FILE (a JSON schema), read here so --browser gets the text too. */
+function constraintFiles(grammar: string | undefined, schema: string | undefined): { grammar?: string; jsonSchema?: unknown } {
+  if (grammar !== undefined && schema !== undefined) bad('Give only one of --grammar and --json-schema.');
+  const read = (f: string, name: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (e) {
+      bad(`--${name}: cannot read ${f} (${(e as Error).message}).`);
+    }
+  };
+  if (grammar !== undefined) return { grammar: read(grammar, 'grammar') };
+  if (schema === undefined) return {};
+  const text = read(schema, 'json-schema');
+  try {
+    return { jsonSchema: JSON.parse(text) };
+  } catch (e) {
+    bad(`--json-schema: ${schema} is not JSON (${(e as Error).message}).`);
+  }
+}
 
 export function parseCli(argv: string[]): CliOptions {
   const { values, positionals } = parseArgs({
@@ -125,6 +150,7 @@ export function parseCli(argv: string[]): CliOptions {
       in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
       'kv-type': { type: 'string' }, memory: { type: 'string' },
       host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, alias: { type: 'string' },
+      grammar: { type: 'string' }, 'json-schema': { type: 'string' },
     },
   });
   const command = positionals[0] as Command;
@@ -154,7 +180,9 @@ export function parseCli(argv: string[]): CliOptions {
     maxMemory: parseBytes(values['max-memory'], 'max-memory'),
     host: values.host, port: number(values.port, 'port', { int: true, min: 0, max: 65535 }),
     apiKey: values['api-key'], alias: values.alias,
+    ...constraintFiles(values.grammar, values['json-schema']),
   };
+  if ((o.grammar ?? o.jsonSchema) !== undefined && command !== 'generate' && command !== 'bench') bad('--grammar and --json-schema are for generate and bench.');
   if (command !== 'serve' && (o.host ?? o.port ?? o.apiKey ?? o.alias) !== undefined) bad('--host, --port, --api-key and --alias are for serve.');
   if (command === 'serve' && (o.browser || o.backend !== 'wasm')) bad('serve runs in Node on the WASM backend; drop --browser and --backend webgpu.');
   if (o.host === '') bad('--host needs an address such as 127.0.0.1 or 0.0.0.0.');

@@ -97,7 +97,8 @@ export class TokenMask {
   private readonly trie: VocabTrie;
   private readonly cache = new Map<number, SparseMask>();
   private readonly eog: number[];
-  /** the walk's scratch: a mark per token, and the state (and its memo row) at each depth */
+  /** the walk's scratch: the allowed ids found, a mark per token, and the state (and its memo row) at each depth */
+  private readonly out: Int32Array;
   private readonly marks: Uint8Array;
   private readonly depthState: Int32Array;
   private readonly depthTrans: Int32Array[] = [];
@@ -109,6 +110,7 @@ export class TokenMask {
     this.trie = vocabTrie(tokenizer);
     this.eog = [...tokenizer.eogIds];
     this.marks = new Uint8Array(tokenizer.vocabSize);
+    this.out = new Int32Array(tokenizer.vocabSize);
     this.depthState = new Int32Array(this.trie.maxDepth + 1);
   }
 
@@ -140,10 +142,9 @@ export class TokenMask {
   /** Depth-first over the trie with an explicit stack; an edge the matcher rejects prunes its subtree. */
   private walk(s: MatchState): SparseMask {
     const { byte, depth, size, tokStart, tokIds } = this.trie;
-    const m = this.matcher, marks = this.marks;
+    const m = this.matcher, out = this.out;
     const ds = this.depthState, dt = this.depthTrans;
-    const V = marks.length, N = byte.length;
-    marks.fill(0);
+    const V = out.length, N = byte.length;
     let count = 0;
     ds[0] = s.id; dt[0] = m.transitions(s.id);
     for (let i = 1; i < N;) {
@@ -151,17 +152,26 @@ export class TokenMask {
       let next = dt[d - 1][byte[i]];
       if (next === UNKNOWN) next = m.learn(ds[d - 1], byte[i]);
       if (next < 0) { i += size[i]; continue; } // the matcher rejects this byte: skip the subtree
-      for (let k = tokStart[i], end = tokStart[i + 1]; k < end; k++) marks[tokIds[k]] = 1;
-      count += tokStart[i + 1] - tokStart[i];
+      for (let k = tokStart[i], end = tokStart[i + 1]; k < end; k++) out[count++] = tokIds[k];
       if (size[i] > 1) { ds[d] = next; dt[d] = m.transitions(next); }
       i++;
     }
-    if (m.isComplete(s)) for (const id of this.eog) if (!marks[id]) { marks[id] = 1; count++; }
-    const allowedList = count <= V - count;
-    const ids = new Int32Array(allowedList ? count : V - count);
-    const want = allowedList ? 1 : 0;
-    for (let i = 0, j = 0; i < V; i++) if (marks[i] === want) ids[j++] = i;
-    return { count, ids, allowedList };
+    if (m.isComplete(s)) for (const id of this.eog) out[count++] = id; // EOG is never in the trie
+    if (count <= V - count) return { count, ids: out.slice(0, count), allowedList: true };
+    // most of the vocabulary is allowed: keep the banned ones
+    const marks = this.marks;
+    marks.fill(0);
+    for (let k = 0; k < count; k++) marks[out[k]] = 1;
+    const ids = new Int32Array(V - count);
+    for (let i = 0, j = 0; i < V; i++) if (!marks[i]) ids[j++] = i;
+    return { count, ids, allowedList: false };
+  }
+
+  /** Whether the mask of `s` holds token `id`, without computing the mask (a few memoized steps). */
+  allows(s: MatchState, id: number): boolean {
+    if (this.tokenizer.eogIds.has(id)) return this.matcher.isComplete(s);
+    const bytes = this.tokenizer.tokenBytes(id);
+    return bytes.length > 0 && this.matcher.acceptBytes(s, bytes) !== null;
   }
 
   /** The state after a token; EOG and other tokens the grammar does not allow here are an error. */
@@ -212,6 +222,11 @@ export class GrammarConstraint {
     for (let i = 0; i < ids.length; i++) keep[i] = logits[ids[i]];
     logits.fill(-Infinity);
     for (let i = 0; i < ids.length; i++) logits[ids[i]] = keep[i];
+  }
+
+  /** Whether the grammar allows `id` next (as the mask would say). */
+  allows(id: number): boolean {
+    return this.mask.allows(this.state, id);
   }
 
   accept(id: number): void {
