@@ -250,6 +250,24 @@ function matches(e: CharElem, cp: number): boolean {
   return inside !== e.negate;
 }
 
+const mergedRanges = new WeakMap<CharElem, number[]>();
+
+/** The set's ranges sorted and merged (adjacent ones too), computed once per element. */
+function merged(e: CharElem): number[] {
+  let m = mergedRanges.get(e);
+  if (m) return m;
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < e.ranges.length; i += 2) pairs.push([e.ranges[i], e.ranges[i + 1]]);
+  pairs.sort((x, y) => x[0] - y[0]);
+  m = [];
+  for (const [a, b] of pairs) {
+    if (m.length && a <= m[m.length - 1] + 1) m[m.length - 1] = Math.max(m[m.length - 1], b);
+    else m.push(a, b);
+  }
+  mergedRanges.set(e, m);
+  return m;
+}
+
 /** Whether the set holds some code point in [lo, hi]. */
 function intersects(e: CharElem, lo: number, hi: number): boolean {
   const r = e.ranges;
@@ -257,14 +275,8 @@ function intersects(e: CharElem, lo: number, hi: number): boolean {
     for (let i = 0; i < r.length; i += 2) if (r[i] <= hi && r[i + 1] >= lo) return true;
     return false;
   }
-  // negated: some point of [lo, hi] is outside every range
-  const covered = [];
-  for (let i = 0; i < r.length; i += 2) if (r[i] <= hi && r[i + 1] >= lo) covered.push([Math.max(lo, r[i]), Math.min(hi, r[i + 1])]);
-  covered.sort((a, b) => a[0] - b[0]);
-  let next = lo;
-  for (const [a, b] of covered) {
-    if (a > next) return true;
-    next = Math.max(next, b + 1);
-  }
-  return next <= hi;
+  // negated: some point of [lo, hi] is outside every range, i.e. no merged range covers all of it
+  const m = merged(e);
+  for (let i = 0; i < m.length; i += 2) if (m[i] <= lo && m[i + 1] >= hi) return false;
+  return true;
 }
