@@ -148,6 +148,7 @@ function constrainedSection(r: BenchResults): string[] {
     'Each run is a fresh process, so every mask starts uncached. "mask ms/token" is the time from the logits to the',
     'constrained pick per step (the argmax, the check of that pick, the mask when it is not allowed, applying it and',
     'the masked argmax, the grammar step; the unconstrained pick\'s own argmax is thus counted in it too);',
+    '"mask share" is that time over the constrained step\'s (1 / decode tok/s), steadier than the ratio on a busy machine;',
     `"masks computed" are the vocabulary walks (cache misses). Target: constrained decode ≥ ${CONSTRAINED_TARGET.toFixed(2)}× unconstrained.`,
     ...(c.note ? ['', `**Note:** ${c.note}`] : []),
     '',

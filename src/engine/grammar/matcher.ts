@@ -193,10 +193,6 @@ export class GrammarMatcher {
     return (this.transitions(id)[b] = r ? r.id : DEAD);
   }
 
-  stateById(id: number): MatchState {
-    return this.byId[id];
-  }
-
   private computeByte(s: MatchState, b: number): MatchState | null {
     if (s.need > 0) {
       const [lo, hi] = s.second ? SECOND[s.second] : [0x80, 0xbf];
