@@ -24,11 +24,16 @@ export interface BenchShape {
   arch: 'llama' | 'qwen3' | 'gemma3';
   /** the big shape: fewer runs per cell (wllama prefills it at a few tok/s) */
   big?: boolean;
+  /** made and run only when asked for (--models, or the section that needs it), not in the default list */
+  extra?: boolean;
   dim: number; layers: number; heads: number; kvHeads: number; ff: number; vocab: number;
   ropeBase: number; tied: boolean;
-  vocabSource: 'llama-spm' | 'synthetic';
+  /** qwen3: the real 151k Qwen3 vocabulary of the arch fixture (vocab is then its size) */
+  vocabSource: 'llama-spm' | 'synthetic' | 'qwen3';
 }
 
+/** tokens in the Qwen3 vocabulary of the arch fixture (dev-qwen3.Q8_0.gguf) */
+const QWEN3_VOCAB = 151669;
 const SHAPE_155M = { dim: 1024, layers: 8, heads: 16, kvHeads: 4, ff: 2816, vocab: 32000, tied: false, vocabSource: 'llama-spm' } as const;
 
 export const SHAPES: BenchShape[] = [
@@ -37,7 +42,13 @@ export const SHAPES: BenchShape[] = [
   { id: 'gemma3-155m', title: 'Gemma 3 at the 155M shape (window 512)', arch: 'gemma3', ...SHAPE_155M, ropeBase: 1e6 },
   { id: 'llama-3.2-1b-shape', title: 'Llama-3.2-1B shape (dim 2048, 16 layers)', arch: 'llama', big: true, dim: 2048, layers: 16,
     heads: 32, kvHeads: 8, ff: 8192, vocab: 128256, ropeBase: 500000, tied: true, vocabSource: 'synthetic' },
+  // the constrained-decoding bench: a grammar mask over a real big vocabulary (tied, as Qwen3-0.6B's)
+  { id: 'qwen3-155m-151k', title: 'Qwen3 at the 155M shape with its real 151k vocabulary', arch: 'qwen3', ...SHAPE_155M,
+    vocab: QWEN3_VOCAB, tied: true, vocabSource: 'qwen3', ropeBase: 1e6, extra: true },
 ];
+
+/** The shapes a plain run measures (the extra ones only when named). */
+export const DEFAULT_SHAPES = SHAPES.filter((s) => !s.extra);
 
 export const modelPath = (s: BenchShape, q: string) => path.join(MODELS_DIR, `${s.id}.${q}.gguf`);
 
@@ -49,6 +60,15 @@ const f32 = (key: string, value: number): WriterEntry => ({ key, value, type: { 
 async function spmVocab(): Promise<WriterEntry[]> {
   const f = await openGGUF(await openNodeFile(path.join(FIXTURES, 'tokenizers/llama.cpp/ggml-vocab-llama-spm.gguf')));
   await f.close();
+  return [...f.metadata].filter(([k]) => k.startsWith('tokenizer.')).map(([key, value]) => ({ key, value, type: f.metadataTypes.get(key)! }));
+}
+
+/** tokenizer.* entries of the Qwen3 arch fixture (the real vocabulary, converted by llama.cpp). */
+async function qwen3Vocab(n: number): Promise<WriterEntry[]> {
+  const f = await openGGUF(await openNodeFile(path.join(FIXTURES, 'arch/dev-qwen3.Q8_0.gguf')));
+  await f.close();
+  const size = (f.metadata.get('tokenizer.ggml.tokens') as unknown[]).length;
+  if (size !== n) throw new Error(`the Qwen3 fixture has ${size} tokens, the bench shape expects ${n}`);
   return [...f.metadata].filter(([k]) => k.startsWith('tokenizer.')).map(([key, value]) => ({ key, value, type: f.metadataTypes.get(key)! }));
 }
 
@@ -108,7 +128,7 @@ export async function writeF32(s: BenchShape, file: string): Promise<void> {
     f32(`${a}.attention.layer_norm_rms_epsilon`, 1e-5), u32('general.file_type', 0), u32(`${a}.vocab_size`, s.vocab),
     // Gemma 3 1B's window and local rope base
     ...(a === 'gemma3' ? [u32('gemma3.attention.sliding_window', 512), f32('gemma3.rope.freq_base_swa', 10000)] : []),
-    ...(s.vocabSource === 'llama-spm' ? await spmVocab() : syntheticVocab(s.vocab)),
+    ...(s.vocabSource === 'llama-spm' ? await spmVocab() : s.vocabSource === 'qwen3' ? await qwen3Vocab(s.vocab) : syntheticVocab(s.vocab)),
   ];
   const tensors = tensorList(s);
   const { header, relOffsets, dataOffset } = encodeGGUFHeader(entries, tensors);
@@ -145,7 +165,7 @@ export function quantize(input: string, type: string, out: string): Promise<void
 }
 
 /** Writes whatever of the bench models is missing; quantizes two at a time (one per core). */
-export async function ensureModels(shapes: BenchShape[] = SHAPES, quants: readonly string[] = QUANTS): Promise<void> {
+export async function ensureModels(shapes: BenchShape[] = DEFAULT_SHAPES, quants: readonly string[] = QUANTS): Promise<void> {
   await mkdir(MODELS_DIR, { recursive: true });
   for (const s of shapes) {
     const todo = quants.filter((q) => !existsSync(modelPath(s, q)));
@@ -161,6 +181,6 @@ export async function ensureModels(shapes: BenchShape[] = SHAPES, quants: readon
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const ids = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const shapes = ids.length ? SHAPES.filter((s) => ids.includes(s.id)) : SHAPES;
+  const shapes = ids.length ? SHAPES.filter((s) => ids.includes(s.id)) : DEFAULT_SHAPES;
   await ensureModels(process.argv.includes('--quick') ? shapes.slice(0, 1) : shapes);
 }

@@ -46,7 +46,7 @@ export interface CellResult {
   nativeMissing?: boolean;
 }
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
@@ -212,16 +212,23 @@ export async function pairedRatio(file: string, base: string, o: CellOptions, pa
   return { decode: median(dec), prefill: median(pre), pairs };
 }
 
-/** One `cli bench --json` in Node for the same file and threads. */
-async function nodeRun(file: string, o: CellOptions): Promise<{ prefill: number; decode: number }> {
+/** `cli bench --json`'s line (the mask fields only under --grammar / --json-schema). */
+export interface NodeBench {
+  prefill: number; decode: number;
+  maskMsPerToken?: number; maskWalksPerToken?: number; maskWalkMsPerToken?: number; documents?: number;
+}
+
+/** One `cli bench --json` in Node for the same file and threads (plus `extra` arguments). */
+export async function nodeRun(file: string, o: CellOptions, extra: string[] = []): Promise<NodeBench> {
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'bench', '--model', file, '--threads', String(o.threads),
-      '--prompt-tokens', String(o.promptTokens), '--gen-tokens', String(o.genTokens), '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      '--prompt-tokens', String(o.promptTokens), '--gen-tokens', String(o.genTokens), '--json', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     let s = '';
     p.stdout.on('data', (d: Buffer) => { s += d; });
     p.on('error', reject);
     p.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`cli bench exited with ${code}`))));
   });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { prefillTokensPerSec: number; decodeTokensPerSec: number };
-  return { prefill: r.prefillTokensPerSec, decode: r.decodeTokensPerSec };
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { prefillTokensPerSec: number; decodeTokensPerSec: number } & Omit<NodeBench, 'prefill' | 'decode'>;
+  return { prefill: r.prefillTokensPerSec, decode: r.decodeTokensPerSec, maskMsPerToken: r.maskMsPerToken, maskWalksPerToken: r.maskWalksPerToken,
+    maskWalkMsPerToken: r.maskWalkMsPerToken, documents: r.documents };
 }

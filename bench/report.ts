@@ -1,6 +1,7 @@
 // Bench results → a console table, a hand-written SVG bar chart and the README's Benchmarks section.
 import type { CellResult } from './measure.ts';
 import { streamingRows, type StreamingOptions, type StreamingRow } from './streaming.ts';
+import { CONSTRAINED_TARGET, constrainedTable, type ConstrainedOptions, type ConstrainedRow } from './constrained.ts';
 
 export interface BenchCell extends CellResult {
   model: string;
@@ -37,6 +38,8 @@ export interface BenchResults {
   families?: { model: string; quant: string; threads: number; decodeRatio: number; prefillRatio: number; pairs: number }[];
   /** the layer-streaming curve (`npm run bench -- --streaming`), measured on its own date */
   streaming?: { date: string; settings: StreamingOptions; rows: StreamingRow[]; note?: string; big?: BigRun[] };
+  /** constrained vs unconstrained decode on a 151k vocabulary (`npm run bench -- --constrained-only`), measured on its own date */
+  constrained?: { date: string; settings: ConstrainedOptions; rows: ConstrainedRow[]; note?: string };
 }
 
 /** "5", or "5 (llama-3.2-1b-shape: 3)" when a model's cells ran a different number of times. */
@@ -133,6 +136,7 @@ export function markdownSection(r: BenchResults, svgName: string): string {
     ...(familyRows(r).length ? ['Each family against Llama at the same 155M shape and quant (our engine; "paired": medians of',
       `ratios of neighbouring \`cli bench\` runs in Node, ${r.families?.[0]?.pairs ?? 0} pairs in ABBA order):`, '', ...mdTable(familyRows(r)), ''] : []),
     ...streamingSection(r),
+    ...constrainedSection(r),
     ...(r.hostPaths?.length ? ['Host paths in Node (`bench/host-paths.ts`; their targets replace wall-clock bounds the unit tests had): '
       + r.hostPaths.map((h) => `${h.name} ${h.ms.toFixed(1)} ms (target ≤ ${h.targetMs} ms)`).join('; ') + '.', ''] : []),
     ...r.cells.filter((c) => c.wllamaError).map((c) => `wllama failed on ${c.model} ${c.quant} ${c.threads}T: ${c.wllamaError}  `),
@@ -150,6 +154,27 @@ function nativeNotes(r: BenchResults): string[] {
   for (const c of r.cells) if (c.nativeError) errors.set(c.nativeError, [...errors.get(c.nativeError) ?? [], `${c.model} ${c.quant} ${c.threads}T`]);
   return [...(build ? [`Native llama.cpp: ${build}.  `] : []),
     ...[...errors].map(([e, cells]) => `native llama-bench gave nothing on ${cells.join(', ')}: ${e}  `)];
+}
+
+function constrainedSection(r: BenchResults): string[] {
+  const c = r.constrained;
+  if (!c?.rows.length) return [];
+  const o = c.settings;
+  return [
+    `Constrained decoding (\`npm run bench -- --constrained-only\`, ${c.date}): \`cli bench\` in Node on the WASM backend, Qwen3 at the`,
+    '155M shape with its real 151k-token vocabulary, greedy decode without a constraint and with `--json-schema`',
+    '(`bench/schemas/nested.json`: nested objects and arrays, bounded strings, enums, numbers; `object.json` is json_object),',
+    `a fresh document whenever one completes. ${o.pairs} pairs of neighbouring runs in ABBA order, medians; prefill ${o.promptTokens}, decode ${o.genTokens} tokens.`,
+    'Each run is a fresh process, so every mask starts uncached. "mask ms/token" is the time from the logits to the',
+    'constrained pick per step (the argmax, the check of that pick, the mask when it is not allowed, applying it and',
+    'the masked argmax, the grammar step; the unconstrained pick\'s own argmax is thus counted in it too);',
+    '"mask share" is that time over the constrained step\'s (1 / decode tok/s), steadier than the ratio on a busy machine;',
+    `"masks computed" are the vocabulary walks (cache misses). Target: constrained decode ≥ ${CONSTRAINED_TARGET.toFixed(2)}× unconstrained.`,
+    ...(c.note ? ['', `**Note:** ${c.note}`] : []),
+    '',
+    ...mdTable(constrainedTable(c.rows)),
+    '',
+  ];
 }
 
 function streamingSection(r: BenchResults): string[] {

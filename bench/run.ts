@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [--models ID,…] [--runs N] [--runs-1b N] [--q4_0] [--no-node] [--no-native] [--no-make] [--no-readme]
-// [--pairs N] [--families-only] [--streaming [--threads 1,2]] [--note TEXT] [--report-only]`: our engine vs wllama in headless
+// [--pairs N] [--families-only] [--streaming [--threads 1,2]] [--constrained-only] [--no-constrained] [--note TEXT] [--report-only]`: our engine vs wllama in headless
 // Chromium and native llama.cpp (llama-bench, built by scripts/build-llama-cpp.sh on first use) on the bench models
 // (made on first use by bench/make-models.ts), plus memory bandwidth and `cli bench` in Node. Writes
 // bench/results/<date>.json and .svg and the README's Benchmarks table. --quick: the first model, one run
@@ -7,30 +7,35 @@
 // LLAMA_BENCH=path: that llama-bench instead of the one scripts/build-llama-cpp.sh builds.
 // --streaming adds (to the newest results file) the layer-streaming curve: tok/s at 100/50/25%
 // weight budgets (bench/streaming.ts), Q4_K_M, 2 threads (or --threads), for the chosen models that are built; rows of other models and thread counts stay.
+// --constrained-only adds (likewise) the cost of constrained decoding (bench/constrained.ts): paired
+// `cli bench` runs with and without a JSON schema on the Qwen3 155M-shape model with the real 151k
+// vocabulary (made on first use), --pairs N (default 6), 2 threads (or the first of --threads).
+// A full run measures it too, after the families (--no-constrained skips it).
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBrowser } from '../test/browser/harness.ts';
-import { ensureModels, modelPath, ROOT, SHAPES } from './make-models.ts';
+import { DEFAULT_SHAPES, ensureModels, modelPath, ROOT, SHAPES } from './make-models.ts';
 import { benchCell, bytesPerToken, pairedRatio, PAGE, type CellOptions } from './measure.ts';
 import { hostPathTimings, printHostPaths } from './host-paths.ts';
 import { streamingCurve, type StreamingRow } from './streaming.ts';
+import { CONSTRAINED_MODEL, constrainedRows } from './constrained.ts';
 import { markdownSection, svgChart, textTable, updateReadme, type BenchCell, type BenchResults } from './report.ts';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' }, models: { type: 'string' }, runs: { type: 'string' }, 'runs-1b': { type: 'string' }, q4_0: { type: 'boolean' }, 'no-node': { type: 'boolean' }, 'no-native': { type: 'boolean' },
     'no-readme': { type: 'boolean' }, pairs: { type: 'string' }, 'families-only': { type: 'boolean' }, streaming: { type: 'boolean' }, rounds: { type: 'string' }, 'no-make': { type: 'boolean' }, note: { type: 'string' }, 'report-only': { type: 'boolean' },
-    threads: { type: 'string' },
+    threads: { type: 'string' }, 'constrained-only': { type: 'boolean' }, 'no-constrained': { type: 'boolean' },
   },
 });
 const quick = !!args.quick;
 const picked = args.models?.split(',');
 const unknown = picked?.filter((id) => !SHAPES.some((s) => s.id === id));
 if (unknown?.length) throw new Error(`unknown bench model(s) ${unknown.join(', ')}; known: ${SHAPES.map((s) => s.id).join(', ')}`);
-const shapes = picked ? SHAPES.filter((s) => picked.includes(s.id)) : quick ? SHAPES.slice(0, 1) : SHAPES;
+const shapes = picked ? SHAPES.filter((s) => picked.includes(s.id)) : quick ? DEFAULT_SHAPES.slice(0, 1) : DEFAULT_SHAPES;
 const quants = ['Q4_K_M', 'Q8_0', ...(args.q4_0 ? ['Q4_0'] : [])];
 const threadCounts = [1, 2];
 // the 1B shape's runs take minutes each (wllama prefills it at a few tok/s): fewer of them
@@ -82,7 +87,28 @@ async function main(): Promise<void> {
     }
   }
   await families(results);
+  if (!args['no-constrained']) await constrained(results);
   await write(results);
+}
+
+/** Constrained vs unconstrained decode on the 151k-vocabulary model (see bench/constrained.ts). */
+async function constrained(r: BenchResults): Promise<void> {
+  const s = SHAPES.find((x) => x.id === CONSTRAINED_MODEL)!;
+  const q = 'Q4_K_M';
+  if (!args['no-make']) await ensureModels([s], [q]);
+  if (!existsSync(modelPath(s, q))) { log(`skipping constrained decoding: ${modelPath(s, q)} is missing`); return; }
+  const threads = Number((args.threads ?? '2').split(',')[0]);
+  const o = { threads, promptTokens: settings.promptTokens, genTokens: settings.genTokens, pairs: Number(args.pairs ?? (quick ? 2 : 6)) };
+  log(`${s.id} ${q} ${threads} thread(s): constrained vs unconstrained decode, ${o.pairs} pairs per format`);
+  const rows = await constrainedRows(modelPath(s, q), s.id, q, o, log);
+  r.constrained = { date: new Date().toISOString().slice(0, 10), settings: o, rows, note: args['constrained-only'] ? args.note ?? r.constrained?.note : r.constrained?.note };
+}
+
+/** Adds the constrained-decoding rows to the newest results file (replacing earlier ones) and re-renders it. */
+async function constrainedOnly(): Promise<void> {
+  const r = await latest();
+  await constrained(r);
+  await write(r);
 }
 
 /** Each family against Llama at the 155M shape, from paired Node runs (see pairedRatio). */
@@ -167,4 +193,5 @@ async function reportOnly(): Promise<void> {
   await write(args.note === undefined ? r : { ...r, note: args.note });
 }
 
-await (args['report-only'] ? reportOnly() : args['families-only'] ? familiesOnly() : args.streaming ? streamingOnly() : main());
+await (args['report-only'] ? reportOnly() : args['families-only'] ? familiesOnly() : args.streaming ? streamingOnly()
+  : args['constrained-only'] ? constrainedOnly() : main());

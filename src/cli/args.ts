@@ -45,9 +45,9 @@ export interface CliOptions {
   port?: number;
   apiKey?: string;
   alias?: string;
-  /** generate: constrain the answer to the GBNF grammar in this file (llama.cpp's --grammar-file) */
+  /** generate, bench: constrain the output to the GBNF grammar in this file (llama.cpp's --grammar-file) */
   grammarFile?: string;
-  /** generate: constrain the answer to the JSON schema in this file (llama.cpp's --json-schema-file) */
+  /** generate, bench: constrain the output to the JSON schema in this file (llama.cpp's --json-schema-file) */
   jsonSchemaFile?: string;
 }
 
@@ -58,6 +58,8 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
   perplexity --model PATH --file TEXT_FILE [--json]
   tokenize   --model PATH (--text TEXT | --file FILE) [--no-bos] [--json]
   bench      --model PATH [--prompt-tokens N] [--gen-tokens N] [--threads N] [--json]
+             [--grammar GBNF_FILE | --json-schema SCHEMA_FILE]: greedy decode under the constraint (a fresh
+             document each time one completes), with the mask's own time per token
   quantize   --in F32_OR_F16.gguf --type Q4_K_M|Q4_K_S|Q5_K_M|Q6_K|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q2_K|Q3_K_M|IQ4_NL|IQ4_XS|F16|BF16 --out PATH
   convert    --in HF_FOLDER --out PATH.gguf [--type Q4_K_M (default)|Q8_0|Q4_0|Q6_K|F16|BF16|F32|keep|…] [--json]
              a Hugging Face folder to a GGUF file llama.cpp loads (what convert_hf_to_gguf.py + llama-quantize make)
@@ -114,7 +116,7 @@ function kvTypeOption(v: string | undefined): KVType | undefined {
   return v;
 }
 
-
+/** --grammar FILE (GBNF text) / --json-schema FILE (a JSON schema), read here so --browser gets the text too. */
 export function parseCli(argv: string[]): CliOptions {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -166,7 +168,7 @@ export function parseCli(argv: string[]): CliOptions {
   if (command === 'serve' && (o.browser || o.backend !== 'wasm')) bad('serve runs in Node on the WASM backend; drop --browser and --backend webgpu.');
   if (o.host === '') bad('--host needs an address such as 127.0.0.1 or 0.0.0.0.');
   if (o.apiKey === '') bad('--api-key needs a non-empty key.');
-  if (command !== 'generate' && (o.grammarFile ?? o.jsonSchemaFile) !== undefined) bad('--grammar and --json-schema are for generate.');
+  if (command !== 'generate' && command !== 'bench' && (o.grammarFile ?? o.jsonSchemaFile) !== undefined) bad('--grammar and --json-schema are for generate and bench.');
   if (o.grammarFile !== undefined && o.jsonSchemaFile !== undefined) bad('Give only one of --grammar FILE and --json-schema FILE.');
   if (o.grammarFile === '' || o.jsonSchemaFile === '') bad(`--${o.grammarFile === '' ? 'grammar' : 'json-schema'} needs a file path.`);
   if (command === 'generate' && o.prompt === undefined) bad('generate needs --prompt TEXT (use --prompt "" to start from BOS only).');

@@ -2,6 +2,8 @@
 // (browser-page.ts, for --browser). No node: imports here; the host supplies I/O and sources.
 import type { Backend } from '../backends/backend.ts';
 import { buildChatPrompt } from '../engine/chat.ts';
+import { compileConstraint } from '../engine/grammar/compile.ts';
+import type { GrammarConstraint } from '../engine/grammar/token-mask.ts';
 import { loadModelInput, openTokenizer, type LoadedModel, type ModelInput } from '../engine/load.ts';
 import { Rng } from '../engine/rng.ts';
 import { argmax } from '../engine/sampling.ts';
@@ -25,7 +27,7 @@ export interface CliEnv {
   hostMemoryBytes(): number;
   /** aborted when the user asks to stop (SIGINT): generation ends within one batch */
   signal?: AbortSignal;
-  /** generate: --grammar / --json-schema, read and checked by the Node side (constraint-file.ts) */
+  /** generate, bench: --grammar / --json-schema, read and checked by the Node side (constraint-file.ts) */
   constraint?: { grammar?: string; jsonSchema?: unknown };
 }
 
@@ -110,7 +112,59 @@ async function tokenize(o: CliOptions, env: CliEnv): Promise<void> {
   for (const id of ids) env.out(`${String(id).padStart(7)}  ${JSON.stringify(t.tokenText(id))}\n`);
 }
 
-/** Prefill N random tokens, then decode M greedily; on WebGPU also its counters (src/cli/gpu-bench.ts). */
+/**
+ * Greedy picks under a grammar, as Session.generate makes them (mask in place, then argmax), with
+ * the constraint's own time. When the grammar completes (EOG picked, or nothing may follow) a fresh
+ * document starts, so every timed step is a constrained one.
+ */
+class ConstrainedPicker {
+  private c: GrammarConstraint;
+  ms = 0;
+  steps = 0;
+  documents = 0;
+
+  constructor(private readonly make: () => GrammarConstraint, private readonly eog: ReadonlySet<number>) {
+    this.c = make();
+  }
+
+  pick(logits: Float32Array): number {
+    const t0 = performance.now();
+    let id = this.greedy(logits);
+    if (this.eog.has(id)) {
+      // the document is complete: the next one begins where it would have ended
+      this.restart();
+      id = this.greedy(logits);
+    }
+    this.c.accept(id);
+    if (this.c.done) this.restart();
+    this.ms += performance.now() - t0;
+    this.steps++;
+    return id;
+  }
+
+  /** as Session.generate picks greedily: the model's own argmax when the grammar allows it, else the masked one */
+  private greedy(logits: Float32Array): number {
+    const id = argmax(logits);
+    if (this.c.allows(id)) return id;
+    this.c.apply(logits);
+    return argmax(logits);
+  }
+
+  private restart(): void {
+    this.c = this.make();
+    this.documents++;
+  }
+
+  get walks(): { count: number; ms: number } {
+    return this.c.walks;
+  }
+}
+
+/**
+ * Prefill N random tokens, then decode M greedily; on WebGPU also its counters (src/cli/gpu-bench.ts).
+ * With --grammar / --json-schema every pick is masked (full logits, even where the device could
+ * pick the argmax), and the mask's share of each step is reported.
+ */
 async function bench(o: CliOptions, env: CliEnv): Promise<void> {
   const m = await load({ ...o, ctx: Math.max(o.ctx ?? 0, o.promptTokens + o.genTokens + 1) }, env);
   try {
@@ -124,21 +178,27 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
     const rng = new Rng(1234);
     const prompt = Int32Array.from({ length: o.promptTokens }, () => Math.floor(rng.nextFloat() * h.vocabSize));
     // greedy, with the argmax on the device when it can (as generation does)
-    const next = async (ids: Int32Array, pos: number): Promise<number> => {
+    const plain = async (ids: Int32Array, pos: number): Promise<number> => {
       if (backend.topK) return (await decoder.forwardTopK(ids, pos, 1)).ids[0];
       return argmax(await decoder.forward(ids, pos, false));
     };
+    // the vocabulary trie and the grammar are built here, before any timing (once per tokenizer / grammar)
+    const constraint = env.constraint ?? {};
+    const picker = compileConstraint(m.tokenizer, constraint)
+      ? new ConstrainedPicker(() => compileConstraint(m.tokenizer, constraint)!, m.tokenizer.eogIds) : null;
+    const next = picker ? async (ids: Int32Array, pos: number) => picker.pick(await decoder.forward(ids, pos, false)) : plain;
     // warm-up, as llama-bench does: the engine compiles WASM lazily (baseline code first, optimized
     // code once a kernel is hot), which would otherwise land in the first timed prefill
     const warm = Math.min(8, prompt.length);
-    await next(prompt.subarray(0, warm), 0);
-    for (let i = 0; i < Math.min(2, o.genTokens); i++) await next(prompt.subarray(0, 1), warm + i);
+    await plain(prompt.subarray(0, warm), 0);
+    for (let i = 0; i < Math.min(2, o.genTokens); i++) await plain(prompt.subarray(0, 1), warm + i);
     const p0 = gpu?.stats();
     const t0 = performance.now();
     let id = await next(prompt, 0);
     const t1 = performance.now();
     const s0 = gpu?.stats();
     gpu?.countPerOp(true);
+    const mask0 = picker ? { ms: picker.ms, walks: picker.walks } : null;
     for (let i = 0; i < o.genTokens; i++) id = await next(Int32Array.of(id), o.promptTokens + i);
     const t2 = performance.now();
     const s1 = gpu?.stats();
@@ -162,6 +222,13 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
         residentLayers: m.residency.resident.filter(Boolean).length,
         streamedBytesPerToken: m.residency.streamedBytesPerPass,
       } : {}),
+      ...(picker && mask0 ? {
+        // decode steps only: the mask, apply and accept of each pick; walks = masks computed (cache misses)
+        maskMsPerToken: (picker.ms - mask0.ms) / o.genTokens,
+        maskWalksPerToken: (picker.walks.count - mask0.walks.count) / o.genTokens,
+        maskWalkMsPerToken: (picker.walks.ms - mask0.walks.ms) / o.genTokens,
+        documents: picker.documents,
+      } : {}),
       ...(g ? {
         dispatchesPerToken: g.perToken.dispatches,
         gpuBytesPerToken: g.perToken.weightBytes + g.perToken.kvBytes + g.perToken.activationBytes,
@@ -178,6 +245,10 @@ async function bench(o: CliOptions, env: CliEnv): Promise<void> {
     ];
     if (r.residentLayers !== undefined && r.residentLayers < h.nLayers) {
       rows.push(['streamed', `${h.nLayers - r.residentLayers} of ${h.nLayers} layers, ${(r.streamedBytesPerToken! / 2 ** 20).toFixed(1)} MiB per token`]);
+    }
+    if (r.maskMsPerToken !== undefined) {
+      rows.push(['grammar mask', `${r.maskMsPerToken.toFixed(2)} ms/token (${r.maskWalksPerToken!.toFixed(2)} computed per token, `
+        + `${r.maskWalkMsPerToken!.toFixed(2)} ms/token of it; ${r.documents} documents completed)`]);
     }
     if (g) rows.push(...gpuRows(g));
     for (const [k, v] of rows) env.out(`${k.padEnd(24)} ${v}\n`);

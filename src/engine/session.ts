@@ -80,13 +80,20 @@ function pick(sampler: Sampler, l: StepLogits): number {
 
 /**
  * The grammar's mask goes on before the sampler chain: disallowed tokens get -Infinity. It needs
- * the full logits (a device top-k could hold only disallowed tokens), so constrained steps ask for them.
+ * the full logits (a device top-k could hold only disallowed tokens), so constrained steps ask for
+ * them; the mask is written into them in place (each step's logits are a fresh array of its own).
+ * Greedy first tries the unmasked pick, as llama.cpp's sampler does: when the grammar allows it, it
+ * is the masked argmax too (masking only removes other candidates; penalties act per logit), so the
+ * mask is computed only when the model's own choice is not allowed.
  */
-function pickConstrained(sampler: Sampler, l: StepLogits, c: GrammarConstraint, buf: Float32Array): number {
+function pickConstrained(sampler: Sampler, l: StepLogits, c: GrammarConstraint): number {
   if (!('full' in l)) throw new EngineError('BACKEND', 'A constrained step got top-k logits instead of the full distribution.');
-  buf.set(l.full);
-  c.apply(buf);
-  return sampler.sample(buf);
+  if (sampler.params.temperature <= 0) {
+    const id = sampler.sample(l.full);
+    if (c.allows(id)) return id;
+  }
+  c.apply(l.full);
+  return sampler.sample(l.full);
 }
 
 export class Session {
@@ -173,8 +180,9 @@ export class Session {
     if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new EngineError('BAD_ARGUMENT', `maxTokens must be a whole number ≥ 0 (got ${maxTokens}).`);
     const sampler = new Sampler(opts.sampling ?? {}, tok.vocabSize, this.model.samplingDefaults);
     const constraint = compileConstraint(tok, opts);
-    const masked = constraint ? new Float32Array(tok.vocabSize) : null;
     const lp = opts.logprobs === undefined ? null : new LogprobReader(opts.logprobs);
+    // the mask is written into the logits in place; logprobs are of the raw distribution, so keep a copy
+    const raw = constraint && lp ? new Float32Array(tok.vocabSize) : null;
     let pendingLp: TokenLogprob[] = [];
     // a grammar mask and logprobs both need the whole distribution, not a device top-k
     const need = (): number => (constraint || lp ? 0 : sampler.candidatesNeeded());
@@ -209,11 +217,12 @@ export class Session {
     let tFirst = 0;
     while (ids.length < maxTokens) {
       if (opts.signal?.aborted || !logits) { finish = 'abort'; break; }
-      const id = constraint ? pickConstrained(sampler, logits, constraint, masked!) : pick(sampler, logits);
+      if (raw && 'full' in logits) raw.set(logits.full);
+      const id = constraint ? pickConstrained(sampler, logits, constraint) : pick(sampler, logits);
       if (tok.eogIds.has(id) || stopIds.has(id)) { finish = 'stop'; break; }
       if (lp) {
         if (!('full' in logits)) throw new EngineError('BACKEND', 'A logprobs step got top-k logits instead of the full distribution.');
-        pendingLp.push(lp.read(logits.full, id));
+        pendingLp.push(lp.read(raw ?? logits.full, id));
       }
       ids.push(id);
       sampler.accept(id);

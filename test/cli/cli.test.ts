@@ -74,6 +74,17 @@ describe('cli', () => {
     for (const k of ['prefillTokensPerSec', 'decodeTokensPerSec', 'peakMemoryBytes']) expect(j[k]).toBeGreaterThan(0);
   });
 
+  it('bench --json-schema decodes under the constraint and reports the mask time', async () => {
+    const schema = path.join(root, 'bench/schemas/nested.json');
+    const r = await cli('bench', '--model', stories, '--prompt-tokens', '8', '--gen-tokens', '24', '--json-schema', schema, '--json');
+    expect(r.code).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.decodeTokensPerSec).toBeGreaterThan(0);
+    expect(j.maskMsPerToken).toBeGreaterThan(0);
+    expect(j.maskWalksPerToken).toBeGreaterThanOrEqual(0);
+    expect(Number.isInteger(j.documents)).toBe(true);
+  });
+
   it('bad input: clear messages and non-zero exit, no stack traces', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
     const html = path.join(dir, 'model.gguf');

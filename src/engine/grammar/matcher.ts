@@ -16,7 +16,14 @@ export interface MatchState {
   readonly second: number;
   /** stable identity for caches */
   readonly key: string;
+  /** dense id (the matcher's index of interned states), for the transition memo */
+  readonly id: number;
+  /** dense id of the frame list alone (states differing only in a partial sequence share it) */
+  readonly fid: number;
 }
+
+/** Transition memo entries: not computed yet, and no transition (the byte is rejected). */
+export const UNKNOWN = -2, DEAD = -1;
 
 export class GrammarMatcher {
   /** flat element table: each alternative is a run of element ids ending in END */
@@ -27,6 +34,19 @@ export class GrammarMatcher {
   private readonly frameIds = new Map<string, number>();
   private readonly expanded = new Map<number, readonly number[]>();
   private readonly states = new Map<string, MatchState>();
+  private readonly byId: MatchState[] = [];
+  /**
+   * acceptByte memo per state id: the next state's id (or DEAD) for each byte; states are interned,
+   * so a mask walk over the vocabulary trie mostly replays known steps (a string's contents loop
+   * back to one state).
+   */
+  private readonly trans: Int32Array[] = [];
+  private readonly frameSetIds = new Map<string, number>();
+  /**
+   * acceptCodePoint memo per frame list: which of its frames accept the code point (a bit each)
+   * decides the next state, so the 20k CJK characters inside a JSON string all share one entry.
+   */
+  private readonly cpMemo: Map<number, number>[] = [];
   readonly initial: MatchState;
 
   constructor(readonly grammar: Grammar) {
@@ -87,11 +107,15 @@ export class GrammarMatcher {
 
   private state(frames: number[], partial: number, need: number, second = 0): MatchState {
     frames.sort((a, b) => a - b);
-    const key = `${frames.join(',')}|${partial},${need},${second}`;
+    const fk = frames.join(',');
+    const key = `${fk}|${partial},${need},${second}`;
     let s = this.states.get(key);
     if (!s) {
-      s = { frames, partial, need, second, key };
+      let fid = this.frameSetIds.get(fk);
+      if (fid === undefined) this.frameSetIds.set(fk, (fid = this.frameSetIds.size));
+      s = { frames, partial, need, second, key, id: this.byId.length, fid };
       this.states.set(key, s);
+      this.byId.push(s);
     }
     return s;
   }
@@ -112,8 +136,22 @@ export class GrammarMatcher {
 
   /** The state after one code point, or null when no stack accepts it. */
   acceptCodePoint(s: MatchState, cp: number): MatchState | null {
+    const fr = s.frames;
+    if (fr.length > 31) return this.advance(fr, cp);
+    let bits = 0;
+    for (let i = 0; i < fr.length; i++) if (fr[i] !== 0 && matches(this.top(fr[i]), cp)) bits |= 1 << i;
+    let memo = this.cpMemo[s.fid];
+    if (!memo) this.cpMemo[s.fid] = memo = new Map();
+    const hit = memo.get(bits);
+    if (hit !== undefined) return hit < 0 ? null : this.byId[hit];
+    const r = this.advance(fr, cp);
+    memo.set(bits, r ? r.id : DEAD);
+    return r;
+  }
+
+  private advance(frames: readonly number[], cp: number): MatchState | null {
     const out = new Set<number>();
-    for (const f of s.frames) {
+    for (const f of frames) {
       if (f === 0 || !matches(this.top(f), cp)) continue;
       for (const g of this.expand(this.after(f))) out.add(g);
     }
@@ -126,6 +164,36 @@ export class GrammarMatcher {
    * llama.cpp's decoder takes F0 80 81 BB as "{", and tiny vocabularies then spell JSON that way.
    */
   acceptByte(s: MatchState, b: number): MatchState | null {
+    const next = this.step(s.id, b);
+    return next < 0 ? null : this.byId[next];
+  }
+
+  /** acceptByte on state ids, memoized: the mask walk's inner step. */
+  step(id: number, b: number): number {
+    const n = this.transitions(id)[b];
+    return n === UNKNOWN ? this.learn(id, b) : n;
+  }
+
+  /**
+   * The memo row of a state: per byte the next state's id, DEAD, or UNKNOWN (then call learn).
+   * A partial UTF-8 state's row is DEAD outside the continuation bytes from the start.
+   */
+  transitions(id: number): Int32Array {
+    let t = this.trans[id];
+    if (!t) {
+      this.trans[id] = t = new Int32Array(256).fill(UNKNOWN);
+      if (this.byId[id].need > 0) { t.fill(DEAD, 0, 0x80); t.fill(DEAD, 0xc0); }
+    }
+    return t;
+  }
+
+  /** Computes and records one step the memo does not have yet. */
+  learn(id: number, b: number): number {
+    const r = this.computeByte(this.byId[id], b);
+    return (this.transitions(id)[b] = r ? r.id : DEAD);
+  }
+
+  private computeByte(s: MatchState, b: number): MatchState | null {
     if (s.need > 0) {
       const [lo, hi] = s.second ? SECOND[s.second] : [0x80, 0xbf];
       if (b < lo || b > hi) return null;
@@ -178,6 +246,24 @@ function matches(e: CharElem, cp: number): boolean {
   return inside !== e.negate;
 }
 
+const mergedRanges = new WeakMap<CharElem, number[]>();
+
+/** The set's ranges sorted and merged (adjacent ones too), computed once per element. */
+function merged(e: CharElem): number[] {
+  let m = mergedRanges.get(e);
+  if (m) return m;
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < e.ranges.length; i += 2) pairs.push([e.ranges[i], e.ranges[i + 1]]);
+  pairs.sort((x, y) => x[0] - y[0]);
+  m = [];
+  for (const [a, b] of pairs) {
+    if (m.length && a <= m[m.length - 1] + 1) m[m.length - 1] = Math.max(m[m.length - 1], b);
+    else m.push(a, b);
+  }
+  mergedRanges.set(e, m);
+  return m;
+}
+
 /** Whether the set holds some code point in [lo, hi]. */
 function intersects(e: CharElem, lo: number, hi: number): boolean {
   const r = e.ranges;
@@ -185,14 +271,8 @@ function intersects(e: CharElem, lo: number, hi: number): boolean {
     for (let i = 0; i < r.length; i += 2) if (r[i] <= hi && r[i + 1] >= lo) return true;
     return false;
   }
-  // negated: some point of [lo, hi] is outside every range
-  const covered = [];
-  for (let i = 0; i < r.length; i += 2) if (r[i] <= hi && r[i + 1] >= lo) covered.push([Math.max(lo, r[i]), Math.min(hi, r[i + 1])]);
-  covered.sort((a, b) => a[0] - b[0]);
-  let next = lo;
-  for (const [a, b] of covered) {
-    if (a > next) return true;
-    next = Math.max(next, b + 1);
-  }
-  return next <= hi;
+  // negated: some point of [lo, hi] is outside every range, i.e. no merged range covers all of it
+  const m = merged(e);
+  for (let i = 0; i < m.length; i += 2) if (m[i] <= lo && m[i + 1] >= hi) return false;
+  return true;
 }
