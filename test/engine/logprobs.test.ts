@@ -70,6 +70,18 @@ describe('logprobs properties (no reference needed)', () => {
     for (const l of r.lps) { expect(l.top).toEqual([]); expect(Number.isFinite(l.logprob)).toBe(true); }
   });
 
+  it('under a grammar the logprobs are still of the raw distribution (the mask goes into the logits in place)', async () => {
+    const s = new Session(model);
+    const ids = s.promptIds(PROMPT);
+    const free = await run(s, ids, { maxTokens: 1, sampling: greedy, logprobs: 5 });
+    // a grammar that bans the greedy first token: the pick changes, its top-5 must not
+    expect(model.tokenizer.tokenText(free.ids[0])).not.toBe('Z');
+    const r = await run(new Session(model), ids, { maxTokens: 1, sampling: greedy, logprobs: 5, grammar: 'root ::= "Z"' });
+    expect(r.ids[0]).not.toBe(free.ids[0]);
+    expect(r.lps[0].top.map((t) => [t.id, t.logprob])).toEqual(free.lps[0].top.map((t) => [t.id, t.logprob]));
+    expect(Number.isFinite(r.lps[0].logprob)).toBe(true);
+  });
+
   it('Sampler: the bias is added before the chain, leaves the caller\'s logits alone, and asks for the full logits', () => {
     const x = Float32Array.of(1, 3, 2);
     const s = new Sampler({ temperature: 0, logitBias: new Map([[1, -1.5]]) }, 3);
