@@ -2,22 +2,33 @@
 // folder's conv_template, a named built-in fallback, or none at all (plain continuation: the
 // messages' text concatenated).
 // Like llama.cpp and minja, templates that ignore or reject the system role get the system text
-// merged into the first user message instead of losing it.
+// merged into the first user message instead of losing it. Tools (OpenAI's `tools`) are the
+// template's `tools` variable; templates without a place for them get them described in the system
+// prompt, llama.cpp's fallback (src/engine/tools/render.ts).
 
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { EngineError } from '../shared/errors.ts';
 import { isNamedTemplate, NAMED_TEMPLATES, type NamedTemplate } from './chat-templates/index.ts';
 import { renderConvTemplate, type ConvTemplate } from './conv-template.ts';
+import { detectToolFormat } from './tools/index.ts';
+import { probeToolCaps, toolTemplateInput, type ToolCaps } from './tools/render.ts';
+import type { Tool, ToolCall } from './tools/types.ts';
 
 export { NAMED_TEMPLATES, isNamedTemplate, type NamedTemplate } from './chat-templates/index.ts';
 
-export type ChatRole = 'system' | 'user' | 'assistant';
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 
 export interface ChatMessage {
   role: ChatRole;
   content: string;
   /** an assistant turn's thinking, kept apart from its answer; the template decides whether past turns show it */
   reasoning_content?: string;
+  /** an assistant turn's function calls */
+  tool_calls?: readonly ToolCall[];
+  /** a tool turn: the call it answers */
+  tool_call_id?: string;
+  /** a tool turn: the function's name */
+  name?: string;
 }
 
 /** Extra template variables, as llama.cpp's chat_template_kwargs (e.g. enable_thinking, date_string). */
@@ -36,18 +47,36 @@ export interface RenderChatOptions {
   now?: () => Date;
   /** Variables for the template; the conversation, tokens and add_generation_prompt always win. */
   kwargs?: TemplateKwargs;
+  /** functions the model may call (OpenAI's `tools`), given to the template as `tools` (or written in where it has no place for them) */
+  tools?: readonly Tool[];
 }
 
+const NO_TOOL_CAPS: ToolCaps = { tools: false, toolCalls: false, objectArguments: false, toolResponses: false };
+
 export function renderChat(opts: RenderChatOptions): string {
-  if (opts.template !== null && typeof opts.template === 'object') return renderConvTemplate(opts.template, opts.messages, opts.addGenerationPrompt);
+  if (opts.template !== null && typeof opts.template === 'object') {
+    // a conv_template knows no tools: everything tool-related is written in (as for Jinja templates without them)
+    const plain = opts.tools?.length || opts.messages.some((m) => m.role === 'tool' || m.tool_calls?.length)
+      ? toolTemplateInput(opts.messages, opts.tools, NO_TOOL_CAPS, detectToolFormat(null), '').messages as unknown as ChatMessage[]
+      : opts.messages;
+    return renderConvTemplate(opts.template, plain, opts.addGenerationPrompt);
+  }
   const source = opts.template ?? (opts.fallback ? NAMED_TEMPLATES[opts.fallback].template : null);
   if (source === null) return opts.messages.map((m) => m.content).join('');
   const compiled = compile(source);
   compiled.systemRole ??= probeSystemRole(compiled.template);
-  const messages = compiled.systemRole ? opts.messages : mergeSystemIntoUser(opts.messages);
+  const toolTurns = opts.messages.some((m) => m.role === 'tool' || m.tool_calls?.length);
+  let vars: { messages: Record<string, unknown>[]; tools?: Tool[] };
+  if (opts.tools?.length || toolTurns) {
+    compiled.toolCaps ??= probeToolCaps((v) => tryRender(compiled.template, v));
+    const input = toolTemplateInput(opts.messages, opts.tools, compiled.toolCaps, detectToolFormat(source), source);
+    vars = { ...input, messages: compiled.systemRole ? input.messages : mergeSystemIntoUser(input.messages as unknown as ChatMessage[]) as unknown as Record<string, unknown>[] };
+  } else {
+    vars = { messages: (compiled.systemRole ? opts.messages : mergeSystemIntoUser(opts.messages)).map(templateMessage) };
+  }
   return render(compiled.template, {
     ...opts.kwargs,
-    messages: messages.map(templateMessage),
+    ...vars,
     add_generation_prompt: opts.addGenerationPrompt,
     bos_token: opts.bosToken,
     eos_token: opts.eosToken,
@@ -121,6 +150,8 @@ interface Compiled {
   template: Template;
   /** Whether the template shows a system message; probed once per template. */
   systemRole?: boolean;
+  /** what the template renders of tools and tool turns; probed once, when a request first has them */
+  toolCaps?: ToolCaps;
 }
 
 const cache = new Map<string, Compiled>();
@@ -212,6 +243,15 @@ function errorText(e: unknown): string {
 }
 
 const PROBE = '\u0001system-probe\u0001';
+
+/** A rendering for a capability probe: null when the template fails on it. */
+function tryRender(template: Template, vars: Record<string, unknown>): string | null {
+  try {
+    return render(template, { add_generation_prompt: false, bos_token: '', eos_token: '', ...vars }, () => new Date(0));
+  } catch {
+    return null;
+  }
+}
 
 function probeSystemRole(template: Template): boolean {
   try {

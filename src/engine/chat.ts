@@ -29,6 +29,8 @@ export interface ChatPromptOptions {
   now?: () => Date;
   /** the session shifts the context, so a conversation longer than it is not an error (it is cut) */
   contextShift?: boolean;
+  /** functions offered to the model (rendered by the template, or described in the system prompt) */
+  tools?: RenderChatOptions['tools'];
 }
 
 /**
@@ -73,6 +75,7 @@ export function buildChatPrompt(m: LoadedModel, messages: readonly ChatMessage[]
     const render: Omit<RenderChatOptions, 'addGenerationPrompt'> = {
       template: choice.template, messages, ...tokenTexts(m), now: opts.now,
       kwargs: { enable_thinking: opts.enableThinking ?? true },
+      ...(opts.tools?.length ? { tools: opts.tools } : {}),
     };
     const text = renderChat({ ...render, addGenerationPrompt: true });
     startsInReasoning = opensReasoning(generationPrompt(render));

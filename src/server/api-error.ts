@@ -23,8 +23,10 @@ export const badRequest = (message: string, param: string | null = null): ApiErr
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   if (isEngineError(e)) {
-    const client = e.code === 'BAD_ARGUMENT' || e.code === 'CONTEXT_FULL' || e.code === 'TEMPLATE' || e.code === 'GRAMMAR' || e.code === 'TOKENIZER';
-    return new ApiError(client ? 400 : 500, client ? 'invalid_request_error' : 'server_error', e.message);
+    const client = e.code === 'BAD_ARGUMENT' || e.code === 'CONTEXT_FULL' || e.code === 'TEMPLATE' || e.code === 'GRAMMAR' || e.code === 'TOKENIZER' || e.code === 'TOOLS';
+    // a ToolsError names the parameter
+    const param = typeof (e as { param?: unknown }).param === 'string' ? (e as unknown as { param: string }).param : null;
+    return new ApiError(client ? 400 : 500, client ? 'invalid_request_error' : 'server_error', e.message, param);
   }
   return new ApiError(500, 'server_error', `Internal error: ${(e as Error)?.message ?? String(e)}`);
 }

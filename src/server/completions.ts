@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GenerationStats } from '../engine/session.ts';
 import { EngineError } from '../shared/errors.ts';
-import type { ChatCompletionDelta, Usage } from '../worker/api.ts';
+import type { ChatCompletionDelta, ToolCall, Usage } from '../worker/api.ts';
 import { chatCompletionChunks, eventLoopBreather, generateOptions, usage, type ChatTarget } from '../worker/chat.ts';
 import type { ChatRequest, SamplingRequest, TextRequest } from './params.ts';
 
@@ -46,7 +46,7 @@ export function timings(s: GenerationStats): Timings {
 /** What the engine produced, before it is put in wire form. */
 type Event =
   | { type: 'delta'; delta: ChatCompletionDelta }
-  | { type: 'done'; finish: 'stop' | 'length'; usage: Usage; timings: Timings };
+  | { type: 'done'; finish: 'stop' | 'length' | 'tool_calls'; usage: Usage; timings: Timings };
 
 /** Without max_tokens the answer may run to the end of the context (llama-server's n_predict -1). */
 const withDefaults = (p: SamplingRequest, m: ServedModel): SamplingRequest => ({ ...p, max_tokens: p.max_tokens ?? m.nCtx });
@@ -105,17 +105,24 @@ export async function* chatStream(m: ServedModel, req: ChatRequest, signal: Abor
 
 export async function chatResponse(m: ServedModel, req: ChatRequest, signal: AbortSignal): Promise<object | null> {
   let content = '', reasoning = '';
+  const calls: ToolCall[] = [];
   for await (const ev of chatEvents(m, req, signal)) {
     if (ev.type === 'delta') {
       content += ev.delta.content ?? '';
       reasoning += ev.delta.reasoning_content ?? '';
+      for (const t of ev.delta.tool_calls ?? []) {
+        if (t.id !== undefined) calls[t.index] = { id: t.id, type: 'function', function: { name: t.function?.name ?? '', arguments: '' } };
+        calls[t.index].function.arguments += t.function?.arguments ?? '';
+      }
       continue;
     }
+    // as OpenAI: content null when the answer is only calls
+    const toolPart = calls.length ? { tool_calls: calls, ...(content.trim() ? {} : { content: null }) } : {};
     return {
       id: `chatcmpl-${randomUUID()}`, object: 'chat.completion', created: now(), model: m.id,
       choices: [{
         index: 0, finish_reason: ev.finish, logprobs: null,
-        message: { role: 'assistant', content, ...(reasoning ? { reasoning_content: reasoning } : {}) },
+        message: { role: 'assistant', content, ...(reasoning ? { reasoning_content: reasoning } : {}), ...toolPart },
       }],
       usage: ev.usage, timings: ev.timings,
     };

@@ -3,6 +3,7 @@
 // as OpenAI clients send more than a local model can use (model, user, logit_bias …).
 import { constraintGrammar, compileGrammar, type ResponseFormat } from '../engine/grammar/compile.ts';
 import { resolveSamplingParams } from '../engine/sampling.ts';
+import { checkToolChoice, checkTools, ToolsError, type ToolCall } from '../engine/tools/index.ts';
 import { isEngineError } from '../shared/errors.ts';
 import type { ChatCompletionParams, ChatMessage } from '../worker/api.ts';
 import { badRequest } from './api-error.ts';
@@ -127,7 +128,47 @@ function constraint(b: Body): Pick<SamplingRequest, 'response_format' | 'grammar
   return out;
 }
 
-const ROLES: Record<string, ChatMessage['role']> = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant' };
+const ROLES: Record<string, ChatMessage['role']> = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant', tool: 'tool' };
+
+/** tools and tool_choice (OpenAI function calling), checked as the engine checks them: a 400 naming the field. */
+function toolParams(b: Body): Pick<ChatRequest['params'], 'tools' | 'tool_choice'> {
+  try {
+    const tools = b.tools === undefined || b.tools === null ? undefined : checkTools(b.tools);
+    const choice = checkToolChoice(b.tool_choice, tools);
+    if (choice !== 'none' && choice !== 'auto' && (b.grammar || b.json_schema || (b.response_format as Body | undefined)?.type === 'json_schema'
+      || (b.response_format as Body | undefined)?.type === 'json_object')) {
+      throw new ToolsError('tool_choice', `'tool_choice' ${JSON.stringify(choice)} forces a call, which cannot be combined with grammar, json_schema or response_format.`);
+    }
+    return { ...(tools ? { tools } : {}), ...(b.tool_choice !== undefined && b.tool_choice !== null ? { tool_choice: choice } : {}) };
+  } catch (e) {
+    if (e instanceof ToolsError) throw badRequest(e.message, e.param);
+    throw e;
+  }
+}
+
+/** An assistant message's tool_calls: [{id, type: 'function', function: {name, arguments: JSON text}}]. */
+function toolCalls(v: unknown, i: number): ToolCall[] | undefined {
+  const param = `messages[${i}].tool_calls`;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw badRequest(`'${param}' must be an array (got ${typeName(v)}).`, param);
+  return v.map((c, j) => {
+    const p = `${param}[${j}]`;
+    const call = c as Body | null;
+    const f = call?.function as Body | undefined;
+    if (typeof call !== 'object' || call === null || typeof f !== 'object' || f === null || typeof f.name !== 'string') {
+      throw badRequest(`'${p}' must be {"id":…,"type":"function","function":{"name":…,"arguments":"{…}"}}.`, p);
+    }
+    // OpenAI sends the arguments as JSON text; an object (some clients) is taken as well
+    let args = typeof f.arguments === 'string' ? f.arguments : JSON.stringify(f.arguments ?? {});
+    try {
+      const parsed: unknown = JSON.parse(args || '{}');
+      args = JSON.stringify(parsed);
+    } catch {
+      throw badRequest(`'${p}.function.arguments' must be JSON text.`, `${p}.function.arguments`);
+    }
+    return { id: typeof call.id === 'string' ? call.id : `call_${i}_${j}`, type: 'function', function: { name: f.name, arguments: args } };
+  });
+}
 
 /** A message's content: a string, or OpenAI's array of parts (text parts only; null for an assistant turn). */
 function content(v: unknown, i: number): string {
@@ -154,12 +195,22 @@ export function parseChatRequest(body: unknown): ChatRequest {
     if (typeof x !== 'object' || x === null || Array.isArray(x)) throw badRequest(`'messages[${i}]' must be an object.`, `messages[${i}]`);
     const msg = x as Body;
     const role = typeof msg.role === 'string' ? ROLES[msg.role] : undefined;
-    if (!role) throw badRequest(`'messages[${i}].role' must be system, developer, user or assistant (got ${JSON.stringify(msg.role)}).`, `messages[${i}].role`);
+    if (!role) throw badRequest(`'messages[${i}].role' must be system, developer, user, assistant or tool (got ${JSON.stringify(msg.role)}).`, `messages[${i}].role`);
     const out: ChatMessage = { role, content: content(msg.content, i) };
     if (typeof msg.reasoning_content === 'string') out.reasoning_content = msg.reasoning_content;
+    if (role === 'assistant') {
+      const calls = toolCalls(msg.tool_calls, i);
+      if (calls?.length) out.tool_calls = calls;
+    }
+    if (role === 'tool') {
+      if (typeof msg.tool_call_id === 'string') out.tool_call_id = msg.tool_call_id;
+      if (typeof msg.name === 'string') out.name = msg.name;
+    }
     return out;
   });
-  return { ...common(b), messages };
+  const req = { ...common(b), messages };
+  Object.assign(req.params, toolParams(b));
+  return req;
 }
 
 export function parseTextRequest(body: unknown): TextRequest {

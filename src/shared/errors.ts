@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'TEMPLATE'
   /** a GBNF grammar or JSON schema (response_format) that cannot be compiled: bad syntax, or a feature we do not support */
   | 'GRAMMAR'
+  /** a bad `tools` or `tool_choice` (function calling), or tools together with another output constraint */
+  | 'TOOLS'
   | 'OUT_OF_MEMORY'
   /** the memory pre-flight says the model cannot run on this device (before anything is stored) */
   | 'DOES_NOT_FIT'

@@ -6,18 +6,29 @@
 
 import type { ResponseFormat } from '../engine/grammar/compile.ts';
 import type { KVType } from '../backends/kv-layout.ts';
+import type { Tool, ToolCall, ToolCallDelta, ToolChoice } from '../engine/tools/types.ts';
+
+/** Function calling, in OpenAI's shapes (see src/engine/tools/types.ts for each field). */
+export type { Tool, ToolCall, ToolCallDelta, ToolChoice };
 
 /** Which folders importFolder stores as MLC weights instead of converting (names only; the page names the transfer by it). */
 export { isMLCFolder } from '../formats/mlc/detect.ts';
 
-export type Role = 'system' | 'user' | 'assistant';
+/** 'tool': the result of a function call, sent back to the model (with tool_call_id) */
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
 export interface ChatMessage {
   role: Role;
-  /** the answer only, never the thinking */
+  /** the answer only, never the thinking (may be '' on an assistant turn that only calls tools); a tool turn: the result */
   content: string;
   /** an assistant turn's thinking (llama.cpp server's field); the chat template decides whether past turns show it */
   reasoning_content?: string;
+  /** an assistant turn's function calls, as the answer's message.tool_calls gave them */
+  tool_calls?: ToolCall[];
+  /** a tool turn: the id of the call it answers */
+  tool_call_id?: string;
+  /** a tool turn: the called function's name (templates that show it, and the fallback, read it) */
+  name?: string;
 }
 
 /** Template variables, as llama.cpp's server takes them. */
@@ -49,9 +60,17 @@ export interface ChatCompletionParams {
   grammar?: string;
   /** llama.cpp server's JSON schema (the same as response_format json_schema) */
   json_schema?: unknown;
+  /** functions the model may call; rendered into the model's chat template */
+  tools?: Tool[];
+  /**
+   * default 'auto' with tools: 'none' hides them, 'required' or a named function constrains the
+   * answer to one call (a grammar of the template's call syntax and the function's parameters)
+   */
+  tool_choice?: ToolChoice;
 }
 
-export type FinishReason = 'stop' | 'length' | 'abort';
+/** 'tool_calls': the model stopped after calling functions (the deltas carried tool_calls) */
+export type FinishReason = 'stop' | 'length' | 'abort' | 'tool_calls';
 export type BackendName = 'wasm' | 'webgpu';
 
 /**
@@ -110,6 +129,11 @@ export interface ChatCompletionDelta {
   role?: 'assistant';
   content?: string;
   reasoning_content?: string;
+  /**
+   * function calls, OpenAI's streaming shape: a call's first piece has index, id, type and
+   * function.name; its later pieces (same index) carry function.arguments fragments to concatenate
+   */
+  tool_calls?: ToolCallDelta[];
 }
 
 /** One streamed piece; the last one has finish_reason, usage and stats set and no content. */

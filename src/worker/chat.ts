@@ -4,6 +4,7 @@ import type { TemplateChoice } from '../engine/chat-template.ts';
 import { buildChatPrompt } from '../engine/chat.ts';
 import { ReasoningSplitter, type SplitDelta } from '../engine/reasoning.ts';
 import type { GenerateOptions, GenerationStats, Session } from '../engine/session.ts';
+import { checkToolChoice, checkTools, detectToolFormat, toolGrammar, ToolCallStream, ToolsError, type StreamDelta, type ToolCallDelta } from '../engine/tools/index.ts';
 import type {
   ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, CompletionStats, FinishReason, LoadedModelInfo, Usage,
 } from './api.ts';
@@ -49,20 +50,29 @@ export function generateOptions(p: Omit<ChatCompletionParams, 'stream' | 'messag
  * role on the first one; null when a piece is held back (a tag may be starting).
  * `split` is off for plain continuation (story text has no thinking in it).
  */
-export function deltaStream(opts: { split: boolean; startsInReasoning: boolean }) {
+export function deltaStream(opts: { split: boolean; startsInReasoning: boolean; tools?: ToolCallStream }) {
   const splitter = opts.split ? new ReasoningSplitter({ startInReasoning: opts.startsInReasoning }) : null;
   let first = true;
-  const delta = (d: SplitDelta): ChatCompletionDelta | null => {
-    if (!d.reasoning && !d.content) return null;
+  const delta = (d: SplitDelta, final: boolean): ChatCompletionDelta | null => {
+    // the answer (not the thinking) may hold function calls: they come out as tool_calls
+    let content = d.content;
+    let calls: ToolCallDelta[] = [];
+    if (opts.tools) {
+      const t: StreamDelta = opts.tools.push(content);
+      if (final) { const f = opts.tools.flush(); t.content += f.content; t.tool_calls.push(...f.tool_calls); }
+      ({ content, tool_calls: calls } = t);
+    }
+    if (!d.reasoning && !content && !calls.length) return null;
     const out: ChatCompletionDelta = first ? { role: 'assistant' } : {};
     if (d.reasoning) out.reasoning_content = d.reasoning;
-    if (d.content) out.content = d.content;
+    if (content) out.content = content;
+    if (calls.length) out.tool_calls = calls;
     first = false;
     return out;
   };
   return {
-    push: (text: string): ChatCompletionDelta | null => delta(splitter ? splitter.push(text) : { reasoning: '', content: text }),
-    flush: (): ChatCompletionDelta | null => (splitter ? delta(splitter.flush()) : null),
+    push: (text: string): ChatCompletionDelta | null => delta(splitter ? splitter.push(text) : { reasoning: '', content: text }, false),
+    flush: (): ChatCompletionDelta | null => (splitter || opts.tools ? delta(splitter ? splitter.flush() : { reasoning: '', content: '' }, true) : null),
   };
 }
 
@@ -87,13 +97,27 @@ export async function* chatCompletionChunks(target: ChatTarget, id: string, para
     id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: target.model,
     choices: [{ index: 0, delta, finish_reason: finish }],
   });
+  // tools: checked here too (the worker API has no server in front); 'none' hides them from the model
+  const tools = params.tools === undefined ? undefined : checkTools(params.tools);
+  const toolChoice = checkToolChoice(params.tool_choice, tools);
+  const offered = toolChoice !== 'none' && tools?.length ? tools : undefined;
   const { promptIds: ids, startsInReasoning, ...prompt } = buildChatPrompt(session.model, params.messages, template, {
-    enableThinking: params.chat_template_kwargs?.enable_thinking, contextShift: params.context_shift ?? true,
+    enableThinking: params.chat_template_kwargs?.enable_thinking, contextShift: params.context_shift ?? true, tools: offered,
   });
-  const deltas = deltaStream({ split: template !== null, startsInReasoning });
+  const format = offered ? detectToolFormat(template && template.kind !== 'mlc' ? template.template : null) : null;
+  const toolCalls = format ? new ToolCallStream(format) : undefined;
+  const options = generateOptions(params, signal, prompt);
+  const forced = format && offered ? toolGrammar(format, offered, toolChoice, startsInReasoning) : null;
+  if (forced !== null) {
+    if (options.grammar !== undefined || options.jsonSchema !== undefined || (options.responseFormat && options.responseFormat.type !== 'text')) {
+      throw new ToolsError('tool_choice', `A forced tool call (tool_choice ${JSON.stringify(toolChoice)}) cannot be combined with grammar, json_schema or response_format.`);
+    }
+    options.grammar = forced;
+  }
+  const deltas = deltaStream({ split: template !== null, startsInReasoning, tools: toolCalls });
   const breathe = eventLoopBreather();
   try {
-    for await (const ev of session.generate(ids, generateOptions(params, signal, prompt))) {
+    for await (const ev of session.generate(ids, options)) {
       await breathe();
       if (ev.type === 'token') {
         const d = deltas.push(ev.text);
@@ -103,8 +127,10 @@ export async function* chatCompletionChunks(target: ChatTarget, id: string, para
         if (d) yield chunk(d, null);
         onDone?.(ev.stats);
         const { backend, threads, gpuFallback } = target.backend();
+        // OpenAI: an answer that ended in calls finishes with 'tool_calls'
+        const finish = ev.stats.finishReason === 'stop' && toolCalls?.callCount ? 'tool_calls' : ev.stats.finishReason;
         yield {
-          ...chunk({}, ev.stats.finishReason), usage: usage(ev.stats),
+          ...chunk({}, finish), usage: usage(ev.stats),
           stats: { ...pickStats(ev.stats), backend, threads, ...(gpuFallback ? { gpuFallback } : {}) },
         };
       }

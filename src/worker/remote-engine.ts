@@ -4,7 +4,7 @@
 // server stops generating.
 import { EngineError } from '../shared/errors.ts';
 import type {
-  ChatCompletionChunk, ChatCompletionParams, ChatEngine, CompletionOptions, CompletionStats, EngineModel, FinishReason, Usage,
+  ChatCompletionChunk, ChatCompletionParams, ChatEngine, CompletionOptions, CompletionStats, EngineModel, FinishReason, ToolCallDelta, Usage,
 } from './api.ts';
 import { connectError, httpError, streamError, type Probe, type RemoteContext } from './remote-errors.ts';
 import { readSSE } from './sse.ts';
@@ -52,7 +52,7 @@ interface WireChunk {
   id?: string;
   model?: string;
   created?: number;
-  choices?: { index?: number; delta?: { content?: string | null; reasoning_content?: string | null }; finish_reason?: string | null }[];
+  choices?: { index?: number; delta?: { content?: string | null; reasoning_content?: string | null; tool_calls?: ToolCallDelta[] | null }; finish_reason?: string | null }[];
   usage?: Partial<Usage> & { prompt_tokens_details?: { cached_tokens?: number } } | null;
   timings?: Timings;
   error?: unknown;
@@ -166,14 +166,19 @@ export class RemoteEngine implements ChatEngine {
   private requestBody(params: ChatCompletionParams): Record<string, unknown> {
     const body: Record<string, unknown> = {
       model: this.model,
-      messages: params.messages.map((m) => (m.reasoning_content
-        ? { role: m.role, content: m.content, reasoning_content: m.reasoning_content }
-        : { role: m.role, content: m.content })),
+      // tool fields as OpenAI's (tool_calls on assistant turns, tool_call_id / name on tool turns)
+      messages: params.messages.map((m) => ({
+        role: m.role, content: m.content,
+        ...(m.reasoning_content ? { reasoning_content: m.reasoning_content } : {}),
+        ...(m.tool_calls?.length ? { tool_calls: m.tool_calls } : {}),
+        ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}),
+        ...(m.name !== undefined ? { name: m.name } : {}),
+      })),
       stream: true,
       stream_options: { include_usage: true },
     };
     const keys = ['temperature', 'top_p', 'top_k', 'min_p', 'max_tokens', 'stop', 'seed', 'repeat_penalty',
-      'frequency_penalty', 'presence_penalty', 'chat_template_kwargs',
+      'frequency_penalty', 'presence_penalty', 'chat_template_kwargs', 'tools', 'tool_choice',
       // structured output: OpenAI's response_format; llama-server (and cli serve) also take grammar and json_schema
       'response_format', 'grammar', 'json_schema'] as const;
     for (const k of keys) if (params[k] !== undefined) body[k] = params[k];
@@ -240,13 +245,14 @@ export class RemoteEngine implements ChatEngine {
         const choice = wire.choices?.find((c) => (c.index ?? 0) === 0);
         const content = choice?.delta?.content || undefined;
         const reasoning = choice?.delta?.reasoning_content || undefined;
-        if (content || reasoning) {
+        const calls = choice?.delta?.tool_calls?.length ? choice.delta.tool_calls : undefined;
+        if (content || reasoning || calls) {
           lastAt = performance.now();
           if (!firstAt) firstAt = lastAt;
           pieces++;
-          yield chunk({ ...(content ? { content } : {}), ...(reasoning ? { reasoning_content: reasoning } : {}) }, null);
+          yield chunk({ ...(content ? { content } : {}), ...(reasoning ? { reasoning_content: reasoning } : {}), ...(calls ? { tool_calls: calls } : {}) }, null);
         }
-        if (choice?.finish_reason) finish = choice.finish_reason === 'length' ? 'length' : 'stop';
+        if (choice?.finish_reason) finish = choice.finish_reason === 'length' ? 'length' : choice.finish_reason === 'tool_calls' ? 'tool_calls' : 'stop';
       }
     } catch (e) {
       // stopped while waiting for the usage after the finish: the answer itself was complete

@@ -11,6 +11,10 @@ import type { ChatCompletionParams, CompletionStats, LoadProgress } from './api.
  * grammar with EBNF text (GBNF's syntax is XGrammar's EBNF).
  */
 export function toWebLLMRequest(p: ChatCompletionParams): ChatCompletionRequestStreaming {
+  // WebLLM's function calling is limited to a few of its own models and formats: refused, not dropped
+  if ((p.tools?.length && p.tool_choice !== 'none') || p.messages.some((m) => m.role === 'tool' || m.tool_calls?.length)) {
+    throw new EngineError('TOOLS', 'The WebLLM engine does not take tools here: use this device or a remote server for function calling.');
+  }
   const req: ChatCompletionRequestStreaming = {
     messages: p.messages.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionRequestStreaming['messages'][number]),
     stream: true,

@@ -130,7 +130,7 @@ describe('our renderer = llama.cpp (llama-server /apply-template) on the real te
 const HISTORY: ChatHistoryItem[] = [
   ...CONVERSATION.map((m): ChatHistoryItem => (m.role === 'assistant'
     ? { type: 'model', response: [m.content] }
-    : { type: m.role, text: m.content })),
+    : { type: m.role as 'system' | 'user', text: m.content })),
   { type: 'model', response: [] }, // the turn to be generated
 ];
 

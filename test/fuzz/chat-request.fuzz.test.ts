@@ -11,6 +11,12 @@ const chat = [
   { model: 'x', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], stream: true, temperature: 0.7, top_p: 0.9, max_tokens: 64, stop: ['\n\n'], seed: 3 },
   { messages: [{ role: 'user', content: [{ type: 'text', text: 'a' }] }, { role: 'assistant', content: 'b', reasoning_content: 'c' }, { role: 'user', content: 'd' }],
     top_k: 40, min_p: 0.05, repeat_penalty: 1.1, presence_penalty: 0.5, frequency_penalty: 0.5, n_probs: 0, stream_options: { include_usage: true } },
+  // function calling: tools, tool_choice, a past call and its result
+  { messages: [{ role: 'user', content: 'Weather?' },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    { role: 'tool', tool_call_id: 'call_1', content: '{"t":21}' }],
+  tools: [{ type: 'function', function: { name: 'get_weather', description: 'd', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+  tool_choice: { type: 'function', function: { name: 'get_weather' } } },
 ];
 const text = [{ prompt: 'Once upon a time', max_tokens: 16, temperature: 0 }, { prompt: [1, 2, 3], stop: 'x', stream: true }];
 

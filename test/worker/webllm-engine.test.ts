@@ -189,6 +189,14 @@ describe('request and usage mapping', () => {
     }
   });
 
+  it('tools and tool turns are refused with a TOOLS error, not dropped', () => {
+    const tools = [{ type: 'function' as const, function: { name: 'f' } }];
+    const code = (p: ChatCompletionParams) => { try { toWebLLMRequest(p); return null; } catch (e) { return (e as EngineError).code; } };
+    expect(code({ messages: [{ role: 'user', content: 'x' }], stream: true, tools })).toBe('TOOLS');
+    expect(code({ messages: [{ role: 'user', content: 'x' }, { role: 'tool', content: 'r', tool_call_id: 'c' }], stream: true })).toBe('TOOLS');
+    expect(code({ messages: [{ role: 'user', content: 'x' }], stream: true, tools, tool_choice: 'none' })).toBeNull();
+  });
+
   it("usage.extra becomes our stats (backend 'webllm')", () => {
     const usage: WebLLM.CompletionUsage = {
       prompt_tokens: 30, completion_tokens: 11, total_tokens: 41,

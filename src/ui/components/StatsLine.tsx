@@ -2,7 +2,7 @@ import type { CompletionStats, FinishReason } from '../../worker/api.ts';
 import { formatRate, gpuFallbackText } from '../state/format.ts';
 
 const FINISH: Record<FinishReason, string> = {
-  stop: '', length: 'stopped at the token limit', abort: 'stopped',
+  stop: '', length: 'stopped at the token limit', abort: 'stopped', tool_calls: '',
 };
 
 export function StatsLine({ stats, finish }: { stats: CompletionStats; finish?: FinishReason }) {
