@@ -159,16 +159,6 @@ describe('downloadModel', () => {
     expect(route.ranges).toEqual([]);
   });
 
-  it('asks for persistent storage once', async () => {
-    const persist = vi.fn(async () => true);
-    vi.stubGlobal('navigator', { storage: { persist, persisted: async () => false } });
-    vi.resetModules();
-    const fresh = await import('../../src/storage/downloads.ts');
-    expect(await fresh.requestPersistence()).toBe(true);
-    expect(await fresh.requestPersistence()).toBe(true);
-    expect(persist).toHaveBeenCalledTimes(1);
-  });
-
   it('QuotaExceededError while writing → QUOTA error; the committed chunks are kept and Resume finishes', async () => {
     const data = ggufBytes(SIZE, 34);
     server.route('/wq.gguf', { data });
