@@ -61,7 +61,7 @@ function ChatOptions({ json, tools }: { json: ChatJsonOption; tools: ChatToolsOp
   return (
     <fieldset className="chat-options" data-testid="chat-options">
       <legend>This chat</legend>
-      <ChatOptions json={json} tools={tools} />
+      <JsonOutputField {...json} />
       <ToolsField {...tools} />
     </fieldset>
   );
