@@ -6,7 +6,7 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startLlamaServer } from '../test/llama-server.ts';
+import { startCliServe } from '../test/serve/cli-serve.ts';
 import { ask, chatRequests, connectRemote, expect, FIXTURES, launch, openApp, startApp, waitForModel, waitForRemote } from './harness.ts';
 
 const PARAMS = {
@@ -123,9 +123,12 @@ describe('tool calls, per chat', () => {
   });
 });
 
-describe('tool calls with a remote server (llama-server --jinja)', () => {
-  it('the requests carry tools, tool_choice, the call turn and the tool turn; llama.cpp\'s forced call validates', async () => {
-    const server = await startLlamaServer({ model: `${FIXTURES}/models/stories260K.gguf`, args: ['--jinja'] });
+// llama-server (--jinja, de3ff81) does not force a call for stories260K (no grammar for tool_choice
+// required with its template, nor with Qwen3's written in: it tells a story), so the server is ours.
+describe('tool calls with a remote server (cli serve)', () => {
+  it('the requests carry tools, tool_choice, the call turn and the tool turn; the forced call validates', async () => {
+    // one thread: the browser and the server share the machine's two cores
+    const server = await startCliServe({ model: `${FIXTURES}/models/stories260K.gguf`, args: ['--threads', '1'] });
     const app = await startApp();
     const { context, page } = await openApp(browser, app.url);
     const sent = chatRequests(page);
