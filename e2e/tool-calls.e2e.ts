@@ -70,10 +70,20 @@ async function sendResult(page: Page): Promise<void> {
   await expect(page.getByTestId('tool-result-input')).toHaveCount(0);
 }
 
+/** In the page: records the arguments a call card shows while it is marked "streaming…". */
+function watchStreamingCards(): void {
+  const seen: string[] = [];
+  (window as unknown as { seenStreaming: string[] }).seenStreaming = seen;
+  new MutationObserver(() => {
+    const card = document.querySelector('[data-testid="tool-call"][aria-busy="true"]');
+    if (card?.querySelector('[data-testid="tool-call-streaming"]')) seen.push(card.querySelector('[data-testid="tool-call-arguments"]')?.textContent ?? '');
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+}
+
 describe('tool calls, per chat', () => {
   it('required: a call card whose arguments validate; a result goes back and the model answers again; a reload keeps it all', async () => {
     const app = await startApp();
-    const { page, errors } = await openApp(browser, app.url);
+    const { page, errors } = await openApp(browser, app.url, { initScript: watchStreamingCards });
     await waitForModel(page);
 
     // invalid JSON, then a malformed tool: the message beside the box, the text kept, Send off
@@ -99,6 +109,10 @@ describe('tool calls, per chat', () => {
     const text = await ask(page, 'What is the weather in Paris?');
     expect(text.trim(), 'a call, no text').toBe('');
     const args = await expectCall(page);
+    // the arguments streamed into the card raw, growing, marked "streaming…"
+    const seen = await page.evaluate(() => (window as unknown as { seenStreaming: string[] }).seenStreaming);
+    expect(seen.length, 'the card showed a streaming state').toBeGreaterThan(0);
+    expect(seen.every((t, i) => i === 0 || t.startsWith(seen[i - 1])), JSON.stringify(seen)).toBe(true);
 
     // the model may answer in text now: the result goes back and a second answer streams
     await settings(page).click();
