@@ -21,7 +21,8 @@ import { loadEngineChoice, saveEngineChoice, type EngineChoice, type RemoteConfi
 import type { ChatEngine, EngineModel } from '../worker/api.ts';
 import { loadSettings, saveSettings, type Settings } from './state/settings.ts';
 import { checkJsonOutput, type JsonOutput } from './state/json-output.ts';
-import { newConversation } from './state/conversations.ts';
+import { newConversation, type Conversation } from './state/conversations.ts';
+import { checkToolsOption, TOOLS_OFF, type ToolsOption } from './state/tool-options.ts';
 
 type Panel = 'engine' | 'models' | 'settings' | 'device';
 const PANELS: { id: Panel; label: string }[] = [
@@ -53,14 +54,25 @@ export function App() {
   // the active chat's JSON output option; set on a chat not yet started, it starts one (so a reload keeps it)
   const jsonOutput: JsonOutput = conversations.active?.jsonOutput ?? { on: false, schema: '' };
   const jsonCheck = jsonOutput.on ? checkJsonOutput(jsonOutput, active.kind) : null;
-  const setJsonOutput = (j: JsonOutput): void => {
+  const setOption = (patch: Pick<Conversation, 'jsonOutput'> | Pick<Conversation, 'tools'>): void => {
     const conv = conversations.active ?? newConversation();
     if (!conversations.active) conversations.select(conv.id);
-    conversations.commit({ ...conv, jsonOutput: { on: j.on, schema: j.schema, updatedAt: Date.now() } }, true);
+    conversations.commit({ ...conv, ...patch }, true);
   };
-  const composerNote = !jsonCheck ? undefined
+  const setJsonOutput = (j: JsonOutput): void => setOption({ jsonOutput: { on: j.on, schema: j.schema, updatedAt: Date.now() } });
+  // the chat's tools, likewise
+  const toolsOption: ToolsOption = conversations.active?.tools ?? TOOLS_OFF;
+  const toolsCheck = toolsOption.on ? checkToolsOption(toolsOption, active.kind) : null;
+  const setToolsOption = (t: ToolsOption): void => setOption({ tools: { on: t.on, tools: t.tools, choice: t.choice, updatedAt: Date.now() } });
+  const jsonNote = !jsonCheck ? undefined
     : jsonCheck.ok ? { text: `JSON output: ${jsonCheck.format.type === 'json_object' ? 'any JSON object' : 'follows the chat\'s schema'} (Settings)${active.thinkingToggle && settings.thinking ? '; the model does not think meanwhile' : ''}.`, blocked: false }
       : { text: `JSON output: the schema has a problem, so Send is off — fix it in Settings or turn JSON output off. ${jsonCheck.error}`, blocked: true };
+  const toolsNote = !toolsCheck ? undefined
+    : toolsCheck.ok ? { text: `Tools: ${toolsCheck.summary} (Settings)`, blocked: false }
+      : { text: `Tools: Send is off — fix them in Settings or turn Tools off. ${toolsCheck.error}`, blocked: true };
+  const notes = [jsonNote, toolsNote].filter((n) => n !== undefined);
+  const composerNote = notes.length === 0 ? undefined
+    : { text: notes.map((n) => n.text).join(' '), blocked: notes.some((n) => n.blocked) };
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
@@ -128,7 +140,8 @@ export function App() {
             {panel === 'models' && <ModelManager models={models} />}
             {panel === 'settings' && <SettingsPanel settings={settings} onChange={updateSettings} busy={chat.generating || models.loading !== null}
               modelDefaults={choice.kind === 'local' ? models.loaded?.samplingDefaults : undefined}
-              json={{ value: jsonOutput, check: jsonCheck, onChange: setJsonOutput, disabled: chat.generating }} />}
+              json={{ value: jsonOutput, check: jsonCheck, onChange: setJsonOutput, disabled: chat.generating }}
+              tools={{ value: toolsOption, check: toolsCheck, onChange: setToolsOption, disabled: chat.generating }} />}
             {panel === 'device' && <DevicePanel loaded={models.loaded} />}
           </div>
         </section>

@@ -3,7 +3,9 @@ import { useEffect, useRef } from 'react';
 import type { ActiveEngine } from '../hooks/active-engine.ts';
 import type { ChatActions } from '../hooks/use-chat.ts';
 import type { Conversation } from '../state/conversations.ts';
+import { pendingCalls } from '../state/tool-calls.ts';
 import { MessageView } from './MessageView.tsx';
+import { ToolResultCard } from './ToolCallCard.tsx';
 
 export function ChatView({ conversation, chat, active }: { conversation: Conversation | null; chat: ChatActions; active: ActiveEngine }) {
   const end = useRef<HTMLDivElement>(null);
@@ -14,7 +16,7 @@ export function ChatView({ conversation, chat, active }: { conversation: Convers
   useEffect(() => {
     const el = box.current;
     if (el && el.scrollHeight - el.scrollTop - el.clientHeight < 120) end.current?.scrollIntoView({ block: 'end' });
-  }, [last?.content, messages.length]);
+  }, [last?.content, last?.tool_calls, messages.length]);
 
   if (messages.length === 0) {
     return (
@@ -38,14 +40,16 @@ export function ChatView({ conversation, chat, active }: { conversation: Convers
   }
   return (
     <div className="chat-view" ref={box} aria-live="polite">
-      {messages.map((m) => (
+      {messages.map((m, i) => (m.role === 'tool' ? <ToolResultCard key={m.id} item={m} /> : (
         <MessageView key={m.id} item={m}
           streaming={chat.generating && m === last && m.role === 'assistant'}
           busy={chat.generating}
           canRegenerate={m.role === 'assistant' && m === last}
           onRegenerate={chat.regenerate}
-          onEdit={(text) => chat.editAndResend(m.id, text)} />
-      ))}
+          onEdit={(text) => chat.editAndResend(m.id, text)}
+          pending={pendingCalls(messages, i)} canAnswer={!!active.engine}
+          onToolResult={(call, result) => chat.sendToolResult(m.id, call, result)} />
+      )))}
       <div ref={end} />
     </div>
   );

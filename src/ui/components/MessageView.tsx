@@ -1,11 +1,14 @@
-// One chat message: folded thinking and markdown body, stats for answers, edit for questions, regenerate for the last answer.
+// One chat message: folded thinking and markdown body, tool call cards, stats for answers, edit for
+// questions, regenerate for the last answer.
 import { useState } from 'react';
+import type { ToolCall } from '../../worker/api.ts';
 import type { ChatItem } from '../state/conversations.ts';
 import { INTERRUPTED_TEXT } from '../state/cut-answer.ts';
 import { JsonAnswer } from './JsonAnswer.tsx';
 import { SafeMarkdown } from './Markdown.tsx';
 import { StatsLine } from './StatsLine.tsx';
 import { ThinkingBlock } from './ThinkingBlock.tsx';
+import { ToolCallCard } from './ToolCallCard.tsx';
 
 interface Props {
   item: ChatItem;
@@ -14,9 +17,14 @@ interface Props {
   canRegenerate: boolean;
   onRegenerate(): void;
   onEdit(text: string): void;
+  /** this answer's calls that wait for a result */
+  pending?: readonly ToolCall[];
+  /** a result can be sent now (an engine is ready) */
+  canAnswer?: boolean;
+  onToolResult?(call: ToolCall, result: string): void;
 }
 
-export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate, onEdit }: Props) {
+export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate, onEdit, pending = [], canAnswer = false, onToolResult }: Props) {
   const [draft, setDraft] = useState<string | null>(null);
   const isUser = item.role === 'user';
   // the answer starts once the thinking is over, so thinking is live until the first content arrives
@@ -46,8 +54,13 @@ export function MessageView({ item, streaming, busy, canRegenerate, onRegenerate
         unfinished={!streaming && !item.content && item.finish !== undefined && item.finish !== 'stop'} />}
       <div className="message-body">
         {item.content ? (item.format === 'json' ? <JsonAnswer text={item.content} streaming={streaming} /> : <SafeMarkdown text={item.content} />)
-          : streaming && !thinking ? <span className="typing">…</span> : null}
+          : streaming && !thinking && !item.tool_calls ? <span className="typing">…</span> : null}
       </div>
+      {item.tool_calls?.map((c, i, all) => (
+        <ToolCallCard key={c.id} call={c} streaming={streaming && i === all.length - 1}
+          waiting={pending.some((p) => p.id === c.id)} canSend={canAnswer && !busy}
+          onResult={(r) => onToolResult?.(c, r)} />
+      ))}
       {item.error && <div className="message-error" role="alert">{item.error}</div>}
       {item.interrupted && <div className="message-interrupted" data-testid="message-interrupted">{INTERRUPTED_TEXT}</div>}
       {item.stats && <StatsLine stats={item.stats} finish={item.finish} />}

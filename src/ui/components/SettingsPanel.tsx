@@ -1,10 +1,11 @@
-// This chat's options (JSON output), then the settings every chat shares: system prompt, sampling,
+// This chat's options (JSON output, tools), then the settings every chat shares: system prompt, sampling,
 // thinking, backend and KV cache. A sampler field left empty uses the model's own default, shown as
 // the placeholder.
 import type { ModelSamplingDefaults } from '../../worker/api.ts';
 import type { SamplingKey, Settings } from '../state/settings.ts';
 import { DEFAULT_SETTINGS } from '../state/settings.ts';
 import type { JsonOutput, JsonOutputCheck } from '../state/json-output.ts';
+import type { ToolChoiceSetting, ToolsCheck, ToolsOption } from '../state/tool-options.ts';
 
 /** The active chat's JSON output option: `check` is what it would send, or why it cannot. */
 export interface ChatJsonOption {
@@ -15,28 +16,76 @@ export interface ChatJsonOption {
   disabled: boolean;
 }
 
-function JsonOutputField({ value, check, onChange, disabled }: ChatJsonOption) {
+/** The active chat's tools option, likewise. */
+export interface ChatToolsOption {
+  value: ToolsOption;
+  check: ToolsCheck | null;
+  onChange(v: ToolsOption): void;
+  disabled: boolean;
+}
+
+const TOOLS_PLACEHOLDER = `[{"type": "function", "function": {"name": "get_weather", "description": "Current weather",
+  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]`;
+
+function ToolsField({ value, check, onChange, disabled }: ChatToolsOption) {
+  return (<>
+    <label className="field row">
+      <span>Tools (the model may call functions; you send their results)</span>
+      <input type="checkbox" data-testid="tools-on" checked={value.on} disabled={disabled}
+        onChange={(e) => onChange({ ...value, on: e.target.checked })} />
+    </label>
+    {value.on && (<>
+      <label className="field">
+        <span>Tools: a JSON array of OpenAI function definitions (not for WebLLM)</span>
+        <textarea data-testid="tools-json" rows={8} spellCheck={false} value={value.tools} disabled={disabled}
+          placeholder={TOOLS_PLACEHOLDER}
+          aria-invalid={check?.ok === false || undefined} aria-describedby="tools-status"
+          onChange={(e) => onChange({ ...value, tools: e.target.value })} />
+        {check && !check.ok && <span id="tools-status" className="error" role="alert" data-testid="tools-error">{check.error} Send is off until it is fixed.</span>}
+        {check?.ok && <span id="tools-status" className="hint" data-testid="tools-ok">{check.summary}{check.note ? ` ${check.note}` : ''}</span>}
+      </label>
+      <label className="field row">
+        <span>Tool choice</span>
+        <select data-testid="tool-choice" value={value.choice} disabled={disabled}
+          onChange={(e) => onChange({ ...value, choice: e.target.value as ToolChoiceSetting })}>
+          <option value="auto">auto (the model decides)</option>
+          <option value="required">required (must call one)</option>
+          <option value="none">none (tools hidden)</option>
+        </select>
+      </label>
+    </>)}
+  </>);
+}
+
+function ChatOptions({ json, tools }: { json: ChatJsonOption; tools: ChatToolsOption }) {
   return (
     <fieldset className="chat-options" data-testid="chat-options">
       <legend>This chat</legend>
-      <label className="field row">
-        <span>JSON output (the answer is constrained to JSON)</span>
-        <input type="checkbox" data-testid="json-output" checked={value.on} disabled={disabled}
-          onChange={(e) => onChange({ ...value, on: e.target.checked })} />
-      </label>
-      {value.on && (
-        <label className="field">
-          <span>JSON schema (empty = any JSON object)</span>
-          <textarea data-testid="json-schema" rows={6} spellCheck={false} value={value.schema} disabled={disabled}
-            placeholder={'{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}'}
-            aria-invalid={check?.ok === false || undefined} aria-describedby="json-schema-status"
-            onChange={(e) => onChange({ ...value, schema: e.target.value })} />
-          {check && !check.ok && <span id="json-schema-status" className="error" role="alert" data-testid="json-schema-error">{check.error} Send is off until it is fixed.</span>}
-          {check?.ok && <span id="json-schema-status" className="hint" data-testid="json-schema-ok">{check.summary}{check.note ? ` ${check.note}` : ''}</span>}
-        </label>
-      )}
+      <JsonOutputField {...json} />
+      <ToolsField {...tools} />
     </fieldset>
   );
+}
+
+function JsonOutputField({ value, check, onChange, disabled }: ChatJsonOption) {
+  return (<>
+    <label className="field row">
+      <span>JSON output (the answer is constrained to JSON)</span>
+      <input type="checkbox" data-testid="json-output" checked={value.on} disabled={disabled}
+        onChange={(e) => onChange({ ...value, on: e.target.checked })} />
+    </label>
+    {value.on && (
+      <label className="field">
+        <span>JSON schema (empty = any JSON object)</span>
+        <textarea data-testid="json-schema" rows={6} spellCheck={false} value={value.schema} disabled={disabled}
+          placeholder={'{"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}'}
+          aria-invalid={check?.ok === false || undefined} aria-describedby="json-schema-status"
+          onChange={(e) => onChange({ ...value, schema: e.target.value })} />
+        {check && !check.ok && <span id="json-schema-status" className="error" role="alert" data-testid="json-schema-error">{check.error} Send is off until it is fixed.</span>}
+        {check?.ok && <span id="json-schema-status" className="hint" data-testid="json-schema-ok">{check.summary}{check.note ? ` ${check.note}` : ''}</span>}
+      </label>
+    )}
+  </>);
 }
 
 type NumKey = SamplingKey | 'maxTokens' | 'contextLength';
@@ -52,11 +101,12 @@ const NUMBERS: { key: NumKey; label: string; min: number; max: number; step: num
   { key: 'contextLength', label: 'Context tokens (0 = model default; next load)', min: 0, max: 131072, step: 256 },
 ];
 
-export function SettingsPanel({ settings, onChange, busy, modelDefaults, json }: {
+export function SettingsPanel({ settings, onChange, busy, modelDefaults, json, tools }: {
   settings: Settings; onChange(s: Settings): void; busy: boolean;
   /** the loaded model's sampler defaults (local engine only) */
   modelDefaults?: ModelSamplingDefaults;
   json: ChatJsonOption;
+  tools: ChatToolsOption;
 }) {
   const placeholder = (key: NumKey): string | undefined => {
     if (!SAMPLING.has(key)) return undefined;
@@ -65,7 +115,7 @@ export function SettingsPanel({ settings, onChange, busy, modelDefaults, json }:
   };
   return (
     <div className="settings">
-      <JsonOutputField {...json} />
+      <ChatOptions json={json} tools={tools} />
       <label className="field">
         <span>System prompt</span>
         <textarea rows={4} value={settings.systemPrompt} placeholder="(none — story models continue plain text)"

@@ -1,10 +1,14 @@
 // Sending, streaming, stopping, regenerating and editing messages of the active conversation, with
 // whichever engine is active (this device's worker, a remote server, WebLLM): they stream alike.
+// With the chat's Tools option on, answers may call functions: the user sends each call's result
+// (a tool turn), and once every call of the turn has one the model is asked again.
 import { useCallback, useRef, useState } from 'react';
-import type { ChatCompletionParams, ChatMessage } from '../../worker/api.ts';
+import type { ChatCompletionParams, ChatMessage, ToolCall } from '../../worker/api.ts';
 import { newConversation, newId, titleFrom, type ChatItem, type Conversation } from '../state/conversations.ts';
 import { endedByError } from '../state/cut-answer.ts';
 import { checkJsonOutput } from '../state/json-output.ts';
+import { addToolCallDeltas, pendingCalls, presentCalls } from '../state/tool-calls.ts';
+import { checkToolsOption } from '../state/tool-options.ts';
 import type { Settings } from '../state/settings.ts';
 import type { ActiveEngine } from './active-engine.ts';
 
@@ -14,6 +18,8 @@ export interface ChatActions {
   stop(): void;
   regenerate(): void;
   editAndResend(messageId: string, text: string): void;
+  /** the user's result for a call of the answer `messageId`: a tool turn; the last one asks the model again */
+  sendToolResult(messageId: string, call: ToolCall, result: string): void;
 }
 
 interface Deps {
@@ -26,12 +32,22 @@ interface Deps {
   active: ActiveEngine;
 }
 
-function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: boolean,
-  responseFormat: ChatCompletionParams['response_format']): ChatCompletionParams {
+type ToolParams = Pick<ChatCompletionParams, 'tools' | 'tool_choice'>;
+
+/** One stored message as the engine takes it. */
+function toMessage(m: ChatItem): ChatMessage {
+  if (m.role === 'tool') return { role: 'tool', content: m.content, tool_call_id: m.tool_call_id ?? '', ...(m.name ? { name: m.name } : {}) };
   // Past thinking goes back as reasoning_content; the template decides whether to show it (Qwen3 drops it).
-  const messages: ChatMessage[] = history.map((m) => (m.role === 'assistant' && m.reasoning
-    ? { role: m.role, content: m.content, reasoning_content: m.reasoning }
-    : { role: m.role, content: m.content }));
+  return {
+    role: m.role, content: m.content,
+    ...(m.role === 'assistant' && m.reasoning ? { reasoning_content: m.reasoning } : {}),
+    ...(m.role === 'assistant' && m.tool_calls?.length ? { tool_calls: m.tool_calls } : {}),
+  };
+}
+
+function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: boolean,
+  responseFormat: ChatCompletionParams['response_format'], tools: ToolParams | null): ChatCompletionParams {
+  const messages: ChatMessage[] = history.map(toMessage);
   if (settings.systemPrompt.trim()) messages.unshift({ role: 'system', content: settings.systemPrompt });
   const seed = Number.parseInt(settings.seed, 10);
   return {
@@ -43,6 +59,7 @@ function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: 
     // constrained output starts with the first token, where a thinking block would open: JSON answers do not think
     ...(thinkingToggle ? { chat_template_kwargs: { enable_thinking: settings.thinking && !responseFormat } } : {}),
     ...(responseFormat ? { response_format: responseFormat } : {}),
+    ...(tools ?? {}),
   };
 }
 
@@ -59,11 +76,12 @@ export function useChat({ conversation, commit, select, streaming, settings, act
   const [generating, setGenerating] = useState(false);
   const ctrl = useRef<AbortController | null>(null);
 
-  /** Answers the last user message of `history`, streaming into a new assistant message. */
+  /** Answers the last user (or tool) message of `history`, streaming into a new assistant message. */
   const answer = useCallback(async (conv: Conversation, history: ChatItem[]) => {
     const { engine, modelName, thinkingToggle } = active;
     // the chat's JSON output option, as it is when the answer starts
     const json = conv.jsonOutput?.on ? checkJsonOutput(conv.jsonOutput, active.kind) : null;
+    const tools = conv.tools?.on ? checkToolsOption(conv.tools, active.kind) : null;
     const base: ChatItem = { id: newId(), role: 'assistant', content: '', model: modelName, updatedAt: Date.now(), ...(json ? { format: 'json' } : {}) };
     const withReply = (reply: ChatItem): Conversation => ({ ...conv, messages: [...history, reply], updatedAt: Date.now() });
     streaming?.(conv.id);
@@ -73,8 +91,12 @@ export function useChat({ conversation, commit, select, streaming, settings, act
     setGenerating(true);
     let text = '';
     let reasoning = '';
+    let calls: ToolCall[] = [];
     let final: ChatItem = base;
-    const reply = (): ChatItem => ({ ...base, content: text, ...(reasoning ? { reasoning } : {}) });
+    const reply = (): ChatItem => {
+      const present = presentCalls(calls);
+      return { ...base, content: text, ...(reasoning ? { reasoning } : {}), ...(present.length ? { tool_calls: present } : {}) };
+    };
     let scheduled = false;
     let done = false;
     // Repaint at most once per frame, however fast tokens arrive.
@@ -88,12 +110,15 @@ export function useChat({ conversation, commit, select, streaming, settings, act
       }
       // send is disabled while the schema is wrong; regenerate and edit say why here
       if (json && !json.ok) throw new Error(`JSON output: ${json.error}`);
-      const params = requestParams(settings, history, thinkingToggle, json?.ok ? json.format : undefined);
+      if (tools && !tools.ok) throw new Error(`Tools: ${tools.error}`);
+      const params = requestParams(settings, history, thinkingToggle, json?.ok ? json.format : undefined,
+        tools?.ok ? { tools: tools.tools, tool_choice: tools.choice } : null);
       for await (const chunk of engine.chat.completions.create(params, { signal: abort.signal })) {
-        const { content, reasoning_content: thought } = chunk.choices[0].delta;
-        if (content || thought) {
+        const { content, reasoning_content: thought, tool_calls: pieces } = chunk.choices[0].delta;
+        if (content || thought || pieces?.length) {
           text += content ?? '';
           reasoning += thought ?? '';
+          if (pieces?.length) calls = addToolCallDeltas(calls, pieces);
           if (!scheduled) { scheduled = true; requestAnimationFrame(paint); }
         }
         if (chunk.choices[0].finish_reason) final = { ...reply(), stats: chunk.stats, finish: chunk.choices[0].finish_reason };
@@ -124,9 +149,10 @@ export function useChat({ conversation, commit, select, streaming, settings, act
   const regenerate = useCallback(() => {
     if (generating || !conversation) return;
     const msgs = conversation.messages;
-    const lastUser = msgs.map((m) => m.role).lastIndexOf('user');
-    if (lastUser < 0) return;
-    void answer(dropping(conversation, msgs.slice(lastUser + 1)), msgs.slice(0, lastUser + 1));
+    // the answer to the last question, or to the last tool results
+    const lastAsked = msgs.findLastIndex((m) => m.role !== 'assistant');
+    if (lastAsked < 0) return;
+    void answer(dropping(conversation, msgs.slice(lastAsked + 1)), msgs.slice(0, lastAsked + 1));
   }, [answer, conversation, generating]);
 
   const editAndResend = useCallback((messageId: string, text: string) => {
@@ -138,5 +164,18 @@ export function useChat({ conversation, commit, select, streaming, settings, act
     void answer({ ...dropping(conversation, conversation.messages.slice(i + 1)), title }, [...conversation.messages.slice(0, i), edited]);
   }, [answer, conversation, generating]);
 
-  return { generating, send, stop, regenerate, editAndResend };
+  const sendToolResult = useCallback((messageId: string, call: ToolCall, result: string) => {
+    if (generating || !conversation) return;
+    const msgs = conversation.messages;
+    const i = msgs.findIndex((m) => m.id === messageId);
+    const waiting = pendingCalls(msgs, i);
+    if (!waiting.some((c) => c.id === call.id)) return;
+    const turn: ChatItem = { id: newId(), role: 'tool', content: result, tool_call_id: call.id, name: call.function.name, updatedAt: Date.now() };
+    const next: Conversation = { ...conversation, messages: [...msgs, turn], updatedAt: Date.now() };
+    // every call of the turn answered: the model goes on with the results
+    if (waiting.length === 1) void answer(next, next.messages);
+    else commit(next, true);
+  }, [answer, commit, conversation, generating]);
+
+  return { generating, send, stop, regenerate, editAndResend, sendToolResult };
 }

@@ -8,6 +8,7 @@
 // as tombstones in `removed` so that another tab's older copy cannot bring them back.
 import type { ChatItem, Conversation } from './conversations.ts';
 import { newerJsonOutput } from './json-output.ts';
+import { newerToolsOption } from './tool-options.ts';
 
 const changed = (m: ChatItem): number => m.updatedAt ?? 0;
 
@@ -28,16 +29,19 @@ export function mergeConversation(stored: Conversation | undefined, mine: Conver
     updatedAt: Math.max(stored.updatedAt, mine.updatedAt),
     messages,
     ...(removed.size > 0 ? { removed: [...removed] } : {}),
-    ...withJsonOutput(newerJsonOutput(stored.jsonOutput, mine.jsonOutput)),
+    ...newerOptions(stored, mine),
   };
 }
 
 /** The chat's options are not messages: the copy changed last wins (an answer saved by one tab keeps the schema another tab typed). */
 export function keepNewerOptions(c: Conversation, other: Conversation | undefined): Conversation {
   if (!other || other.id !== c.id) return c;
-  return { ...c, ...withJsonOutput(newerJsonOutput(c.jsonOutput, other.jsonOutput)) };
+  return { ...c, ...newerOptions(c, other) };
 }
 
-function withJsonOutput(j: Conversation['jsonOutput']): Pick<Conversation, 'jsonOutput'> {
-  return j ? { jsonOutput: j } : {};
+/** Each option (JSON output, tools) from the copy that changed it last; absent where neither has it. */
+function newerOptions(a: Conversation, b: Conversation): Pick<Conversation, 'jsonOutput' | 'tools'> {
+  const jsonOutput = newerJsonOutput(a.jsonOutput, b.jsonOutput);
+  const tools = newerToolsOption(a.tools, b.tools);
+  return { ...(jsonOutput ? { jsonOutput } : {}), ...(tools ? { tools } : {}) };
 }

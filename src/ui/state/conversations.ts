@@ -2,15 +2,17 @@
 // models never touches chats). One record per conversation; a save merges with what another tab
 // stored (conversation-merge.ts) and tells the other tabs.
 import { createStore, del, get, update, values } from 'idb-keyval';
-import type { CompletionStats, FinishReason } from '../../worker/api.ts';
+import type { CompletionStats, FinishReason, ToolCall } from '../../worker/api.ts';
 import { postTabMessage } from '../../worker/tab-messages.ts';
 import { mergeConversation } from './conversation-merge.ts';
 import type { JsonOutput } from './json-output.ts';
+import type { ToolsOption } from './tool-options.ts';
 
 export interface ChatItem {
   id: string;
-  role: 'user' | 'assistant';
-  /** the answer (for assistants, without the thinking) */
+  /** 'tool': the user's result for one of the previous answer's tool calls */
+  role: 'user' | 'assistant' | 'tool';
+  /** the answer (for assistants, without the thinking; '' when it only calls tools); a tool turn: the result */
   content: string;
   /** assistant only: the model's thinking, shown folded and sent back as reasoning_content */
   reasoning?: string;
@@ -25,6 +27,12 @@ export interface ChatItem {
   interrupted?: 'engine-stopped';
   /** assistant only: asked for with the chat's JSON output option on, so shown as formatted JSON */
   format?: 'json';
+  /** assistant only: the functions it called (gathered from the streamed delta.tool_calls) */
+  tool_calls?: ToolCall[];
+  /** tool only: the id of the call it answers */
+  tool_call_id?: string;
+  /** tool only: the called function's name */
+  name?: string;
 }
 
 export interface Conversation {
@@ -37,6 +45,8 @@ export interface Conversation {
   removed?: string[];
   /** this chat's JSON output option (json-output.ts) */
   jsonOutput?: JsonOutput;
+  /** this chat's tools and tool_choice (tool-options.ts) */
+  tools?: ToolsOption;
 }
 
 const store = createStore('edge-llm-chat', 'conversations');

@@ -1,0 +1,87 @@
+// The chat's tools (ui/state/tool-options.ts: what it sends, what it refuses, with the engine's own
+// checks) and streamed calls (ui/state/tool-calls.ts: delta.tool_calls gathered as OpenAI streams them).
+import { describe, expect, it } from 'vitest';
+import { keepNewerOptions, mergeConversation } from '../../src/ui/state/conversation-merge.ts';
+import type { ChatItem, Conversation } from '../../src/ui/state/conversations.ts';
+import { addToolCallDeltas, pendingCalls, prettyArguments } from '../../src/ui/state/tool-calls.ts';
+import { checkToolsOption, type ToolsOption } from '../../src/ui/state/tool-options.ts';
+import type { ToolCall } from '../../src/worker/api.ts';
+
+const WEATHER = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
+const opt = (tools: unknown, choice: ToolsOption['choice'] = 'auto'): ToolsOption => ({ on: true, tools: typeof tools === 'string' ? tools : JSON.stringify(tools), choice });
+
+describe('checkToolsOption', () => {
+  it('a good array: the tools and the choice as sent', () => {
+    const r = checkToolsOption(opt([WEATHER], 'required'), 'local');
+    expect(r).toMatchObject({ ok: true, tools: [WEATHER], choice: 'required', summary: expect.stringContaining('get_weather') });
+  });
+
+  it('empty, not JSON, not an array, a malformed tool, a duplicate name: refused with the reason', () => {
+    expect(checkToolsOption(opt(' '), 'local')).toMatchObject({ ok: false, error: expect.stringMatching(/at least one tool/) });
+    expect(checkToolsOption(opt('[{"type": "func'), 'local')).toMatchObject({ ok: false, error: expect.stringMatching(/^The tools are not valid JSON/) });
+    expect(checkToolsOption(opt('[]'), 'local')).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
+    expect(checkToolsOption(opt(WEATHER), 'local')).toMatchObject({ ok: false, error: expect.stringMatching(/must be an array/) });
+    expect(checkToolsOption(opt([{ type: 'function', function: { name: 'has space' } }]), 'local')).toMatchObject({ ok: false, error: expect.stringMatching(/tools\[0\]\.function\.name/) });
+    expect(checkToolsOption(opt([{ type: 'code_interpreter' }]), 'local')).toMatchObject({ ok: false, error: expect.stringMatching(/only function tools/) });
+    expect(checkToolsOption(opt([WEATHER, WEATHER]), 'local')).toMatchObject({ ok: false, error: expect.stringMatching(/given twice/) });
+  });
+
+  it('a schema feature the local grammar lacks: refused here, sent as typed to a server; WebLLM: not at all', () => {
+    const email = [{ type: 'function', function: { name: 'mail', parameters: { type: 'object', properties: { to: { type: 'string', format: 'email' } } } } }];
+    expect(checkToolsOption(opt(email), 'local')).toMatchObject({ ok: false, error: expect.stringMatching(/parameters/) });
+    expect(checkToolsOption(opt(email), 'remote')).toMatchObject({ ok: true, tools: email, note: expect.stringMatching(/server decides/) });
+    expect(checkToolsOption(opt('[{"type":'), 'remote')).toMatchObject({ ok: false });
+    expect(checkToolsOption(opt([WEATHER]), 'webllm')).toMatchObject({ ok: false, error: expect.stringMatching(/not for WebLLM/) });
+  });
+});
+
+describe('streamed tool calls', () => {
+  it('pieces by index: the first names the call, later argument fragments concatenate', () => {
+    let calls: ToolCall[] = [];
+    calls = addToolCallDeltas(calls, [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } }]);
+    calls = addToolCallDeltas(calls, [{ index: 0, function: { arguments: '{"ci' } }]);
+    // a second call interleaved, and a server that repeats the name
+    calls = addToolCallDeltas(calls, [{ index: 1, id: 'call_b', type: 'function', function: { name: 'get_time' } }, { index: 0, function: { name: 'get_weather', arguments: 'ty": "Paris"}' } }]);
+    calls = addToolCallDeltas(calls, [{ index: 1, function: { arguments: '{}' } }]);
+    expect(calls).toEqual([
+      { id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Paris"}' } },
+      { id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+    ]);
+    // no id from the server: one is made up (the tool turn must name its call)
+    expect(addToolCallDeltas([], [{ index: 0, function: { name: 'f' } }])[0].id).toMatch(/^call_./);
+  });
+
+  it('arguments pretty-printed only once they parse', () => {
+    expect(prettyArguments('{"city":"Paris"}')).toBe('{\n  "city": "Paris"\n}');
+    expect(prettyArguments('{"city":"Pa')).toBeNull();
+  });
+
+  it('a turn\'s calls wait for results until each has one, or the chat moves on', () => {
+    const a: ToolCall = { id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } };
+    const b: ToolCall = { id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } };
+    const ask: ChatItem = { id: '1', role: 'user', content: 'q' };
+    const calls: ChatItem = { id: '2', role: 'assistant', content: '', tool_calls: [a, b] };
+    const resA: ChatItem = { id: '3', role: 'tool', content: '1', tool_call_id: 'a', name: 'f' };
+    expect(pendingCalls([ask, calls], 1)).toEqual([a, b]);
+    expect(pendingCalls([ask, calls, resA], 1)).toEqual([b]);
+    expect(pendingCalls([ask, calls, resA, { id: '4', role: 'user', content: 'never mind' }], 1)).toEqual([]);
+    expect(pendingCalls([ask, calls], 0)).toEqual([]);
+  });
+});
+
+describe('two tabs and tools', () => {
+  const c = (o: Partial<Conversation>): Conversation => ({ id: 'c', title: 't', createdAt: 1, updatedAt: 1, messages: [], ...o });
+  it('the option changed last wins; an answer\'s tool_calls and the tool turn survive the merge', () => {
+    const older: ToolsOption = { ...opt([WEATHER]), updatedAt: 5 };
+    const newer: ToolsOption = { ...opt([WEATHER], 'required'), updatedAt: 9 };
+    expect(mergeConversation(c({ tools: newer }), c({ tools: older })).tools).toEqual(newer);
+    expect(mergeConversation(c({ tools: older }), c({ tools: newer })).tools).toEqual(newer);
+    expect(keepNewerOptions(c({ tools: older }), c({ tools: newer })).tools).toEqual(newer);
+    const call: ToolCall = { id: 'x', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } };
+    const answer: ChatItem = { id: 'a', role: 'assistant', content: '', tool_calls: [call], finish: 'tool_calls', updatedAt: 10 };
+    const result: ChatItem = { id: 't', role: 'tool', content: '{"temp": 3}', tool_call_id: 'x', name: 'get_weather', updatedAt: 11 };
+    // this tab's older copy of the answer (still streaming, no calls yet) does not drop them
+    const merged = mergeConversation(c({ messages: [answer] }), c({ messages: [{ ...answer, tool_calls: undefined, updatedAt: 2 }, result] }));
+    expect(merged.messages).toEqual([answer, result]);
+  });
+});
