@@ -1,30 +1,15 @@
 // The CLI contract, run as a user runs it (a child process), on the fixture models.
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.ts';
+import { cli, cliEnv } from './run-cli.ts';
 import { llamaGreedyIds } from '../llama-greedy.ts';
 
-const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const stories = fixture('models', 'stories260K.gguf');
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return cliEnv({}, ...args);
-}
-
-async function cliEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, timeout: 120_000, env: { ...process.env, ...env } });
-    return { code: 0, ...r };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 
 const golden = /> (Once upon a time, there was a little girl named Lily\..*?so she)\n/s

@@ -2,29 +2,17 @@
 // stories260K: the answer validates with ajv (an independent JSON Schema validator), llama.cpp's own
 // grammar files shape it, and a bad file is a typed error naming the file, before anything loads.
 import Ajv2020 from 'ajv/dist/2020.js';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../fixtures.ts';
+import { cli } from './run-cli.ts';
 import { llamaCppSourceText } from '../tokenizer/llama-cpp-models.ts';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
 const stories = fixture('models', 'stories260K.gguf');
 const dir = mkdtempSync(path.join(tmpdir(), 'cli-constraint-'));
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, timeout: 120_000 });
-    return { code: 0, ...r };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!) as { text: string; finishReason: string };
 
 /**

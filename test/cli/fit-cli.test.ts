@@ -1,30 +1,19 @@
 // `fit` as a user runs it: on a fixture file, and on a URL of which only the header's byte ranges
 // may be fetched (a local server holding a Llama-3-8B header in front of 4.9 GB of absent data).
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGGUF } from '../../src/formats/gguf/reader.ts';
 import { openNodeFiles, openNodeModel } from '../../src/formats/node-file-source.ts';
 import { fitJson, fitModel } from '../../src/models/fit.ts';
 import { checkModelSupport } from '../../src/models/support.ts';
 import { fixture } from '../fixtures.ts';
+import { cli } from './run-cli.ts';
 import { llama3_8bHeader, type CountingSource } from '../models/llama3-8b-header.ts';
 
-const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, timeout: 120_000 });
-    return { code: 0, ...r };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 
 describe('cli fit', () => {
