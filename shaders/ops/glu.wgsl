@@ -1,4 +1,4 @@
-// act(gate) · up elementwise (act: silu, or GELU in its tanh form for Gemma), written in place over
+// act(gate) · up elementwise (act: glu-act.wgsl, prepended), written in place over
 // one operand (a writable binding cannot alias another): GATE_IN_PLACE: X = act(X) · A (X = gate,
 // A = up); otherwise X = act(A) · X (A = gate).
 struct P { n: u32, groups_x: u32, pad0: u32, pad1: u32 }
@@ -9,18 +9,6 @@ struct P { n: u32, groups_x: u32, pad0: u32, pad1: u32 }
 
 override WG: u32 = 64u;
 override GATE_IN_PLACE: bool = true;
-override GELU: bool = false;
-
-fn act(g: f32) -> f32 {
-  if (GELU) {
-    // tanh(z) through exp of a non-positive argument: WGSL's tanh may overflow for large |z|
-    let z = 0.7978845608028654 * g * (1.0 + 0.044715 * g * g);
-    let e = exp(-2.0 * abs(z));
-    let t = sign(z) * (1.0 - e) / (1.0 + e);
-    return 0.5 * g * (1.0 + t);
-  }
-  return g / (1.0 + exp(-g));
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {

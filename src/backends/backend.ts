@@ -127,6 +127,12 @@ export interface Backend {
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, p: AttentionParams): void;
   /** out = act(gate) * up, elementwise over n */
   glu(gate: Activation, up: Activation, out: Activation, n: number, act: GluKind): void;
+  /**
+   * Optional fusion: out[t] = act(gate · x[t]) * (up · x[t]) in one pass over both weights. Returns
+   * false, having recorded nothing, for a pair it cannot fuse (e.g. two block formats); callers
+   * go through gatedMatmul, which then runs the two matmuls and the glu.
+   */
+  matmulGlu?(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean;
   /** x *= factor, elementwise over n */
   scale(x: Activation, n: number, factor: number): void;
   /** x = cap · tanh(x / cap), elementwise over n (final logit soft-capping) */
@@ -154,4 +160,16 @@ export interface Backend {
   topK?(logits: Activation, k: number, n?: number): Promise<{ ids: ArrayLike<number>; values: ArrayLike<number> }>;
 
   dispose(): void;
+}
+
+/**
+ * out = act(gate · x) * (up · x) for nTokens tokens: the backend's fused op where it has one for
+ * this pair, else two matmuls (up's through `upScratch`) and a glu. gate and up are rows × cols.
+ */
+export function gatedMatmul(b: Backend, gate: Weight, up: Weight, x: Activation, out: Activation, upScratch: Activation,
+  nTokens: number, act: GluKind): void {
+  if (b.matmulGlu?.(gate, up, x, out, nTokens, act)) return;
+  b.matmul(gate, x, out, nTokens);
+  b.matmul(up, x, upScratch, nTokens);
+  b.glu(out, upScratch, out, nTokens * gate.rows, act);
 }

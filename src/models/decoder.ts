@@ -2,7 +2,7 @@
 // bottom in backend ops (llama2.c's run.c is the model for clarity). What differs between families
 // comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
 // tests a family's name.
-import type { Activation, Backend, Weight } from '../backends/backend.ts';
+import { gatedMatmul, type Activation, type Backend, type Weight } from '../backends/backend.ts';
 import type { KVType } from '../backends/kv-layout.ts';
 import { EngineError } from '../shared/errors.ts';
 import { macrotask } from '../shared/yield.ts';
@@ -174,9 +174,7 @@ export class Decoder {
     this.residual(L.attnPostNorm, n);
     // feed-forward (gated)
     b.rmsnorm(s.x, L.ffnNorm, s.xb, n, h.rmsEps);
-    b.matmul(L.gate, s.xb, s.gate, n);
-    b.matmul(L.up, s.xb, s.up, n);
-    b.glu(s.gate, s.up, s.gate, n * h.ffDim, this.arch.ffn);
+    gatedMatmul(b, L.gate, L.up, s.xb, s.gate, s.up, n, this.arch.ffn);
     b.matmul(L.down, s.gate, s.xb, n);
     this.residual(L.ffnPostNorm, n);
   }

@@ -65,10 +65,13 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (_host, open) => {
     expect(r.map((c) => c.layers)).toEqual(LAYERS);
     const per = r[1].api.dispatches - r[0].api.dispatches;
     expect(r[2].api.dispatches - r[1].api.dispatches).toBe(per);
-    // a llama layer: 2 norms, 7 matmuls, rope on q and k, KV store, attention, glu, 2 residual adds
-    expect(per).toBe(16);
+    // a llama layer: 2 norms, 5 matmuls (q, k, v, o, down), the fused gate/up matmul + GLU, rope on
+    // q and k, KV store, attention, 2 residual adds
+    expect(per).toBe(14);
     for (const c of r) {
-      expect(c.perOp['matmul-vec']).toBe(7 * c.layers + 1);
+      expect(c.perOp['matmul-vec']).toBe(5 * c.layers + 1);
+      expect(c.perOp['matmul-glu-vec']).toBe(c.layers);
+      expect(c.perOp.glu).toBeUndefined();
       expect(c.perOp.rmsnorm).toBe(2 * c.layers + 1);
       expect(c.perOp.attention ?? c.perOp['attention-serial']).toBe(c.layers);
       expect(c.perOp['top-k'] ?? c.perOp['top-k-serial']).toBe(1); // 512 logits: one chunk, one level

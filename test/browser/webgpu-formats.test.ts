@@ -1,12 +1,14 @@
 // WebGPU weight-reading ops (matrix-vector, matrix-matrix, embedding, RMSNorm weight, bias) for
 // every block format of FORMAT_TRAITS (serial and workgroup-reduction matmul paths) vs the scalar reference dequantization with naive f64 math,
 // inside headless Chromium and in Node on Dawn (same page module and checks). Also: a forced small binding limit splits weights and changes nothing.
+// And the fused gate/up matmul + GLU (silu, GELU-tanh; decode and batched; both thread layouts) per format vs f64 math over
+// the two dequantized weights, plus a pair of two formats through the unfused fallback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMAT_TRAITS } from '../../src/quant/traits.ts';
 import { webgpuHosts, type BrowserHarness } from './harness.ts';
-import { BOUND, F16_BOUND, type FormatResult } from './pages/webgpu-formats-page.ts';
+import { BOUND, F16_BOUND, type FormatResult, type FusedGluResult } from './pages/webgpu-formats-page.ts';
 
-describe.each(webgpuHosts({ timeoutMs: 100_000 }))('%s', (_host, open) => {
+describe.each(webgpuHosts({ timeoutMs: 250_000 }))('%s', (_host, open) => {
   describe('WebGPU ops × block formats', () => {
     let h: BrowserHarness;
     let results: FormatResult[] = [];
@@ -42,6 +44,44 @@ describe.each(webgpuHosts({ timeoutMs: 100_000 }))('%s', (_host, open) => {
         if (!r.f16) return ctx.skip();
         expect(r.f16.matvec).toBeLessThanOrEqual(F16_BOUND);
         expect(r.f16.matmul).toBeLessThanOrEqual(F16_BOUND);
+      });
+    }
+  });
+  describe('WebGPU fused gate/up matmul + GLU × block formats', () => {
+    let h: BrowserHarness;
+    let r: { shaderF16: boolean; results: FusedGluResult[]; mixed: { err: number; fused: boolean } };
+    beforeAll(async () => {
+      h = await open();
+      r = await h.run('test/browser/pages/webgpu-formats-page.ts', 'runFusedGlu', 20261203);
+      for (const x of r.results) {
+        console.log(`glu ${x.format.padEnd(5)} ${x.rows}×${x.cols}: ${Object.entries(x.err).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(' ')} chunks ${x.forcedChunks}`);
+      }
+    }, 300_000);
+    afterAll(async () => { await h?.close(); });
+
+    it('covers every format of the traits table', () => {
+      expect(r.results.map((x) => x.format)).toEqual([...FORMAT_TRAITS.values()].map((t) => t.id));
+    });
+
+    it('gate and up of two formats: matmulGlu declines and gatedMatmul gives the unfused result', () => {
+      expect(r.mixed.fused).toBe(false);
+      expect(r.mixed.err).toBeLessThanOrEqual(BOUND);
+    });
+
+    for (const t of FORMAT_TRAITS.values()) {
+      it(`${t.id}: act(gate · x) · (up · x) within ${BOUND} (silu, GELU-tanh; 1 and 11 tokens; 1 and 16 threads per row); split weights identical`, () => {
+        const x = r.results.find((y) => y.format === t.id)!;
+        expect(x.fused).toBe(true);
+        expect(Object.keys(x.err)).toHaveLength(6);
+        for (const [k, v] of Object.entries(x.err)) expect(v, `${t.id} ${k} (${x.rows}×${x.cols})`).toBeLessThanOrEqual(BOUND);
+        expect(x.forcedChunks).toBeGreaterThan(2);
+        expect(x.splitIdentical).toBe(true);
+      });
+      it(`${t.id}: f16 fused GLU within ${F16_BOUND} (adapters with shader-f16)`, (ctx) => {
+        const x = r.results.find((y) => y.format === t.id)!;
+        if (!x.f16) return ctx.skip();
+        expect(x.f16.vec).toBeLessThanOrEqual(F16_BOUND);
+        expect(x.f16.batch).toBeLessThanOrEqual(F16_BOUND);
       });
     }
   });

@@ -29,7 +29,7 @@ export function provideShaderSources(ops: Sources, quant: Sources): void {
   for (const [name, src] of Object.entries(quant)) QUANT[`../../../shaders/quant/${name}`] = src;
 }
 
-export type WeightOp = 'matmul' | 'embed' | 'rmsnorm' | 'add-bias';
+export type WeightOp = 'matmul' | 'matmul-glu' | 'embed' | 'rmsnorm' | 'add-bias';
 export type PlainOp = 'rope' | 'store-kv' | 'kv-shift' | 'attention' | 'softmax' | 'glu' | 'scale' | 'add' | 'copy' | 'top-k';
 
 function opSource(op: string): string {
@@ -57,15 +57,28 @@ export function weightFormats(): GGMLType[] {
   return [...FORMAT_TRAITS.keys()];
 }
 
-/** A weight op for one block format; `f16` selects f16 products (needs shader-f16; matmul only). */
+/**
+ * The prelude and snippet again over binding U instead of W, each module-scope function and
+ * constant renamed with a _u suffix (dq4 → dq4_u): WGSL cannot pass a storage buffer to a
+ * function, so a kernel that reads two weights of one format gets a second reader.
+ */
+function overU(src: string): string {
+  const names = [...src.matchAll(/^(?:fn|const)\s+(\w+)/gm)].map((m) => m[1]);
+  return names.reduce((s, n) => s.replace(new RegExp(`\\b${n}\\b`, 'g'), `${n}_u`), src.replace(/\bW\b/g, 'U'));
+}
+
+/** A weight op for one block format; `f16` selects f16 products (needs shader-f16; matmul ops only). */
 export function weightOpSource(op: WeightOp, type: GGMLType, f16 = false): string {
   const precision = opSource(f16 ? 'precision-f16' : 'precision-f32');
-  return `${precision}\n${opSource('weights')}\n${quantSnippet(type)}\n${opSource(op)}`;
+  const reader = `${opSource('weights')}\n${quantSnippet(type)}`;
+  if (op === 'matmul-glu') return `${precision}\n${reader}\n${overU(reader)}\n${opSource('glu-act')}\n${opSource(op)}`;
+  return `${precision}\n${reader}\n${opSource(op)}`;
 }
 
 /** ops that read cached K/V values get the shared reader (kv-read.wgsl) in front */
 const READS_KV: ReadonlySet<PlainOp> = new Set(['attention', 'kv-shift']);
 
 export function plainOpSource(op: PlainOp): string {
+  if (op === 'glu') return `${opSource('glu-act')}\n${opSource(op)}`;
   return READS_KV.has(op) ? `${opSource('kv-read')}\n${opSource(op)}` : opSource(op);
 }

@@ -50,6 +50,8 @@ export interface WebGPUBackend extends Backend {
   argmax(logits: Activation, n?: number): Promise<number>;
   /** the k largest of the first n values, by value descending then index ascending */
   topK(logits: Activation, k: number, n?: number): Promise<TopK>;
+  /** fused gate/up matmul + GLU (matmul-glu.wgsl); false for a pair of two formats or shapes */
+  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean;
   /** in-place softmax over each of nRows rows of `width` */
   softmax(x: Activation, nRows: number, width: number): void;
   /** device bytes held (weights, activations, KV cache), for the bench's memory figure */
@@ -289,6 +291,26 @@ class WebGPUBackendImpl implements WebGPUBackend {
         [c.rows, m.cols, nTokens, c.row0, m.rows, gx, m.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)],
         { op: nTokens === 1 ? 'matmul-vec' : 'matmul', wg: WG, weights: c.rows * m.rowBytes, activations: nTokens * m.cols * 4 });
     }
+  }
+
+  /** gate and up of one format and shape (so their chunks split alike): one kernel, matmul-glu.wgsl */
+  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, kind: GluKind): boolean {
+    this.alive();
+    const g = wt(gate), u = wt(up);
+    if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.chunks.length !== u.chunks.length
+      || g.chunks.some((c, i) => c.row0 !== u.chunks[i].row0 || c.rows !== u.chunks[i].rows)) return false;
+    check(x.length >= nTokens * g.cols && out.length >= nTokens * g.rows && x !== out, 'BAD_ARGUMENT',
+      `matmulGlu of '${g.name}'/'${u.name}' (${g.rows}×${g.cols}) over ${nTokens} tokens does not fit its activations.`);
+    const tok = nTokens === 1 ? 1 : 8; // as matmul
+    const tpr = this.threadsPerRow;
+    const pipe = this.pipes.weight('matmul-glu', g.type, { WG, TOK: tok, TPR: tpr, GELU: kind === 'gelu_tanh' }, this.f16);
+    g.chunks.forEach((c, i) => {
+      const [gx, gy] = this.rec.grid(Math.ceil(c.rows / (WG / tpr)));
+      this.rec.dispatch(pipe, [c.buffer, u.chunks[i].buffer, act(x).buffer, act(out).buffer],
+        [c.rows, g.cols, nTokens, c.row0, g.rows, gx, g.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)],
+        { op: nTokens === 1 ? 'matmul-glu-vec' : 'matmul-glu', wg: WG, weights: 2 * c.rows * g.rowBytes, activations: nTokens * g.cols * 4 });
+    });
+    return true;
   }
 
   addBias(x: Activation, bias: Weight, nTokens: number): void {

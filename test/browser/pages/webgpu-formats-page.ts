@@ -1,12 +1,13 @@
 // Page side of webgpu-formats.test.ts: every weight-reading op × every block format of
 // FORMAT_TRAITS against the scalar reference dequantization + naive f64 math, and the forced small
-// binding limit (weights split across buffers) against the unforced run.
-import type { Backend, Weight } from '../../../src/backends/backend.ts';
+// binding limit (weights split across buffers) against the unforced run. runFusedGlu: the fused
+// gate/up matmul + GLU (matmulGlu) likewise, and a pair of two formats through gatedMatmul's fallback.
+import { gatedMatmul, type Backend, type GluKind, type Weight } from '../../../src/backends/backend.ts';
 import { createWebGPUBackend, type WebGPUBackend } from '../../../src/backends/webgpu/webgpu-backend.ts';
 import { GPUWeight } from '../../../src/backends/webgpu/buffers.ts';
 import { dequantizeTensor, FORMAT_TRAITS } from '../../../src/quant/traits.ts';
 import type { FormatTraits } from '../../../src/quant/types.ts';
-import { matmulRef, randn, relErr, rmsnormRef, rng } from './reference.ts';
+import { geluTanhRef, matmulRef, randn, relErr, rmsnormRef, rng, siluRef } from './reference.ts';
 
 // f32 path: both sides use the same dequantized values, so the only difference is f32 vs f64
 // accumulation order: ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5 (observed ~1e-7).
@@ -134,6 +135,110 @@ export async function runFormats(seed: number): Promise<{ adapter: string; shade
     const results: FormatResult[] = [];
     for (const t of FORMAT_TRAITS.values()) results.push(await oneFormat(gpu, coop, half, t, seed, 4));
     return { adapter: gpu.caps.adapter, shaderF16: gpu.caps.shaderF16, results };
+  } finally {
+    gpu.dispose();
+    coop.dispose();
+    half?.dispose();
+  }
+}
+
+export interface FusedGluResult {
+  format: string;
+  rows: number;
+  cols: number;
+  /** errors by `${threads per row}-${kind}-${tokens}` */
+  err: Record<string, number>;
+  /** every matmulGlu call fused (returned true) */
+  fused: boolean;
+  /** outputs with both weights split under a forced binding limit equal the unforced ones */
+  splitIdentical: boolean;
+  forcedChunks: number;
+  /** f16-product errors (silu decode, GELU-tanh batch), when the adapter has shader-f16 */
+  f16: { vec: number; batch: number } | null;
+}
+
+/** The fused op straight (no fallback), so a false return shows as fused = false. */
+async function runGlu(b: Backend, g: Weight, u: Weight, x: Float32Array, n: number, kind: GluKind): Promise<{ y: Float32Array; fused: boolean }> {
+  const xa = b.alloc(x.length);
+  const out = b.alloc(n * g.rows);
+  b.write(xa, x);
+  const fused = b.matmulGlu?.(g, u, xa, out, n, kind) ?? false;
+  const y = await b.read(out, 0, n * g.rows);
+  b.free(xa);
+  b.free(out);
+  return { y, fused };
+}
+
+function gluRef(g: Float32Array, u: Float32Array, rows: number, cols: number, x: Float32Array, n: number, kind: GluKind): Float64Array {
+  const act = kind === 'silu' ? siluRef : geluTanhRef;
+  const gy = matmulRef(g, rows, cols, x, n), uy = matmulRef(u, rows, cols, x, n);
+  return gy.map((v, i) => act(v) * uy[i]);
+}
+
+/** [threads per row, kind, tokens]: both kinds both ways serially, one of each on the cooperative path */
+const GLU_CASES = [[1, 'silu', 1], [1, 'silu', 11], [1, 'gelu_tanh', 1], [1, 'gelu_tanh', 11], [16, 'silu', 1], [16, 'gelu_tanh', 11]] as const;
+
+async function oneFormatGlu(gpu: WebGPUBackend, coop: WebGPUBackend, half: WebGPUBackend | null, t: FormatTraits, seed: number): Promise<FusedGluResult> {
+  const r = rng(seed + t.type);
+  const unit = Math.max(t.blockSize, 4) * (t.blockSize === 1 ? 8 : 1);
+  const cols = unit * (1 + r.int(3));
+  const rows = 13 + r.int(40);
+  const g = quantized(t, r, rows, cols), u = quantized(t, r, rows, cols);
+  const x = { 1: randn(r, cols), 11: randn(r, 11 * cols) };
+  const up = (b: Backend) => [b.uploadWeight(`${t.id}-gate`, t.type, cols, rows, g.bytes), b.uploadWeight(`${t.id}-up`, t.type, cols, rows, u.bytes)];
+  const [gs, us] = up(gpu), [gc, uc] = up(coop);
+  const err: Record<string, number> = {};
+  const serial = new Map<string, Float32Array>();
+  let fused = true;
+  for (const [tpr, kind, n] of GLU_CASES) {
+    const res = tpr === 1 ? await runGlu(gpu, gs, us, x[n], n, kind) : await runGlu(coop, gc, uc, x[n], n, kind);
+    fused &&= res.fused;
+    err[`${tpr}-${kind}-${n}`] = relErr(res.y, gluRef(g.deq, u.deq, rows, cols, x[n], n, kind));
+    if (tpr === 1) serial.set(`${kind}-${n}`, res.y);
+  }
+  const rowBytes = (cols / t.blockSize) * t.typeSize;
+  const forced = await createWebGPUBackend({ threadsPerRow: 1, f16: false, forceMaxBindingBytes: Math.ceil((rowBytes * 4) / 4) * 4 });
+  const [gf, uf] = up(forced);
+  let splitIdentical = true;
+  for (const n of [1, 11] as const) {
+    const res = await runGlu(forced, gf, uf, x[n], n, 'silu');
+    splitIdentical &&= res.fused && same(res.y, serial.get(`silu-${n}`)!);
+  }
+  forced.dispose();
+  let f16: FusedGluResult['f16'] = null;
+  if (half) {
+    const [gh, uh] = up(half);
+    f16 = {
+      vec: relErr((await runGlu(half, gh, uh, x[1], 1, 'silu')).y, gluRef(g.deq, u.deq, rows, cols, x[1], 1, 'silu')),
+      batch: relErr((await runGlu(half, gh, uh, x[11], 11, 'gelu_tanh')).y, gluRef(g.deq, u.deq, rows, cols, x[11], 11, 'gelu_tanh')),
+    };
+  }
+  return { format: t.id, rows, cols, err, fused, splitIdentical, forcedChunks: (gf as GPUWeight).chunks.length, f16 };
+}
+
+/** gate and up of two formats (Q4_K_M files mix them): matmulGlu declines, gatedMatmul runs the unfused ops. */
+async function mixedPair(b: WebGPUBackend, seed: number): Promise<{ err: number; fused: boolean }> {
+  const r = rng(seed);
+  const [tg, tu] = ['q4_0', 'q8_0'].map((id) => [...FORMAT_TRAITS.values()].find((t) => t.id === id)!);
+  const rows = 24, cols = 64, n = 3;
+  const g = quantized(tg, r, rows, cols), u = quantized(tu, r, rows, cols);
+  const gw = b.uploadWeight('gate', tg.type, cols, rows, g.bytes), uw = b.uploadWeight('up', tu.type, cols, rows, u.bytes);
+  const x = randn(r, n * cols);
+  const xa = b.alloc(x.length), out = b.alloc(n * rows), scratch = b.alloc(n * rows);
+  b.write(xa, x);
+  const fused = b.matmulGlu(gw, uw, xa, out, n, 'silu');
+  gatedMatmul(b, gw, uw, xa, out, scratch, n, 'silu');
+  return { err: relErr(await b.read(out, 0, n * rows), gluRef(g.deq, u.deq, rows, cols, x, n, 'silu')), fused };
+}
+
+export async function runFusedGlu(seed: number): Promise<{ shaderF16: boolean; results: FusedGluResult[]; mixed: { err: number; fused: boolean } }> {
+  const gpu = await createWebGPUBackend({ threadsPerRow: 1, f16: false });
+  const coop = await createWebGPUBackend({ threadsPerRow: 16, f16: false });
+  const half = gpu.caps.shaderF16 ? await createWebGPUBackend({ f16: true }) : null;
+  try {
+    const results: FusedGluResult[] = [];
+    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormatGlu(gpu, coop, half, t, seed));
+    return { shaderF16: gpu.caps.shaderF16, results, mixed: await mixedPair(gpu, seed) };
   } finally {
     gpu.dispose();
     coop.dispose();
