@@ -20,7 +20,7 @@ import { openNodeFile, openNodeModel } from '../src/formats/node-file-source.ts'
 import { DEFAULT_KV_TYPE } from '../src/models/fit.ts';
 import { isFileTypeName } from '../src/quant/quantize-model.ts';
 import { FORMAT_TRAITS } from '../src/quant/traits.ts';
-import { BOUND as FORMAT_BOUND, F16_BOUND, runFormats } from '../test/browser/pages/webgpu-formats-page.ts';
+import { BOUND as FORMAT_BOUND, F16_BOUND, runFormats, runFusedGlu } from '../test/browser/pages/webgpu-formats-page.ts';
 import { BOUND as OPS_BOUND, runOps } from '../test/browser/pages/webgpu-ops-page.ts';
 import { achievedBandwidth, kvBytesPerToken, lookupBandwidth, median, weightBytesPerToken } from './gpu-bandwidth.ts';
 import { benchModels } from './kernels/make-model.ts';
@@ -85,6 +85,15 @@ async function kernelChecks(): Promise<{ checks: Check[]; f16Skipped: string | n
     flag('split-weights', r.format, r.forcedChunks > 2 && r.splitIdentical);
     if (r.f16) for (const k of ['matvec', 'matmul'] as const) err(k, r.format, 'f16', r.f16[k], F16_BOUND);
   }
+  // the fused gate/up matmul + GLU: its f16 variant is compiled for the first time on an adapter with shader-f16
+  log('kernel checks: fused gate/up matmul + GLU × block format');
+  const glu = await runFusedGlu(20261203);
+  for (const r of glu.results) {
+    flag('matmul-glu-fused', r.format, r.fused && r.splitIdentical);
+    for (const [c, v] of Object.entries(r.err)) err('matmul-glu', `${r.format} ${c}`, 'f32', v, FORMAT_BOUND);
+    if (r.f16) for (const [c, v] of Object.entries(r.f16)) err('matmul-glu', `${r.format} ${c}`, 'f16', v, F16_BOUND);
+  }
+  err('matmul-glu', 'mixed formats (unfused fallback)', 'f32', glu.mixed.err, FORMAT_BOUND);
   for (const threadsPerRow of [1, 16]) {
     log(`kernel checks: plain ops, ${threadsPerRow} thread(s) per row`);
     const o = await runOps(7 + threadsPerRow, threadsPerRow);
