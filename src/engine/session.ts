@@ -16,6 +16,11 @@ export interface GenerateOptions {
   stop?: readonly string[];
   /** ids that end the answer besides the vocab's end-of-generation ones (an MLC conv_template's stop_token_ids) */
   stopIds?: readonly number[];
+  /**
+   * Control tokens whose text goes into the output all the same (llama.cpp's preserved_tokens), for
+   * a parser that needs them, such as a tool-call marker; whoever shows the text hides them again.
+   */
+  preservedIds?: readonly number[];
   signal?: AbortSignal;
   /**
    * When the conversation outgrows the context: true (default) shifts it as llama.cpp does (keep
@@ -191,7 +196,9 @@ export class Session {
     const stopIds = new Set(opts.stopIds);
     // A space-prefix vocab (SPM) drops the first word's space when nothing but BOS precedes it (llama2.c, HF).
     const onlyControl = promptIds.every((id) => tok.tokenType(id) === 'control');
-    const stream = createStreamDecoder(tok, { stripLeadingSpace: tok.addSpacePrefix && onlyControl });
+    const stream = createStreamDecoder(tok, {
+      stripLeadingSpace: tok.addSpacePrefix && onlyControl, ...(opts.preservedIds?.length ? { specialIds: new Set(opts.preservedIds) } : {}),
+    });
 
     const nCtx = this.model.decoder.opts.nCtx;
     const shiftOn = opts.contextShift ?? true;

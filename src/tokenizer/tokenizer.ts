@@ -36,14 +36,17 @@ export interface StreamDecoder {
  * Streaming detokenizer. `stripLeadingSpace` drops one leading space from the first non-empty
  * piece, which is what llama.cpp does for SPM vocabs with add_space_prefix (e.g. the first
  * generated word after BOS); pass `tokenizer.decode`'s rule in by setting it for such vocabs.
+ * `specialIds`: control tokens shown even without `special` (llama.cpp's preserved tokens).
  */
-export function createStreamDecoder(t: Tokenizer, opts: { special?: boolean; stripLeadingSpace?: boolean } = {}): StreamDecoder {
+export function createStreamDecoder(t: Tokenizer,
+  opts: { special?: boolean; specialIds?: ReadonlySet<number>; stripLeadingSpace?: boolean } = {}): StreamDecoder {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   const special = opts.special ?? false;
+  const shown = opts.specialIds;
   let strip = opts.stripLeadingSpace ?? false;
   return {
     push(id: number): string {
-      let bytes = t.tokenBytes(id, { special });
+      let bytes = t.tokenBytes(id, { special: special || (shown?.has(id) ?? false) });
       if (bytes.length === 0) return '';
       if (strip) {
         strip = false;

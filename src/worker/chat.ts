@@ -4,7 +4,9 @@ import type { TemplateChoice } from '../engine/chat-template.ts';
 import { buildChatPrompt } from '../engine/chat.ts';
 import { ReasoningSplitter, type SplitDelta } from '../engine/reasoning.ts';
 import type { GenerateOptions, GenerationStats, Session } from '../engine/session.ts';
-import { checkToolChoice, checkTools, detectToolFormat, toolGrammar, ToolCallStream, ToolsError, type StreamDelta, type ToolCallDelta } from '../engine/tools/index.ts';
+import {
+  checkToolChoice, checkTools, controlMarkers, detectToolFormat, MarkerFilter, toolGrammar, ToolCallStream, ToolsError, type StreamDelta, type ToolCallDelta,
+} from '../engine/tools/index.ts';
 import type {
   ChatCompletionChunk, ChatCompletionDelta, ChatCompletionParams, CompletionStats, FinishReason, LoadedModelInfo, TokenLogprobInfo, Usage,
 } from './api.ts';
@@ -51,23 +53,30 @@ export function generateOptions(p: Omit<ChatCompletionParams, 'stream' | 'messag
 /**
  * Generated text → OpenAI-style deltas: thinking as reasoning_content, the answer as content, the
  * role on the first one; null when a piece is held back (a tag may be starting).
- * `split` is off for plain continuation (story text has no thinking in it).
+ * `split` is off for plain continuation (story text has no thinking in it). `hide`: control-token
+ * markers the text shows only for the tools parser (GenerateOptions.preservedIds), kept out of what is shown.
  */
-export function deltaStream(opts: { split: boolean; startsInReasoning: boolean; tools?: ToolCallStream }) {
+export function deltaStream(opts: { split: boolean; startsInReasoning: boolean; tools?: ToolCallStream; hide?: readonly string[] }) {
   const splitter = opts.split ? new ReasoningSplitter({ startInReasoning: opts.startsInReasoning }) : null;
+  const hide = opts.hide?.length ? { content: new MarkerFilter(opts.hide), reasoning: new MarkerFilter(opts.hide) } : null;
   let first = true;
   const delta = (d: SplitDelta, final: boolean): ChatCompletionDelta | null => {
     // the answer (not the thinking) may hold function calls: they come out as tool_calls
     let content = d.content;
+    let reasoning = d.reasoning;
     let calls: ToolCallDelta[] = [];
     if (opts.tools) {
       const t: StreamDelta = opts.tools.push(content);
       if (final) { const f = opts.tools.flush(); t.content += f.content; t.tool_calls.push(...f.tool_calls); }
       ({ content, tool_calls: calls } = t);
     }
-    if (!d.reasoning && !content && !calls.length) return null;
+    if (hide) {
+      content = hide.content.push(content) + (final ? hide.content.flush() : '');
+      reasoning = hide.reasoning.push(reasoning) + (final ? hide.reasoning.flush() : '');
+    }
+    if (!reasoning && !content && !calls.length) return null;
     const out: ChatCompletionDelta = first ? { role: 'assistant' } : {};
-    if (d.reasoning) out.reasoning_content = d.reasoning;
+    if (reasoning) out.reasoning_content = reasoning;
     if (content) out.content = content;
     if (calls.length) out.tool_calls = calls;
     first = false;
@@ -75,7 +84,7 @@ export function deltaStream(opts: { split: boolean; startsInReasoning: boolean; 
   };
   return {
     push: (text: string): ChatCompletionDelta | null => delta(splitter ? splitter.push(text) : { reasoning: '', content: text }, false),
-    flush: (): ChatCompletionDelta | null => (splitter || opts.tools ? delta(splitter ? splitter.flush() : { reasoning: '', content: '' }, true) : null),
+    flush: (): ChatCompletionDelta | null => (splitter || opts.tools || hide ? delta(splitter ? splitter.flush() : { reasoning: '', content: '' }, true) : null),
   };
 }
 
@@ -115,7 +124,10 @@ export async function* chatCompletionChunks(target: ChatTarget, id: string, para
   });
   const format = offered ? detectToolFormat(template && template.kind !== 'mlc' ? template.template : null) : null;
   const toolCalls = format ? new ToolCallStream(format) : undefined;
+  // a marker that is a control token is shown to the parser only
+  const markers = format ? controlMarkers(format, session.model.tokenizer) : { ids: [], texts: [] };
   const options = generateOptions(params, signal, prompt);
+  if (markers.ids.length) options.preservedIds = markers.ids;
   const forced = format && offered ? toolGrammar(format, offered, toolChoice, startsInReasoning) : null;
   if (forced !== null) {
     if (options.grammar !== undefined || options.jsonSchema !== undefined || (options.responseFormat && options.responseFormat.type !== 'text')) {
@@ -123,7 +135,7 @@ export async function* chatCompletionChunks(target: ChatTarget, id: string, para
     }
     options.grammar = forced;
   }
-  const deltas = deltaStream({ split: template !== null, startsInReasoning, tools: toolCalls });
+  const deltas = deltaStream({ split: template !== null, startsInReasoning, tools: toolCalls, hide: markers.texts });
   const breathe = eventLoopBreather();
   try {
     for await (const ev of session.generate(ids, options)) {

@@ -17,6 +17,14 @@ describe('deltaStream (worker → UI chunks)', () => {
     expect(d.flush()).toEqual({ reasoning_content: ' </' });
   });
 
+  it('control-token markers shown for the tools parser are hidden, even split across pieces', () => {
+    const d = deltaStream({ split: true, startsInReasoning: false, hide: ['<|python_tag|>'] });
+    expect(d.push('<think>a<|python')).toEqual({ role: 'assistant', reasoning_content: 'a' });
+    expect(d.push('_tag|>b</think>Hi <|py')).toEqual({ reasoning_content: 'b', content: 'Hi ' });
+    expect(d.push('thon_tag|>there <|')).toEqual({ content: 'there ' });
+    expect(d.flush()).toEqual({ content: '<|' });
+  });
+
   it('plain continuation passes text through untouched', () => {
     const d = deltaStream({ split: false, startsInReasoning: false });
     expect(d.push('<think>')).toEqual({ role: 'assistant', content: '<think>' });

@@ -15,6 +15,11 @@ export interface ToolFormat {
   name: ToolFormatName;
   /** marker strings that open a call anywhere in the output */
   openers: readonly string[];
+  /**
+   * the family's marker strings, which some vocabularies have as control tokens (not shown by the
+   * detokenizer): those are shown to the parser (llama.cpp's preserved_tokens), and hidden from the answer
+   */
+  markers: readonly string[];
   /** also a call when the output (after whitespace) starts with one of these (a marker the detokenizer dropped) */
   leading?: readonly string[];
   /**

@@ -31,6 +31,7 @@ export function hermesFormat(name: 'hermes' | 'generic' = 'hermes'): ToolFormat 
   return {
     name,
     openers: [OPEN],
+    markers: [OPEN, CLOSE],
     head: /<tool_call>\s*/y,
     readCalls,
     write: (calls) => calls.map((c) => `${OPEN}\n${JSON.stringify({ name: c.name, arguments: JSON.parse(c.arguments) })}\n${CLOSE}`).join('\n'),

@@ -2,6 +2,7 @@
 // template text, as llama.cpp detects it), checks of a request's tools / tool_choice, and the grammar
 // a forced call is generated under.
 import { EngineError } from '../../shared/errors.ts';
+import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
 import { schemaToGBNF } from '../grammar/json-schema.ts';
 import type { ToolFormat } from './format.ts';
 import { hermesFormat } from './hermes.ts';
@@ -11,7 +12,7 @@ import { phi4Format } from './phi4.ts';
 import type { Tool, ToolChoice } from './types.ts';
 
 export type { ToolFormat, ToolFormatName } from './format.ts';
-export { parseToolCalls, ToolCallStream, type ParsedOutput, type StreamDelta } from './parse.ts';
+export { MarkerFilter, parseToolCalls, ToolCallStream, type ParsedOutput, type StreamDelta } from './parse.ts';
 export type * from './types.ts';
 
 const HERMES = hermesFormat('hermes');
@@ -28,6 +29,21 @@ export function detectToolFormat(template: string | null | undefined): ToolForma
   if (t.includes('<|python_tag|>') || t.includes('<|start_header_id|>ipython<|end_header_id|>')) return llama3Format;
   if (t.includes('<|tool|>')) return phi4Format;
   return GENERIC;
+}
+
+/**
+ * The format's markers that are single control tokens of this vocabulary (Llama 3's `<|python_tag|>`,
+ * Mistral v3's `[TOOL_CALLS]`), which the detokenizer does not show: their ids for GenerateOptions.preservedIds,
+ * so the parser sees them (as llama.cpp's server renders a format's preserved_tokens), and their texts, to hide from the answer.
+ */
+export function controlMarkers(format: ToolFormat, tok: Tokenizer): { ids: number[]; texts: string[] } {
+  const ids: number[] = [];
+  const texts: string[] = [];
+  for (const m of format.markers) {
+    const id = tok.tokenId(m);
+    if (id !== undefined && tok.tokenType(id) === 'control') { ids.push(id); texts.push(m); }
+  }
+  return { ids, texts };
 }
 
 /** A bad `tools` or `tool_choice`: EngineError('TOOLS') naming the parameter, so the server answers 400 with it. */

@@ -28,6 +28,7 @@ function readCalls(text: string, start: number): { calls: ParsedCall[]; end: num
 export const llama3Format: ToolFormat = {
   name: 'llama3',
   openers: [TAG],
+  markers: [TAG],
   leading: ['{'],
   readCalls,
   head: /(?:<\|python_tag\|>)?\s*/y,

@@ -20,6 +20,7 @@ function readCalls(text: string, start: number): { calls: ParsedCall[]; end: num
 export const mistralFormat: ToolFormat = {
   name: 'mistral',
   openers: [TAG],
+  markers: [TAG],
   leading: ['[{'],
   readCalls,
   write: (calls) => `${TAG}${JSON.stringify(calls.map((c) => ({ name: c.name, arguments: JSON.parse(c.arguments), ...(c.id ? { id: c.id } : {}) })))}`,

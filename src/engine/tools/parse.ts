@@ -44,10 +44,10 @@ function findStart(f: ToolFormat, text: string, from: number, atAnswerStart: boo
   return best;
 }
 
-/** Length of the longest suffix of text that is a proper prefix of an opener (to hold back). */
-function partialOpener(f: ToolFormat, text: string): number {
+/** Length of the longest suffix of text that is a proper prefix of one of `strings` (to hold back). */
+function partialOf(strings: readonly string[], text: string): number {
   let keep = 0;
-  for (const o of f.openers) {
+  for (const o of strings) {
     for (let n = Math.min(o.length - 1, text.length); n > keep; n--) {
       if (o.startsWith(text.slice(text.length - n))) { keep = n; break; }
     }
@@ -193,6 +193,27 @@ export class ToolCallStream {
       const t = this.pending.trimStart();
       if (t === '' || this.f.leading.some((l) => l.startsWith(t))) return this.pending.length;
     }
-    return partialOpener(this.f, this.pending);
+    return partialOf(this.f.openers, this.pending);
+  }
+}
+
+/** Removes marker strings (control tokens shown only for the parser) from streamed text, holding back a tail that may start one. */
+export class MarkerFilter {
+  private held = '';
+
+  constructor(private readonly markers: readonly string[]) {}
+
+  push(text: string): string {
+    let t = this.held + text;
+    for (const m of this.markers) t = t.split(m).join('');
+    const keep = partialOf(this.markers, t);
+    this.held = t.slice(t.length - keep);
+    return t.slice(0, t.length - keep);
+  }
+
+  flush(): string {
+    const t = this.held;
+    this.held = '';
+    return t;
   }
 }

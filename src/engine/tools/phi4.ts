@@ -30,6 +30,7 @@ function readCalls(text: string, start: number): { calls: ParsedCall[]; end: num
 export const phi4Format: ToolFormat = {
   name: 'phi4',
   openers: [OPEN, `${VLLM}[`],
+  markers: [OPEN, CLOSE],
   leading: ['[{'],
   readCalls,
   head: /(?:<\|tool_call\|>|functools)?\s*\[\s*/y,
