@@ -1,7 +1,7 @@
 // Llama 3.1 / 3.2 / 3.3 tool calls (llama.cpp's Llama 3.x format): the answer is a JSON object
 // `{"name": …, "parameters": {…}}` (several may follow each other, separated by `;`), or such an
-// object after `<|python_tag|>`. `<|python_tag|>` is a control token that our detokenizer does not
-// show, so a bare object at the start of the answer counts as well (as llama.cpp: only at the start).
+// object after `<|python_tag|>` (a control token, shown to the parser only: see `markers`). A bare
+// object counts at the start of the answer only (as llama.cpp).
 // Meta's built-in tools (`<|python_tag|>brave_search.call(query="…")`) are not parsed.
 import { callFromObject, callGrammar, readJson, skipSpace, type ToolFormat } from './format.ts';
 import type { ParsedCall } from './types.ts';

@@ -1,6 +1,6 @@
 // Mistral (Nemo, Small 3.x, Devstral) tool calls: `[TOOL_CALLS][{"name": …, "arguments": {…}, "id": "…"}, …]`
 // (llama.cpp's Mistral Nemo format, detected from `[TOOL_CALLS]` in the template). `[TOOL_CALLS]` is a
-// control token in Mistral's v3 vocabularies, which our detokenizer does not show, so a JSON array of
+// control token in Mistral's v3 vocabularies (shown to the parser only: see `markers`); a JSON array of
 // calls at the start of the answer counts too. Ids are 9 alphanumerics: the templates refuse others.
 import { callFromObject, callGrammar, readJson, skipSpace, type ToolFormat } from './format.ts';
 import type { ParsedCall } from './types.ts';

@@ -2,8 +2,8 @@
 // field (`<|system|>…<|tool|>[…]<|/tool|><|end|>`) and renders neither past calls nor results
 // specially. The model answers `<|tool_call|>[{"name": …, "arguments": {…}}]<|/tool_call|>` (its
 // vocabulary's tool-call tokens, as in llama.cpp's unmerged Phi-4 PR #12288); vLLM's Phi-4-mini parser reads
-// `functools[…]` instead, which is accepted too, as is a bare array at the start (the markers are
-// special tokens a detokenizer may drop).
+// `functools[…]` instead, which is accepted too, as is a bare array at the start (where the markers
+// are control tokens they are shown to the parser only: see `markers`).
 import { callFromObject, callGrammar, readJson, skipSpace, type ToolFormat } from './format.ts';
 import type { ParsedCall } from './types.ts';
 
