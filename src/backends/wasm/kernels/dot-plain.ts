@@ -25,3 +25,10 @@
 @inline export function dotLookup(acc: v128, mag: v128, neg: v128, idx: v128, a: v128): v128 {
   return dotSS(acc, i8x16.swizzle(i8x16.sub(v128.xor(mag, neg), neg), idx), a);
 }
+
+/** Σ w0·a0 + Σ w1·a1 over 16 signed bytes each, as i32x4 partial sums (dotSS twice without an accumulator; `ones` is for dot-relaxed.ts). */
+@inline export function dotSS2(w0: v128, a0: v128, w1: v128, a1: v128, _ones: v128): v128 {
+  const acc = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), i16x8.extend_low_i8x16_s(a0)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), i16x8.extend_high_i8x16_s(a0)));
+  return dotSS(acc, w1, a1);
+}
