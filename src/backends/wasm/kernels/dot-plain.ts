@@ -1,5 +1,9 @@
 // Integer dot products, plain-SIMD fallback of dot-relaxed.ts (same exports, same sums).
 
+/** Not here: the byte widenings already load x64's shuffle units, and the lane shuffles of the
+ *  gathered sums made the q8_0 tile ~15% slower (measured); see formats-q8x4.ts. */
+export const TILE_LANE_SUMS: bool = false;
+
 /** i16x8 of sums of two products of w (bytes 0..127) and a (i8): |lane| ≤ 2·127·127, exact. */
 @inline export function dot16(w: v128, a: v128): v128 {
   return i16x8.add(i16x8.extmul_low_i8x16_s(w, a), i16x8.extmul_high_i8x16_s(w, a));

@@ -4,7 +4,7 @@
 // Each weight block is unpacked and its scales decoded once for the four tokens.
 import { loadF16 } from './common';
 import { bitAs } from './formats-q8-more';
-import { dot16, dotSS2 } from './dot';
+import { TILE_LANE_SUMS, dot16, dotSS, dotSS2 } from './dot';
 import { LO4, dotScaled2, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q6Offsets, q6Values, scales4, splatScale, sum16, sum4 } from './formats-q8';
 
 @inline export function scaleOf(x: usize, dOff: usize, b: i32): f32 {
@@ -44,12 +44,17 @@ import { LO4, dotScaled2, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q6Offset
 }
 
 /**
- * Blocks go four at a time, as in rowdotq_q8_0: their weight scales converted at once, block k of
- * each four summed into acc_k, whose lanes are the four tokens. The same products and additions in
- * the same order as rowdotq_q8_0, so a token's prefill sums equal its decode sums bit for bit.
+ * Relaxed build: blocks go four at a time, as in rowdotq_q8_0: their weight scales converted at
+ * once, block k of each four summed into acc_k, whose lanes are the four tokens. The same products
+ * and additions in the same order as rowdotq_q8_0, so a token's prefill sums equal its decode sums
+ * bit for bit. Plain build: one accumulator per token (q8TokTile), faster there.
  */
-export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, _sOff: usize, nb: i32,
+export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
   out: usize, os: usize): void {
+  if (!TILE_LANE_SUMS) {
+    q8TokTile(w, x, stride, dOff, sOff, nb, out, os);
+    return;
+  }
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   // i16x8 of 1 the compilers cannot fold (nb ≥ 0), so it stays in a register (see dotSS2)
@@ -75,6 +80,31 @@ export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, _s
   }
   const s = f32x4.add(f32x4.add(f32x4.add(f32x4.add(a0, a1), a2), a3), t);
   store4(out, os, f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1), f32x4.extract_lane(s, 2), f32x4.extract_lane(s, 3));
+}
+
+@inline function q8Tok(acc: v128, w0: v128, w1: v128, a: usize, s: v128): v128 {
+  const p = dotSS(dotSS(i32x4.splat(0), w0, v128.load(a)), w1, v128.load(a + 16));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), s));
+}
+
+/** rowdotq4_q8_0 of the plain build: per token an f32x4 of partial sums, added up at the end. */
+@inline function q8TokTile(w: usize, x: usize, stride: usize, dOff: usize, _sOff: usize, nb: i32,
+  out: usize, os: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 34;
+    const w0 = v128.load(blk + 2);
+    const w1 = v128.load(blk + 18);
+    const d = f32x4.splat(loadF16(blk));
+    const o = <usize>b << 5;
+    const so = dOff + (<usize>b << 2);
+    a0 = q8Tok(a0, w0, w1, x + o, f32x4.mul(d, v128.load32_splat(x + so)));
+    a1 = q8Tok(a1, w0, w1, x1 + o, f32x4.mul(d, v128.load32_splat(x1 + so)));
+    a2 = q8Tok(a2, w0, w1, x2 + o, f32x4.mul(d, v128.load32_splat(x2 + so)));
+    a3 = q8Tok(a3, w0, w1, x3 + o, f32x4.mul(d, v128.load32_splat(x3 + so)));
+  }
+  store4(out, os, hsumF(a0), hsumF(a1), hsumF(a2), hsumF(a3));
 }
 
 @inline function hsumF(v: v128): f32 {
