@@ -57,4 +57,24 @@ describe.each([
       }
     }
   });
+
+  // the relaxed build's rowdotq4_q8_0 adds the same products in the same order as the one-token
+  // rowdotq_q8_0 (the plain build keeps per-token partial sums, faster there)
+  it.runIf(relaxed)('q8_0: a token\'s prefill sums equal its decode sums bit for bit', async () => {
+    const t = FORMAT_TRAITS.get(GGMLType.Q8_0)!;
+    const r = rng(99 + threads + (relaxed ? 7 : 0));
+    const rows = 8, cols = 160, n = 5;
+    const w = b.uploadWeight('w_q8_same', GGMLType.Q8_0, cols, rows, randomTensor(t, rows, cols, r));
+    const xf = randomF32(n * cols, r);
+    const x = b.alloc(n * cols), out = b.alloc(n * rows), x1 = b.alloc(cols), out1 = b.alloc(rows);
+    b.write(x, xf);
+    b.matmul(w, x, out, n);
+    const batch = await b.read(out, 0, n * rows);
+    for (let tok = 0; tok < n; tok++) {
+      b.write(x1, xf.subarray(tok * cols, (tok + 1) * cols));
+      b.matmul(w, x1, out1, 1);
+      expect(Array.from(batch.subarray(tok * rows, (tok + 1) * rows)), `token ${tok}`).toEqual(Array.from(await b.read(out1, 0, rows)));
+    }
+    for (const a of [x, out, x1, out1]) b.free(a);
+  });
 });

@@ -1,5 +1,9 @@
 // Integer dot products, plain-SIMD fallback of dot-relaxed.ts (same exports, same sums).
 
+/** Not here: the byte widenings already load x64's shuffle units, and the lane shuffles of the
+ *  gathered sums made the q8_0 tile ~15% slower (measured); see formats-q8x4.ts. */
+export const TILE_LANE_SUMS: bool = false;
+
 /** i16x8 of sums of two products of w (bytes 0..127) and a (i8): |lane| ≤ 2·127·127, exact. */
 @inline export function dot16(w: v128, a: v128): v128 {
   return i16x8.add(i16x8.extmul_low_i8x16_s(w, a), i16x8.extmul_high_i8x16_s(w, a));
@@ -24,4 +28,11 @@
 /** acc (i32x4) + Σ v·a over 16 values, v looked up as in dot16Lookup (as partial sums, via dotSS). */
 @inline export function dotLookup(acc: v128, mag: v128, neg: v128, idx: v128, a: v128): v128 {
   return dotSS(acc, i8x16.swizzle(i8x16.sub(v128.xor(mag, neg), neg), idx), a);
+}
+
+/** Σ w0·a0 + Σ w1·a1 over 16 signed bytes each, as i32x4 partial sums (dotSS twice without an accumulator; `ones` is for dot-relaxed.ts). */
+@inline export function dotSS2(w0: v128, a0: v128, w1: v128, a1: v128, _ones: v128): v128 {
+  const acc = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), i16x8.extend_low_i8x16_s(a0)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), i16x8.extend_high_i8x16_s(a0)));
+  return dotSS(acc, w1, a1);
 }

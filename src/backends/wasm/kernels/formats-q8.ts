@@ -4,7 +4,7 @@
 // unsigned (0..15, 0..63) and the format's offset or min is taken off with the activation sums.
 // The build's `qb` for each format (FORMATS in scripts/build-wasm.mjs) sets the activation block.
 import { f16x4ToF32, loadF16 } from './common';
-import { dot16, dotSS } from './dot';
+import { dot16, dotSS, dotSS2 } from './dot';
 
 export const LO4 = i8x16.splat(0x0f);
 
@@ -32,9 +32,9 @@ export const LO4 = i8x16.splat(0x0f);
 
 // q8_0 (qb 32): f16 d, i8 qs[32]
 
-/** Σ w·a over one q8_0 block's 32 weights at blk + 2 and 32 activation bytes at a (i32x4 partial sums). */
-@inline export function q8Block(blk: usize, a: usize): v128 {
-  return dotSS(dotSS(i32x4.splat(0), v128.load(blk + 2), v128.load(a)), v128.load(blk + 18), v128.load(a + 16));
+/** Σ w·a over one q8_0 block's 32 weights at blk + 2 and 32 activation bytes at a (i32x4 partial sums; ones: see dotSS2). */
+@inline export function q8Block(blk: usize, a: usize, ones: v128): v128 {
+  return dotSS2(v128.load(blk + 2), v128.load(a), v128.load(blk + 18), v128.load(a + 16), ones);
 }
 
 /** The leading f16 scales of four blocks of `size` bytes from blk, as f32x4 (gathered, converted at once). */
@@ -57,17 +57,19 @@ export const LO4 = i8x16.splat(0x0f);
 /** Four blocks per step: their integer sums and scales (weight d × activation d) as one vector each. */
 export function rowdotq_q8_0(w: usize, xq: usize, xd: usize, _xs: usize, nb: i32): f32 {
   let acc = f32x4.splat(0);
+  const ones = i16x8.splat(<i16>((nb >>> 31) ^ 1)); // 1, kept in a register (nb ≥ 0)
   let b = 0;
   for (; b + 4 <= nb; b += 4) {
     const blk = w + <usize>b * 34;
     const a = xq + (<usize>b << 5);
-    const p = sum4(q8Block(blk, a), q8Block(blk + 34, a + 32), q8Block(blk + 68, a + 64), q8Block(blk + 102, a + 96));
+    const p = sum4(q8Block(blk, a, ones), q8Block(blk + 34, a + 32, ones), q8Block(blk + 68, a + 64, ones),
+      q8Block(blk + 102, a + 96, ones));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.mul(scales4(blk, 34), v128.load(xd + (<usize>b << 2)))));
   }
   let tail: f32 = 0;
   for (; b < nb; b++) {
     const blk = w + <usize>b * 34;
-    tail += <f32>hsumI(q8Block(blk, xq + (<usize>b << 5))) * loadF16(blk) * load<f32>(xd + (<usize>b << 2));
+    tail += <f32>hsumI(q8Block(blk, xq + (<usize>b << 5), ones)) * loadF16(blk) * load<f32>(xd + (<usize>b << 2));
   }
   return hsumF(acc) + tail;
 }
