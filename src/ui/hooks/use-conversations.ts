@@ -41,10 +41,16 @@ export function useConversations(): Conversations {
     if (busy.current !== c.id) setList((l) => put(keepNewerOptions(c, l.find((x) => x.id === c.id)))(l));
   }, []);
 
+  // Saves finish after later commits may have been shown: only the newest save of a chat is adopted
+  // (an older one would put back a stale copy, e.g. an empty answer over the finished one).
+  const saves = useRef(new Map<string, number>());
   const commit = useCallback((c: Conversation, persist: boolean) => {
     setList(put(c));
     if (persist) {
-      saveConversation(c).then(adopt).catch((e: unknown) => setError(`The chat could not be saved: ${(e as Error).message}`));
+      const n = (saves.current.get(c.id) ?? 0) + 1;
+      saves.current.set(c.id, n);
+      saveConversation(c).then((saved) => { if (saves.current.get(c.id) === n) adopt(saved); })
+        .catch((e: unknown) => setError(`The chat could not be saved: ${(e as Error).message}`));
     }
   }, [adopt]);
 
