@@ -42,12 +42,19 @@ export function mutatedBytes(seeds: readonly Uint8Array[], focus?: (seed: Uint8A
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-/** Every path to a value inside `v` (arrays and objects), the root included. */
-function paths(v: Json, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  out.push(at);
-  if (out.length > 4000) return out;
-  if (Array.isArray(v)) v.slice(0, 64).forEach((x, i) => paths(x, [...at, i], out));
-  else if (v && typeof v === 'object') Object.keys(v).slice(0, 64).forEach((k) => paths(v[k], [...at, k], out));
+/** Paths to values inside `v` (arrays and objects), the root included, at most 4000 and at most 64 deep.
+ *  Iterative and depth-capped: an earlier mutation may have nested a subtree thousands deep, and walking
+ *  that recursively overflowed the harness's own stack (CI, seed-dependent). */
+function paths(v: Json): (string | number)[][] {
+  const out: (string | number)[][] = [];
+  const todo: [Json, (string | number)[]][] = [[v, []]];
+  while (todo.length && out.length < 4000) {
+    const [x, at] = todo.pop()!;
+    out.push(at);
+    if (at.length >= 64) continue;
+    if (Array.isArray(x)) x.slice(0, 64).forEach((y, i) => todo.push([y, [...at, i]]));
+    else if (x && typeof x === 'object') Object.keys(x).slice(0, 64).forEach((k) => todo.push([x[k], [...at, k]]));
+  }
   return out;
 }
 
