@@ -3,7 +3,7 @@
 import type { Backend } from '../backends/backend.ts';
 import { buildChatPrompt } from '../engine/chat.ts';
 import { compileConstraint } from '../engine/grammar/compile.ts';
-import type { GrammarConstraint } from '../engine/grammar/token-mask.ts';
+import { pickUnderGrammar, type GrammarConstraint } from '../engine/grammar/token-mask.ts';
 import { loadModelInput, openTokenizer, type LoadedModel, type ModelInput } from '../engine/load.ts';
 import { Rng } from '../engine/rng.ts';
 import { argmax } from '../engine/sampling.ts';
@@ -144,10 +144,7 @@ class ConstrainedPicker {
 
   /** as Session.generate picks greedily: the model's own argmax when the grammar allows it, else the masked one */
   private greedy(logits: Float32Array): number {
-    const id = argmax(logits);
-    if (this.c.allows(id)) return id;
-    this.c.apply(logits);
-    return argmax(logits);
+    return pickUnderGrammar(logits, this.c, argmax, true);
   }
 
   private restart(): void {

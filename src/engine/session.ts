@@ -4,7 +4,7 @@ import { ForwardAborted } from '../models/decoder.ts';
 import { EngineError } from '../shared/errors.ts';
 import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
 import { compileConstraint, type ResponseFormat } from './grammar/compile.ts';
-import type { GrammarConstraint } from './grammar/token-mask.ts';
+import { pickUnderGrammar, type GrammarConstraint } from './grammar/token-mask.ts';
 import type { LoadedModel } from './load.ts';
 import { LogprobReader, type TokenLogprob } from './logprobs.ts';
 import { Sampler, type SamplingParams } from './sampling.ts';
@@ -87,18 +87,10 @@ function pick(sampler: Sampler, l: StepLogits): number {
  * The grammar's mask goes on before the sampler chain: disallowed tokens get -Infinity. It needs
  * the full logits (a device top-k could hold only disallowed tokens), so constrained steps ask for
  * them; the mask is written into them in place (each step's logits are a fresh array of its own).
- * Greedy first tries the unmasked pick, as llama.cpp's sampler does: when the grammar allows it, it
- * is the masked argmax too (masking only removes other candidates; penalties act per logit), so the
- * mask is computed only when the model's own choice is not allowed.
  */
 function pickConstrained(sampler: Sampler, l: StepLogits, c: GrammarConstraint): number {
   if (!('full' in l)) throw new EngineError('BACKEND', 'A constrained step got top-k logits instead of the full distribution.');
-  if (sampler.params.temperature <= 0) {
-    const id = sampler.sample(l.full);
-    if (c.allows(id)) return id;
-  }
-  c.apply(l.full);
-  return sampler.sample(l.full);
+  return pickUnderGrammar(l.full, c, (x) => sampler.sample(x), sampler.params.temperature <= 0);
 }
 
 export class Session {

@@ -238,3 +238,19 @@ export class GrammarConstraint {
     return { count: this.mask.walks, ms: this.mask.walkMs };
   }
 }
+
+/**
+ * One pick under the grammar from the full logits; `pick` chooses from logits (the sampler, or a
+ * plain argmax). When `greedy` (pick is an argmax, after penalties at most), the unmasked pick comes
+ * first, as llama.cpp's sampler does: when the grammar allows it, it is the masked argmax too
+ * (masking only removes other candidates; penalties act per logit), so the mask is computed only
+ * when the model's own choice is not allowed. Otherwise the mask goes on in place, then `pick`.
+ */
+export function pickUnderGrammar(logits: Float32Array, c: GrammarConstraint, pick: (logits: Float32Array) => number, greedy: boolean): number {
+  if (greedy) {
+    const id = pick(logits);
+    if (c.allows(id)) return id;
+  }
+  c.apply(logits);
+  return pick(logits);
+}
