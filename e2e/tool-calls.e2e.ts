@@ -2,7 +2,8 @@
 // a tool on its own): with tool_choice "required" the engine constrains the answer to one call, shown
 // as a card whose arguments validate against the tool's schema (ajv, on the Node side); the user's
 // result goes back as a tool turn and the model answers again; a reload keeps the cards and the
-// option. A bad tools array shows its error beside the box, keeps the text and turns Send off.
+// option. A bad tools array shows its error beside the box, keeps the text and turns Send off. A
+// message sent while a call waits records it as not run (a tool turn the request carries).
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -168,6 +169,24 @@ describe('tool calls with a remote server (cli serve)', () => {
       expect(JSON.parse(assistant.tool_calls![0].function.arguments)).toEqual(call);
       expect(tool).toEqual({ role: 'tool', content: RESULT, tool_call_id: assistant.tool_calls![0].id, name: 'get_weather' });
       expect(second.messages[0]).toMatchObject({ role: 'user', content: 'What is the weather in Paris?' });
+
+      // a new call, and a message instead of its result: the call is recorded as not run (a card, and
+      // a tool turn in the request), so the model never sees a call without an answer
+      await settings(page).click();
+      await page.getByTestId('tool-choice').selectOption('required');
+      await closePanel(page);
+      await ask(page, 'And in Oslo?');
+      await expectCall(page);
+      await expect(page.getByTestId('composer-note')).toContainText('A tool call waits for a result');
+      await ask(page, 'Never mind the weather.');
+      await expect(page.getByTestId('message-tool')).toHaveCount(2);
+      await expect(page.getByTestId('message-tool').last()).toHaveAttribute('data-not-run', 'true');
+      await expect(page.getByTestId('message-tool').last()).toContainText('Not run');
+      const fourth = sent.at(-1) as typeof second;
+      const [call2, notRun, user] = fourth.messages.slice(-3);
+      expect(call2.tool_calls).toHaveLength(1);
+      expect(notRun).toMatchObject({ role: 'tool', tool_call_id: call2.tool_calls![0].id, name: 'get_weather', content: expect.stringMatching(/^Not run/) });
+      expect(user).toEqual({ role: 'user', content: 'Never mind the weather.' });
     } finally {
       await context.close();
       await app.close();

@@ -23,6 +23,7 @@ import { loadSettings, saveSettings, type Settings } from './state/settings.ts';
 import { checkJsonOutput, type JsonOutput } from './state/json-output.ts';
 import { newConversation, type Conversation } from './state/conversations.ts';
 import { checkToolsOption, TOOLS_OFF, type ToolsOption } from './state/tool-options.ts';
+import { waitingCalls } from './state/tool-calls.ts';
 
 type Panel = 'engine' | 'models' | 'settings' | 'device';
 const PANELS: { id: Panel; label: string }[] = [
@@ -70,7 +71,13 @@ export function App() {
   const toolsNote = !toolsCheck ? undefined
     : toolsCheck.ok ? { text: `Tools: ${toolsCheck.summary} (Settings)`, blocked: false }
       : { text: `Tools: Send is off — fix them in Settings or turn Tools off. ${toolsCheck.error}`, blocked: true };
-  const notes = [jsonNote, toolsNote].filter((n) => n !== undefined);
+  // a message typed while calls wait is fine: it records them as not run (use-chat.ts), and says so first
+  const waiting = chat.generating || !conversations.active ? 0 : waitingCalls(conversations.active.messages).length;
+  const waitingNote = waiting === 0 ? undefined : {
+    text: `${waiting === 1 ? 'A tool call waits' : `${waiting} tool calls wait`} for a result (the box under the call); a message sent instead tells the model ${waiting === 1 ? 'it was' : 'they were'} not run.`,
+    blocked: false,
+  };
+  const notes = [waitingNote, jsonNote, toolsNote].filter((n) => n !== undefined);
   const composerNote = notes.length === 0 ? undefined
     : { text: notes.map((n) => n.text).join(' '), blocked: notes.some((n) => n.blocked) };
 

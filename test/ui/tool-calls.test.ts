@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { keepNewerOptions, mergeConversation } from '../../src/ui/state/conversation-merge.ts';
 import type { ChatItem, Conversation } from '../../src/ui/state/conversations.ts';
-import { addToolCallDeltas, pendingCalls, prettyArguments } from '../../src/ui/state/tool-calls.ts';
+import { addToolCallDeltas, answerEveryCall, NOT_RUN_RESULT, notRunTurns, pendingCalls, prettyArguments, waitingCalls } from '../../src/ui/state/tool-calls.ts';
 import { checkToolsOption, type ToolsOption } from '../../src/ui/state/tool-options.ts';
-import type { ToolCall } from '../../src/worker/api.ts';
+import type { ChatMessage, ToolCall } from '../../src/worker/api.ts';
 
 const WEATHER = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
 const opt = (tools: unknown, choice: ToolsOption['choice'] = 'auto'): ToolsOption => ({ on: true, tools: typeof tools === 'string' ? tools : JSON.stringify(tools), choice });
@@ -66,6 +66,43 @@ describe('streamed tool calls', () => {
     expect(pendingCalls([ask, calls, resA], 1)).toEqual([b]);
     expect(pendingCalls([ask, calls, resA, { id: '4', role: 'user', content: 'never mind' }], 1)).toEqual([]);
     expect(pendingCalls([ask, calls], 0)).toEqual([]);
+  });
+});
+
+describe('a message sent while calls wait', () => {
+  const a: ToolCall = { id: 'a', type: 'function', function: { name: 'f', arguments: '{}' } };
+  const b: ToolCall = { id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } };
+  const ask: ChatItem = { id: '1', role: 'user', content: 'q' };
+  const calls: ChatItem = { id: '2', role: 'assistant', content: '', tool_calls: [a, b] };
+  const resA: ChatItem = { id: '3', role: 'tool', content: '1', tool_call_id: 'a', name: 'f' };
+
+  it('the chat\'s waiting calls are its last answer\'s unanswered ones; each becomes a "not run" tool turn', () => {
+    expect(waitingCalls([ask, calls])).toEqual([a, b]);
+    expect(waitingCalls([ask, calls, resA])).toEqual([b]);
+    expect(waitingCalls([ask, calls, resA, { id: '4', role: 'tool', content: '2', tool_call_id: 'b' }])).toEqual([]);
+    expect(waitingCalls([ask, { id: '5', role: 'assistant', content: 'hi' }])).toEqual([]);
+    expect(waitingCalls([])).toEqual([]);
+    const turns = notRunTurns([b], 7);
+    expect(turns).toEqual([{ id: expect.any(String), role: 'tool', content: NOT_RUN_RESULT, tool_call_id: 'b', name: 'g', notRun: true, updatedAt: 7 }]);
+    expect(waitingCalls([ask, calls, resA, ...turns])).toEqual([]);
+  });
+
+  it('a request answers every call: one left open before the next message gets a "not run" turn after the turn\'s results', () => {
+    const m = (x: Partial<ChatMessage> & Pick<ChatMessage, 'role'>): ChatMessage => ({ content: '', ...x });
+    const call = m({ role: 'assistant', tool_calls: [a, b] });
+    const res = m({ role: 'tool', content: '1', tool_call_id: 'a', name: 'f' });
+    const next = m({ role: 'user', content: 'never mind' });
+    const notRun = (c: ToolCall): ChatMessage => ({ role: 'tool', content: NOT_RUN_RESULT, tool_call_id: c.id, name: c.function.name });
+    // a chat saved before unanswered calls were recorded: both, or the one without a result
+    expect(answerEveryCall([m({ role: 'user', content: 'q' }), call, next])).toEqual([m({ role: 'user', content: 'q' }), call, notRun(a), notRun(b), next]);
+    expect(answerEveryCall([call, res, next])).toEqual([call, res, notRun(b), next]);
+    // answered, or a later answer's calls: nothing added; the last turn's calls stay open
+    const answered = [call, res, m({ role: 'tool', content: '2', tool_call_id: 'b' }), m({ role: 'assistant', content: 'ok' }), next];
+    expect(answerEveryCall(answered)).toEqual(answered);
+    expect(answerEveryCall([next, call])).toEqual([next, call]);
+    // what send() stores (the not-run turns, then the message) needs nothing more
+    const sent = [call, res, ...notRunTurns([b]).map((t) => m({ role: 'tool', content: t.content, tool_call_id: t.tool_call_id, name: t.name })), next];
+    expect(answerEveryCall(sent)).toEqual(sent);
   });
 });
 

@@ -1,6 +1,7 @@
 // A function call the model made, as a card: the name, the arguments (pretty-printed once they parse
 // as JSON; raw while they stream or when they never do), and while the call waits for it, a box for
-// the user's result. A tool turn (the result sent back) is a small card of its own under the call.
+// the user's result. A tool turn (the result sent back, or "not run" when the user wrote a new
+// message instead) is a small card of its own under the call.
 import { useState } from 'react';
 import type { ToolCall } from '../../worker/api.ts';
 import type { ChatItem } from '../state/conversations.ts';
@@ -41,13 +42,13 @@ export function ToolCallCard({ call, streaming, waiting, canSend, onResult }: {
   );
 }
 
-/** A tool turn: the result the user sent for a call. */
+/** A tool turn: the result the user sent for a call, or the note that it was not run. */
 export function ToolResultCard({ item }: { item: ChatItem }) {
-  const pretty = prettyArguments(item.content);
+  const pretty = item.notRun ? null : prettyArguments(item.content);
   return (
-    <div className="tool-result" data-testid="message-tool">
+    <div className={`tool-result${item.notRun ? ' not-run' : ''}`} data-testid="message-tool" data-not-run={item.notRun || undefined}>
       <div className="tool-card-head">
-        <span className="tool-card-kind">Result</span>
+        <span className="tool-card-kind">{item.notRun ? 'Not run' : 'Result'}</span>
         <code className="tool-name">{item.name ?? 'tool'}</code>
       </div>
       <pre className="tool-args" data-testid="tool-result-content"><code>{pretty ?? item.content}</code></pre>

@@ -1,13 +1,14 @@
 // Sending, streaming, stopping, regenerating and editing messages of the active conversation, with
 // whichever engine is active (this device's worker, a remote server, WebLLM): they stream alike.
 // With the chat's Tools option on, answers may call functions: the user sends each call's result
-// (a tool turn), and once every call of the turn has one the model is asked again.
+// (a tool turn), and once every call of the turn has one the model is asked again; a message sent
+// instead records the calls still waiting as not run, so the model never sees a call without an answer.
 import { useCallback, useRef, useState } from 'react';
 import type { ChatCompletionParams, ChatMessage, ToolCall } from '../../worker/api.ts';
 import { newConversation, newId, titleFrom, type ChatItem, type Conversation } from '../state/conversations.ts';
 import { endedByError } from '../state/cut-answer.ts';
 import { checkJsonOutput } from '../state/json-output.ts';
-import { addToolCallDeltas, pendingCalls, presentCalls } from '../state/tool-calls.ts';
+import { addToolCallDeltas, answerEveryCall, notRunTurns, pendingCalls, presentCalls, waitingCalls } from '../state/tool-calls.ts';
 import { checkToolsOption } from '../state/tool-options.ts';
 import type { Settings } from '../state/settings.ts';
 import type { ActiveEngine } from './active-engine.ts';
@@ -47,7 +48,7 @@ function toMessage(m: ChatItem): ChatMessage {
 
 function requestParams(settings: Settings, history: ChatItem[], thinkingToggle: boolean,
   responseFormat: ChatCompletionParams['response_format'], tools: ToolParams | null): ChatCompletionParams {
-  const messages: ChatMessage[] = history.map(toMessage);
+  const messages: ChatMessage[] = answerEveryCall(history.map(toMessage));
   if (settings.systemPrompt.trim()) messages.unshift({ role: 'system', content: settings.systemPrompt });
   const seed = Number.parseInt(settings.seed, 10);
   return {
@@ -138,10 +139,12 @@ export function useChat({ conversation, commit, select, streaming, settings, act
   const send = useCallback((text: string) => {
     if (generating || !text.trim()) return;
     const conv = conversation ?? newConversation();
-    const user: ChatItem = { id: newId(), role: 'user', content: text, updatedAt: Date.now() };
+    const now = Date.now();
+    const user: ChatItem = { id: newId(), role: 'user', content: text, updatedAt: now };
     const title = conv.messages.length === 0 ? titleFrom(text) : conv.title;
     if (!conversation) select(conv.id);
-    void answer({ ...conv, title }, [...conv.messages, user]);
+    // calls left without a result are answered "not run", visibly, before the new message
+    void answer({ ...conv, title }, [...conv.messages, ...notRunTurns(waitingCalls(conv.messages), now), user]);
   }, [answer, conversation, generating, select]);
 
   const stop = useCallback(() => ctrl.current?.abort(), []);

@@ -33,6 +33,8 @@ export interface ChatItem {
   tool_call_id?: string;
   /** tool only: the called function's name */
   name?: string;
+  /** tool only: the user sent a new message instead of a result; content says so to the model (tool-calls.ts) */
+  notRun?: true;
 }
 
 export interface Conversation {
