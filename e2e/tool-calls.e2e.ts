@@ -1,9 +1,10 @@
 // A chat's Tools option in the built app with the bundled demo model (stories260K, which never calls
-// a tool on its own): with tool_choice "required" the engine constrains the answer to one call, shown
-// as a card whose arguments validate against the tool's schema (ajv, on the Node side); the user's
-// result goes back as a tool turn and the model answers again; a reload keeps the cards and the
-// option. A bad tools array shows its error beside the box, keeps the text and turns Send off. A
-// message sent while a call waits records it as not run (a tool turn the request carries).
+// a tool on its own): with tool_choice "required" (or the tool named) the engine constrains the
+// answer to one call, shown as a card whose arguments validate against the tool's schema (ajv, on
+// the Node side); the user's result goes back as a tool turn and the model answers again; a reload
+// keeps the cards and the option. A bad tools array shows its error beside the box, keeps the text
+// and turns Send off. A message sent while a call waits records it as not run (a tool turn the
+// request carries).
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -170,12 +171,15 @@ describe('tool calls with a remote server (cli serve)', () => {
       expect(tool).toEqual({ role: 'tool', content: RESULT, tool_call_id: assistant.tool_calls![0].id, name: 'get_weather' });
       expect(second.messages[0]).toMatchObject({ role: 'user', content: 'What is the weather in Paris?' });
 
-      // a new call, and a message instead of its result: the call is recorded as not run (a card, and
-      // a tool turn in the request), so the model never sees a call without an answer
+      // the tool named: sent as OpenAI's object, and a call to it. Then a message instead of its
+      // result: the call is recorded as not run (a card, and a tool turn in the request), so the
+      // model never sees a call without an answer
       await settings(page).click();
-      await page.getByTestId('tool-choice').selectOption('required');
+      await page.getByTestId('tool-choice').selectOption({ label: 'get_weather (must call it)' });
+      await expect(page.getByTestId('tools-ok')).toContainText('the model must call get_weather');
       await closePanel(page);
       await ask(page, 'And in Oslo?');
+      expect(sent.at(-1)).toMatchObject({ tool_choice: { type: 'function', function: { name: 'get_weather' } } });
       await expectCall(page);
       await expect(page.getByTestId('composer-note')).toContainText('A tool call waits for a result');
       await ask(page, 'Never mind the weather.');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { keepNewerOptions, mergeConversation } from '../../src/ui/state/conversation-merge.ts';
 import type { ChatItem, Conversation } from '../../src/ui/state/conversations.ts';
 import { addToolCallDeltas, answerEveryCall, NOT_RUN_RESULT, notRunTurns, pendingCalls, prettyArguments, waitingCalls } from '../../src/ui/state/tool-calls.ts';
-import { checkToolsOption, type ToolsOption } from '../../src/ui/state/tool-options.ts';
+import { checkToolsOption, choiceFromKey, choiceKey, choosableNames, namedChoice, type ToolsOption } from '../../src/ui/state/tool-options.ts';
 import type { ChatMessage, ToolCall } from '../../src/worker/api.ts';
 
 const WEATHER = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
@@ -32,6 +32,29 @@ describe('checkToolsOption', () => {
     expect(checkToolsOption(opt(email), 'remote')).toMatchObject({ ok: true, tools: email, note: expect.stringMatching(/server decides/) });
     expect(checkToolsOption(opt('[{"type":'), 'remote')).toMatchObject({ ok: false });
     expect(checkToolsOption(opt([WEATHER]), 'webllm')).toMatchObject({ ok: false, error: expect.stringMatching(/not for WebLLM/) });
+  });
+});
+
+describe('a named tool choice', () => {
+  const TIME = { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } };
+  it('sent as OpenAI\'s {type: "function", function: {name}}; a name not in the tools is refused, here and for a server', () => {
+    const r = checkToolsOption(opt([WEATHER, TIME], namedChoice('get_time')), 'local');
+    expect(r).toMatchObject({ ok: true, choice: { type: 'function', function: { name: 'get_time' } }, summary: expect.stringContaining('must call get_time') });
+    expect(checkToolsOption(opt([WEATHER], namedChoice('get_time')), 'local'))
+      .toMatchObject({ ok: false, error: expect.stringMatching(/names the function "get_time", which is not in 'tools'/) });
+    // a server gets a schema this device cannot compile, but not a choice naming a missing tool
+    const email = { type: 'function', function: { name: 'mail', parameters: { type: 'object', properties: { to: { type: 'string', format: 'email' } } } } };
+    expect(checkToolsOption(opt([email], namedChoice('mail')), 'remote')).toMatchObject({ ok: true, choice: namedChoice('mail') });
+    expect(checkToolsOption(opt([email], namedChoice('get_time')), 'remote')).toMatchObject({ ok: false, error: expect.stringMatching(/not in 'tools'/) });
+  });
+
+  it('the select: one entry per typed tool (and the chosen one when it is gone); its values round-trip', () => {
+    expect(choosableNames(opt([WEATHER, TIME]))).toEqual(['get_weather', 'get_time']);
+    expect(choosableNames(opt([WEATHER], namedChoice('get_time')))).toEqual(['get_weather', 'get_time']);
+    expect(choosableNames(opt('[{"type": "func', namedChoice('get_time')))).toEqual(['get_time']);
+    expect(choosableNames(opt('not json'))).toEqual([]);
+    for (const c of ['auto', 'none', 'required', namedChoice('get_weather'), namedChoice('auto')] as const) expect(choiceFromKey(choiceKey(c))).toEqual(c);
+    expect(choiceKey(namedChoice('auto'))).not.toBe(choiceKey('auto'));
   });
 });
 

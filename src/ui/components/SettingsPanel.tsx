@@ -5,7 +5,7 @@ import type { ModelSamplingDefaults } from '../../worker/api.ts';
 import type { SamplingKey, Settings } from '../state/settings.ts';
 import { DEFAULT_SETTINGS } from '../state/settings.ts';
 import type { JsonOutput, JsonOutputCheck } from '../state/json-output.ts';
-import type { ToolChoiceSetting, ToolsCheck, ToolsOption } from '../state/tool-options.ts';
+import { choiceFromKey, choiceKey, choosableNames, namedChoice, type ToolsCheck, type ToolsOption } from '../state/tool-options.ts';
 
 /** The active chat's JSON output option: `check` is what it would send, or why it cannot. */
 export interface ChatJsonOption {
@@ -46,11 +46,12 @@ function ToolsField({ value, check, onChange, disabled }: ChatToolsOption) {
       </label>
       <label className="field row">
         <span>Tool choice</span>
-        <select data-testid="tool-choice" value={value.choice} disabled={disabled}
-          onChange={(e) => onChange({ ...value, choice: e.target.value as ToolChoiceSetting })}>
+        <select data-testid="tool-choice" value={choiceKey(value.choice)} disabled={disabled}
+          onChange={(e) => onChange({ ...value, choice: choiceFromKey(e.target.value) })}>
           <option value="auto">auto (the model decides)</option>
           <option value="required">required (must call one)</option>
           <option value="none">none (tools hidden)</option>
+          {choosableNames(value).map((name) => <option key={name} value={choiceKey(namedChoice(name))}>{name} (must call it)</option>)}
         </select>
       </label>
     </>)}
