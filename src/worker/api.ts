@@ -3,81 +3,19 @@
 //   EngineWorkerApi — what the worker exposes through Comlink (callbacks are Comlink proxies;
 //                     cancellation is a request id + abort(), since AbortSignal cannot cross).
 //   EngineClient    — what the UI calls: OpenAI-style chat.completions.create with an AbortSignal.
+// The data they carry lives in api-chat.ts (the chat wire) and api-models.ts (models, storage,
+// pre-flight), re-exported here so callers import one file.
+import type { ChatCompletionChunk, ChatCompletionParams } from './api-chat.ts';
+import type {
+  Capabilities, DownloadRequest, ExportedFile, FitInfo, FitOptions, FitSource, FolderImportProgress, FolderImportRequest,
+  LoadedModelInfo, LoadOptions, LoadProgress, ModelRef, StoredModel, TransferProgress,
+} from './api-models.ts';
 
-import type { ResponseFormat } from '../engine/grammar/compile.ts';
-import type { KVType } from '../backends/kv-layout.ts';
-import type { Tool, ToolCall, ToolCallDelta, ToolChoice } from '../engine/tools/types.ts';
-
-/** Function calling, in OpenAI's shapes (see src/engine/tools/types.ts for each field). */
-export type { Tool, ToolCall, ToolCallDelta, ToolChoice };
+export type * from './api-chat.ts';
+export type * from './api-models.ts';
 
 /** Which folders importFolder stores as MLC weights instead of converting (names only; the page names the transfer by it). */
 export { isMLCFolder } from '../formats/mlc/detect.ts';
-
-/** 'tool': the result of a function call, sent back to the model (with tool_call_id) */
-export type Role = 'system' | 'user' | 'assistant' | 'tool';
-
-export interface ChatMessage {
-  role: Role;
-  /** the answer only, never the thinking (may be '' on an assistant turn that only calls tools); a tool turn: the result */
-  content: string;
-  /** an assistant turn's thinking (llama.cpp server's field); the chat template decides whether past turns show it */
-  reasoning_content?: string;
-  /** an assistant turn's function calls, as the answer's message.tool_calls gave them */
-  tool_calls?: ToolCall[];
-  /** a tool turn: the id of the call it answers */
-  tool_call_id?: string;
-  /** a tool turn: the called function's name (templates that show it, and the fallback, read it) */
-  name?: string;
-}
-
-/** Template variables, as llama.cpp's server takes them. */
-export interface ChatTemplateKwargs {
-  /** for templates that read it (Qwen3, DeepSeek-R1 …); default true, as llama.cpp */
-  enable_thinking?: boolean;
-}
-
-/** OpenAI chat.completions parameters we honour (plus llama.cpp-style sampler knobs). */
-export interface ChatCompletionParams {
-  messages: ChatMessage[];
-  stream: true;
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  min_p?: number;
-  max_tokens?: number;
-  stop?: string | string[];
-  seed?: number;
-  repeat_penalty?: number;
-  frequency_penalty?: number;
-  presence_penalty?: number;
-  chat_template_kwargs?: ChatTemplateKwargs;
-  /** llama.cpp server's flag: default true */
-  context_shift?: boolean;
-  /** OpenAI's structured output: json_object, or json_schema (the answer is constrained to it) */
-  response_format?: ResponseFormat;
-  /** llama.cpp server's GBNF grammar */
-  grammar?: string;
-  /** llama.cpp server's JSON schema (the same as response_format json_schema) */
-  json_schema?: unknown;
-  /** OpenAI: report each answer token's logprob on the chunks (of the model's raw distribution: engine/logprobs.ts) */
-  logprobs?: boolean;
-  /** OpenAI: with logprobs, this many most likely alternatives per token (0..20, default 0) */
-  top_logprobs?: number;
-  /** OpenAI: token id (as a decimal string) → bias added to its logit before sampling (-100 ≈ ban, 100 ≈ force) */
-  logit_bias?: Record<string, number>;
-  /** functions the model may call; rendered into the model's chat template */
-  tools?: Tool[];
-  /**
-   * default 'auto' with tools: 'none' hides them, 'required' or a named function constrains the
-   * answer to one call (a grammar of the template's call syntax and the function's parameters)
-   */
-  tool_choice?: ToolChoice;
-}
-
-/** 'tool_calls': the model stopped after calling functions (the deltas carried tool_calls) */
-export type FinishReason = 'stop' | 'length' | 'abort' | 'tool_calls';
-export type BackendName = 'wasm' | 'webgpu';
 
 /**
  * Which engine answers a chat: ours (the worker, GGUF on WebGPU/WASM), a remote OpenAI-compatible
@@ -85,280 +23,6 @@ export type BackendName = 'wasm' | 'webgpu';
  * vLLM, Ollama), or WebLLM (MLC's compiled model libraries, GPU only).
  */
 export type EngineKind = 'local' | 'remote' | 'webllm';
-
-/** Where a stats line's numbers came from: one of our backends, or another engine. */
-export type StatsBackend = BackendName | 'remote' | 'webllm';
-
-/** Why a model is on WASM although the GPU was wanted ('auto'); data, so the UI words it itself. */
-export type GpuFallback =
-  /** the browser exposes no WebGPU (navigator.gpu) */
-  | { kind: 'no-webgpu' }
-  /** WebGPU is there but requestAdapter() found no GPU */
-  | { kind: 'no-adapter' }
-  /** the only adapter emulates a GPU on the CPU (SwiftShader, llvmpipe): the WASM kernels are faster */
-  | { kind: 'software-adapter'; adapter: string }
-  /** the adapter refused to create a device (a feature or limit it lacks, a driver problem) */
-  | { kind: 'device-failed'; message: string }
-  /** the model failed on the GPU while loading (out of GPU memory, a block format without a GPU kernel, …) */
-  | { kind: 'load-failed'; code?: string; message: string }
-  /** the GPU failed during an answer (device lost); the model moved to WASM */
-  | { kind: 'gpu-lost'; message: string };
-
-/** Timing of one answer, as the seed write-ups report it. */
-export interface CompletionStats {
-  promptTokens: number;
-  /** prompt tokens actually computed (the rest came from the KV cache) */
-  prefilledTokens: number;
-  generatedTokens: number;
-  timeToFirstTokenMs: number;
-  prefillTokensPerSec: number;
-  decodeTokensPerSec: number;
-  /** times the conversation outgrew the context and its oldest part was dropped (context shift) */
-  contextShifts?: number;
-  backend: StatsBackend;
-  threads: number;
-  /** set when this answer ran on WASM although the GPU was wanted */
-  gpuFallback?: GpuFallback;
-}
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-/**
- * Streamed text. A model's thinking (`<think>…</think>` at the start of its answer, or everything up
- * to `</think>` when the template opened the block itself) comes as reasoning_content, never as content.
- */
-export interface ChatCompletionDelta {
-  role?: 'assistant';
-  content?: string;
-  reasoning_content?: string;
-  /**
-   * function calls, OpenAI's streaming shape: a call's first piece has index, id, type and
-   * function.name; its later pieces (same index) carry function.arguments fragments to concatenate
-   */
-  tool_calls?: ToolCallDelta[];
-}
-
-/** OpenAI's logprob of one token: its text, its UTF-8 bytes (the text may cut a character), and (llama-server's extra) its id. */
-export interface TopLogprob {
-  id: number;
-  token: string;
-  logprob: number;
-  bytes: number[];
-}
-export interface TokenLogprobInfo extends TopLogprob {
-  top_logprobs: TopLogprob[];
-}
-
-/** One streamed piece; the last one has finish_reason, usage and stats set and no content. */
-export interface ChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk';
-  created: number;
-  model: string;
-  /** logprobs (when asked for): the tokens this chunk's text completes (a chunk may carry them with an empty delta) */
-  choices: [{ index: 0; delta: ChatCompletionDelta; finish_reason: FinishReason | null; logprobs?: { content: TokenLogprobInfo[] } }];
-  usage?: Usage;
-  stats?: CompletionStats;
-}
-
-/** A model to load: one stored in IndexedDB, or one shipped with the app (fetched whole; small). */
-export type ModelRef =
-  | { kind: 'stored'; id: string }
-  /** sha256: the catalogue's hash; the fetched bytes must match it (INTEGRITY error otherwise) */
-  | { kind: 'bundled'; url: string; name: string; sha256?: string };
-
-export interface LoadOptions {
-  /** default 'auto': WebGPU when it works, else WASM */
-  backend?: 'auto' | BackendName;
-  /** WASM kernel threads; default: logical CPUs (at most 8) when cross-origin isolated, else 1 */
-  threads?: number;
-  /** context length; default min(training context, 4096) */
-  nCtx?: number;
-  /** KV cache element type; default f16 */
-  kvType?: KVType;
-  /**
-   * Device memory cap in bytes for the engine (weights, KV cache, scratch on the backend); weights
-   * past it stream layer by layer from the stored shards on every forward pass. Default: no cap.
-   */
-  maxMemoryBytes?: number;
-}
-
-export interface LoadProgress {
-  phase: 'fetch' | 'weights';
-  loaded: number;
-  total: number;
-}
-
-/** Sampler settings the model ships with (GGUF general.sampling.*, generation_config, mlc-chat-config); they apply where a request leaves the field out. */
-export interface ModelSamplingDefaults {
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repeatPenalty?: number;
-  repeatLastN?: number;
-  presencePenalty?: number;
-  frequencyPenalty?: number;
-}
-
-export interface LoadedModelInfo {
-  ref: ModelRef;
-  name: string;
-  arch: string;
-  contextLength: number;
-  vocabSize: number;
-  /** how prompts are built: the model's template, an MLC folder's conv_template, a named fallback, or plain continuation */
-  template: 'model' | `mlc:${string}` | `named:${string}` | 'none';
-  /** the template reads enable_thinking, so thinking can be turned on and off */
-  thinkingToggle: boolean;
-  samplingDefaults: ModelSamplingDefaults;
-  backend: BackendName;
-  threads: number;
-  loadMs: number;
-  /** set when the backend was 'auto' (or the GPU failed later) and the model runs on WASM */
-  gpuFallback?: GpuFallback;
-}
-
-export interface StoredModel {
-  id: string;
-  name: string;
-  files: { name: string; size: number; sha256?: string }[];
-  size: number;
-  storedBytes: number;
-  /** false: a download that can be resumed (or deleted) */
-  complete: boolean;
-  /** stored chunks IndexedDB no longer holds (evicted or deleted): > 0 means it cannot load; download it again */
-  missingChunks: number;
-  source: { kind: 'file' | 'url'; url?: string };
-  createdAt: number;
-  /** 'mlc': an MLC-LLM folder stored as it was (several files, loaded as MLC weights); else GGUF */
-  format: 'gguf' | 'mlc';
-  /** an MLC folder's quantization (q4f16_1, …) */
-  quantization?: string;
-}
-
-export interface TransferProgress {
-  /** 'verify': the stored bytes are being hashed against the expected SHA-256 */
-  phase?: 'download' | 'verify';
-  loaded: number;
-  total: number;
-  bytesPerSec: number;
-  /** seconds left; Infinity while the speed is unknown */
-  etaSec: number;
-  /** another tab of the app is downloading this model; this one shows its progress (worker/shared-download.ts) */
-  otherTab?: boolean;
-}
-
-/** Output types a folder import offers (engine/convert.ts ConvertType; 'keep' stores the folder's own types). */
-export type FolderImportType = 'Q4_K_M' | 'Q8_0' | 'Q4_0' | 'Q6_K' | 'F16' | 'F32' | 'BF16' | 'keep';
-
-/** A Hugging Face folder picked in the page: its Files by path relative to the folder root. */
-export interface FolderImportRequest {
-  /** names this import for cancelImport */
-  importId: string;
-  folder: { name: string; files: { path: string; file: File }[] };
-  type: FolderImportType;
-}
-
-/** Per tensor while a folder is converted and stored (bytes are the folder's, read so far). */
-export interface FolderImportProgress {
-  /** what `tensor`, `index`, `count` count: tensors converted (a Hugging Face folder) or files stored as they are (an MLC folder) */
-  unit: 'tensor' | 'file';
-  tensor: string;
-  /** 0-based, of `count` */
-  index: number;
-  count: number;
-  doneBytes: number;
-  totalBytes: number;
-  tensorBytes: number;
-  tensorDoneBytes: number;
-  bytesPerSec: number;
-  /** seconds left; Infinity while the speed is unknown */
-  etaSec: number;
-  /** chunks are converted on this many workers (1: in the engine worker itself) */
-  workers: number;
-}
-
-/** A stored model's file as a Blob read from the cache (for "Export .gguf"). */
-export interface ExportedFile {
-  name: string;
-  blob: Blob;
-}
-
-export interface DownloadRequest {
-  /** model id in the cache (letters, digits, . _ -) */
-  id: string;
-  url: string;
-  name: string;
-  sha256?: string;
-  size?: number;
-}
-
-/** Where the header for a memory pre-flight comes from: nothing but the header is read. */
-export type FitSource =
-  | { kind: 'url'; url: string }
-  | { kind: 'stored'; id: string }
-  | { kind: 'file'; files: File[] }
-  | { kind: 'bundled'; url: string; name: string };
-
-export interface FitOptions {
-  /** default 'auto': WebGPU when available, else WASM (the better verdict of the two) */
-  backend?: 'auto' | BackendName;
-  /** context; default min(training context, 4096) */
-  nCtx?: number;
-  kvType?: 'f32' | 'f16' | 'q8_0';
-}
-
-export type FitVerdict = 'fits' | 'fits-with-ctx' | 'needs-streaming' | 'does-not-fit';
-
-/** The pre-flight's answer (README: fit --json), for the UI to show before a download or load. */
-export interface FitInfo {
-  verdict: FitVerdict;
-  backend: BackendName;
-  nCtx: number;
-  kvType: KVType;
-  weightsBytes: number;
-  kvBytes: number;
-  scratchBytes: number;
-  totalBytes: number;
-  /** the largest context that fits with every layer resident (0: none) */
-  maxCtx: number;
-  budgetBytes: number;
-  limitedBy: 'memory' | 'wasm32' | 'gpu-buffer';
-  streaming?: { residentLayers: number; nLayers: number; streamedBytesPerToken: number; decodeTokensPerSec: number; assumedReadBytesPerSec: number };
-  needsBytes?: number;
-  hasBytes?: number;
-  /** a model not yet stored (url, file): its file bytes against the storage quota left (navigator.storage.estimate) */
-  storage?: { neededBytes: number; availableBytes: number; fits: boolean };
-  /** one line for people */
-  message: string;
-}
-
-/** The memory the pre-flight counts on: navigator.deviceMemory (≤ 8 GiB, rounded), else an assumed 4 GiB. */
-export interface MemoryBudgetInfo {
-  deviceMemoryBytes?: number;
-  budgetBytes: number;
-  /** the most a wasm32 heap can address */
-  wasm32Bytes: number;
-}
-
-export interface Capabilities {
-  webgpu: {
-    available: boolean;
-    adapter?: { vendor: string; architecture: string; device: string; description: string };
-    f16: boolean;
-    limits?: Record<string, number>;
-    /** why WebGPU is unavailable */
-    reason?: string;
-  };
-  threads: { hardware: number; crossOriginIsolated: boolean; sharedMemory: boolean };
-  storage: { usage?: number; quota?: number; persisted: boolean | null };
-  memory: MemoryBudgetInfo;
-}
 
 /** Errors arrive as Error objects with the engine's stable `code` (see src/shared/errors.ts). */
 export interface EngineErrorInfo {
@@ -442,7 +106,6 @@ export interface EngineModel {
   requiresF16?: boolean;
 }
 
-/** What the UI uses (client.ts). */
 /**
  * What became of the engine worker (client.ts restarts a dead one): 'restarting' — it died and a new
  * one starts, reloading `model` when set; 'ready' — the new one is up, with `loaded` (null: no model,
@@ -455,6 +118,7 @@ export type EngineEvent =
   | { kind: 'gave-up'; message: string; model?: ModelRef }
   | { kind: 'stopped'; message: string };
 
+/** What the UI uses (client.ts). */
 export interface EngineClient extends Omit<EngineWorkerApi, 'completion' | 'abort' | 'loadModel' | 'importFiles' | 'importFolder' | 'download' | 'ping' | 'holdAliveLock'>, ChatEngine {
   readonly kind: 'local';
   /** hears every EngineEvent; returns the unsubscribe */
