@@ -74,9 +74,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let m_new = max(m, wg_max(s, li));
     let pr = select(0.0, exp(s - m_new), key < n_keys);
     prob[li] = pr;
-    workgroupBarrier(); // prob is read by every invocation below
     let alpha = exp(m - m_new);
-    l = l * alpha + wg_sum(pr, li);
+    l = l * alpha + wg_sum(pr, li); // also the barrier after which every invocation reads prob
     let nk = min(WG, n_keys - k0);
     for (var i = 0u; i < 4u; i++) {
       let d = li + i * WG;

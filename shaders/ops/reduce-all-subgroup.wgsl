@@ -24,7 +24,10 @@ fn run_max(v: f32) -> f32 {
 }
 
 fn across_runs(x: f32, li: u32, is_max: bool) -> f32 {
-  if (WG <= SG) { return x; }
+  if (WG <= SG) {
+    workgroupBarrier(); // the interface's barrier: the op may rely on it
+    return x;
+  }
   if (li % SG == 0u) { red[li / SG] = x; }
   workgroupBarrier();
   var r = red[0];

@@ -1,7 +1,8 @@
 // Whole-workgroup reductions (rmsnorm, softmax, attention) through workgroup memory: wg_sum and
 // wg_max of one value per invocation, returned to every invocation, in a tree of log2(WG)
-// barriers. Call from uniform control flow; the op declares WG. reduce-all-subgroup.wgsl is the
-// same over subgroup operations.
+// barriers. Call from uniform control flow; each call is also a workgroup barrier (workgroup
+// writes before it are seen after it). The op declares WG. reduce-all-subgroup.wgsl is the same
+// over subgroup operations.
 var<workgroup> red: array<f32, WG>;
 
 fn wg_reduce(v: f32, li: u32, is_max: bool) -> f32 {
