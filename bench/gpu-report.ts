@@ -81,7 +81,9 @@ async function kernelChecks(): Promise<{ checks: Check[]; f16Skipped: string | n
   log('kernel checks: every weight op × block format');
   const f = await runFormats(20240611);
   for (const r of f.results) {
-    for (const k of ['matvec', 'matmul', 'matvecCoop', 'matmulCoop', 'embed', 'rmsnorm', 'addBias'] as const) err(k, r.format, 'f32', r[k], FORMAT_BOUND);
+    for (const k of ['matvec', 'matmul', 'embed', 'rmsnorm', 'rmsnormWg', 'addBias'] as const) err(k, r.format, 'f32', r[k], FORMAT_BOUND);
+    for (const [c, v] of Object.entries(r.coop)) for (const k of ['matvec', 'matmul'] as const) err(`${k}-coop`, `${r.format} ${c}`, 'f32', v[k], FORMAT_BOUND);
+    if (r.sgVsWg) for (const k of ['matvec', 'matmul'] as const) err(`${k}-subgroup-vs-workgroup`, r.format, 'f32', r.sgVsWg[k], FORMAT_BOUND);
     flag('split-weights', r.format, r.forcedChunks > 2 && r.splitIdentical);
     if (r.f16) for (const k of ['matvec', 'matmul'] as const) err(k, r.format, 'f16', r.f16[k], F16_BOUND);
   }
@@ -94,10 +96,10 @@ async function kernelChecks(): Promise<{ checks: Check[]; f16Skipped: string | n
     if (r.f16) for (const [c, v] of Object.entries(r.f16)) err('matmul-glu', `${r.format} ${c}`, 'f16', v, F16_BOUND);
   }
   err('matmul-glu', 'mixed formats (unfused fallback)', 'f32', glu.mixed.err, FORMAT_BOUND);
-  for (const threadsPerRow of [1, 16]) {
-    log(`kernel checks: plain ops, ${threadsPerRow} thread(s) per row`);
-    const o = await runOps(7 + threadsPerRow, threadsPerRow);
-    const t = `/${threadsPerRow}tpr`;
+  for (const [threadsPerRow, subgroups] of [[1, undefined], [16, undefined], [16, false]] as const) {
+    log(`kernel checks: plain ops, ${threadsPerRow} thread(s) per row${subgroups === false ? ', no subgroups' : ''}`);
+    const o = await runOps(7 + threadsPerRow, threadsPerRow, subgroups);
+    const t = `/${threadsPerRow}tpr${o.subgroups.used ? '-sg' : ''}`;
     for (const [k, v] of Object.entries(o.rope)) err('rope', k + t, 'f32', v, OPS_BOUND);
     for (const [k, v] of Object.entries(o.attention)) {
       err('attention', `${k}-prefill${t}`, 'f32', v.prefill, OPS_BOUND);

@@ -4,7 +4,7 @@
 // j0 = 0, or q − window + 1 on a sliding-window layer; key j lives in ring slot j % slots.
 // Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0 (Gemma 2).
 // Thread li owns output dims li, li + WG, ... (head_dim ≤ 4·WG). KV_TYPE: 0 f32, 1 f16, 2 q8_0
-// (the layouts of store-kv.wgsl).
+// (the layouts of store-kv.wgsl). wg_max, wg_sum: reduce-all-*.wgsl.
 struct P {
   n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, n_tok: u32, window: u32,
   softcap: f32, slots: u32, pad0: u32, pad1: u32,
@@ -21,7 +21,6 @@ const MAX_HEAD_DIM: u32 = 256u;
 const NEG_BIG: f32 = -3.0e38; // stands in for −∞: exp(NEG_BIG − m) = 0, and no NaN from −∞ − (−∞)
 var<workgroup> qv: array<f32, MAX_HEAD_DIM>;
 var<workgroup> prob: array<f32, WG>;
-var<workgroup> red: array<f32, WG>;
 
 fn k_at(slot: u32, col: u32) -> f32 {
   let sw = select(0u, KC[kv_scale_word(slot, col)], KV_TYPE == 2u);
@@ -49,18 +48,6 @@ fn score(dot: f32) -> f32 {
   return s;
 }
 
-fn reduce(li: u32, is_max: bool) -> f32 {
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) {
-      red[li] = select(red[li] + red[li + s], max(red[li], red[li + s]), is_max);
-    }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let h = wid.x;
@@ -84,15 +71,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var d = 0u; d < hd; d++) { dot += qv[d] * k_at(slot, kvo + d); }
       s = score(dot);
     }
-    red[li] = s;
-    workgroupBarrier();
-    let m_new = max(m, reduce(li, true));
+    let m_new = max(m, wg_max(s, li));
     let pr = select(0.0, exp(s - m_new), key < n_keys);
     prob[li] = pr;
-    red[li] = pr;
-    workgroupBarrier();
     let alpha = exp(m - m_new);
-    l = l * alpha + reduce(li, false);
+    l = l * alpha + wg_sum(pr, li); // also the barrier after which every invocation reads prob
     let nk = min(WG, n_keys - k0);
     for (var i = 0u; i < 4u; i++) {
       let d = li + i * WG;

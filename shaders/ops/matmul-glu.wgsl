@@ -2,7 +2,7 @@
 // and up matmuls and its GLU in one pass (gate and up of one format and shape). Each thread reads
 // row r of both weights against the same X values, so gate · x and up · x never go to memory and x
 // is read once. G is read by dq4 (binding W), U by dq4_u (the same snippet over binding U).
-// Layout as matmul.wgsl: WG / TPR rows × TOK tokens per workgroup, TPR lanes reduce a row.
+// Layout as matmul.wgsl: WG / TPR rows × TOK tokens per workgroup, TPR lanes reduce a row (reduce_row).
 struct P { rows: u32, cols: u32, n_tok: u32, row0: u32, out_stride: u32, groups_x: u32, row_bytes: u32, pad: u32 }
 
 @group(0) @binding(0) var<storage, read> W: array<u32>;
@@ -15,7 +15,7 @@ override WG: u32 = 64u;   // power of two
 override TPR: u32 = 1u;   // threads per row: power of two ≤ WG
 override TOK: u32 = 1u;   // tokens per workgroup, ≤ MAX_TOK
 const MAX_TOK: u32 = 8u;
-var<workgroup> part: array<vec2<f32>, WG * TOK>;
+alias Acc = vec2<f32>; // (gate · x, up · x)
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -24,8 +24,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let valid = r < p.rows;
   let t0 = wid.z * TOK;
   let c4 = p.cols / 4u;
-  // (gate · x, up · x) per token
-  var acc: array<vec2<f32>, MAX_TOK>;
+  var acc: array<Acc, MAX_TOK>;
   if (valid) {
     let rb = r * p.row_bytes;
     for (var c = lane; c < c4; c += TPR) {
@@ -39,17 +38,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
-  if (TPR > 1u) {
-    for (var t = 0u; t < TOK; t++) { part[t * WG + li] = acc[t]; }
-    workgroupBarrier();
-    for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-      if (lane < s) {
-        for (var t = 0u; t < TOK; t++) { part[t * WG + li] += part[t * WG + li + s]; }
-      }
-      workgroupBarrier();
-    }
-    for (var t = 0u; t < TOK; t++) { acc[t] = part[t * WG + li]; }
-  }
+  reduce_row(&acc, li);
   if (valid && lane == 0u) {
     for (var t = 0u; t < TOK; t++) {
       if (t0 + t < p.n_tok) { Y[(t0 + t) * p.out_stride + p.row0 + r] = act(acc[t].x) * acc[t].y; }

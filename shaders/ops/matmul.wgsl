@@ -14,7 +14,7 @@ override WG: u32 = 64u;   // power of two
 override TPR: u32 = 1u;   // threads per row: power of two ≤ WG
 override TOK: u32 = 1u;   // tokens per workgroup, ≤ MAX_TOK
 const MAX_TOK: u32 = 8u;
-var<workgroup> part: array<f32, WG * TOK>;
+alias Acc = f32;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -23,7 +23,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let valid = r < p.rows;
   let t0 = wid.z * TOK;
   let c4 = p.cols / 4u;
-  var acc: array<f32, MAX_TOK>;
+  var acc: array<Acc, MAX_TOK>;
   if (valid) {
     let rb = r * p.row_bytes;
     for (var c = lane; c < c4; c += TPR) {
@@ -33,17 +33,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
-  if (TPR > 1u) {
-    for (var t = 0u; t < TOK; t++) { part[t * WG + li] = acc[t]; }
-    workgroupBarrier();
-    for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-      if (lane < s) {
-        for (var t = 0u; t < TOK; t++) { part[t * WG + li] += part[t * WG + li + s]; }
-      }
-      workgroupBarrier();
-    }
-    for (var t = 0u; t < TOK; t++) { acc[t] = part[t * WG + li]; }
-  }
+  reduce_row(&acc, li);
   if (valid && lane == 0u) {
     for (var t = 0u; t < TOK; t++) {
       if (t0 + t < p.n_tok) { Y[(t0 + t) * p.out_stride + p.row0 + r] = acc[t]; }

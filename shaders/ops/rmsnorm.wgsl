@@ -1,4 +1,4 @@
-// Y[t] = X[t] / sqrt(mean(X[t]²) + eps) · w, one workgroup per token.
+// Y[t] = X[t] / sqrt(mean(X[t]²) + eps) · w, one workgroup per token (wg_sum: reduce-all-*.wgsl).
 struct P { width: u32, eps: f32, pad0: u32, pad1: u32 }
 
 @group(0) @binding(0) var<storage, read> W: array<u32>;
@@ -7,7 +7,6 @@ struct P { width: u32, eps: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(3) var<uniform> p: P;
 
 override WG: u32 = 64u;   // power of two
-var<workgroup> part: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -18,13 +17,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let x = X[base + c];
     s += dot(x, x);
   }
-  part[li] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (li < k) { part[li] += part[li + k]; }
-    workgroupBarrier();
-  }
-  let scale = 1.0 / sqrt(part[0] / f32(p.width) + p.eps);
+  let scale = 1.0 / sqrt(wg_sum(s, li) / f32(p.width) + p.eps);
   for (var c = li; c < c4; c += WG) {
     Y[base + c] = (X[base + c] * scale) * dq4(0u, c * 4u);
   }

@@ -16,7 +16,7 @@ export interface KernelFigures { dispatchesPerToken: number; workgroupSize: numb
 
 export interface GpuFigures {
   adapter: string;
-  limits: Omit<GPUCaps, 'adapter' | 'shaderF16' | 'subgroups'>;
+  limits: Omit<GPUCaps, 'adapter' | 'shaderF16' | 'subgroups' | 'subgroupSizes'>;
   features: { shaderF16: boolean; subgroups: boolean };
   prefill: { tokens: number; dispatches: number; submits: number };
   perToken: { dispatches: number; submits: number; weightBytes: number; kvBytes: number; activationBytes: number };
@@ -66,7 +66,7 @@ export async function timeTopK(b: WebGPUBackend, vocab: number, k: number, stepM
 }
 
 export function limits(c: GPUCaps): GpuFigures['limits'] {
-  const { adapter: _a, shaderF16: _f, subgroups: _s, ...rest } = c;
+  const { adapter: _a, shaderF16: _f, subgroups: _s, subgroupSizes: _z, ...rest } = c;
   return rest;
 }
 

@@ -1,5 +1,6 @@
 // WebGPU weight-reading ops (matrix-vector, matrix-matrix, embedding, RMSNorm weight, bias) for
-// every block format of FORMAT_TRAITS (serial and workgroup-reduction matmul paths) vs the scalar reference dequantization with naive f64 math,
+// every block format of FORMAT_TRAITS (serial, workgroup-memory and subgroup row reductions; the subgroup path also against the
+// workgroup one) vs the scalar reference dequantization with naive f64 math,
 // inside headless Chromium and in Node on Dawn (same page module and checks). Also: a forced small binding limit splits weights and changes nothing.
 // And the fused gate/up matmul + GLU (silu, GELU-tanh; decode and batched; both thread layouts) per format vs f64 math over
 // the two dequantized weights, plus a pair of two formats through the unfused fallback.
@@ -14,13 +15,15 @@ describe.each(webgpuHosts({ timeoutMs: 250_000 }))('%s', (_host, open) => {
     let results: FormatResult[] = [];
     beforeAll(async () => {
       h = await open();
-      const r = await h.run<{ adapter: string; shaderF16: boolean; results: FormatResult[] }>(
+      const r = await h.run<{ adapter: string; shaderF16: boolean; subgroups: boolean; results: FormatResult[] }>(
         'test/browser/pages/webgpu-formats-page.ts', 'runFormats', 20240611);
       if (!r.shaderF16) console.log(`notice: adapter '${r.adapter}' has no shader-f16; f16 kernel variants not tested`);
+      if (!r.subgroups) console.log(`notice: adapter '${r.adapter}' has no subgroups; subgroup reductions not tested`);
       results = r.results;
       for (const x of results) {
-        console.log(`${x.format.padEnd(5)} ${x.rows}×${x.cols}: matvec ${x.matvec.toExponential(1)} matmul ${x.matmul.toExponential(1)} coop ${x.matvecCoop.toExponential(1)}/${x.matmulCoop.toExponential(1)} ` +
-          `embed ${x.embed.toExponential(1)} rmsnorm ${x.rmsnorm.toExponential(1)} bias ${x.addBias.toExponential(1)} chunks ${x.forcedChunks}`);
+        const coop = Object.entries(x.coop).map(([k, v]) => `${k} ${v.matvec.toExponential(1)}/${v.matmul.toExponential(1)}`).join(' ');
+        console.log(`${x.format.padEnd(5)} ${x.rows}×${x.cols}: matvec ${x.matvec.toExponential(1)} matmul ${x.matmul.toExponential(1)} coop ${coop} ` +
+          `embed ${x.embed.toExponential(1)} rmsnorm ${x.rmsnorm.toExponential(1)}/${x.rmsnormWg.toExponential(1)} bias ${x.addBias.toExponential(1)} chunks ${x.forcedChunks}`);
       }
     }, 120_000);
     afterAll(async () => { await h?.close(); });
@@ -30,12 +33,19 @@ describe.each(webgpuHosts({ timeoutMs: 250_000 }))('%s', (_host, open) => {
     });
 
     for (const t of FORMAT_TRAITS.values()) {
-      it(`${t.id}: matvec, matmul (1 and 16 threads per row), embed, rmsnorm, addBias within ${BOUND}; split weights identical`, () => {
+      it(`${t.id}: matvec, matmul (1 thread per row; 16 on workgroup memory; 2, 4, 16 on subgroups), embed, rmsnorm, addBias within ${BOUND}; split weights identical`, () => {
         const r = results.find((x) => x.format === t.id)!;
         expect(r, `no result for ${t.id}`).toBeDefined();
-        for (const k of ['matvec', 'matmul', 'matvecCoop', 'matmulCoop', 'embed', 'rmsnorm', 'addBias'] as const) {
+        for (const k of ['matvec', 'matmul', 'embed', 'rmsnorm', 'rmsnormWg', 'addBias'] as const) {
           expect(r[k], `${t.id} ${k} (${r.rows}×${r.cols})`).toBeLessThanOrEqual(BOUND);
         }
+        expect(Object.keys(r.coop)).toEqual(r.sgVsWg ? ['16-wg', '16-sg', '4-sg', '2-sg'] : ['16-wg']);
+        for (const [k, v] of Object.entries(r.coop)) {
+          expect(v.matvec, `${t.id} ${k} matvec`).toBeLessThanOrEqual(BOUND);
+          expect(v.matmul, `${t.id} ${k} matmul`).toBeLessThanOrEqual(BOUND);
+        }
+        // the two reductions differ only in summation order
+        if (r.sgVsWg) for (const [k, v] of Object.entries(r.sgVsWg)) expect(v, `${t.id} subgroup vs workgroup ${k}`).toBeLessThanOrEqual(BOUND);
         expect(r.forcedChunks).toBeGreaterThan(2);
         expect(r.splitIdentical).toBe(true);
       });
@@ -49,7 +59,7 @@ describe.each(webgpuHosts({ timeoutMs: 250_000 }))('%s', (_host, open) => {
   });
   describe('WebGPU fused gate/up matmul + GLU × block formats', () => {
     let h: BrowserHarness;
-    let r: { shaderF16: boolean; results: FusedGluResult[]; mixed: { err: number; fused: boolean } };
+    let r: { shaderF16: boolean; subgroups: boolean; results: FusedGluResult[]; mixed: { err: number; fused: boolean } };
     beforeAll(async () => {
       h = await open();
       r = await h.run('test/browser/pages/webgpu-formats-page.ts', 'runFusedGlu', 20261203);
@@ -69,10 +79,10 @@ describe.each(webgpuHosts({ timeoutMs: 250_000 }))('%s', (_host, open) => {
     });
 
     for (const t of FORMAT_TRAITS.values()) {
-      it(`${t.id}: act(gate · x) · (up · x) within ${BOUND} (silu, GELU-tanh; 1 and 11 tokens; 1 and 16 threads per row); split weights identical`, () => {
+      it(`${t.id}: act(gate · x) · (up · x) within ${BOUND} (silu, GELU-tanh; 1 and 11 tokens; 1 and 16 threads per row, subgroups 2, 4, 16); split weights identical`, () => {
         const x = r.results.find((y) => y.format === t.id)!;
         expect(x.fused).toBe(true);
-        expect(Object.keys(x.err)).toHaveLength(6);
+        expect(Object.keys(x.err)).toHaveLength(r.subgroups ? 10 : 6);
         for (const [k, v] of Object.entries(x.err)) expect(v, `${t.id} ${k} (${x.rows}×${x.cols})`).toBeLessThanOrEqual(BOUND);
         expect(x.forcedChunks).toBeGreaterThan(2);
         expect(x.splitIdentical).toBe(true);

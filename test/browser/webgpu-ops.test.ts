@@ -12,13 +12,19 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (host, open) => {
   beforeAll(async () => { h = await open(); });
   afterAll(async () => { await h?.close(); });
 
-  // threadsPerRow 1: serial attention (the SwiftShader default); 16: the cooperative kernel
-  describe.each([1, 16])('WebGPU plain ops, %i thread(s) per row', (threadsPerRow) => {
+  // threadsPerRow 1: serial attention (the SwiftShader default); 16: the cooperative kernel. The
+  // reductions (softmax, cooperative attention) over subgroups where the adapter has them, and
+  // forced onto workgroup memory
+  describe.each([[1, 'default'], [16, 'default'], [16, 'off']] as const)('WebGPU plain ops, %i thread(s) per row, subgroups %s', (threadsPerRow, sg) => {
     let r: Awaited<ReturnType<typeof runOps>>;
     beforeAll(async () => {
-      r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7 + threadsPerRow, threadsPerRow);
-      console.log(JSON.stringify({ rope: r.rope, attention: r.attention, sliding: r.sliding, elementwise: r.elementwise }));
+      r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7 + threadsPerRow, threadsPerRow, sg === 'off' ? false : undefined);
+      console.log(JSON.stringify({ subgroups: r.subgroups, rope: r.rope, attention: r.attention, sliding: r.sliding, elementwise: r.elementwise }));
     }, 90_000);
+
+    it('runs the reductions over subgroups exactly when the adapter has them and they are not forced off', () => {
+      expect(r.subgroups.used).toBe(sg === 'off' ? false : r.subgroups.adapter);
+    });
 
     it('rope: normal, NEOX, partial NEOX, frequency factors and longrope at positions in the thousands', () => {
       expect(Object.keys(r.rope)).toHaveLength(5);

@@ -6,6 +6,8 @@ export interface GPUCaps {
   adapter: string;
   shaderF16: boolean;
   subgroups: boolean;
+  /** the adapter's subgroup sizes (GPUAdapterInfo.subgroupMinSize/MaxSize) when it reports them */
+  subgroupSizes: { min: number; max: number } | null;
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
   maxComputeWorkgroupStorageSize: number;
@@ -53,10 +55,12 @@ export async function requestDevice(opts: DeviceOptions = {}): Promise<{ device:
   const l = device.limits;
   const bindingLimit = Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize, opts.forceMaxBindingBytes ?? Infinity);
   const info = adapter.info;
+  const sizes = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
   const caps: GPUCaps = {
     adapter: [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown',
     shaderF16: device.features.has('shader-f16'),
     subgroups: device.features.has('subgroups'),
+    subgroupSizes: sizes.subgroupMinSize && sizes.subgroupMaxSize ? { min: sizes.subgroupMinSize, max: sizes.subgroupMaxSize } : null,
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxBufferSize: l.maxBufferSize,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,

@@ -1,7 +1,7 @@
 // Compute pipelines, compiled once per (op, block format, override constants) and cached.
 // Tuning goes through WGSL `override` constants (workgroup size, tokens per workgroup, KV half).
 import type { GGMLType } from '../../quant/types.ts';
-import { plainOpSource, weightOpSource, type PlainOp, type WeightOp } from './shader-source.ts';
+import { plainOpSource, weightOpSource, type KernelVariant, type PlainOp, type WeightOp } from './shader-source.ts';
 
 export type Overrides = Record<string, number | boolean>;
 
@@ -16,12 +16,12 @@ export class Pipelines {
     return this.pipelines.size;
   }
 
-  weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}, f16 = false): GPUComputePipeline {
-    return this.get(`${op}:${type}${f16 ? ':f16' : ''}`, () => weightOpSource(op, type, f16), overrides);
+  weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}, v: KernelVariant = {}): GPUComputePipeline {
+    return this.get(`${op}:${type}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}`, () => weightOpSource(op, type, v), overrides);
   }
 
-  plain(op: PlainOp, overrides: Overrides = {}, entryPoint = 'main'): GPUComputePipeline {
-    return this.get(op, () => plainOpSource(op), overrides, entryPoint);
+  plain(op: PlainOp, overrides: Overrides = {}, entryPoint = 'main', v: KernelVariant = {}): GPUComputePipeline {
+    return this.get(`${op}${v.subgroups ? ':sg' : ''}`, () => plainOpSource(op, v), overrides, entryPoint);
   }
 
   private get(name: string, source: () => string, overrides: Overrides, entryPoint = 'main'): GPUComputePipeline {

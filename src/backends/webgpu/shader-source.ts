@@ -67,18 +67,39 @@ function overU(src: string): string {
   return names.reduce((s, n) => s.replace(new RegExp(`\\b${n}\\b`, 'g'), `${n}_u`), src.replace(/\bW\b/g, 'U'));
 }
 
-/** A weight op for one block format; `f16` selects f16 products (needs shader-f16; matmul ops only). */
-export function weightOpSource(op: WeightOp, type: GGMLType, f16 = false): string {
-  const precision = opSource(f16 ? 'precision-f16' : 'precision-f32');
+/** Kernel variants: f16 products (needs shader-f16; matmul ops), reductions over subgroups
+ *  (needs subgroups; the reduce-*-subgroup.wgsl snippets instead of reduce-*-workgroup.wgsl). */
+export interface KernelVariant { f16?: boolean; subgroups?: boolean }
+
+/** ops whose workgroups reduce across all their invocations (wg_sum, wg_max: reduce-all-*.wgsl) */
+const REDUCES_ALL: ReadonlySet<string> = new Set(['rmsnorm', 'softmax', 'attention']);
+
+const reduceSnippet = (kind: 'rows' | 'all', v: KernelVariant) => opSource(`reduce-${kind}-${v.subgroups ? 'subgroup' : 'workgroup'}`);
+
+/** WGSL wants every `enable` before the first declaration: the snippets' ones move to the top. */
+function hoistEnables(src: string): string {
+  const enables = [...new Set(src.match(/^enable \w+;$/gm) ?? [])];
+  return enables.length ? `${enables.join('\n')}\n${src.replace(/^enable \w+;$/gm, '')}` : src;
+}
+
+/** A weight op for one block format (f16 products: matmul ops only). */
+export function weightOpSource(op: WeightOp, type: GGMLType, v: KernelVariant = {}): string {
   const reader = `${opSource('weights')}\n${quantSnippet(type)}`;
-  if (op === 'matmul-glu') return `${precision}\n${reader}\n${overU(reader)}\n${opSource('glu-act')}\n${opSource(op)}`;
-  return `${precision}\n${reader}\n${opSource(op)}`;
+  if (op !== 'matmul' && op !== 'matmul-glu') {
+    const reduce = REDUCES_ALL.has(op) ? `${reduceSnippet('all', v)}\n` : '';
+    return hoistEnables(`${opSource('precision-f32')}\n${reader}\n${reduce}${opSource(op)}`);
+  }
+  const precision = opSource(v.f16 ? 'precision-f16' : 'precision-f32');
+  const readers = op === 'matmul-glu' ? `${reader}\n${overU(reader)}\n${opSource('glu-act')}` : reader;
+  return hoistEnables(`${precision}\n${readers}\n${reduceSnippet('rows', v)}\n${opSource(op)}`);
 }
 
 /** ops that read cached K/V values get the shared reader (kv-read.wgsl) in front */
 const READS_KV: ReadonlySet<PlainOp> = new Set(['attention', 'kv-shift']);
 
-export function plainOpSource(op: PlainOp): string {
+/** A plain op; `subgroups` applies to the ops that reduce across their workgroup. */
+export function plainOpSource(op: PlainOp, v: KernelVariant = {}): string {
   if (op === 'glu') return `${opSource('glu-act')}\n${opSource(op)}`;
-  return READS_KV.has(op) ? `${opSource('kv-read')}\n${opSource(op)}` : opSource(op);
+  const parts = [READS_KV.has(op) ? opSource('kv-read') : '', REDUCES_ALL.has(op) ? reduceSnippet('all', v) : '', opSource(op)];
+  return hoistEnables(parts.filter(Boolean).join('\n'));
 }

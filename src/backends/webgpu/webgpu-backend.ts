@@ -10,6 +10,7 @@ import { allocActivation, allocKV, GPUActivation, GPUWeight, uploadWeight, type 
 import { KV_TYPES, kvRowBytes, shiftedPositions, type KVType } from '../kv-layout.ts';
 import { requestDevice, type DeviceOptions, type GPUCaps } from './device.ts';
 import { Pipelines } from './pipelines.ts';
+import type { KernelVariant } from './shader-source.ts';
 import { Recorder, type OpCounts } from './recorder.ts';
 import { ropeTable } from './rope-table.ts';
 
@@ -20,6 +21,10 @@ export interface WebGPUBackendOptions extends DeviceOptions {
   threadsPerRow?: number;
   /** f16 products in matmul; default: when the adapter has shader-f16 */
   f16?: boolean;
+  /** reductions over subgroups (matmul rows, rmsnorm, softmax, attention: reduce-*-subgroup.wgsl);
+   *  default: when the adapter has subgroups and reports their sizes; false forces the
+   *  workgroup-memory path */
+  subgroups?: boolean;
 }
 
 export interface WebGPUStats {
@@ -46,6 +51,8 @@ export interface TopK {
 
 export interface WebGPUBackend extends Backend {
   readonly caps: GPUCaps;
+  /** whether the reducing kernels (matmul rows, rmsnorm, softmax, attention) run over subgroups */
+  readonly subgroups: boolean;
   /** index of the largest of the first n values (lowest index on ties); reads back 8 bytes */
   argmax(logits: Activation, n?: number): Promise<number>;
   /** the k largest of the first n values, by value descending then index ascending */
@@ -113,12 +120,24 @@ class WebGPUBackendImpl implements WebGPUBackend {
   /** matmul threads per row; 1 also selects the serial attention. SwiftShader runs barrier-free
    *  kernels far faster, GPUs want several lanes per row. */
   private readonly threadsPerRow: number;
-  private readonly f16: boolean;
+  readonly subgroups: boolean;
+  /** the matmul kernels' variant (f16 products, subgroup reductions), and that of the other
+   *  reducing kernels (rmsnorm, softmax, attention: subgroups only) */
+  private readonly variant: KernelVariant;
+  private readonly reduceVariant: KernelVariant;
+  /** the reduce-*-subgroup.wgsl snippets' constants (none for reduce-*-workgroup.wgsl) */
+  private readonly reduceOverrides: Record<string, number | boolean>;
 
   constructor(private readonly device: GPUDevice, readonly caps: GPUCaps, private readonly opts: WebGPUBackendOptions) {
     this.threadsPerRow = opts.threadsPerRow ?? (caps.adapter.includes('swiftshader') ? 1 : 16);
     check(!opts.f16 || caps.shaderF16, 'BACKEND', 'f16 kernels were requested but this GPU adapter has no shader-f16.');
-    this.f16 = opts.f16 ?? caps.shaderF16;
+    // the subgroup snippets step in aligned runs of the smallest subgroup: a power of two
+    const sg = caps.subgroups && caps.subgroupSizes && (caps.subgroupSizes.min & (caps.subgroupSizes.min - 1)) === 0 ? caps.subgroupSizes : null;
+    check(!opts.subgroups || sg, 'BACKEND', 'subgroup kernels were requested but this GPU adapter has no subgroups (or does not report their sizes).');
+    this.subgroups = !!sg && (opts.subgroups ?? true);
+    this.variant = { f16: opts.f16 ?? caps.shaderF16, subgroups: this.subgroups };
+    this.reduceVariant = { subgroups: this.subgroups };
+    this.reduceOverrides = this.subgroups && sg ? { SG: sg.min, SG_EXACT: sg.min === sg.max } : {};
     this.rec = new Recorder(device, caps.maxComputeWorkgroupsPerDimension);
     this.pipes = new Pipelines(device, (msg) => this.fail(`shader compilation failed: ${msg}`));
     device.addEventListener('uncapturederror', (ev) => {
@@ -272,7 +291,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.alive();
     const g = wt(w);
     check(g.chunks.length === 1 && x.length >= nTokens * g.cols && out.length >= nTokens * g.cols, 'BAD_ARGUMENT', `rmsnorm shapes do not fit '${g.name}'.`);
-    const pipe = this.pipes.weight('rmsnorm', g.type, { WG });
+    const pipe = this.pipes.weight('rmsnorm', g.type, { WG, ...this.reduceOverrides }, this.reduceVariant);
     this.rec.dispatch(pipe, [g.chunks[0].buffer, act(x).buffer, act(out).buffer], [g.cols, { f32: eps }, 0, 0], [nTokens, 1],
       { op: 'rmsnorm', wg: WG, weights: g.rowBytes, activations: nTokens * g.cols * 4 });
   }
@@ -284,7 +303,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
       `matmul of '${m.name}' (${m.rows}×${m.cols}) over ${nTokens} tokens does not fit its activations.`);
     const tok = nTokens === 1 ? 1 : 8; // 1: matrix-vector for decode; 8 tokens share each dequantized weight
     const tpr = this.threadsPerRow;
-    const pipe = this.pipes.weight('matmul', m.type, { WG, TOK: tok, TPR: tpr }, this.f16);
+    const pipe = this.pipes.weight('matmul', m.type, { WG, TOK: tok, TPR: tpr, ...this.reduceOverrides }, this.variant);
     for (const c of m.chunks) {
       const [gx, gy] = this.rec.grid(Math.ceil(c.rows / (WG / tpr)));
       this.rec.dispatch(pipe, [c.buffer, act(x).buffer, act(out).buffer],
@@ -303,7 +322,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
       `matmulGlu of '${g.name}'/'${u.name}' (${g.rows}×${g.cols}) over ${nTokens} tokens does not fit its activations.`);
     const tok = nTokens === 1 ? 1 : 8; // as matmul
     const tpr = this.threadsPerRow;
-    const pipe = this.pipes.weight('matmul-glu', g.type, { WG, TOK: tok, TPR: tpr, GELU: kind === 'gelu_tanh' }, this.f16);
+    const pipe = this.pipes.weight('matmul-glu', g.type, { WG, TOK: tok, TPR: tpr, GELU: kind === 'gelu_tanh', ...this.reduceOverrides }, this.variant);
     g.chunks.forEach((c, i) => {
       const [gx, gy] = this.rec.grid(Math.ceil(c.rows / (WG / tpr)));
       this.rec.dispatch(pipe, [c.buffer, u.chunks[i].buffer, act(x).buffer, act(out).buffer],
@@ -405,15 +424,15 @@ class WebGPUBackendImpl implements WebGPUBackend {
       `attention: a ring of ${L.slots} positions cannot serve a window of ${window || 'all'} over ${nTokens} tokens.`);
     const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: a.scale }, nTokens, window, { f32: a.softcap ?? 0 }, L.slots, 0, 0];
     const bufs = [act(q).buffer, L.k, L.v, act(out).buffer];
-    const overrides = { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType) };
+    const overrides = { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ...this.reduceOverrides };
     // keys (and values) the batch attends to: all up to its last position, or its windows' union
     const keys = Math.min(pos0 + nTokens, window > 0 ? window + nTokens - 1 : Infinity, L.slots);
     const cost = { wg: WG, kv: 2 * keys * kvRowBytes(this.kvType, kvDim), activations: nTokens * nHead * headDim * 4 };
     if (this.threadsPerRow === 1) {
-      this.rec.dispatch(this.pipes.plain('attention', overrides, 'main_serial'), bufs, fields, [Math.ceil((nHead * nTokens) / WG), 1],
+      this.rec.dispatch(this.pipes.plain('attention', overrides, 'main_serial', this.reduceVariant), bufs, fields, [Math.ceil((nHead * nTokens) / WG), 1],
         { op: 'attention-serial', ...cost });
     } else {
-      this.rec.dispatch(this.pipes.plain('attention', overrides), bufs, fields, [nHead, nTokens], { op: 'attention', ...cost });
+      this.rec.dispatch(this.pipes.plain('attention', overrides, 'main', this.reduceVariant), bufs, fields, [nHead, nTokens], { op: 'attention', ...cost });
     }
   }
 
@@ -460,7 +479,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
 
   softmax(x: Activation, nRows: number, width: number): void {
     this.alive();
-    this.rec.dispatch(this.pipes.plain('softmax', { WG }), [act(x).buffer], [width, 0, 0, 0], [nRows, 1], { op: 'softmax', wg: WG, activations: nRows * width * 4 });
+    this.rec.dispatch(this.pipes.plain('softmax', { WG, ...this.reduceOverrides }, 'main', this.reduceVariant), [act(x).buffer], [width, 0, 0, 0], [nRows, 1], { op: 'softmax', wg: WG, activations: nRows * width * 4 });
   }
 
   async topK(logits: Activation, k: number, n = logits.length): Promise<TopK> {

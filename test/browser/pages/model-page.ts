@@ -5,7 +5,7 @@ import { loadModel } from '../../../src/engine/load.ts';
 import { Session } from '../../../src/engine/session.ts';
 import { urlSource } from '../../../src/formats/url-source.ts';
 
-export async function perplexity(url: string, text: string, opts: WebGPUBackendOptions = {}): Promise<{ ppl: number; nTokens: number; chunks: number }> {
+export async function perplexity(url: string, text: string, opts: WebGPUBackendOptions = {}): Promise<{ ppl: number; nTokens: number; chunks: number; subgroups: boolean }> {
   const backend = await createWebGPUBackend(opts);
   const m = await loadModel(await urlSource(url), backend);
   try {
@@ -13,7 +13,7 @@ export async function perplexity(url: string, text: string, opts: WebGPUBackendO
     const ids = [...(t.bosId !== null ? [t.bosId] : []), ...t.encode(text)];
     const r = await new Session(m).perplexity(ids);
     const w = m.decoder.w.tokEmbd as unknown as { chunks: unknown[] };
-    return { ...r, chunks: w.chunks.length };
+    return { ...r, chunks: w.chunks.length, subgroups: backend.subgroups };
   } finally {
     await m.dispose();
   }

@@ -21,11 +21,15 @@ export interface FormatResult {
   cols: number;
   matvec: number;
   matmul: number;
-  /** the same products with 16 threads per row (workgroup reduction path) */
-  matvecCoop: number;
-  matmulCoop: number;
+  /** the same products with several threads per row, by `${threads per row}-${wg | sg}`: the
+   *  workgroup-memory reduction (wg) and, when the adapter has subgroups, the subgroup one (sg) */
+  coop: Record<string, { matvec: number; matmul: number }>;
+  /** ‖sg − wg‖ / ‖wg‖ at 16 threads per row (decode and batch), when the adapter has subgroups */
+  sgVsWg: { matvec: number; matmul: number } | null;
   embed: number;
+  /** rmsnorm on the default reduction (subgroups where the adapter has them), and forced onto workgroup memory */
   rmsnorm: number;
+  rmsnormWg: number;
   addBias: number;
   /** chunks of the weight under the forced binding limit */
   forcedChunks: number;
@@ -82,7 +86,19 @@ async function normAndBias(b: Backend, t: FormatTraits, r: R, cols: number): Pro
 
 const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
-async function oneFormat(gpu: WebGPUBackend, coop: WebGPUBackend, half: WebGPUBackend | null, t: FormatTraits, seed: number, forcedRows: number): Promise<FormatResult> {
+/** Backends of the cooperative layouts by `${threads per row}-${wg | sg}`: 16 lanes per row on
+ *  both reductions, and with subgroups also rows narrower than (2), as wide as (4) and wider than
+ *  (16) SwiftShader's subgroups of 4. */
+type Coops = Map<string, WebGPUBackend>;
+
+async function coopBackends(subgroups: boolean): Promise<Coops> {
+  const cfg: [number, boolean][] = [[16, false], ...(subgroups ? [[16, true], [4, true], [2, true]] as [number, boolean][] : [])];
+  const m: Coops = new Map();
+  for (const [tpr, sg] of cfg) m.set(`${tpr}-${sg ? 'sg' : 'wg'}`, await createWebGPUBackend({ threadsPerRow: tpr, f16: false, subgroups: sg }));
+  return m;
+}
+
+async function oneFormat(gpu: WebGPUBackend, coops: Coops, half: WebGPUBackend | null, t: FormatTraits, seed: number, forcedRows: number): Promise<FormatResult> {
   const r = rng(seed + t.type);
   const unit = Math.max(t.blockSize, 4) * (t.blockSize === 1 ? 8 : 1);
   const cols = unit * (1 + r.int(3));
@@ -95,8 +111,16 @@ async function oneFormat(gpu: WebGPUBackend, coop: WebGPUBackend, half: WebGPUBa
   const y1 = await run(gpu, w, x1, 1);
   const y11 = await run(gpu, w, x11, 11);
   const emb = await embedRows(gpu, w, ids);
-  const cw = coop.uploadWeight(t.id, t.type, cols, rows, bytes);
-  const [c1, c11] = [await run(coop, cw, x1, 1), await run(coop, cw, x11, 11)];
+  const coop: FormatResult['coop'] = {};
+  const outs = new Map<string, Float32Array[]>();
+  for (const [key, b] of coops) {
+    const cw = b.uploadWeight(t.id, t.type, cols, rows, bytes);
+    const [c1, c11] = [await run(b, cw, x1, 1), await run(b, cw, x11, 11)];
+    outs.set(key, [c1, c11]);
+    coop[key] = { matvec: relErr(c1, matmulRef(deq, rows, cols, x1, 1)), matmul: relErr(c11, matmulRef(deq, rows, cols, x11, 11)) };
+  }
+  const [sg, wg] = [outs.get('16-sg'), outs.get('16-wg')!];
+  const sgVsWg = sg ? { matvec: relErr(sg[0], wg[0]), matmul: relErr(sg[1], wg[1]) } : null;
   const hw = half?.uploadWeight(t.id, t.type, cols, rows, bytes);
   const f16 = half && hw ? {
     matvec: relErr(await run(half, hw, x1, 1), matmulRef(deq, rows, cols, x1, 1)),
@@ -117,27 +141,28 @@ async function oneFormat(gpu: WebGPUBackend, coop: WebGPUBackend, half: WebGPUBa
     format: t.id, rows, cols,
     matvec: relErr(y1, matmulRef(deq, rows, cols, x1, 1)),
     matmul: relErr(y11, matmulRef(deq, rows, cols, x11, 11)),
-    matvecCoop: relErr(c1, matmulRef(deq, rows, cols, x1, 1)),
-    matmulCoop: relErr(c11, matmulRef(deq, rows, cols, x11, 11)),
+    coop,
+    sgVsWg,
     embed: relErr(emb, embRef),
     ...(await normAndBias(gpu, t, r, cols)),
+    rmsnormWg: (await normAndBias(coops.get('16-wg')!, t, r, cols)).rmsnorm,
     forcedChunks: fw.chunks.length,
     splitIdentical,
     f16,
   };
 }
 
-export async function runFormats(seed: number): Promise<{ adapter: string; shaderF16: boolean; results: FormatResult[] }> {
+export async function runFormats(seed: number): Promise<{ adapter: string; shaderF16: boolean; subgroups: boolean; results: FormatResult[] }> {
   const gpu = await createWebGPUBackend({ threadsPerRow: 1, f16: false });
-  const coop = await createWebGPUBackend({ threadsPerRow: 16, f16: false });
+  const coops = await coopBackends(gpu.subgroups);
   const half = gpu.caps.shaderF16 ? await createWebGPUBackend({ f16: true }) : null;
   try {
     const results: FormatResult[] = [];
-    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormat(gpu, coop, half, t, seed, 4));
-    return { adapter: gpu.caps.adapter, shaderF16: gpu.caps.shaderF16, results };
+    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormat(gpu, coops, half, t, seed, 4));
+    return { adapter: gpu.caps.adapter, shaderF16: gpu.caps.shaderF16, subgroups: gpu.subgroups, results };
   } finally {
     gpu.dispose();
-    coop.dispose();
+    for (const b of coops.values()) b.dispose();
     half?.dispose();
   }
 }
@@ -146,7 +171,7 @@ export interface FusedGluResult {
   format: string;
   rows: number;
   cols: number;
-  /** errors by `${threads per row}-${kind}-${tokens}` */
+  /** errors by `${threads per row}-${wg | sg}-${kind}-${tokens}` (wg, sg: the cooperative reductions) */
   err: Record<string, number>;
   /** every matmulGlu call fused (returned true) */
   fused: boolean;
@@ -175,10 +200,11 @@ function gluRef(g: Float32Array, u: Float32Array, rows: number, cols: number, x:
   return gy.map((v, i) => act(v) * uy[i]);
 }
 
-/** [threads per row, kind, tokens]: both kinds both ways serially, one of each on the cooperative path */
-const GLU_CASES = [[1, 'silu', 1], [1, 'silu', 11], [1, 'gelu_tanh', 1], [1, 'gelu_tanh', 11], [16, 'silu', 1], [16, 'gelu_tanh', 11]] as const;
+/** [backend, kind, tokens]: both kinds both ways serially, one of each on each cooperative path */
+const GLU_CASES = [['1', 'silu', 1], ['1', 'silu', 11], ['1', 'gelu_tanh', 1], ['1', 'gelu_tanh', 11], ['16-wg', 'silu', 1], ['16-wg', 'gelu_tanh', 11],
+  ['16-sg', 'silu', 1], ['16-sg', 'gelu_tanh', 11], ['4-sg', 'silu', 1], ['2-sg', 'gelu_tanh', 11]] as const;
 
-async function oneFormatGlu(gpu: WebGPUBackend, coop: WebGPUBackend, half: WebGPUBackend | null, t: FormatTraits, seed: number): Promise<FusedGluResult> {
+async function oneFormatGlu(gpu: WebGPUBackend, coops: Coops, half: WebGPUBackend | null, t: FormatTraits, seed: number): Promise<FusedGluResult> {
   const r = rng(seed + t.type);
   const unit = Math.max(t.blockSize, 4) * (t.blockSize === 1 ? 8 : 1);
   const cols = unit * (1 + r.int(3));
@@ -186,15 +212,19 @@ async function oneFormatGlu(gpu: WebGPUBackend, coop: WebGPUBackend, half: WebGP
   const g = quantized(t, r, rows, cols), u = quantized(t, r, rows, cols);
   const x = { 1: randn(r, cols), 11: randn(r, 11 * cols) };
   const up = (b: Backend) => [b.uploadWeight(`${t.id}-gate`, t.type, cols, rows, g.bytes), b.uploadWeight(`${t.id}-up`, t.type, cols, rows, u.bytes)];
-  const [gs, us] = up(gpu), [gc, uc] = up(coop);
+  const backends = new Map<string, WebGPUBackend>([['1', gpu], ...coops]);
+  const weights = new Map([...backends].map(([k, b]) => [k, up(b)]));
   const err: Record<string, number> = {};
   const serial = new Map<string, Float32Array>();
   let fused = true;
-  for (const [tpr, kind, n] of GLU_CASES) {
-    const res = tpr === 1 ? await runGlu(gpu, gs, us, x[n], n, kind) : await runGlu(coop, gc, uc, x[n], n, kind);
+  for (const [key, kind, n] of GLU_CASES) {
+    const b = backends.get(key);
+    if (!b) continue; // no subgroups on this adapter
+    const [gw, uw] = weights.get(key)!;
+    const res = await runGlu(b, gw, uw, x[n], n, kind);
     fused &&= res.fused;
-    err[`${tpr}-${kind}-${n}`] = relErr(res.y, gluRef(g.deq, u.deq, rows, cols, x[n], n, kind));
-    if (tpr === 1) serial.set(`${kind}-${n}`, res.y);
+    err[`${key}-${kind}-${n}`] = relErr(res.y, gluRef(g.deq, u.deq, rows, cols, x[n], n, kind));
+    if (key === '1') serial.set(`${kind}-${n}`, res.y);
   }
   const rowBytes = (cols / t.blockSize) * t.typeSize;
   const forced = await createWebGPUBackend({ threadsPerRow: 1, f16: false, forceMaxBindingBytes: Math.ceil((rowBytes * 4) / 4) * 4 });
@@ -231,17 +261,17 @@ async function mixedPair(b: WebGPUBackend, seed: number): Promise<{ err: number;
   return { err: relErr(await b.read(out, 0, n * rows), gluRef(g.deq, u.deq, rows, cols, x, n, 'silu')), fused };
 }
 
-export async function runFusedGlu(seed: number): Promise<{ shaderF16: boolean; results: FusedGluResult[]; mixed: { err: number; fused: boolean } }> {
+export async function runFusedGlu(seed: number): Promise<{ shaderF16: boolean; subgroups: boolean; results: FusedGluResult[]; mixed: { err: number; fused: boolean } }> {
   const gpu = await createWebGPUBackend({ threadsPerRow: 1, f16: false });
-  const coop = await createWebGPUBackend({ threadsPerRow: 16, f16: false });
+  const coops = await coopBackends(gpu.subgroups);
   const half = gpu.caps.shaderF16 ? await createWebGPUBackend({ f16: true }) : null;
   try {
     const results: FusedGluResult[] = [];
-    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormatGlu(gpu, coop, half, t, seed));
-    return { shaderF16: gpu.caps.shaderF16, results, mixed: await mixedPair(gpu, seed) };
+    for (const t of FORMAT_TRAITS.values()) results.push(await oneFormatGlu(gpu, coops, half, t, seed));
+    return { shaderF16: gpu.caps.shaderF16, subgroups: gpu.subgroups, results, mixed: await mixedPair(gpu, seed) };
   } finally {
     gpu.dispose();
-    coop.dispose();
+    for (const b of coops.values()) b.dispose();
     half?.dispose();
   }
 }

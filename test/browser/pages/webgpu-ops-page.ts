@@ -152,12 +152,14 @@ async function topK(b: WebGPUBackend, r: R): Promise<{ ok: boolean; argmaxOk: bo
   return { ok, argmaxOk, got: got.ids.slice(0, 8), want: want.slice(0, 8) };
 }
 
-/** threadsPerRow 1 selects the serial attention kernel, > 1 the cooperative one. */
-export async function runOps(seed: number, threadsPerRow: number) {
+/** threadsPerRow 1 selects the serial attention kernel, > 1 the cooperative one; subgroups false
+ *  forces the workgroup-memory reductions (softmax, cooperative attention). */
+export async function runOps(seed: number, threadsPerRow: number, subgroups?: boolean) {
   const r = rng(seed);
-  const b = await createWebGPUBackend({ threadsPerRow });
+  const b = await createWebGPUBackend({ threadsPerRow, subgroups });
   try {
     return {
+      subgroups: { adapter: b.caps.subgroups && !!b.caps.subgroupSizes, used: b.subgroups },
       rope: await ropeCases(b, r),
       attention: {
         'f32-hd32': await attentionCase(b, r, 32, 'f32'),
