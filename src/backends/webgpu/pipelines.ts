@@ -1,7 +1,7 @@
 // Compute pipelines, compiled once per (op, block format, override constants) and cached.
 // Tuning goes through WGSL `override` constants (workgroup size, tokens per workgroup, KV half).
 import type { GGMLType } from '../../quant/types.ts';
-import { plainOpSource, weightOpSource, type PlainOp, type WeightOp } from './shader-source.ts';
+import { multiWeightOpSource, plainOpSource, weightOpSource, type MultiWeightOp, type PlainOp, type WeightOp } from './shader-source.ts';
 
 export type Overrides = Record<string, number | boolean>;
 
@@ -18,6 +18,11 @@ export class Pipelines {
 
   weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}, f16 = false): GPUComputePipeline {
     return this.get(`${op}:${type}${f16 ? ':f16' : ''}`, () => weightOpSource(op, type, f16), overrides);
+  }
+
+  /** an op over three weights, each in its own format (matmul-qkv) */
+  multiWeight(op: MultiWeightOp, types: readonly [GGMLType, GGMLType, GGMLType], overrides: Overrides = {}, f16 = false): GPUComputePipeline {
+    return this.get(`${op}:${types.join(',')}${f16 ? ':f16' : ''}`, () => multiWeightOpSource(op, types, f16), overrides);
   }
 
   plain(op: PlainOp, overrides: Overrides = {}, entryPoint = 'main'): GPUComputePipeline {

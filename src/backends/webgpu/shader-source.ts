@@ -30,6 +30,8 @@ export function provideShaderSources(ops: Sources, quant: Sources): void {
 }
 
 export type WeightOp = 'matmul' | 'matmul-glu' | 'embed' | 'rmsnorm' | 'add-bias';
+/** ops over several weights, each in its own block format (matmulQKV: a Q4_K_M file's wv is often Q6_K) */
+export type MultiWeightOp = 'matmul-qkv';
 export type PlainOp = 'rope' | 'store-kv' | 'kv-shift' | 'attention' | 'softmax' | 'glu' | 'scale' | 'add' | 'copy' | 'top-k';
 
 function opSource(op: string): string {
@@ -58,14 +60,17 @@ export function weightFormats(): GGMLType[] {
 }
 
 /**
- * The prelude and snippet again over binding U instead of W, each module-scope function and
- * constant renamed with a _u suffix (dq4 → dq4_u): WGSL cannot pass a storage buffer to a
- * function, so a kernel that reads two weights of one format gets a second reader.
+ * The prelude and snippet again over another binding instead of W, each module-scope function and
+ * constant renamed with a suffix (overBinding(src, 'U', '_u'): dq4 → dq4_u): WGSL cannot pass a
+ * storage buffer to a function, so a kernel that reads several weights gets a reader per weight.
  */
-function overU(src: string): string {
+function overBinding(src: string, binding: string, suffix: string): string {
   const names = [...src.matchAll(/^(?:fn|const)\s+(\w+)/gm)].map((m) => m[1]);
-  return names.reduce((s, n) => s.replace(new RegExp(`\\b${n}\\b`, 'g'), `${n}_u`), src.replace(/\bW\b/g, 'U'));
+  return names.reduce((s, n) => s.replace(new RegExp(`\\b${n}\\b`, 'g'), `${n}${suffix}`), src.replace(/\bW\b/g, binding));
 }
+
+/** overBinding to U: the second reader of a two-weight kernel (matmul-glu) */
+const overU = (src: string) => overBinding(src, 'U', '_u');
 
 /** A weight op for one block format; `f16` selects f16 products (needs shader-f16; matmul ops only). */
 export function weightOpSource(op: WeightOp, type: GGMLType, f16 = false): string {
@@ -73,6 +78,13 @@ export function weightOpSource(op: WeightOp, type: GGMLType, f16 = false): strin
   const reader = `${opSource('weights')}\n${quantSnippet(type)}`;
   if (op === 'matmul-glu') return `${precision}\n${reader}\n${overU(reader)}\n${opSource('glu-act')}\n${opSource(op)}`;
   return `${precision}\n${reader}\n${opSource(op)}`;
+}
+
+/** matmul-qkv over wq, wk, wv of formats q, k, v: dq4 reads W, dq4_k reads WK, dq4_v reads WV. */
+export function multiWeightOpSource(op: MultiWeightOp, [q, k, v]: readonly [GGMLType, GGMLType, GGMLType], f16 = false): string {
+  const reader = (type: GGMLType) => `${opSource('weights')}\n${quantSnippet(type)}`;
+  return [opSource(f16 ? 'precision-f16' : 'precision-f32'), reader(q), overBinding(reader(k), 'WK', '_k'),
+    overBinding(reader(v), 'WV', '_v'), opSource(op)].join('\n');
 }
 
 /** ops that read cached K/V values get the shared reader (kv-read.wgsl) in front */

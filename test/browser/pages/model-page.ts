@@ -74,3 +74,61 @@ export async function acrossShift(url: string, ids: number[], nCtx: number, keep
     await m.dispose();
   }
 }
+
+export interface FusedVsUnfused {
+  /** max |fused − unfused| over every logit of the prompt rows and the decoded rows */
+  maxDiff: number;
+  /** max |unfused logit| (the scale maxDiff is read against) */
+  maxAbs: number;
+  /** rows whose argmax differs */
+  argmaxDiffers: number;
+  rows: number;
+  layers: number;
+  dispatches: { fused: number; unfused: number };
+}
+
+/**
+ * The same token ids through the model with the backend's fused kernels (fuse: true) and without:
+ * logits of a batched prefill of `prompt` tokens (every row) and of `decode` single-token steps
+ * after it. The ids are fixed, not sampled, so both runs see the same inputs.
+ */
+export async function fusedVsUnfused(url: string, prompt: number, decode: number, kvType: 'f32' | 'f16' | 'q8_0'): Promise<FusedVsUnfused> {
+  const run = async (fuse: boolean) => {
+    const backend = await createWebGPUBackend({ fuse });
+    const m = await loadModel(await urlSource(url), backend, { nCtx: 64, kvType });
+    try {
+      const V = m.h.vocabSize;
+      const id = (p: number) => 1 + ((p * 37) % (V - 1));
+      const rows = [await m.decoder.forward(Int32Array.from({ length: prompt }, (_, p) => id(p)), 0, true)];
+      for (let p = prompt; p < prompt + decode; p++) rows.push(await m.decoder.forward(Int32Array.of(id(p)), p, false));
+      return { logits: rows, V, layers: m.h.nLayers, dispatches: backend.stats().dispatches };
+    } finally {
+      await m.dispose();
+    }
+  };
+  const f = await run(true), u = await run(false);
+  const fl = concat(f.logits), ul = concat(u.logits);
+  let maxDiff = 0, maxAbs = 0, argmaxDiffers = 0;
+  for (let i = 0; i < ul.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(fl[i] - ul[i]));
+    maxAbs = Math.max(maxAbs, Math.abs(ul[i]));
+  }
+  const rows = ul.length / u.V;
+  for (let r = 0; r < rows; r++) {
+    if (argmax(fl.subarray(r * u.V, (r + 1) * u.V)) !== argmax(ul.subarray(r * u.V, (r + 1) * u.V))) argmaxDiffers++;
+  }
+  return { maxDiff, maxAbs, argmaxDiffers, rows, layers: u.layers, dispatches: { fused: f.dispatches, unfused: u.dispatches } };
+}
+
+function concat(xs: Float32Array[]): Float32Array {
+  const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0));
+  let o = 0;
+  for (const x of xs) { out.set(x, o); o += x.length; }
+  return out;
+}
+
+function argmax(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+  return best;
+}
