@@ -3,6 +3,7 @@
 // (compute-pass dispatchWorkgroups, queue.submit), grow by the same number per added layer, and its
 // weight bytes are the tensors a token reads by the file's tensor table (every layer tensor, the
 // final norm, the LM head, one embedding row); its KV bytes are the cached rows attention reads.
+// With the fused kernels off (backend option fuse: false) the same step takes 5 more dispatches a layer.
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,7 +90,8 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (_host, open) => {
   it('the fused kernels save 5 dispatches a layer: q/k/v (2), gate/up + GLU (2), rope of k (1)', () => {
     r.forEach((c, i) => {
       const u = unfused[i];
-      console.log(`${c.layers} layers: ${u.api.dispatches} dispatches per decoded token unfused, ${c.api.dispatches} fused`);
+      console.log(`${c.layers} layers, per decoded token: ${u.api.dispatches} dispatches unfused, ${c.api.dispatches} fused; `
+        + `activation bytes read ${u.backend.activationBytes} → ${c.backend.activationBytes}; weight bytes ${c.backend.weightBytes}`);
       expect(u.backend.dispatches).toBe(u.api.dispatches);
       expect(u.api.dispatches - c.api.dispatches).toBe(5 * c.layers);
       expect(u.perOp['matmul-vec']).toBe(7 * c.layers + 1);
