@@ -3,16 +3,42 @@
 // words (KV_TYPE 0: f32 bits; 1: two f16 per word; 2: q8_0 in two planes, buffers.ts
 // gpuKVRowBytes: int8 quants 4 per word, then f16 block scales 2 per word, each row's padded to
 // whole words). q8_0 is llama.cpp's quantize_row_q8_0_ref: d = amax/127, q = roundf(x/d).
-struct P { n_tok: u32, kv_dim: u32, pos0: u32, groups_x: u32, slots: u32, pad0: u32, pad1: u32, pad2: u32 }
+// ROPE: k is turned on the way in (rope.wgsl's rotation by its (cos, sin) table CS, heads of
+// head_dim), so a layer's keys need no rope dispatch of their own; K itself is left as it was.
+struct P { n_tok: u32, kv_dim: u32, pos0: u32, groups_x: u32, slots: u32, head_dim: u32, n_rot: u32, neox: u32 }
 
 @group(0) @binding(0) var<storage, read> K: array<f32>;
 @group(0) @binding(1) var<storage, read> V: array<f32>;
 @group(0) @binding(2) var<storage, read_write> KC: array<u32>;
 @group(0) @binding(3) var<storage, read_write> VC: array<u32>;
-@group(0) @binding(4) var<uniform> p: P;
+@group(0) @binding(4) var<storage, read> CS: array<vec2<f32>>;
+@group(0) @binding(5) var<uniform> p: P;
 
 override WG: u32 = 64u;
 override KV_TYPE: u32 = 0u;
+override ROPE: bool = false;
+
+// value j of token t's key row, turned when ROPE: the pair (a, b) of rope.wgsl becomes
+// (a·cos − b·sin, a·sin + b·cos); NEOX pairs (i, i + n_rot/2), else (2i, 2i+1); dims ≥ n_rot as they are
+fn key(t: u32, j: u32) -> f32 {
+  let x = K[t * p.kv_dim + j];
+  if (!ROPE) { return x; }
+  let d = j % p.head_dim;
+  if (d >= p.n_rot) { return x; }
+  let half = p.n_rot / 2u;
+  var i = d / 2u;
+  var first = d % 2u == 0u;
+  var other = select(j - 1u, j + 1u, first);
+  if (p.neox != 0u) {
+    i = d % half;
+    first = d < half;
+    other = select(j - half, j + half, first);
+  }
+  let y = K[t * p.kv_dim + other];
+  let cs = CS[t * half + i];
+  if (first) { return x * cs.x - y * cs.y; }
+  return y * cs.y + x * cs.x;
+}
 
 // round half away from zero, as C's roundf
 fn round_away(x: f32) -> i32 {
@@ -41,7 +67,7 @@ fn store_block(t: u32, b: u32, q_word: u32) -> vec2<f32> {
   var xk: array<f32, 32>;
   var xv: array<f32, 32>;
   let s = t * p.kv_dim + 32u * b;
-  for (var j = 0u; j < 32u; j++) { xk[j] = K[s + j]; xv[j] = V[s + j]; }
+  for (var j = 0u; j < 32u; j++) { xk[j] = key(t, 32u * b + j); xv[j] = V[s + j]; }
   let qk = quant_block(xk);
   let qv = quant_block(xv);
   for (var w = 0u; w < 8u; w++) { KC[q_word + w] = qk.q[w]; VC[q_word + w] = qv.q[w]; }
@@ -80,10 +106,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let dst = ((p.pos0 + t) % p.slots) * per + w;
   if (KV_TYPE == 1u) {
     let s = t * p.kv_dim + 2u * w;
-    KC[dst] = pack2x16float(vec2<f32>(K[s], K[s + 1u]));
+    KC[dst] = pack2x16float(vec2<f32>(key(t, 2u * w), key(t, 2u * w + 1u)));
     VC[dst] = pack2x16float(vec2<f32>(V[s], V[s + 1u]));
   } else {
-    KC[dst] = bitcast<u32>(K[i]);
+    KC[dst] = bitcast<u32>(key(t, w));
     VC[dst] = bitcast<u32>(V[i]);
   }
 }

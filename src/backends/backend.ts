@@ -122,9 +122,21 @@ export interface Backend {
   rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void;
   /** store k, v ([nTokens][kvDim]) at positions pos0.. of `layer` */
   storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void;
+  /**
+   * Optional fusion: storeKV of k turned by rope (heads of headDim, token t at pos0 + t) in one pass;
+   * k itself may be left unturned. False, having recorded nothing, where it cannot; callers go
+   * through ropeStoreKV, which then runs rope and storeKV.
+   */
+  storeKVRoped?(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean;
   /** causal attention of q ([nTokens][nHead*headDim], positions pos0..) over the cached keys up to
    *  pos0 + t (within the window, if any) */
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, p: AttentionParams): void;
+  /**
+   * Optional fusion: q[t], k[t], v[t] = wq · x[t], wk · x[t], wv · x[t] in one pass (the weights
+   * may be of different formats; their cols are equal). False, having recorded nothing, for weights
+   * it cannot fuse; callers go through qkvMatmul, which then runs the three matmuls.
+   */
+  matmulQKV?(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean;
   /** out = act(gate) * up, elementwise over n */
   glu(gate: Activation, up: Activation, out: Activation, n: number, act: GluKind): void;
   /**
@@ -172,4 +184,26 @@ export function gatedMatmul(b: Backend, gate: Weight, up: Weight, x: Activation,
   b.matmul(gate, x, out, nTokens);
   b.matmul(up, x, upScratch, nTokens);
   b.glu(out, upScratch, out, nTokens * gate.rows, act);
+}
+
+/** q, k, v = wq · x, wk · x, wv · x for nTokens tokens: the backend's fused op where it has one, else three matmuls. */
+export function qkvMatmul(b: Backend, wq: Weight, wk: Weight, wv: Weight, x: Activation,
+  q: Activation, k: Activation, v: Activation, nTokens: number): void {
+  if (b.matmulQKV?.(wq, wk, wv, x, q, k, v, nTokens)) return;
+  b.matmul(wq, x, q, nTokens);
+  b.matmul(wk, x, k, nTokens);
+  b.matmul(wv, x, v, nTokens);
+}
+
+/**
+ * storeKV of k turned by `rope` (when the layer has one; nHeadKV heads of headDim): the backend's
+ * fused op where it has one, else rope in place and storeKV. k's contents afterwards are either.
+ */
+export function ropeStoreKV(b: Backend, layer: number, k: Activation, v: Activation, pos0: number, nTokens: number,
+  nHeadKV: number, headDim: number, rope: RopeParams | null | undefined): void {
+  if (rope) {
+    if (b.storeKVRoped?.(layer, k, v, pos0, nTokens, headDim, rope)) return;
+    b.rope(k, nTokens, nHeadKV, headDim, pos0, rope);
+  }
+  b.storeKV(layer, k, v, pos0, nTokens);
 }

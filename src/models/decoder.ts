@@ -2,7 +2,7 @@
 // bottom in backend ops (llama2.c's run.c is the model for clarity). What differs between families
 // comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
 // tests a family's name.
-import { gatedMatmul, type Activation, type Backend, type Weight } from '../backends/backend.ts';
+import { gatedMatmul, qkvMatmul, ropeStoreKV, type Activation, type Backend, type Weight } from '../backends/backend.ts';
 import type { KVType } from '../backends/kv-layout.ts';
 import { EngineError } from '../shared/errors.ts';
 import { macrotask } from '../shared/yield.ts';
@@ -151,9 +151,7 @@ export class Decoder {
     const P = plan.layers[l];
     // attention
     b.rmsnorm(s.x, L.attnNorm, s.xb, n, h.rmsEps);
-    b.matmul(L.wq, s.xb, s.q, n);
-    b.matmul(L.wk, s.xb, s.k, n);
-    b.matmul(L.wv, s.xb, s.v, n);
+    qkvMatmul(b, L.wq, L.wk, L.wv, s.xb, s.q, s.k, s.v, n);
     if (L.bq) b.addBias(s.q, L.bq, n);
     if (L.bk) b.addBias(s.k, L.bk, n);
     if (L.bv) b.addBias(s.v, L.bv, n);
@@ -164,11 +162,9 @@ export class Decoder {
       b.rmsnorm(s.k, L.kNorm, s.kn, n * h.nHeadKV, h.rmsEps);
       q = s.qn; k = s.kn;
     }
-    if (P.rope) {
-      b.rope(q, n, h.nHead, h.headDim, pos0, P.rope);
-      b.rope(k, n, h.nHeadKV, h.headDim, pos0, P.rope);
-    }
-    b.storeKV(l, k, s.v, pos0, n);
+    if (P.rope) b.rope(q, n, h.nHead, h.headDim, pos0, P.rope);
+    // k is turned on its way into the cache (nothing reads it after)
+    ropeStoreKV(b, l, k, s.v, pos0, n, h.nHeadKV, h.headDim, P.rope);
     b.attention(l, q, s.att, pos0, n, P.attn);
     b.matmul(L.wo, s.att, s.xb, n);
     this.residual(L.attnPostNorm, n);

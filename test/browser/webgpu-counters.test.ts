@@ -3,6 +3,7 @@
 // (compute-pass dispatchWorkgroups, queue.submit), grow by the same number per added layer, and its
 // weight bytes are the tensors a token reads by the file's tensor table (every layer tensor, the
 // final norm, the LM head, one embedding row); its KV bytes are the cached rows attention reads.
+// With the fused kernels off (backend option fuse: false) the same step takes 5 more dispatches a layer.
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,13 +45,17 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (_host, open) => {
   let h: BrowserHarness;
   const v: Variant[] = [];
   const r: StepCounts[] = [];
+  /** the same steps with the backend's fused kernels off */
+  const unfused: StepCounts[] = [];
   beforeAll(async () => {
     h = await open();
     for (const l of LAYERS) {
       v.push(await variant(l));
-      r.push(await h.run<StepCounts>('test/browser/pages/webgpu-counters-page.ts', 'decodeStep', h.fileUrl(v[v.length - 1].file), PROMPT));
+      const url = h.fileUrl(v[v.length - 1].file);
+      r.push(await h.run<StepCounts>('test/browser/pages/webgpu-counters-page.ts', 'decodeStep', url, PROMPT));
+      unfused.push(await h.run<StepCounts>('test/browser/pages/webgpu-counters-page.ts', 'decodeStep', url, PROMPT, false));
     }
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => { await h?.close(); });
 
   it('a decode step: the backend counts every dispatch and submit the WebGPU API sees', () => {
@@ -65,17 +70,36 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (_host, open) => {
     expect(r.map((c) => c.layers)).toEqual(LAYERS);
     const per = r[1].api.dispatches - r[0].api.dispatches;
     expect(r[2].api.dispatches - r[1].api.dispatches).toBe(per);
-    // a llama layer: 2 norms, 5 matmuls (q, k, v, o, down), the fused gate/up matmul + GLU, rope on
-    // q and k, KV store, attention, 2 residual adds
-    expect(per).toBe(14);
+    // a llama layer: 2 norms, the fused q/k/v matmul, 2 matmuls (o, down), the fused gate/up
+    // matmul + GLU, rope on q, the KV store turning k, attention, 2 residual adds
+    expect(per).toBe(11);
     for (const c of r) {
-      expect(c.perOp['matmul-vec']).toBe(5 * c.layers + 1);
+      expect(c.perOp['matmul-vec']).toBe(2 * c.layers + 1);
+      expect(c.perOp['matmul-qkv-vec']).toBe(c.layers);
       expect(c.perOp['matmul-glu-vec']).toBe(c.layers);
+      expect(c.perOp.rope).toBe(c.layers);
+      expect(c.perOp['store-kv-rope']).toBe(c.layers);
+      expect(c.perOp['store-kv']).toBeUndefined();
       expect(c.perOp.glu).toBeUndefined();
       expect(c.perOp.rmsnorm).toBe(2 * c.layers + 1);
       expect(c.perOp.attention ?? c.perOp['attention-serial']).toBe(c.layers);
       expect(c.perOp['top-k'] ?? c.perOp['top-k-serial']).toBe(1); // 512 logits: one chunk, one level
     }
+  });
+
+  it('the fused kernels save 5 dispatches a layer: q/k/v (2), gate/up + GLU (2), rope of k (1)', () => {
+    r.forEach((c, i) => {
+      const u = unfused[i];
+      console.log(`${c.layers} layers, per decoded token: ${u.api.dispatches} dispatches unfused, ${c.api.dispatches} fused; `
+        + `activation bytes read ${u.backend.activationBytes} → ${c.backend.activationBytes}; weight bytes ${c.backend.weightBytes}`);
+      expect(u.backend.dispatches).toBe(u.api.dispatches);
+      expect(u.api.dispatches - c.api.dispatches).toBe(5 * c.layers);
+      expect(u.perOp['matmul-vec']).toBe(7 * c.layers + 1);
+      expect(u.perOp.rope).toBe(2 * c.layers);
+      // the same weights are read either way; x once instead of three and two times
+      expect(c.backend.weightBytes).toBe(u.backend.weightBytes);
+      expect(c.backend.activationBytes).toBeLessThan(u.backend.activationBytes);
+    });
   });
 
   it('weight bytes per token are the tensors the file says a token reads; KV bytes the rows attention reads', () => {

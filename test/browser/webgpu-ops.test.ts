@@ -2,7 +2,7 @@
 // (the same page module and checks; both on SwiftShader here): rope (normal, NEOX,
 // partial rotation, frequency factors, longrope's attention factor), KV store + causal GQA
 // attention (prefill across key chunks, then decode; f32 and f16 caches; sliding windows over a
-// ring, soft-caps), glu (silu, GELU-tanh), scale, softcap, add, copy, softmax, top-k/argmax, device loss.
+// ring, soft-caps), k's rope inside the KV store, glu (silu, GELU-tanh), scale, softcap, add, copy, softmax, top-k/argmax, device loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webgpuHosts, type BrowserHarness } from './harness.ts';
 import { BOUND, type runOps } from './pages/webgpu-ops-page.ts';
@@ -19,7 +19,7 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (host, open) => {
     let r: Awaited<ReturnType<typeof runOps>>;
     beforeAll(async () => {
       r = await h.run('test/browser/pages/webgpu-ops-page.ts', 'runOps', 7 + threadsPerRow, threadsPerRow, sg === 'off' ? false : undefined);
-      console.log(JSON.stringify({ subgroups: r.subgroups, rope: r.rope, attention: r.attention, sliding: r.sliding, elementwise: r.elementwise }));
+      console.log(JSON.stringify({ subgroups: r.subgroups, rope: r.rope, attention: r.attention, ropedStore: r.ropedStore, sliding: r.sliding, elementwise: r.elementwise }));
     }, 90_000);
 
     it('runs the reductions over subgroups exactly when the adapter has them and they are not forced off', () => {
@@ -38,6 +38,18 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (host, open) => {
         expect(v.decode, `${k} decode`).toBeLessThanOrEqual(BOUND);
         // against the unrounded keys and values q8_0 is far off: the cache really holds 8-bit blocks
         if (k.startsWith('q8_0')) expect(v.unrounded, `${k} unrounded`).toBeGreaterThan(1e-3);
+      }
+    });
+
+    it('k turned inside the KV store (storeKVRoped), each rope case, f32/f16/q8_0 caches: as the f64 reference and as rope + storeKV', () => {
+      expect(Object.keys(r.ropedStore)).toHaveLength(15);
+      for (const [k, v] of Object.entries(r.ropedStore)) {
+        // f16: keys turned in f32 near an f16 rounding boundary may round the other way than the
+        // f64 reference's (observed ≤ 8e-6); a wrong rotation is off by O(1)
+        if (k.startsWith('f32')) expect(v.ref, `${k} vs reference`).toBeLessThanOrEqual(BOUND);
+        if (k.startsWith('f16')) expect(v.ref, `${k} vs reference`).toBeLessThanOrEqual(1e-4);
+        // the same f32 arithmetic as the rope kernel (SwiftShader: identical)
+        expect(v.unfused, `${k} vs unfused`).toBeLessThanOrEqual(1e-6);
       }
     });
 

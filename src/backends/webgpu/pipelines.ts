@@ -1,7 +1,7 @@
 // Compute pipelines, compiled once per (op, block format, override constants) and cached.
 // Tuning goes through WGSL `override` constants (workgroup size, tokens per workgroup, KV half).
 import type { GGMLType } from '../../quant/types.ts';
-import { plainOpSource, weightOpSource, type KernelVariant, type PlainOp, type WeightOp } from './shader-source.ts';
+import { multiWeightOpSource, plainOpSource, weightOpSource, type KernelVariant, type MultiWeightOp, type PlainOp, type WeightOp } from './shader-source.ts';
 
 export type Overrides = Record<string, number | boolean>;
 
@@ -18,6 +18,11 @@ export class Pipelines {
 
   weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}, v: KernelVariant = {}): GPUComputePipeline {
     return this.get(`${op}:${type}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}`, () => weightOpSource(op, type, v), overrides);
+  }
+
+  /** an op over three weights, each in its own format (matmul-qkv) */
+  multiWeight(op: MultiWeightOp, types: readonly [GGMLType, GGMLType, GGMLType], overrides: Overrides = {}, v: KernelVariant = {}): GPUComputePipeline {
+    return this.get(`${op}:${types.join(',')}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}`, () => multiWeightOpSource(op, types, v), overrides);
   }
 
   plain(op: PlainOp, overrides: Overrides = {}, entryPoint = 'main', v: KernelVariant = {}): GPUComputePipeline {

@@ -30,6 +30,8 @@ export function provideShaderSources(ops: Sources, quant: Sources): void {
 }
 
 export type WeightOp = 'matmul' | 'matmul-glu' | 'embed' | 'rmsnorm' | 'add-bias';
+/** ops over several weights, each in its own block format (matmulQKV: a Q4_K_M file's wv is often Q6_K) */
+export type MultiWeightOp = 'matmul-qkv';
 export type PlainOp = 'rope' | 'store-kv' | 'kv-shift' | 'attention' | 'softmax' | 'glu' | 'scale' | 'add' | 'copy' | 'top-k';
 
 function opSource(op: string): string {
@@ -58,14 +60,17 @@ export function weightFormats(): GGMLType[] {
 }
 
 /**
- * The prelude and snippet again over binding U instead of W, each module-scope function and
- * constant renamed with a _u suffix (dq4 → dq4_u): WGSL cannot pass a storage buffer to a
- * function, so a kernel that reads two weights of one format gets a second reader.
+ * The prelude and snippet again over another binding instead of W, each module-scope function and
+ * constant renamed with a suffix (overBinding(src, 'U', '_u'): dq4 → dq4_u): WGSL cannot pass a
+ * storage buffer to a function, so a kernel that reads several weights gets a reader per weight.
  */
-function overU(src: string): string {
+function overBinding(src: string, binding: string, suffix: string): string {
   const names = [...src.matchAll(/^(?:fn|const)\s+(\w+)/gm)].map((m) => m[1]);
-  return names.reduce((s, n) => s.replace(new RegExp(`\\b${n}\\b`, 'g'), `${n}_u`), src.replace(/\bW\b/g, 'U'));
+  return names.reduce((s, n) => s.replace(new RegExp(`\\b${n}\\b`, 'g'), `${n}${suffix}`), src.replace(/\bW\b/g, binding));
 }
+
+/** overBinding to U: the second reader of a two-weight kernel (matmul-glu) */
+const overU = (src: string) => overBinding(src, 'U', '_u');
 
 /** Kernel variants: f16 products (needs shader-f16; matmul ops), reductions over subgroups
  *  (needs subgroups; the reduce-*-subgroup.wgsl snippets instead of reduce-*-workgroup.wgsl). */
@@ -92,6 +97,13 @@ export function weightOpSource(op: WeightOp, type: GGMLType, v: KernelVariant = 
   const precision = opSource(v.f16 ? 'precision-f16' : 'precision-f32');
   const readers = op === 'matmul-glu' ? `${reader}\n${overU(reader)}\n${opSource('glu-act')}` : reader;
   return hoistEnables(`${precision}\n${readers}\n${reduceSnippet('rows', v)}\n${opSource(op)}`);
+}
+
+/** matmul-qkv over wq, wk, wv of formats q, k, v: dq4 reads W, dq4_k reads WK, dq4_v reads WV. */
+export function multiWeightOpSource(op: MultiWeightOp, [q, k, v]: readonly [GGMLType, GGMLType, GGMLType], variant: KernelVariant = {}): string {
+  const reader = (type: GGMLType) => `${opSource('weights')}\n${quantSnippet(type)}`;
+  return hoistEnables([opSource(variant.f16 ? 'precision-f16' : 'precision-f32'), reader(q), overBinding(reader(k), 'WK', '_k'),
+    overBinding(reader(v), 'WV', '_v'), reduceSnippet('rows', variant), opSource(op)].join('\n'));
 }
 
 /** ops that read cached K/V values get the shared reader (kv-read.wgsl) in front */

@@ -25,6 +25,9 @@ export interface WebGPUBackendOptions extends DeviceOptions {
    *  default: when the adapter has subgroups and reports their sizes; false forces the
    *  workgroup-memory path */
   subgroups?: boolean;
+  /** the fused kernels (matmulGlu, matmulQKV, storeKVRoped); false declines them, so callers run the
+   *  separate ops (tests compare the two paths). Default true. */
+  fuse?: boolean;
 }
 
 export interface WebGPUStats {
@@ -59,6 +62,10 @@ export interface WebGPUBackend extends Backend {
   topK(logits: Activation, k: number, n?: number): Promise<TopK>;
   /** fused gate/up matmul + GLU (matmul-glu.wgsl); false for a pair of two formats or shapes */
   matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean;
+  /** fused q/k/v matmuls (matmul-qkv.wgsl); false for weights of other widths or split into chunks */
+  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean;
+  /** rope of k inside the KV store (store-kv.wgsl ROPE) */
+  storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean;
   /** in-place softmax over each of nRows rows of `width` */
   softmax(x: Activation, nRows: number, width: number): void;
   /** device bytes held (weights, activations, KV cache), for the bench's memory figure */
@@ -96,6 +103,8 @@ function topKOnHost(x: Float32Array, k: number): TopK {
   return { ids, values: ids.map((i) => x[i]) };
 }
 const act = (a: Activation) => a as GPUActivation;
+/** storeKVRoped's rope: heads of headDim */
+interface StoreRope { headDim: number; p: RopeParams }
 const wt = (w: Weight) => w as GPUWeight;
 
 class WebGPUBackendImpl implements WebGPUBackend {
@@ -127,6 +136,9 @@ class WebGPUBackendImpl implements WebGPUBackend {
   private readonly reduceVariant: KernelVariant;
   /** the reduce-*-subgroup.wgsl snippets' constants (none for reduce-*-workgroup.wgsl) */
   private readonly reduceOverrides: Record<string, number | boolean>;
+  private readonly fuse: boolean;
+  /** bound where store-kv's rope table is unused (layout 'auto' keeps the binding) */
+  private noRopeTable: GPUBuffer | null = null;
 
   constructor(private readonly device: GPUDevice, readonly caps: GPUCaps, private readonly opts: WebGPUBackendOptions) {
     this.threadsPerRow = opts.threadsPerRow ?? (caps.adapter.includes('swiftshader') ? 1 : 16);
@@ -138,6 +150,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
     this.variant = { f16: opts.f16 ?? caps.shaderF16, subgroups: this.subgroups };
     this.reduceVariant = { subgroups: this.subgroups };
     this.reduceOverrides = this.subgroups && sg ? { SG: sg.min, SG_EXACT: sg.min === sg.max } : {};
+    this.fuse = opts.fuse ?? true;
     this.rec = new Recorder(device, caps.maxComputeWorkgroupsPerDimension);
     this.pipes = new Pipelines(device, (msg) => this.fail(`shader compilation failed: ${msg}`));
     device.addEventListener('uncapturederror', (ev) => {
@@ -316,6 +329,7 @@ class WebGPUBackendImpl implements WebGPUBackend {
   matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, kind: GluKind): boolean {
     this.alive();
     const g = wt(gate), u = wt(up);
+    if (!this.fuse) return false;
     if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.chunks.length !== u.chunks.length
       || g.chunks.some((c, i) => c.row0 !== u.chunks[i].row0 || c.rows !== u.chunks[i].rows)) return false;
     check(x.length >= nTokens * g.cols && out.length >= nTokens * g.rows && x !== out, 'BAD_ARGUMENT',
@@ -329,6 +343,30 @@ class WebGPUBackendImpl implements WebGPUBackend {
         [c.rows, g.cols, nTokens, c.row0, g.rows, gx, g.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)],
         { op: nTokens === 1 ? 'matmul-glu-vec' : 'matmul-glu', wg: WG, weights: 2 * c.rows * g.rowBytes, activations: nTokens * g.cols * 4 });
     });
+    return true;
+  }
+
+  /**
+   * wq, wk, wv of one width, each in one buffer (any formats: each has its reader): one kernel,
+   * matmul-qkv.wgsl, its workgroups split among the three weights' rows.
+   */
+  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean {
+    this.alive();
+    const ws = [wt(wq), wt(wk), wt(wv)] as const;
+    const outs = [q, k, v];
+    if (!this.fuse || ws.some((w) => w.cols !== ws[0].cols || w.chunks.length !== 1)) return false;
+    check(x.length >= nTokens * ws[0].cols && ws.every((w, i) => outs[i].length >= nTokens * w.rows && outs[i] !== x)
+      && q !== k && k !== v && q !== v, 'BAD_ARGUMENT',
+      `matmulQKV of '${ws[0].name}' (${ws.map((w) => w.rows).join('/')}×${ws[0].cols}) over ${nTokens} tokens does not fit its activations.`);
+    const tok = nTokens === 1 ? 1 : 8; // as matmul
+    const tpr = this.threadsPerRow;
+    const groups = ws.map((w) => Math.ceil(w.rows / (WG / tpr)));
+    const [gx, gy] = this.rec.grid(groups[0] + groups[1] + groups[2]);
+    const pipe = this.pipes.multiWeight('matmul-qkv', [ws[0].type, ws[1].type, ws[2].type], { WG, TOK: tok, TPR: tpr, ...this.reduceOverrides }, this.variant);
+    this.rec.dispatch(pipe, [...ws.map((w) => w.chunks[0].buffer), act(x).buffer, ...outs.map((o) => act(o).buffer)],
+      [...ws.map((w) => w.rows), ws[0].cols, nTokens, gx, groups[0], groups[1], ...ws.map((w) => w.rowBytes), 0],
+      [gx, gy, Math.ceil(nTokens / tok)],
+      { op: nTokens === 1 ? 'matmul-qkv-vec' : 'matmul-qkv', wg: WG, weights: ws.reduce((n, w) => n + w.bytes, 0), activations: nTokens * ws[0].cols * 4 });
     return true;
   }
 
@@ -346,18 +384,24 @@ class WebGPUBackendImpl implements WebGPUBackend {
   rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void {
     this.alive();
     check(p.nRot % 2 === 0 && p.nRot <= headDim && x.length >= nTokens * nHeads * headDim, 'BAD_ARGUMENT', `rope shapes do not fit (nRot ${p.nRot}, headDim ${headDim}).`);
-    // q and k of every layer share one table per batch
-    // (the factors by identity, as the WASM backend does: the layer plan shares one array per kind of layer)
+    const cs = this.ropeCS(pos0, nTokens, p);
+    const total = nTokens * nHeads * (p.nRot / 2);
+    const [gx, gy] = this.rec.grid(Math.ceil(total / WG));
+    this.rec.dispatch(this.pipes.plain('rope', { WG }), [act(x).buffer, cs],
+      [nTokens, nHeads, headDim, p.nRot, p.neox ? 1 : 0, gx, 0, 0], [gx, gy],
+      { op: 'rope', wg: WG, activations: total * 8 + nTokens * p.nRot * 4 });
+  }
+
+  /** (cos, sin) of positions pos0.. for rope and storeKVRoped: q and k of every layer share one
+   *  table per batch (the factors by identity, as the WASM backend does: the layer plan shares one
+   *  array per kind of layer); a table lives until the next submit. */
+  private ropeCS(pos0: number, nTokens: number, p: RopeParams): GPUBuffer {
     const key = `${pos0}:${nTokens}:${p.nRot}:${p.freqBase}:${p.attnFactor ?? 1}`;
     let c = this.ropeCache;
     if (!c || c.key !== key || c.factors !== p.freqFactors || c.submits !== this.rec.submits) {
       c = this.ropeCache = { key, factors: p.freqFactors, submits: this.rec.submits, buf: this.rec.temp(ropeTable(pos0, nTokens, p)) };
     }
-    const total = nTokens * nHeads * (p.nRot / 2);
-    const [gx, gy] = this.rec.grid(Math.ceil(total / WG));
-    this.rec.dispatch(this.pipes.plain('rope', { WG }), [act(x).buffer, c.buf],
-      [nTokens, nHeads, headDim, p.nRot, p.neox ? 1 : 0, gx, 0, 0], [gx, gy],
-      { op: 'rope', wg: WG, activations: total * 8 + nTokens * p.nRot * 4 });
+    return c.buf;
   }
 
   private layer(l: number): KVLayer {
@@ -367,23 +411,37 @@ class WebGPUBackendImpl implements WebGPUBackend {
   }
 
   storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void {
+    this.storeChecked(layer, k, v, pos0, nTokens);
+  }
+
+  storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean {
+    if (!this.fuse) return false;
+    check(p.nRot % 2 === 0 && p.nRot <= headDim && this.kvSpec !== null && this.kvSpec.kvDim % headDim === 0, 'BAD_ARGUMENT',
+      `storeKVRoped shapes do not fit (nRot ${p.nRot}, headDim ${headDim}, KV width ${this.kvSpec?.kvDim}).`);
+    this.storeChecked(layer, k, v, pos0, nTokens, { headDim, p });
+    return true;
+  }
+
+  private storeChecked(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, rope?: StoreRope): void {
     this.alive();
     const L = this.layer(layer);
     const { kvDim, nCtx } = this.kvSpec!;
     check(pos0 >= 0 && pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Positions ${pos0}..${pos0 + nTokens - 1} do not fit a context of ${nCtx}.`);
     check(nTokens <= L.slots, 'BAD_ARGUMENT', `storeKV of ${nTokens} tokens overflows a ring of ${L.slots} positions.`);
-    this.storeRows(L, act(k).buffer, act(v).buffer, pos0, nTokens);
+    check(k.length >= nTokens * kvDim && v.length >= nTokens * kvDim, 'BAD_ARGUMENT', `storeKV of ${nTokens} rows of ${kvDim} overflows its activations.`);
+    this.storeRows(L, act(k).buffer, act(v).buffer, pos0, nTokens, rope);
   }
 
-  /** f32 rows k, v ([nTokens][kvDim]) into the layer's cache at positions pos0.., in its type. */
-  private storeRows(L: KVLayer, k: GPUBuffer, v: GPUBuffer, pos0: number, nTokens: number): void {
+  /** f32 rows k, v ([nTokens][kvDim]) into the layer's cache at positions pos0.., in its type; k turned first by `rope`. */
+  private storeRows(L: KVLayer, k: GPUBuffer, v: GPUBuffer, pos0: number, nTokens: number, rope?: StoreRope): void {
     const { kvDim } = this.kvSpec!;
     // threads: one per word (f32, f16 pairs), or per scale word of each row (q8_0: two blocks)
     const n = this.kvType === 'q8_0' ? nTokens * Math.ceil(kvDim / 64) : (nTokens * kvDim) / (this.kvType === 'f16' ? 2 : 1);
     const [gx, gy] = this.rec.grid(Math.ceil(n / WG));
-    this.rec.dispatch(this.pipes.plain('store-kv', { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType) }),
-      [k, v, L.k, L.v], [nTokens, kvDim, pos0, gx, L.slots, 0, 0, 0], [gx, gy],
-      { op: 'store-kv', wg: WG, activations: 2 * nTokens * kvDim * 4 });
+    const cs = rope ? this.ropeCS(pos0, nTokens, rope.p) : (this.noRopeTable ??= this.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE }));
+    this.rec.dispatch(this.pipes.plain('store-kv', { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ROPE: !!rope }),
+      [k, v, L.k, L.v, cs], [nTokens, kvDim, pos0, gx, L.slots, rope?.headDim ?? 0, rope?.p.nRot ?? 0, rope?.p.neox ? 1 : 0], [gx, gy],
+      { op: rope ? 'store-kv-rope' : 'store-kv', wg: WG, activations: 2 * nTokens * kvDim * 4 + (rope ? nTokens * rope.p.nRot * 4 : 0) });
   }
 
   shiftKV(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void {

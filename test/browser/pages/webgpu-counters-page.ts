@@ -50,10 +50,10 @@ export interface StepCounts {
   pos: number;
 }
 
-/** Prefills `prompt` tokens (greedy argmax on the device), then counts one decode step. */
-export async function decodeStep(url: string, prompt: number): Promise<StepCounts> {
+/** Prefills `prompt` tokens (greedy argmax on the device), then counts one decode step (`fuse`: the backend option). */
+export async function decodeStep(url: string, prompt: number, fuse = true): Promise<StepCounts> {
   const api: ApiCount = { dispatches: 0, submits: 0 };
-  const backend = await createWebGPUBackend({ gpu: countingGPU(api) });
+  const backend = await createWebGPUBackend({ gpu: countingGPU(api), fuse });
   const m = await loadModel(await urlSource(url), backend, { nCtx: 64 });
   try {
     const ids = Int32Array.from({ length: prompt }, (_, i) => 1 + ((i * 37) % (m.h.vocabSize - 1)));

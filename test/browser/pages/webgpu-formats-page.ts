@@ -41,7 +41,7 @@ export interface FormatResult {
 
 type R = ReturnType<typeof rng>;
 
-function quantized(t: FormatTraits, r: R, rows: number, cols: number, mean = 0): { bytes: Uint8Array; deq: Float32Array } {
+export function quantized(t: FormatTraits, r: R, rows: number, cols: number, mean = 0): { bytes: Uint8Array; deq: Float32Array } {
   const values = randn(r, rows * cols).map((v) => v + mean);
   const nBlocks = (rows * cols) / t.blockSize;
   const bytes = new Uint8Array(nBlocks * t.typeSize);

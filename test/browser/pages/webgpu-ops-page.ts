@@ -70,6 +70,58 @@ async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: KV
   };
 }
 
+const ROPE_CASES = [
+  { name: 'normal', neox: false, nRot: 32 },
+  { name: 'neox', neox: true, nRot: 32 },
+  { name: 'partial-neox', neox: true, nRot: 16 },
+  { name: 'freq-factors', neox: false, nRot: 32, ff: true },
+  { name: 'longrope', neox: true, nRot: 24, ff: true, attnFactor: 1.19 },
+];
+
+/**
+ * storeKVRoped (k turned inside the KV store): n keys in one batch, then one more (decode), at
+ * positions up to ~1200, each rope case; attention of the last queries over them against the f64
+ * reference over rope-turned keys (f32, f16 caches), and against the unfused rope + storeKV into
+ * another layer (every cache type; q8_0's levels make the f64 reference inexact there).
+ */
+async function ropedStoreCase(b: WebGPUBackend, r: R, kvType: KVType, c: typeof ROPE_CASES[number]): Promise<{ ref: number; unfused: number }> {
+  const [nHead, nHeadKV, headDim, base, nq] = [4, 2, 32, 10000, 5];
+  const n = 600 + r.int(600);
+  const kvDim = nHeadKV * headDim;
+  const scale = 1 / Math.sqrt(headDim);
+  b.createKVCache({ nLayers: 2, nCtx: n + 1, kvDim, type: kvType });
+  const K = randn(r, (n + 1) * kvDim), V = randn(r, (n + 1) * kvDim), q = randn(r, (nq + 1) * nHead * headDim);
+  const ff = c.ff ? Float32Array.from({ length: c.nRot / 2 }, (_, i) => 1 + i * 0.7) : undefined;
+  const rope = { nRot: c.nRot, freqBase: base, neox: c.neox, freqFactors: ff, attnFactor: c.attnFactor };
+  const outs: Float32Array[] = [];
+  for (const layer of [0, 1]) {
+    for (const [pos0, m] of [[0, n], [n, 1]]) {
+      const ka = put(b, K.slice(pos0 * kvDim, (pos0 + m) * kvDim)), va = put(b, V.slice(pos0 * kvDim, (pos0 + m) * kvDim));
+      if (layer === 0) {
+        if (!b.storeKVRoped(0, ka, va, pos0, m, headDim, rope)) throw new Error('storeKVRoped declined');
+      } else {
+        b.rope(ka, m, nHeadKV, headDim, pos0, rope);
+        b.storeKV(1, ka, va, pos0, m);
+      }
+    }
+    const qa = put(b, q);
+    const o = b.alloc((nq + 1) * nHead * headDim);
+    b.attention(layer, qa, o, n - nq + 1, nq, { nHead, nHeadKV, headDim, scale });
+    outs.push(await b.read(o, 0, nq * nHead * headDim));
+  }
+  const Kr = Float32Array.from(ropeRef(K, n + 1, nHeadKV, headDim, 0, c.nRot, base, c.neox, ff, c.attnFactor));
+  const ref = attentionRef(q, roundKV(kvType, Kr), roundKV(kvType, V), n - nq + 1, nq, nHead, nHeadKV, headDim, scale);
+  return { ref: kvType === 'q8_0' ? NaN : relErr(outs[0], ref), unfused: relErr(outs[0], outs[1]) };
+}
+
+async function ropedStoreCases(b: WebGPUBackend, r: R): Promise<Record<string, { ref: number; unfused: number }>> {
+  const out: Record<string, { ref: number; unfused: number }> = {};
+  for (const kvType of ['f32', 'f16', 'q8_0'] as const) {
+    for (const c of ROPE_CASES) out[`${kvType}-${c.name}`] = await ropedStoreCase(b, r, kvType, c);
+  }
+  return out;
+}
+
 /**
  * A sliding layer on a ring of window + batch − 1 slots beside a full layer, batch after batch far
  * past the window (keys wrap the ring several times), soft-capped scores; worst error of all steps.
@@ -175,6 +227,7 @@ export async function runOps(seed: number, threadsPerRow: number, subgroups?: bo
         'f32-softcap': await slidingCase(b, r, 'f32', 20),
         'q8_0-softcap': await slidingCase(b, r, 'q8_0', 20, 32),
       },
+      ropedStore: await ropedStoreCases(b, r),
       elementwise: await elementwise(b, r),
       topK: await topK(b, r),
       stats: b.stats(),
