@@ -30,7 +30,8 @@ export function int8MaxTokens(tiles: boolean): number {
 
 /** Bytes of one token's 8-bit activation row (q8-acts.ts q8RowBytes). */
 export function q8RowBytes(cols: number, qb: number): number {
-  return (cols + (cols / qb) * 4 + (cols >> 3) + 15) & ~15;
+  const nb = cols / qb;
+  return (cols + nb * 4 + (cols >> 3) + ((nb + 3) >> 2) * 16 + 15) & ~15;
 }
 
 /** Per-thread scratch stride for a request of `bytes`. */

@@ -296,7 +296,7 @@ class WasmBackendImpl implements WasmBackend {
       this.q8 = { ptr: 0, bytes: 0, key: '' };
       this.q8 = { ptr: this.heap.alloc(bytes), bytes, key: '' };
     }
-    this.run(this.k.quantizeActs, [x.ptr, this.q8.ptr, cols, qb], nTokens, 1, nTokens * cols);
+    this.run(this.k.quantizeActs, [x.ptr, this.q8.ptr, cols, qb, nTokens], nTokens, 1, nTokens * cols);
     this.q8.key = key;
     return this.q8.ptr;
   }
