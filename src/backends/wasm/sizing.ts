@@ -101,7 +101,7 @@ export class WasmHeapModel {
     const bytes = slots.reduce((a, n) => a + n, 0) * kvRowBytes(type, kvDim);
     this.alloc(bytes, 'kv');
     this.alloc(bytes, 'kv');
-    this.ensureScratch(nCtx * 4);
+    this.ensureScratch(nCtx * 16); // attention scores, four tokens at a time
   }
 
   /** rmsnorm / addBias read a weight as f32: a non-F32 one gets a copy, made once. */

@@ -225,7 +225,7 @@ class WasmBackendImpl implements WasmBackend {
       throw e;
     }
     this.kv = { spec, type, typeCode: KV_TYPES.indexOf(type), rowBytes, k, v, bytes, slots, layerOff };
-    this.ensureScratch(nCtx * 4);
+    this.ensureScratch(nCtx * 16); // attention scores, four tokens at a time
   }
 
   write(dst: Activation, src: Float32Array, dstOffset = 0): void {
