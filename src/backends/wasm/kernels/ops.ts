@@ -1,6 +1,6 @@
 // Non-matmul ops. Kernels that the JS side splits across threads take their share as
 // [begin, end) (tokens, elements or (token, head) items) followed by a per-thread scratch pointer.
-import { axpyF16, axpyF32, axpyQ8, dotF32, dotF32F16, dotF32Q8, f32ToF16, Q8_BLOCK_BYTES, quantizeQ8Blocks } from './common';
+import { axpyF16, axpyF32, axpyQ8, dotF32, dotF32F16, dotF32Q8, f32ToF16, f32x4ToF16, Q8_BLOCK_BYTES, quantizeQ8Blocks } from './common';
 // KV cache element types (the `kt` argument, 0 = f32), as src/backends/kv-layout.ts names them
 import { attend4, KV_F16, KV_Q8_0 } from './attention4';
 
@@ -141,7 +141,9 @@ export function storeRows(src: usize, dst: usize, n: i32, kt: i32): void {
   if (kt == KV_Q8_0) {
     quantizeQ8Blocks(src, dst, n >> 5);
   } else if (kt == KV_F16) {
-    for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store64_lane(dst + (<usize>i << 1), f32x4ToF16(v128.load(src + (<usize>i << 2))), 0);
+    for (; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
   } else {
     memory.copy(dst, src, <usize>n << 2);
   }
