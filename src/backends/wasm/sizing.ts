@@ -30,7 +30,8 @@ export function int8MaxTokens(tiles: boolean): number {
 
 /** Bytes of one token's 8-bit activation row (q8-acts.ts q8RowBytes). */
 export function q8RowBytes(cols: number, qb: number): number {
-  return (cols + (cols / qb) * 4 + (cols >> 3) + 15) & ~15;
+  const nb = cols / qb;
+  return (cols + nb * 4 + (cols >> 3) + ((nb + 3) >> 2) * 16 + 15) & ~15;
 }
 
 /** Per-thread scratch stride for a request of `bytes`. */
@@ -100,7 +101,7 @@ export class WasmHeapModel {
     const bytes = slots.reduce((a, n) => a + n, 0) * kvRowBytes(type, kvDim);
     this.alloc(bytes, 'kv');
     this.alloc(bytes, 'kv');
-    this.ensureScratch(nCtx * 4);
+    this.ensureScratch(nCtx * 16); // attention scores, four tokens at a time
   }
 
   /** rmsnorm / addBias read a weight as f32: a non-F32 one gets a copy, made once. */

@@ -225,7 +225,7 @@ class WasmBackendImpl implements WasmBackend {
       throw e;
     }
     this.kv = { spec, type, typeCode: KV_TYPES.indexOf(type), rowBytes, k, v, bytes, slots, layerOff };
-    this.ensureScratch(nCtx * 4);
+    this.ensureScratch(nCtx * 16); // attention scores, four tokens at a time
   }
 
   write(dst: Activation, src: Float32Array, dstOffset = 0): void {
@@ -296,7 +296,7 @@ class WasmBackendImpl implements WasmBackend {
       this.q8 = { ptr: 0, bytes: 0, key: '' };
       this.q8 = { ptr: this.heap.alloc(bytes), bytes, key: '' };
     }
-    this.run(this.k.quantizeActs, [x.ptr, this.q8.ptr, cols, qb], nTokens, 1, nTokens * cols);
+    this.run(this.k.quantizeActs, [x.ptr, this.q8.ptr, cols, qb, nTokens], nTokens, 1, nTokens * cols);
     this.q8.key = key;
     return this.q8.ptr;
   }

@@ -255,4 +255,33 @@ describe.each([1, 2])('wasm ops, %i thread(s)', (threads) => {
     expect(relErr(await get(out, nHead * hd), refAttention(qf, K, V, n - 1, 1, nHead, 1, hd, 1 / 4))).toBeLessThan(1e-5);
     for (const a of [...kv, q, out]) b.free(a);
   });
+
+  // a batch's tokens go four at a time (attention4.ts); each must get its one-token output exactly,
+  // also where some of its keys fall below the e^-80 cut-off and others do not
+  it.each([['f32', 0, 0, 8], ['f16', 0, 0, 64], ['q8_0', 0, 0, 64], ['f16', 9, 20, 16], ['q8_0', 9, 0, 32]] as const)(
+    'a batch token\'s attention equals its one-token attention bit for bit, %s cache, window %i, soft-cap %i',
+    async (type, window, cap, hd) => {
+      const r = rng(31 + hd + window);
+      const [nHead, nHeadKV, nTokens, pos0] = [4, 2, 11, 5];
+      const kvDim = nHeadKV * hd;
+      const nCtx = pos0 + nTokens;
+      b.createKVCache({ nLayers: 1, nCtx, kvDim, type });
+      const k = put(randomF32(nCtx * kvDim, r, 8));
+      const v = put(randomF32(nCtx * kvDim, r));
+      b.storeKV(0, k, v, 0, nCtx);
+      const qf = randomF32(nTokens * nHead * hd, r, 8);
+      const p = { nHead, nHeadKV, headDim: hd, scale: 1 / Math.sqrt(hd), window, softcap: cap };
+      const q = put(qf);
+      const out = b.alloc(qf.length);
+      b.attention(0, q, out, pos0, nTokens, p);
+      const batch = await get(out, qf.length);
+      const row = nHead * hd;
+      const q1 = b.alloc(row), out1 = b.alloc(row);
+      for (let t = 0; t < nTokens; t++) {
+        b.write(q1, qf.subarray(t * row, (t + 1) * row));
+        b.attention(0, q1, out1, pos0 + t, 1, p);
+        expect(Array.from(batch.subarray(t * row, (t + 1) * row)), `token ${t}`).toEqual(Array.from(await get(out1, row)));
+      }
+      for (const a of [k, v, q, out, q1, out1]) b.free(a);
+    });
 });

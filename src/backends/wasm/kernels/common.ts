@@ -55,6 +55,22 @@ export function f32ToF16(f: f32): u32 {
   return sign | h;
 }
 
+/** Four f32 → f16 bits as f32ToF16, in the low four i16 lanes (branch-free, for storeRows). */
+@inline export function f32x4ToF16(v: v128): v128 {
+  const ax = v128.and(v, i32x4.splat(0x7fffffff));
+  const m13 = i32x4.shr_u(ax, 13);
+  // normal: exponent rebiased by subtraction; + 0xfff + the kept lsb rounds to nearest even (a
+  // carry may reach the exponent)
+  const normal = i32x4.shr_u(i32x4.add(i32x4.sub(ax, i32x4.splat(112 << 23)),
+    i32x4.add(i32x4.splat(0x0fff), v128.and(m13, i32x4.splat(1)))), 13);
+  const sub = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(ax, f32x4.splat(16777216.0))));
+  let h = v128.bitselect(sub, normal, i32x4.lt_s(ax, i32x4.splat(0x38800000)));
+  h = v128.bitselect(i32x4.splat(0x7c00), h, i32x4.gt_s(ax, i32x4.splat(0x477fefff)));
+  h = v128.bitselect(v128.or(i32x4.splat(0x7e00), v128.and(m13, i32x4.splat(0x3ff))), h, i32x4.gt_s(ax, i32x4.splat(0x7f800000)));
+  h = v128.or(h, v128.and(i32x4.shr_u(v, 16), i32x4.splat(0x8000)));
+  return i16x8.narrow_i32x4_u(h, h);
+}
+
 @inline export function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }

@@ -4,6 +4,7 @@
 // Each weight block is unpacked and its scales decoded once for the four tokens.
 import { loadF16 } from './common';
 import { bitAs } from './formats-q8-more';
+import { q8TileOffset } from './q8-acts';
 import { TILE_LANE_SUMS, dot16, dotSS, dotSS2 } from './dot';
 import { LO4, dotScaled2, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q6Offsets, q6Values, scales4, splatScale, sum16, sum4 } from './formats-q8';
 
@@ -28,19 +29,17 @@ import { LO4, dotScaled2, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q6Offset
     dotSS2(w0, v128.load(x3 + o), w1, v128.load(x3 + o + 16), ones));
 }
 
-/** The four tokens' activation scales of block b, as one vector. */
-@inline function q8Scales(x: usize, x1: usize, x2: usize, x3: usize, so: usize): v128 {
-  let s = v128.load32_zero(x + so);
-  s = v128.load32_lane(x1 + so, s, 1);
-  s = v128.load32_lane(x2 + so, s, 2);
-  return v128.load32_lane(x3 + so, s, 3);
+/** The four tokens' activation scales of block b, as one vector: a load from the interleaved
+ *  tile scales (q8-acts.ts) of row xk = the tile's row b & 3. */
+@inline function q8Scales(xk: usize, tOff: usize, b: i32): v128 {
+  return v128.load(xk + tOff + (<usize>(b & ~3) << 2));
 }
 
 /** acc + block b's four sums × (weight scale d × activation scales): one convert, two muls, one add. */
-@inline function q8Step(acc: v128, w: usize, x: usize, x1: usize, x2: usize, x3: usize, dOff: usize, b: i32, d: v128,
-  ones: v128): v128 {
+@inline function q8Step(acc: v128, w: usize, x: usize, x1: usize, x2: usize, x3: usize, xk: usize, tOff: usize, b: i32,
+  d: v128, ones: v128): v128 {
   const p = q8Sums(w + <usize>b * 34, x, x1, x2, x3, <usize>b << 5, ones);
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.mul(d, q8Scales(x, x1, x2, x3, dOff + (<usize>b << 2)))));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.mul(d, q8Scales(xk, tOff, b))));
 }
 
 /**
@@ -57,18 +56,19 @@ export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, sO
   }
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
+  const tOff = q8TileOffset(sOff, nb << 5);
   // i16x8 of 1 the compilers cannot fold (nb ≥ 0), so it stays in a register (see dotSS2)
   const ones = i16x8.splat(<i16>((nb >>> 31) ^ 1));
   let b = 0;
   for (; b + 4 <= nb; b += 4) {
     const d = scales4(w + <usize>b * 34, 34);
-    a0 = q8Step(a0, w, x, x1, x2, x3, dOff, b, f32x4.splat(f32x4.extract_lane(d, 0)), ones);
+    a0 = q8Step(a0, w, x, x1, x2, x3, x, tOff, b, f32x4.splat(f32x4.extract_lane(d, 0)), ones);
     pin(out, a0);
-    a1 = q8Step(a1, w, x, x1, x2, x3, dOff, b + 1, f32x4.splat(f32x4.extract_lane(d, 1)), ones);
+    a1 = q8Step(a1, w, x, x1, x2, x3, x1, tOff, b + 1, f32x4.splat(f32x4.extract_lane(d, 1)), ones);
     pin(out, a1);
-    a2 = q8Step(a2, w, x, x1, x2, x3, dOff, b + 2, f32x4.splat(f32x4.extract_lane(d, 2)), ones);
+    a2 = q8Step(a2, w, x, x1, x2, x3, x2, tOff, b + 2, f32x4.splat(f32x4.extract_lane(d, 2)), ones);
     pin(out, a2);
-    a3 = q8Step(a3, w, x, x1, x2, x3, dOff, b + 3, f32x4.splat(f32x4.extract_lane(d, 3)), ones);
+    a3 = q8Step(a3, w, x, x1, x2, x3, x3, tOff, b + 3, f32x4.splat(f32x4.extract_lane(d, 3)), ones);
     pin(out, a3);
   }
   // rowdotq_q8_0's tail: (sum · d) · activation scale per block, after the four-block sums
@@ -76,7 +76,7 @@ export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, sO
   for (; b < nb; b++) {
     const blk = w + <usize>b * 34;
     const p = f32x4.mul(f32x4.convert_i32x4_s(q8Sums(blk, x, x1, x2, x3, <usize>b << 5, ones)), f32x4.splat(loadF16(blk)));
-    t = f32x4.add(t, f32x4.mul(p, q8Scales(x, x1, x2, x3, dOff + (<usize>b << 2))));
+    t = f32x4.add(t, f32x4.mul(p, q8Scales(x + <usize>(b & 3) * stride, tOff, b)));
   }
   const s = f32x4.add(f32x4.add(f32x4.add(f32x4.add(a0, a1), a2), a3), t);
   store4(out, os, f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1), f32x4.extract_lane(s, 2), f32x4.extract_lane(s, 3));

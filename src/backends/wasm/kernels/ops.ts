@@ -1,10 +1,8 @@
 // Non-matmul ops. Kernels that the JS side splits across threads take their share as
 // [begin, end) (tokens, elements or (token, head) items) followed by a per-thread scratch pointer.
-import { axpyF16, axpyF32, axpyQ8, dotF32, dotF32F16, dotF32Q8, f32ToF16, Q8_BLOCK_BYTES, quantizeQ8Blocks } from './common';
-
-// KV cache element types (the `kt` argument), as src/backends/kv-layout.ts names them
-const KV_F16 = 1;
-const KV_Q8_0 = 2;
+import { axpyF16, axpyF32, axpyQ8, dotF32, dotF32F16, dotF32Q8, f32ToF16, f32x4ToF16, Q8_BLOCK_BYTES, quantizeQ8Blocks } from './common';
+// KV cache element types (the `kt` argument, 0 = f32), as src/backends/kv-layout.ts names them
+import { attend4, KV_F16, KV_Q8_0 } from './attention4';
 
 /** Bytes of n cached values of type kt (n a multiple of 32 for q8_0). */
 @inline function kvBytes(kt: i32, n: i32): usize {
@@ -143,7 +141,9 @@ export function storeRows(src: usize, dst: usize, n: i32, kt: i32): void {
   if (kt == KV_Q8_0) {
     quantizeQ8Blocks(src, dst, n >> 5);
   } else if (kt == KV_F16) {
-    for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store64_lane(dst + (<usize>i << 1), f32x4ToF16(v128.load(src + (<usize>i << 2))), 0);
+    for (; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
   } else {
     memory.copy(dst, src, <usize>n << 2);
   }
@@ -155,8 +155,9 @@ export function storeRows(src: usize, dst: usize, n: i32, kt: i32): void {
  * p = pos0 + t) attends to cached positions max(0, p − window + 1)..p (window 0: from 0) of kv head
  * h / (nHead/nHeadKV). Position j lives in ring slot j % slots; rows hold kvDim values of type kt
  * (f32 0, f16 1, q8_0 2: headDim a multiple of 32, so a head's values are whole blocks).
- * Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0.
- * scratch holds the scores (≥ min(pos0 + nTokens, window + nTokens) floats).
+ * Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0. Four tokens of a head go
+ * together where they can (attention4.ts: the same sums, each key row read once for four).
+ * scratch holds the scores (≥ 4·min(pos0 + nTokens, window + nTokens) floats).
  */
 export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32, nTokens: i32, nHead: i32,
   nHeadKV: i32, headDim: i32, kvDim: i32, scale: f32, kt: i32, window: i32, cap: f32, slots: i32,
@@ -164,6 +165,7 @@ export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32,
   const group = nHead / nHeadKV;
   const rowBytes = kvBytes(kt, kvDim);
   const nb = headDim >> 5;
+  const os = (<usize>nHead * headDim) << 2;
   for (let i = i0; i < i1; i++) {
     const h = i / nTokens;
     const t = i % nTokens;
@@ -172,6 +174,11 @@ export function attention(q: usize, out: usize, kc: usize, vc: usize, pos0: i32,
     const ov = out + off;
     const kvOff = kvBytes(kt, (h / group) * headDim);
     const p = pos0 + t;
+    if ((headDim & 3) == 0 && t + 4 <= nTokens && i + 4 <= i1) {
+      attend4(qv, ov, os, kc, vc, kvOff, rowBytes, p, window, slots, headDim, kt, scale, cap, scratch);
+      i += 3;
+      continue;
+    }
     const j0 = window > 0 && p - window + 1 > 0 ? p - window + 1 : 0;
     const n = p + 1 - j0;
     let mx: f32 = -Infinity;
