@@ -90,7 +90,7 @@ export async function ceilingKernels(f: Flavour, bytes: number): Promise<Ceiling
   try {
     mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD);
     if (!mod.validate()) throw new Error(`simd-ceiling: the ${f} WAT does not validate`);
-    const { instance } = await WebAssembly.instantiate(mod.emitBinary());
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(new Uint8Array(mod.emitBinary())));
     return instance.exports as unknown as CeilingKernels;
   } finally {
     mod.dispose();
