@@ -10,7 +10,7 @@ import { Rng } from '../src/engine/rng.ts';
 import { openTokenizer } from '../src/engine/load.ts';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.ts';
 import type { EngineRun, LoadInfo } from './page/bench-page.ts';
-import { nativeRun, NoLlamaBench, type NativeRun } from './native.ts';
+import { llamaBench128Binary, nativeRun, NoLlamaBench, type NativeRun } from './native.ts';
 
 export const PAGE = 'bench/page/bench-page.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -21,6 +21,8 @@ export interface CellOptions {
   node?: boolean;
   /** also run llama-bench (native llama.cpp) once per run */
   native?: boolean;
+  /** also run the native-128 llama-bench once per run, when that optional build exists */
+  native128?: boolean;
 }
 
 export interface EngineStats {
@@ -44,6 +46,9 @@ export interface CellResult {
   /** why native is absent although asked for; nativeMissing: llama-bench could not be built */
   nativeError?: string;
   nativeMissing?: boolean;
+  /** llama-bench built with x86's wide SIMD off (`build-llama-cpp.sh --variant native-128`): absent when not built */
+  native128?: NonNullable<CellResult['native']>;
+  native128Error?: string;
 }
 
 export const median = (xs: number[]) => {
@@ -119,6 +124,8 @@ export async function benchCell(open: () => Promise<BrowserHarness>, file: strin
   const native: NativeRun[] = [];
   let nativeError: string | undefined;
   let nativeMissing = false;
+  const native128: NativeRun[] = [];
+  let native128Error: string | undefined;
   for (let i = 0; i < o.runs; i++) {
     const prompt = randomPrompt(tok, o.promptTokens, 1000 + i);
     await inBrowser(open, async (h) => {
@@ -146,9 +153,19 @@ export async function benchCell(open: () => Promise<BrowserHarness>, file: strin
         log(`    native llama-bench: ${nativeError}`);
       }
     }
+    const bin128 = o.native128 && !native128Error ? llamaBench128Binary() : undefined;
+    if (bin128) {
+      try {
+        native128.push(await nativeRun(file, o.threads, o.promptTokens, o.genTokens, bin128));
+      } catch (e) {
+        native128Error = String((e as Error).message).split('\n')[0].slice(0, 300);
+        log(`    native-128 llama-bench: ${native128Error}`);
+      }
+    }
     if (o.node) node.push(await nodeRun(file, o));
     const n = node[i] ? ` | node pp ${node[i].prefill.toFixed(1)} tg ${node[i].decode.toFixed(1)} tok/s` : '';
-    const nat = o.native ? ` | native ${native[i] ? `pp ${native[i].prefill.toFixed(1)} tg ${native[i].decode.toFixed(1)} tok/s` : 'failed'}` : '';
+    const nat = (o.native ? ` | native ${native[i] ? `pp ${native[i].prefill.toFixed(1)} tg ${native[i].decode.toFixed(1)} tok/s` : 'failed'}` : '')
+      + (native128[i] ? ` | native-128 pp ${native128[i].prefill.toFixed(1)} tg ${native128[i].decode.toFixed(1)} tok/s` : '');
     log(`    run ${i + 1}/${o.runs}: ours ${fmtRun(ours[i])} | wllama ${theirs[i] ? fmtRun(theirs[i]) : 'failed'}${nat}${n}`);
   }
   return {
@@ -156,6 +173,7 @@ export async function benchCell(open: () => Promise<BrowserHarness>, file: strin
     ours: { ...stats(ours, ourLoads[0]), peakMemoryBytes: Math.max(...ours.map((r) => r.peakMemoryBytes)) },
     ...(theirs.length === o.runs ? { wllama: stats(theirs, theirLoads[0]) } : { wllamaError }),
     ...(native.length === o.runs ? { native: nativeStats(native) } : nativeError ? { nativeError, ...(nativeMissing ? { nativeMissing } : {}) } : {}),
+    ...(native128.length === o.runs ? { native128: nativeStats(native128) } : native128Error ? { native128Error } : {}),
     ...(node.length ? { node: { prefillTokPerSec: median(node.map((r) => r.prefill)), decodeTokPerSec: median(node.map((r) => r.decode)) } } : {}),
   };
 }

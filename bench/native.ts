@@ -1,9 +1,10 @@
 // The native column of `npm run bench`: llama.cpp's own llama-bench (scripts/build-llama-cpp.sh, a
 // native CPU build) on the same GGUF and thread count, one repetition per call so bench/measure.ts can
 // interleave it run by run with the two browser engines.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { llamaBinDir } from '../scripts/llama-cpp.ts';
 
 export interface NativeRun { prefill: number; decode: number; build: string }
@@ -64,9 +65,31 @@ export function llamaBenchBinary(): string {
   return binary;
 }
 
-/** One llama-bench call: our prefill and decode, measured natively. */
-export async function nativeRun(file: string, threads: number, promptTokens: number, genTokens: number): Promise<NativeRun> {
-  const bin = llamaBenchBinary();
+let binary128: string | null | undefined;
+
+/**
+ * The llama-bench of `scripts/build-llama-cpp.sh --variant native-128` (x86 wide SIMD off: the 128-bit
+ * reference beside the native column), or undefined when that build does not exist: it is optional and
+ * never built from here. $LLAMA_BENCH_128 overrides it.
+ */
+export function llamaBench128Binary(): string | undefined {
+  const given = process.env.LLAMA_BENCH_128;
+  if (given) return given;
+  if (binary128 === undefined) {
+    const script = fileURLToPath(new URL('../scripts/build-llama-cpp.sh', import.meta.url));
+    try {
+      const dir = execFileSync('bash', [script, '--variant', 'native-128', '--check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      binary128 = existsSync(path.join(dir, 'llama-bench')) ? path.join(dir, 'llama-bench') : null;
+    } catch {
+      binary128 = null; // --check exits 3 when the variant is not built
+    }
+  }
+  return binary128 ?? undefined;
+}
+
+/** One llama-bench call (the wide build unless another binary is given): our prefill and decode, measured natively. */
+export async function nativeRun(file: string, threads: number, promptTokens: number, genTokens: number,
+  bin: string = llamaBenchBinary()): Promise<NativeRun> {
   const out = await new Promise<string>((resolve, reject) => {
     execFile(bin, llamaBenchArgs(file, threads, promptTokens, genTokens), { maxBuffer: 16 << 20, timeout: 30 * 60_000 },
       (err, stdout, stderr) => (err ? reject(new Error(`llama-bench failed: ${err.message.split('\n')[0]}; ${stderr.trim().split('\n').slice(-3).join(' | ')}`)) : resolve(stdout)));

@@ -59,7 +59,8 @@ const noNative = (c: BenchCell) => (c.nativeMissing ? 'missing' : c.nativeError 
 
 export function rows(r: BenchResults): string[][] {
   const head = ['model', 'quant', 'thr', 'prefill ours', 'prefill wllama', 'prefill native', 'ours ÷ wllama', 'ours ÷ native',
-    'decode ours', 'decode wllama', 'decode native', 'ours ÷ wllama', 'ours ÷ native', 'roofline', 'peak mem', 'node/browser (pp, tg)'];
+    'decode ours', 'decode wllama', 'decode native', 'ours ÷ wllama', 'ours ÷ native', 'roofline', 'peak mem', 'node/browser (pp, tg)',
+    'native-128 (pp, tg)', 'ours ÷ native-128 (pp, tg)'];
   const theirs = (x: number | undefined) => (x === undefined ? 'failed' : f1(x));
   const vs = (ours: number, x: number | undefined) => (x === undefined ? '–' : ratio(ours, x));
   const native = (c: BenchCell, x: number | undefined) => (x === undefined ? noNative(c) : f1(x));
@@ -71,6 +72,9 @@ export function rows(r: BenchResults): string[][] {
     vs(c.ours.decodeTokPerSec, c.wllama?.decodeTokPerSec), vs(c.ours.decodeTokPerSec, c.native?.decodeTokPerSec),
     pct(c.ours.decodeTokPerSec / c.rooflineTokPerSec), `${(c.ours.peakMemoryBytes / 2 ** 20).toFixed(0)} MiB`,
     c.node ? `${ratio(c.node.prefillTokPerSec, c.ours.prefillTokPerSec)}, ${ratio(c.node.decodeTokPerSec, c.ours.decodeTokPerSec)}` : '–',
+    // the optional 128-bit build: '–' where it is not built (or the run predates it)
+    c.native128 ? `${f1(c.native128.prefillTokPerSec)}, ${f1(c.native128.decodeTokPerSec)}` : c.native128Error ? 'failed' : '–',
+    c.native128 ? `${ratio(c.ours.prefillTokPerSec, c.native128.prefillTokPerSec)}, ${ratio(c.ours.decodeTokPerSec, c.native128.decodeTokPerSec)}` : '–',
   ]);
   return [head, ...body];
 }
@@ -152,7 +156,10 @@ function nativeNotes(r: BenchResults): string[] {
   const build = r.cells.find((c) => c.native)?.native?.build;
   const errors = new Map<string, string[]>();
   for (const c of r.cells) if (c.nativeError) errors.set(c.nativeError, [...errors.get(c.nativeError) ?? [], `${c.model} ${c.quant} ${c.threads}T`]);
+  const build128 = r.cells.find((c) => c.native128)?.native128?.build;
   return [...(build ? [`Native llama.cpp: ${build}.  `] : []),
+    ...(build128 ? [`native-128: the same llama-bench built by \`scripts/build-llama-cpp.sh --variant native-128\` (x86 AVX2/FMA/F16C/AVX-512 off, AVX1 kept: 128-bit integer quant dots, the width of WASM SIMD and of an RK3588's NEON): ${build128}.  `] : []),
+    ...r.cells.filter((c) => c.native128Error).map((c) => `native-128 llama-bench failed on ${c.model} ${c.quant} ${c.threads}T: ${c.native128Error}  `),
     ...[...errors].map(([e, cells]) => `native llama-bench gave nothing on ${cells.join(', ')}: ${e}  `)];
 }
 

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       const bpt = await bytesPerToken(file, settings.promptTokens + settings.genTokens / 2);
       for (const threads of threadCounts) {
         log(`${s.id} ${q}, ${threads} thread(s)`);
-        const o: CellOptions = { ...settings, runs: s.big ? settings.runs1b : settings.runs, threads, node: !args['no-node'], native: !args['no-native'] };
+        const o: CellOptions = { ...settings, runs: s.big ? settings.runs1b : settings.runs, threads, node: !args['no-node'], native: !args['no-native'], native128: !args['no-native'] };
         let cell;
         try {
           cell = await benchCell(open, file, o, log);
