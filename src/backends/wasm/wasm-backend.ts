@@ -446,7 +446,7 @@ class WasmBackendImpl implements WasmBackend {
   /** kernel over [0, total) in grain-sized shares; `work` decides whether workers are woken. */
   private run(kernel: number, args: number[], total: number, grain: number, work: number): void {
     this.alive();
-    this.pool.run(kernel, args, total, grain, work >= this.parWork ? 2 : Infinity);
+    this.pool.run(kernel, args, total, grain, work >= this.parWork ? 2 : Infinity, work);
   }
 
   private alive(): void {
