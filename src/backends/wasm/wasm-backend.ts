@@ -90,6 +90,7 @@ class WasmBackendImpl implements WasmBackend {
    *  activation and shape they hold, '' once any activation may have changed */
   private q8 = { ptr: 0, bytes: 0, key: '' };
   private readonly storeRows: Fn;
+  private readonly gluKernels = new Map<GGMLType, number>();
   private kv: KVCache | undefined;
   private scratch = { ptr: 0, stride: 0 };
   private ropeTable = { ptr: 0, cap: 0, key: '', factors: undefined as Float32Array | undefined };
@@ -278,6 +279,37 @@ class WasmBackendImpl implements WasmBackend {
     }
     const xq = this.quantizeActs(xa, m.cols, m.qb, nTokens);
     this.run(m.matmulq, [m.ptr, xq, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, work);
+  }
+
+  /**
+   * gate and up of one integer format as one op (matmulqGlu_<id>): one fork for both matmuls, the
+   * glu in the same pass, no up activation. Other pairs, and batches past the integer path, go
+   * through gatedMatmul's two matmuls and glu.
+   */
+  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean {
+    const g = this.weight(gate);
+    const u = this.weight(up);
+    if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.matmulq < 0 || nTokens > g.int8MaxTokens) return false;
+    const kernel = this.gluKernel(g);
+    if (kernel < 0) return false;
+    const xa = this.need(this.act(x), nTokens * g.cols, `matmulGlu input (${g.name})`);
+    const oa = this.need(this.act(out), nTokens * g.rows, `matmulGlu output (${g.name})`);
+    check(xa !== oa, 'BAD_ARGUMENT', 'matmulGlu cannot write into its input');
+    if (this.q8.key.startsWith(`${oa.ptr}:`)) this.changed();
+    const xq = this.quantizeActs(xa, g.cols, g.qb, nTokens);
+    this.run(kernel, [g.ptr, u.ptr, xq, oa.ptr, g.rows, g.cols, nTokens, act === 'silu' ? 0 : 1], g.rows, 4,
+      2 * g.rows * g.cols * nTokens);
+    return true;
+  }
+
+  /** matmulqGlu_<id> for w's format (-1: none), looked up once per format. */
+  private gluKernel(w: WasmWeight): number {
+    let k = this.gluKernels.get(w.type);
+    if (k === undefined) {
+      k = this.names.indexOf(`matmulqGlu_${getTraits(w.type, w.name).id}`);
+      this.gluKernels.set(w.type, k);
+    }
+    return k;
   }
 
   /** Every op but matmul may change an activation: the rounded copy of one is stale then. */
