@@ -25,7 +25,7 @@ describe.each([1, 2])('wasm matmulGlu, %i thread(s)', (threads) => {
     for (const nTokens of [1, 3, 6]) {
       const x = b.alloc(nTokens * cols);
       b.write(x, randomF32(nTokens * cols, r));
-      for (const act of ['silu', 'gelu'] as const) {
+      for (const act of ['silu', 'gelu_tanh'] as const) {
         const fused = b.alloc(nTokens * rows);
         const g = b.alloc(nTokens * rows);
         const u = b.alloc(nTokens * rows);
