@@ -79,6 +79,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   return new WasmBackendImpl(exports, names, heap, pool, { ...opts, relaxedSimd: relaxed });
 }
 
+/** Most tokens of a fused gate/up batch: runs of 64 rows of up's products must fit the CHUNK-float scratch. */
+const GLU_MAX_TOKENS = 64;
+
 class WasmBackendImpl implements WasmBackend {
   readonly name = 'wasm' as const;
   readonly threads: number;
@@ -282,14 +285,14 @@ class WasmBackendImpl implements WasmBackend {
   }
 
   /**
-   * gate and up of one integer format as one op (matmulqGlu_<id>): one fork for both matmuls, the
-   * glu in the same pass, no up activation. Other pairs, and batches past the integer path, go
-   * through gatedMatmul's two matmuls and glu.
+   * gate and up of one integer format as one op (matmulqGlu_<id>): one fork for both matmuls and
+   * the glu. Other pairs, and batches past the integer path or GLU_MAX_TOKENS, go through
+   * gatedMatmul's two matmuls and glu.
    */
   matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean {
     const g = this.weight(gate);
     const u = this.weight(up);
-    if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.matmulq < 0 || nTokens > g.int8MaxTokens) return false;
+    if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.matmulq < 0 || nTokens > Math.min(g.int8MaxTokens, GLU_MAX_TOKENS)) return false;
     const kernel = this.gluKernel(g);
     if (kernel < 0) return false;
     const xa = this.need(this.act(x), nTokens * g.cols, `matmulGlu input (${g.name})`);

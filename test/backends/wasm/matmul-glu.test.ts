@@ -19,10 +19,10 @@ describe.each([1, 2])('wasm matmulGlu, %i thread(s)', (threads) => {
     const t = FORMAT_TRAITS.get(type)!;
     const r = rng(type * 17 + threads);
     const cols = t.blockSize === 32 ? 160 : 512;
-    const rows = 37;
+    const rows = 137; // two runs of 64 rows and a tail
     const gate = b.uploadWeight('gate', type, cols, rows, randomTensor(t, rows, cols, r));
     const up = b.uploadWeight('up', type, cols, rows, randomTensor(t, rows, cols, r));
-    for (const nTokens of [1, 3, 6]) {
+    for (const nTokens of [1, 3, 6, 64, 65]) {
       const x = b.alloc(nTokens * cols);
       b.write(x, randomF32(nTokens * cols, r));
       for (const act of ['silu', 'gelu_tanh'] as const) {
@@ -35,8 +35,10 @@ describe.each([1, 2])('wasm matmulGlu, %i thread(s)', (threads) => {
         b.glu(g, u, g, nTokens * rows, act);
         const want = await b.read(g, 0, nTokens * rows);
         if (done) expect(await b.read(fused, 0, nTokens * rows), `${t.id} nTokens=${nTokens} ${act}`).toEqual(want);
-        // formats without four-token kernels leave prefill batches to the f32 path, and so to gatedMatmul
+        // formats without four-token kernels leave prefill batches to the f32 path, and so to
+        // gatedMatmul; past 64 tokens up's products would overflow the scratch
         else expect(nTokens, `${t.id} declined nTokens=${nTokens}`).toBeGreaterThan(3);
+        if (nTokens > 64) expect(done, `${t.id} nTokens=${nTokens}`).toBe(false);
         if (nTokens === 1) expect(done, `${t.id} decode`).toBe(true);
         for (const a of [fused, g, u]) b.free(a);
       }
