@@ -59,13 +59,14 @@ async function generateEntry() {
     "export * from './ops';",
     "export { quantizeActs, q8RowBytes } from './q8-acts';",
     "import { q8RowBytes, q8ScaleOffset, q8SumOffset } from './q8-acts';",
+    "import { gluOne } from './ops';",
     "import { ROW_CHUNK, accumulate4Rows, accumulateRow, zeroColumn } from './matmul-core';",
     `import { ${snippets.join(', ')} } from './formats';`,
     `import { ${q8.map((f) => `rowdotq_${f.id}`).join(', ')} } from './formats-q8';`,
     `import { ${q8.filter((f) => f.tiles).map((f) => `rowdotq4_${f.id}`).join(', ')} } from './formats-q8x4';`,
   ];
   for (const f of q8) {
-    const body8 = f.tiles ? bodyQ8 : bodyQ8.replace(/\/\/ tiles:begin[\s\S]*?\/\/ tiles:end\n/, '');
+    const body8 = f.tiles ? bodyQ8 : bodyQ8.replace(/\/\/ tiles:begin[\s\S]*?\/\/ tiles:end\n/g, '');
     parts.push(body8.replaceAll('FMT', f.id).replaceAll(/\bQB\b/g, String(f.qb)).replaceAll(/\bTILES\b/g, f.tiles ? '1' : '0')
       .replaceAll(/\bBS\b/g, String(f.blockSize)).replaceAll(/\bTS\b/g, String(f.typeSize)));
   }

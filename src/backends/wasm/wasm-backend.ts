@@ -79,6 +79,9 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   return new WasmBackendImpl(exports, names, heap, pool, { ...opts, relaxedSimd: relaxed });
 }
 
+/** Most tokens of a fused gate/up batch: runs of 64 rows of up's products must fit the CHUNK-float scratch. */
+const GLU_MAX_TOKENS = 64;
+
 class WasmBackendImpl implements WasmBackend {
   readonly name = 'wasm' as const;
   readonly threads: number;
@@ -90,6 +93,7 @@ class WasmBackendImpl implements WasmBackend {
    *  activation and shape they hold, '' once any activation may have changed */
   private q8 = { ptr: 0, bytes: 0, key: '' };
   private readonly storeRows: Fn;
+  private readonly gluKernels = new Map<GGMLType, number>();
   private kv: KVCache | undefined;
   private scratch = { ptr: 0, stride: 0 };
   private ropeTable = { ptr: 0, cap: 0, key: '', factors: undefined as Float32Array | undefined };
@@ -280,6 +284,37 @@ class WasmBackendImpl implements WasmBackend {
     this.run(m.matmulq, [m.ptr, xq, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, work);
   }
 
+  /**
+   * gate and up of one integer format as one op (matmulqGlu_<id>): one fork for both matmuls and
+   * the glu. Other pairs, and batches past the integer path or GLU_MAX_TOKENS, go through
+   * gatedMatmul's two matmuls and glu.
+   */
+  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean {
+    const g = this.weight(gate);
+    const u = this.weight(up);
+    if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.matmulq < 0 || nTokens > Math.min(g.int8MaxTokens, GLU_MAX_TOKENS)) return false;
+    const kernel = this.gluKernel(g);
+    if (kernel < 0) return false;
+    const xa = this.need(this.act(x), nTokens * g.cols, `matmulGlu input (${g.name})`);
+    const oa = this.need(this.act(out), nTokens * g.rows, `matmulGlu output (${g.name})`);
+    check(xa !== oa, 'BAD_ARGUMENT', 'matmulGlu cannot write into its input');
+    if (this.q8.key.startsWith(`${oa.ptr}:`)) this.changed();
+    const xq = this.quantizeActs(xa, g.cols, g.qb, nTokens);
+    this.run(kernel, [g.ptr, u.ptr, xq, oa.ptr, g.rows, g.cols, nTokens, act === 'silu' ? 0 : 1], g.rows, 4,
+      2 * g.rows * g.cols * nTokens);
+    return true;
+  }
+
+  /** matmulqGlu_<id> for w's format (-1: none), looked up once per format. */
+  private gluKernel(w: WasmWeight): number {
+    let k = this.gluKernels.get(w.type);
+    if (k === undefined) {
+      k = this.names.indexOf(`matmulqGlu_${getTraits(w.type, w.name).id}`);
+      this.gluKernels.set(w.type, k);
+    }
+    return k;
+  }
+
   /** Every op but matmul may change an activation: the rounded copy of one is stale then. */
   private changed(): void {
     this.q8.key = '';
@@ -446,7 +481,7 @@ class WasmBackendImpl implements WasmBackend {
   /** kernel over [0, total) in grain-sized shares; `work` decides whether workers are woken. */
   private run(kernel: number, args: number[], total: number, grain: number, work: number): void {
     this.alive();
-    this.pool.run(kernel, args, total, grain, work >= this.parWork ? 2 : Infinity);
+    this.pool.run(kernel, args, total, grain, work >= this.parWork ? 2 : Infinity, work);
   }
 
   private alive(): void {

@@ -1,8 +1,9 @@
 // When the pool's workers get no core of their own, splitting can make ops slower than the caller
-// alone: a window of 64 split ops whose summed gain (the caller's pace times all pieces, minus the
-// time the op took) is negative sends ops to the caller for 250 ms, then splitting is tried again.
-// Made deterministic with a "worker" that never runs (no thread listens to the control block) and a
-// mocked clock; GEN counts the ops handed to workers.
+// alone: a window of 64 split ops whose estimated gain (the caller's pace times all pieces, minus
+// the time the op took) is negative makes the next 64 ops a probe on the caller; only when the
+// probe's measured pace beats the split window's do ops stay on the caller, for 250 ms, before
+// splitting is tried again. Made deterministic with a "worker" that never runs (no thread listens
+// to the control block) and a mocked clock; GEN counts the ops handed to workers.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemory } from '../../../src/backends/wasm/heap.ts';
 import { nodePlatform } from '../../../src/backends/wasm/node-platform.ts';
@@ -13,18 +14,25 @@ type Fn = (...args: number[]) => number;
 
 describe('kernel pool without a running worker', () => {
   afterEach(() => vi.restoreAllMocks());
+  let now = 1000;
 
-  async function setup() {
+  /** soloCostMs: extra clock time an unsplit op (one call over the whole range) takes */
+  async function setup(soloCostMs = 0) {
     const module = await nodePlatform.loadModule(true);
     const { memory } = createMemory(true, 16 << 20);
     memory.grow(63);
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
     const wasm = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, Fn>;
     const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const pool = new KernelPool(names.map((n) => wasm[n]), [{ terminate: () => {} }], control);
+    const n = 4096;
+    const fns = names.map((name) => wasm[name]);
+    fns[names.indexOf('add')] = (...a: number[]) => {
+      if (a[3] - a[2] === n) now += soloCostMs;
+      return wasm.add(...a);
+    };
+    const pool = new KernelPool(fns, [{ terminate: () => {} }], control);
     pool.setScratch(1 << 20, 1 << 16);
     const ctl = new Int32Array(control);
-    const n = 4096;
     const dst = 2 << 20;
     const src = dst + 4 * n;
     new Float32Array(memory.buffer, src, n).fill(1);
@@ -44,19 +52,32 @@ describe('kernel pool without a running worker', () => {
     pool.dispose();
   });
 
-  it('stops splitting after a window of ops that took longer than the caller alone, and tries again 250 ms later', async () => {
+  it('after a losing window, probes 64 ops on the caller; faster there, it stays 250 ms, then splits again', async () => {
     const { pool, add, sum } = await setup();
     // every clock read advances 1 ms: each split op reads start, end of its own pieces and end of
-    // the wait, so it "worked" 1 ms and waited 1 ms more: a loss of 1 ms
-    let now = 1000;
+    // the wait, so it "worked" 1 ms and waited 1 ms more: an estimated loss of 1 ms, 2 ms per op;
+    // an op on the caller reads the clock twice: 1 ms
+    now = 1000;
     vi.spyOn(performance, 'now').mockImplementation(() => now++);
     for (let i = 1; i <= 64; i++) expect(add()).toBe(i);
+    for (let i = 0; i < 64; i++) expect(add()).toBe(64); // the probe
     const soloFrom = now;
-    expect(add()).toBe(64); // unsplit now
     while (now < soloFrom + 249) expect(add()).toBe(64);
     now = soloFrom + 251;
     expect(add()).toBe(65); // split again
     expect(sum()).toBeGreaterThan(65); // every op ran, split or not
+    pool.dispose();
+  });
+
+  it('keeps splitting when the probe runs slower on the caller, and judges later windows by its pace', async () => {
+    // an unsplit op costs 10 ms more: the estimate said splitting lost, the probe says it wins
+    const { pool, add } = await setup(10);
+    now = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now++);
+    for (let i = 1; i <= 64; i++) expect(add()).toBe(i);
+    for (let i = 0; i < 64; i++) expect(add()).toBe(64); // the probe
+    // within a second of the probe no window is probed again: 5 windows stay split throughout
+    for (let i = 65; i <= 64 * 6; i++) expect(add()).toBe(i);
     pool.dispose();
   });
 });

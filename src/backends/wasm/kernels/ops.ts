@@ -71,10 +71,14 @@ export function addBias(x: usize, bias: usize, width: i32, t0: i32, t1: i32, _s:
 export function glu(g: usize, u: usize, out: usize, act: i32, i0: i32, i1: i32, _s: usize): void {
   for (let i = i0; i < i1; i++) {
     const o = <usize>i << 2;
-    const gv = load<f32>(g + o);
-    const a = act == 0 ? gv / (1 + Mathf.exp(-gv)) : geluTanh(gv);
-    store<f32>(out + o, a * load<f32>(u + o));
+    store<f32>(out + o, gluOne(load<f32>(g + o), load<f32>(u + o), act));
   }
+}
+
+/** act(g) · u for one value (glu and the fused gate/up matmuls share it: same bits). */
+@inline export function gluOne(g: f32, u: f32, act: i32): f32 {
+  const a = act == 0 ? g / (1 + Mathf.exp(-g)) : geluTanh(g);
+  return a * u;
 }
 
 @inline function geluTanh(x: f32): f32 {
