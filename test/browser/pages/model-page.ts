@@ -40,11 +40,11 @@ export async function greedy(url: string, maxTokens: number): Promise<{ text: st
  * Sampled generation (seeded, top-k 40) on WebGPU or WASM from the same prompt; on WebGPU the
  * sampler reads only the device's top-k candidates back, so readBackBytes stays tiny.
  */
-export async function sampled(url: string, backendName: 'webgpu' | 'wasm', maxTokens: number):
+export async function sampled(url: string, backendName: 'webgpu' | 'wasm', maxTokens: number, kvType: 'f32' | 'f16' = 'f16'):
   Promise<{ ids: number[]; readBackBytesPerToken: number }> {
   const { createWasmBackend } = await import('../../../src/backends/wasm/wasm-backend.ts');
   const backend = backendName === 'webgpu' ? await createWebGPUBackend() : await createWasmBackend({ threads: 1 });
-  const m = await loadModel(await urlSource(url), backend);
+  const m = await loadModel(await urlSource(url), backend, { kvType });
   try {
     const s = new Session(m);
     let ids: number[] = [];
