@@ -93,7 +93,8 @@ class WasmBackendImpl implements WasmBackend {
    *  activation and shape they hold, '' once any activation may have changed */
   private q8 = { ptr: 0, bytes: 0, key: '' };
   private readonly storeRows: Fn;
-  private readonly gluKernels = new Map<GGMLType, number>();
+  /** fused kernels (matmulqGlu_<id>, matmulqQKV_<id>) by name: their export index, -1 for none */
+  private readonly fusedKernels = new Map<string, number>();
   private kv: KVCache | undefined;
   private scratch = { ptr: 0, stride: 0 };
   private ropeTable = { ptr: 0, cap: 0, key: '', factors: undefined as Float32Array | undefined };
@@ -293,7 +294,7 @@ class WasmBackendImpl implements WasmBackend {
     const g = this.weight(gate);
     const u = this.weight(up);
     if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.matmulq < 0 || nTokens > Math.min(g.int8MaxTokens, GLU_MAX_TOKENS)) return false;
-    const kernel = this.gluKernel(g);
+    const kernel = this.fusedKernel('matmulqGlu', g);
     if (kernel < 0) return false;
     const xa = this.need(this.act(x), nTokens * g.cols, `matmulGlu input (${g.name})`);
     const oa = this.need(this.act(out), nTokens * g.rows, `matmulGlu output (${g.name})`);
@@ -305,12 +306,39 @@ class WasmBackendImpl implements WasmBackend {
     return true;
   }
 
-  /** matmulqGlu_<id> for w's format (-1: none), looked up once per format. */
-  private gluKernel(w: WasmWeight): number {
-    let k = this.gluKernels.get(w.type);
+  /**
+   * q, k and v of one integer format as one op (matmulqQKV_<id>) over the one rounded input; when
+   * only wv is of another format (Q4_K_M's Q6_K), q and k as one op and v on its own. Other
+   * triples, and batches past the integer path, go through qkvMatmul's three matmuls.
+   */
+  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean {
+    const a = this.weight(wq);
+    const b = this.weight(wk);
+    const c = this.weight(wv);
+    if (a.type !== b.type || a.cols !== b.cols || a.cols !== c.cols || a.matmulq < 0 || nTokens > a.int8MaxTokens) return false;
+    const kernel = this.fusedKernel('matmulqQKV', a);
+    if (kernel < 0) return false;
+    const withV = c.type === a.type;
+    const xa = this.need(this.act(x), nTokens * a.cols, `matmulQKV input (${a.name})`);
+    const outs = [[q, a], [k, b], ...(withV ? [[v, c] as const] : [])] as const;
+    const ptrs = outs.map(([o, m]) => this.need(this.act(o), nTokens * m.rows, `matmulQKV output (${m.name})`).ptr);
+    check(!ptrs.includes(xa.ptr) && new Set(ptrs).size === ptrs.length, 'BAD_ARGUMENT', 'matmulQKV needs four distinct activations');
+    if (ptrs.some((p) => this.q8.key.startsWith(`${p}:`))) this.changed();
+    const xq = this.quantizeActs(xa, a.cols, a.qb, nTokens);
+    const rowsV = withV ? c.rows : 0;
+    this.run(kernel, [a.ptr, b.ptr, withV ? c.ptr : 0, xq, ptrs[0], ptrs[1], withV ? ptrs[2] : 0, a.rows, b.rows, rowsV, a.cols, nTokens],
+      a.rows + b.rows + rowsV, 4, (a.rows + b.rows + rowsV) * a.cols * nTokens);
+    if (!withV) this.matmul(wv, x, v, nTokens);
+    return true;
+  }
+
+  /** The fused kernel `<op>_<id>` for w's format (-1: none), looked up once per op and format. */
+  private fusedKernel(op: 'matmulqGlu' | 'matmulqQKV', w: WasmWeight): number {
+    const name = `${op}_${getTraits(w.type, w.name).id}`;
+    let k = this.fusedKernels.get(name);
     if (k === undefined) {
-      k = this.names.indexOf(`matmulqGlu_${getTraits(w.type, w.name).id}`);
-      this.gluKernels.set(w.type, k);
+      k = this.names.indexOf(name);
+      this.fusedKernels.set(name, k);
     }
     return k;
   }

@@ -60,3 +60,20 @@ export function matmulqGlu_FMT(wg: usize, wu: usize, xq: usize, out: usize, rows
     }
   }
 }
+
+/**
+ * q[t], k[t], v[t] = Wq·x[t], Wk·x[t], Wv·x[t] (one format) for rows r0 ≤ r < r1 of the three
+ * stacked (q's rows, then k's, then v's; rowsV = 0: q and k only): the attention block's
+ * projections as one op, so the pool forks once for all three over the one rounded input.
+ */
+export function matmulqQKV_FMT(wq: usize, wk: usize, wv: usize, xq: usize, yq: usize, yk: usize, yv: usize,
+  rowsQ: i32, rowsK: i32, rowsV: i32, cols: i32, nTokens: i32, r0: i32, r1: i32, s: usize): void {
+  const q1 = min(r1, rowsQ);
+  if (r0 < q1) matmulq_FMT(wq, xq, yq, rowsQ, cols, nTokens, r0, q1, s);
+  const k0 = max(r0, rowsQ) - rowsQ;
+  const k1 = min(r1, rowsQ + rowsK) - rowsQ;
+  if (k0 < k1) matmulq_FMT(wk, xq, yk, rowsK, cols, nTokens, k0, k1, s);
+  const v0 = max(r0, rowsQ + rowsK) - rowsQ - rowsK;
+  const v1 = min(r1, rowsQ + rowsK + rowsV) - rowsQ - rowsK;
+  if (v0 < v1) matmulq_FMT(wv, xq, yv, rowsV, cols, nTokens, v0, v1, s);
+}
