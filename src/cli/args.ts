@@ -30,6 +30,8 @@ export interface CliOptions {
   ctx?: number;
   /** generate: stop with 'length' when the context is full instead of shifting it */
   noContextShift: boolean;
+  /** --no-fuse: the backend's fused ops off (each fusion's matmuls run apart), to measure what they save */
+  noFuse: boolean;
   /** KV cache element type */
   kvType?: KVType;
   /** fit: the memory budget in bytes (default: this machine's RAM) */
@@ -68,6 +70,7 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
              OpenAI-compatible server (default 127.0.0.1:8080; --port 0 picks a free port)
 PATH: a GGUF file (the first part of a split set), or a Hugging Face folder (config.json + safetensors; llama family)
 every model command: [--backend wasm|webgpu] (default wasm; webgpu in Node runs on Dawn) [--browser] [--ctx N] [--kv-type f32|f16|q8_0] (default f16)
+  [--no-fuse] (the backend's fused ops off: q/k/v and gate/up matmuls run apart, to measure what fusing saves)
   [--max-memory BYTES] (suffixes K, M, G: 1024-based) caps the engine's device memory (weights, KV cache,
   scratch); layers that do not fit are read from the file on every forward pass`;
 
@@ -106,7 +109,7 @@ function quantizeOptions(command: 'quantize' | 'convert', v: { in?: string; out?
   return {
     command, model: v.in, in: v.in, out: v.out, type, maxTokens: 0, chat: false, json: !!v.json,
     threads: number(v.threads, 'threads', { int: true, min: 1, max: 256 }),
-    noBos: false, promptTokens: 0, genTokens: 0, backend: 'wasm', browser: false, noContextShift: false,
+    noBos: false, promptTokens: 0, genTokens: 0, backend: 'wasm', browser: false, noContextShift: false, noFuse: false,
   };
 }
 
@@ -128,7 +131,7 @@ export function parseCli(argv: string[]): CliOptions {
       'top-p': { type: 'string' }, 'min-p': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
       chat: { type: 'boolean' }, json: { type: 'boolean' }, 'no-bos': { type: 'boolean' },
       'prompt-tokens': { type: 'string' }, 'gen-tokens': { type: 'string' }, backend: { type: 'string' },
-      browser: { type: 'boolean' }, ctx: { type: 'string' }, 'no-context-shift': { type: 'boolean' }, 'max-memory': { type: 'string' },
+      browser: { type: 'boolean' }, ctx: { type: 'string' }, 'no-context-shift': { type: 'boolean' }, 'no-fuse': { type: 'boolean' }, 'max-memory': { type: 'string' },
       in: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' },
       'kv-type': { type: 'string' }, memory: { type: 'string' },
       host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, alias: { type: 'string' },
@@ -157,6 +160,7 @@ export function parseCli(argv: string[]): CliOptions {
     backend, browser: !!values.browser,
     ctx: number(values.ctx, 'ctx', { int: true, min: 1 }),
     noContextShift: !!values['no-context-shift'],
+    noFuse: !!values['no-fuse'],
     kvType: kvTypeOption(values['kv-type']),
     memory: parseBytes(values.memory, 'memory'),
     maxMemory: parseBytes(values['max-memory'], 'max-memory'),

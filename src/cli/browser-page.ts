@@ -31,8 +31,8 @@ export async function runCommand(c: PageCommand): Promise<number> {
     err: (s) => void (last = write('stderr', s)),
     progress: c.progress,
     sources: () => Promise.all(c.modelUrls.map((u) => urlSource(u))),
-    createBackend: (name) => (name === 'webgpu' ? createWebGPUBackend()
-      : createWasmBackend({ threads: o.threads ?? Math.min(navigator.hardwareConcurrency || 1, 8), maxMemoryBytes: o.maxMemory })),
+    createBackend: (name) => (name === 'webgpu' ? createWebGPUBackend({ fuse: !o.noFuse })
+      : createWasmBackend({ threads: o.threads ?? Math.min(navigator.hardwareConcurrency || 1, 8), maxMemoryBytes: o.maxMemory, fuse: !o.noFuse })),
     fileText: c.fileText,
     constraint: c.constraint,
     hostMemoryBytes: () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0,

@@ -35,9 +35,9 @@ async function nodeEnv(o: CliOptions, constraint: CliConstraint | undefined): Pr
         const [{ nodeGPU }, { loadShaderFiles }, { createWebGPUBackend }] = await Promise.all([
           import('./node-gpu.ts'), import('./node-shaders.ts'), import('../backends/webgpu/webgpu-backend.ts')]);
         loadShaderFiles();
-        return createWebGPUBackend({ gpu: await nodeGPU() });
+        return createWebGPUBackend({ gpu: await nodeGPU(), fuse: !o.noFuse });
       }
-      return createWasmBackend({ threads: o.threads ?? Math.min(os.availableParallelism(), 8), maxMemoryBytes: o.maxMemory });
+      return createWasmBackend({ threads: o.threads ?? Math.min(os.availableParallelism(), 8), maxMemoryBytes: o.maxMemory, fuse: !o.noFuse });
     },
     fileText: needsFile ? await readFile(o.file!, 'utf8') : undefined,
     hostMemoryBytes: () => process.memoryUsage().rss,

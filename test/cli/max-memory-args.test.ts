@@ -1,4 +1,4 @@
-// --max-memory: a byte count or a 1024-based K/M/G/T size, on every model command.
+// --max-memory: a byte count or a 1024-based K/M/G/T size, on every model command; --no-fuse.
 import { describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/cli/args.ts';
 
@@ -15,5 +15,12 @@ describe('--max-memory', () => {
   });
   it('refuses what is not a size', () => {
     for (const v of ['', 'lots', '-1G', '3X', '0']) expect(() => cap(v), v).toThrow(/--max-memory/);
+  });
+});
+
+describe('--no-fuse', () => {
+  it('turns the fused ops off on every model command, on only when asked', () => {
+    expect(parseCli(['bench', '--model', 'm.gguf', '--no-fuse']).noFuse).toBe(true);
+    expect(parseCli(['generate', '--model', 'm.gguf', '--prompt', '']).noFuse).toBe(false);
   });
 });

@@ -33,6 +33,9 @@ export interface WasmBackendOptions {
   /** 8-bit activations + integer dot products where the format has them (default true);
    *  false keeps every matmul on the f32 path */
   int8Matmul?: boolean;
+  /** the fused ops (matmulGlu, matmulQKV; default true); false declines them, so callers run the
+   *  separate matmuls (for measuring what the fusions save) */
+  fuse?: boolean;
 }
 
 export type WasmBackend = Backend & {
@@ -89,6 +92,7 @@ class WasmBackendImpl implements WasmBackend {
   private readonly k: Record<'rmsnorm' | 'add' | 'addBias' | 'glu' | 'scale' | 'softcap' | 'rope' | 'attention' | 'quantizeActs', number>;
   private readonly q8RowBytes: Fn;
   private readonly int8: boolean;
+  private readonly fuse: boolean;
   /** activations rounded to 8 bits for the integer matmuls (grown on demand); key names the
    *  activation and shape they hold, '' once any activation may have changed */
   private q8 = { ptr: 0, bytes: 0, key: '' };
@@ -108,6 +112,7 @@ class WasmBackendImpl implements WasmBackend {
     this.threads = pool.threads;
     this.simd = opts.relaxedSimd ? 'relaxed' : 'plain';
     this.int8 = opts.int8Matmul ?? true;
+    this.fuse = opts.fuse ?? true;
     this.q8RowBytes = exports.q8RowBytes as Fn;
     this.kvType = opts.kvType;
     this.parWork = opts.parallelThreshold ?? 1 << 16;
@@ -334,6 +339,7 @@ class WasmBackendImpl implements WasmBackend {
 
   /** The fused kernel `<op>_<id>` for w's format (-1: none), looked up once per op and format. */
   private fusedKernel(op: 'matmulqGlu' | 'matmulqQKV', w: WasmWeight): number {
+    if (!this.fuse) return -1;
     const name = `${op}_${getTraits(w.type, w.name).id}`;
     let k = this.fusedKernels.get(name);
     if (k === undefined) {

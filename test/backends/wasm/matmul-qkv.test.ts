@@ -60,4 +60,17 @@ describe.each([1, 2])('wasm matmulQKV, %i thread(s)', (threads) => {
     expect(b.matmulQKV!(a, a, d, x, q, k, v, 1)).toBe(false);
     expect(b.matmulQKV!(e, e, e, x, q, k, v, 1)).toBe(false);
   });
+
+  it('fuse: false declines (cli --no-fuse), the fused glu too', async () => {
+    const off = await createWasmBackend({ threads, fuse: false });
+    try {
+      const r = rng(9);
+      const a = off.uploadWeight('a', GGMLType.Q8_0, 64, 8, randomTensor(FORMAT_TRAITS.get(GGMLType.Q8_0)!, 8, 64, r));
+      const x = off.alloc(64), q = off.alloc(8), k = off.alloc(8), v = off.alloc(8);
+      expect(off.matmulQKV!(a, a, a, x, q, k, v, 1)).toBe(false);
+      expect(off.matmulGlu!(a, a, x, q, 1, 'silu')).toBe(false);
+    } finally {
+      off.dispose();
+    }
+  });
 });
