@@ -137,6 +137,11 @@ export interface Backend {
    * it cannot fuse; callers go through qkvMatmul, which then runs the three matmuls.
    */
   matmulQKV?(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean;
+  /**
+   * Optional fusion: out[t] += w · x[t] (a residual add in the matmul's own store). False, having
+   * recorded nothing, where it cannot; callers go through matmulAdd, which then runs matmul and add.
+   */
+  matmulAdd?(w: Weight, x: Activation, out: Activation, nTokens: number): boolean;
   /** out = act(gate) * up, elementwise over n */
   glu(gate: Activation, up: Activation, out: Activation, n: number, act: GluKind): void;
   /**
@@ -193,6 +198,13 @@ export function qkvMatmul(b: Backend, wq: Weight, wk: Weight, wv: Weight, x: Act
   b.matmul(wq, x, q, nTokens);
   b.matmul(wk, x, k, nTokens);
   b.matmul(wv, x, v, nTokens);
+}
+
+/** dst += w · x for nTokens tokens: the backend's fused op where it has one, else a matmul through `scratch` and an add. */
+export function matmulAdd(b: Backend, w: Weight, x: Activation, dst: Activation, scratch: Activation, nTokens: number): void {
+  if (b.matmulAdd?.(w, x, dst, nTokens)) return;
+  b.matmul(w, x, scratch, nTokens);
+  b.add(dst, scratch, nTokens * w.rows);
 }
 
 /**

@@ -2,7 +2,7 @@
 // bottom in backend ops (llama2.c's run.c is the model for clarity). What differs between families
 // comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
 // tests a family's name.
-import { gatedMatmul, qkvMatmul, ropeStoreKV, type Activation, type Backend, type Weight } from '../backends/backend.ts';
+import { gatedMatmul, matmulAdd, qkvMatmul, ropeStoreKV, type Activation, type Backend, type Weight } from '../backends/backend.ts';
 import type { KVType } from '../backends/kv-layout.ts';
 import { EngineError } from '../shared/errors.ts';
 import { macrotask } from '../shared/yield.ts';
@@ -166,24 +166,20 @@ export class Decoder {
     // k is turned on its way into the cache (nothing reads it after)
     ropeStoreKV(b, l, k, s.v, pos0, n, h.nHeadKV, h.headDim, P.rope);
     b.attention(l, q, s.att, pos0, n, P.attn);
-    b.matmul(L.wo, s.att, s.xb, n);
-    this.residual(L.attnPostNorm, n);
+    this.residual(L.wo, s.att, L.attnPostNorm, n);
     // feed-forward (gated)
     b.rmsnorm(s.x, L.ffnNorm, s.xb, n, h.rmsEps);
     gatedMatmul(b, L.gate, L.up, s.xb, s.gate, s.up, n, this.arch.ffn);
-    b.matmul(L.down, s.gate, s.xb, n);
-    this.residual(L.ffnPostNorm, n);
+    this.residual(L.down, s.gate, L.ffnPostNorm, n);
   }
 
-  /** x += xb, through the block's post-norm when the family has one. */
-  private residual(postNorm: Weight | undefined, n: number): void {
+  /** x += w · y, through the block's post-norm when the family has one (else in the matmul's store where the backend can). */
+  private residual(w: Weight, y: Activation, postNorm: Weight | undefined, n: number): void {
     const { backend: b, h, s } = this;
-    if (postNorm) {
-      b.rmsnorm(s.xb, postNorm, s.xb2, n, h.rmsEps);
-      b.add(s.x, s.xb2, n * h.dim);
-    } else {
-      b.add(s.x, s.xb, n * h.dim);
-    }
+    if (!postNorm) return matmulAdd(b, w, y, s.x, s.xb, n);
+    b.matmul(w, y, s.xb, n);
+    b.rmsnorm(s.xb, postNorm, s.xb2, n, h.rmsEps);
+    b.add(s.x, s.xb2, n * h.dim);
   }
 
   /**

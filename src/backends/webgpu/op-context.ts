@@ -20,7 +20,7 @@ export interface OpContext {
   readonly reduceVariant: KernelVariant;
   /** the reduce-*-subgroup.wgsl snippets' constants (none for reduce-*-workgroup.wgsl) */
   readonly reduceOverrides: Record<string, number | boolean>;
-  /** whether the fused kernels (matmulGlu, matmulQKV, storeKVRoped) are offered */
+  /** whether the fused kernels (matmulGlu, matmulQKV, matmulAdd, storeKVRoped) are offered */
   readonly fuse: boolean;
   /** throws the backend's failure, or if it was disposed */
   alive(): void;

@@ -33,7 +33,7 @@ export interface WebGPUBackendOptions extends DeviceOptions {
    *  default: when the adapter has subgroups and reports their sizes; false forces the
    *  workgroup-memory path */
   subgroups?: boolean;
-  /** the fused kernels (matmulGlu, matmulQKV, storeKVRoped); false declines them, so callers run the
+  /** the fused kernels (matmulGlu, matmulQKV, matmulAdd, storeKVRoped); false declines them, so callers run the
    *  separate ops (tests compare the two paths). Default true. */
   fuse?: boolean;
 }
@@ -67,6 +67,8 @@ export interface WebGPUBackend extends Backend {
   matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean;
   /** fused q/k/v matmuls (matmul-qkv.wgsl); false for weights of other widths or split into chunks */
   matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean;
+  /** out += w · x in the matmul's store (matmul.wgsl ADD); false only with fuse: false */
+  matmulAdd(w: Weight, x: Activation, out: Activation, nTokens: number): boolean;
   /** rope of k inside the KV store (store-kv.wgsl ROPE) */
   storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean;
   /** in-place softmax over each of nRows rows of `width` */
@@ -258,6 +260,11 @@ class WebGPUBackendImpl implements WebGPUBackend {
   }
   matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean {
     return weightOps.matmulQKV(this.ctx, wq, wk, wv, x, q, k, v, nTokens);
+  }
+  matmulAdd(w: Weight, x: Activation, out: Activation, nTokens: number): boolean {
+    if (!this.ctx.fuse) return false;
+    weightOps.matmul(this.ctx, w, x, out, nTokens, true);
+    return true;
   }
   addBias(x: Activation, bias: Weight, nTokens: number): void { weightOps.addBias(this.ctx, x, bias, nTokens); }
   rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void { this.kv.rope(x, nTokens, nHeads, headDim, pos0, p); }

@@ -28,19 +28,21 @@ export function rmsnorm(ctx: OpContext, x: Activation, w: Weight, out: Activatio
     { op: 'rmsnorm', wg: WG, weights: g.rowBytes, activations: nTokens * g.cols * 4 });
 }
 
-export function matmul(ctx: OpContext, w: Weight, x: Activation, out: Activation, nTokens: number): void {
+/** out = w · x; add: out += w · x (matmul.wgsl's ADD, the residual add fused into the store) */
+export function matmul(ctx: OpContext, w: Weight, x: Activation, out: Activation, nTokens: number, add = false): void {
   ctx.alive();
   const m = wt(w);
   check(x.length >= nTokens * m.cols && out.length >= nTokens * m.rows, 'BAD_ARGUMENT',
     `matmul of '${m.name}' (${m.rows}×${m.cols}) over ${nTokens} tokens does not fit its activations.`);
   const tok = nTokens === 1 ? 1 : 8; // 1: matrix-vector for decode; 8 tokens share each dequantized weight
   const tpr = ctx.threadsPerRow;
-  const pipe = ctx.pipes.weight('matmul', m.type, { WG, TOK: tok, TPR: tpr, ...ctx.reduceOverrides }, ctx.variant);
+  const pipe = ctx.pipes.weight('matmul', m.type, { WG, TOK: tok, TPR: tpr, ...(add ? { ADD: true } : {}), ...ctx.reduceOverrides }, ctx.variant);
   for (const c of m.chunks) {
     const [gx, gy] = ctx.rec.grid(Math.ceil(c.rows / (WG / tpr)));
     ctx.rec.dispatch(pipe, [c.buffer, act(x).buffer, act(out).buffer],
       [c.rows, m.cols, nTokens, c.row0, m.rows, gx, m.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)],
-      { op: nTokens === 1 ? 'matmul-vec' : 'matmul', wg: WG, weights: c.rows * m.rowBytes, activations: nTokens * m.cols * 4 });
+      { op: `${nTokens === 1 ? 'matmul-vec' : 'matmul'}${add ? '-add' : ''}`, wg: WG, weights: c.rows * m.rowBytes,
+        activations: nTokens * (m.cols + (add ? c.rows : 0)) * 4 });
   }
 }
 
