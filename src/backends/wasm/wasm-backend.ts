@@ -331,8 +331,9 @@ class WasmBackendImpl implements WasmBackend {
     if (ptrs.some((p) => this.q8.key.startsWith(`${p}:`))) this.changed();
     const xq = this.quantizeActs(xa, a.cols, a.qb, nTokens);
     const rowsV = withV ? c.rows : 0;
+    const rows = a.rows + b.rows + rowsV;
     this.run(kernel, [a.ptr, b.ptr, withV ? c.ptr : 0, xq, ptrs[0], ptrs[1], withV ? ptrs[2] : 0, a.rows, b.rows, rowsV, a.cols, nTokens],
-      a.rows + b.rows + rowsV, 4, (a.rows + b.rows + rowsV) * a.cols * nTokens);
+      rows, 4, rows * a.cols * nTokens);
     if (!withV) this.matmul(wv, x, v, nTokens);
     return true;
   }
