@@ -5,6 +5,7 @@ import {
   ARGS_OFFSET, CHUNK, CLOSED, DONE, FAILED, GEN, KERNEL, MAX_ARGS, NARGS, NEXT, SCRATCH_BASE, SCRATCH_STRIDE, TOTAL,
   claimAndRun, nextTag, waitChange,
 } from './worker-loop.js';
+import { SplitVerdict } from './split-verdict.ts';
 
 type Kernel = (...args: number[]) => unknown;
 
@@ -22,13 +23,6 @@ function canBlock(): boolean {
   }
 }
 
-/** Split ops per verdict on whether splitting pays (see noteSplit). */
-const WINDOW = 64;
-/** How long ops stay on the calling thread once running them there measured faster (ms). */
-const SOLO_MS = 250;
-/** How long a measured solo pace stays the yardstick for split windows (ms). */
-const FRESH_MS = 1000;
-
 function kernelError(cause: unknown): EngineError {
   return new EngineError('BACKEND', 'a WASM kernel failed (out-of-bounds access or a trap)', { cause });
 }
@@ -41,20 +35,8 @@ export class KernelPool {
   private readonly blocking: boolean;
   private scratchBase = 0;
   private scratchStride = 0;
-  /** the current window (see noteSplit): ops in it, their estimated gain over running alone, and
-   *  their measured time and work; probing = the window runs on the caller to measure its pace */
-  private windowOps = 0;
-  private gainMs = 0;
-  private windowMs = 0;
-  private windowWork = 0;
-  private probing = false;
-  /** the pace of split-worthy ops run on the caller alone (ms per unit of work) and when measured */
-  private soloPace = 0;
-  private soloPaceAt = -Infinity;
-  /** the last split window's pace, which a probe's pace is compared with */
-  private splitPace = 0;
-  /** until when ops stay unsplit */
-  private soloUntil = 0;
+  /** per kernel, whether its ops pay for splitting (split-verdict.ts), made at its first split-worthy op */
+  private readonly verdicts: (SplitVerdict | undefined)[] = [];
 
   /** control is the SharedArrayBuffer the workers were started with (absent when single-threaded). */
   constructor(private readonly fns: readonly Kernel[], private readonly workers: WorkerHandle[],
@@ -86,10 +68,12 @@ export class KernelPool {
     if (total <= 0) return;
     const ctl = this.ctl;
     if (!ctl || this.threads === 1 || total < minParallel) return this.runAlone(kernel, args, total);
-    if (this.probing || this.solo()) {
+    const verdict = (this.verdicts[kernel] ??= new SplitVerdict());
+    if (verdict.solo()) {
       const t0 = performance.now();
       this.runAlone(kernel, args, total);
-      this.noteSolo(performance.now() - t0, work);
+      const t1 = performance.now();
+      verdict.noteSolo(t1 - t0, work, t1);
       return;
     }
     if (args.length > MAX_ARGS) throw new EngineError('BACKEND', `kernel ${kernel} takes more than ${MAX_ARGS} arguments`);
@@ -116,8 +100,8 @@ export class KernelPool {
     const t1 = performance.now();
     this.waitForPieces(ctl, pieces);
     if (Atomics.exchange(ctl, FAILED, 0) !== 0) throw kernelError(undefined);
-    const ms = performance.now() - t0;
-    if (mine > 0) this.noteSplit(((t1 - t0) * pieces) / mine - ms, ms, work);
+    const t2 = performance.now();
+    if (mine > 0) verdict.noteSplit(((t1 - t0) * pieces) / mine - (t2 - t0), t2 - t0, work, t2);
   }
 
   private runAlone(kernel: number, args: readonly number[], total: number): void {
@@ -126,63 +110,6 @@ export class KernelPool {
     } catch (e) {
       throw kernelError(e);
     }
-  }
-
-  /**
-   * Workers that share a core with the caller (more runnable threads than cores, e.g. another
-   * process busy) can make an op slower than the caller alone: a worker descheduled in the middle
-   * of a piece holds the op for a scheduler tick. Each split op's estimated gain is the caller's
-   * own pace times all pieces minus the time the op took. The estimate only raises the question:
-   * it counts a worker's preemption in full, while the caller alone would be preempted too (on a
-   * busy 2-core VM it went solo for a third of the ops while splitting ran 1.9× faster). So a
-   * window of WINDOW split ops whose estimate lost in total makes the next window a probe that
-   * runs on the caller, and ops go to the caller for SOLO_MS only when the probe's measured pace
-   * (ms per unit of work) beat the split window's. While a measured solo pace is fresh (FRESH_MS),
-   * split windows are judged against it directly, without another probe.
-   */
-  private noteSplit(gainMs: number, ms: number, work: number): void {
-    this.gainMs += gainMs;
-    this.windowMs += ms;
-    this.windowWork += work;
-    if (++this.windowOps < WINDOW) return;
-    const pace = this.windowMs / Math.max(1, this.windowWork);
-    const fresh = performance.now() - this.soloPaceAt < FRESH_MS;
-    if (fresh && pace > this.soloPace) this.soloUntil = performance.now() + SOLO_MS;
-    else if (!fresh && this.gainMs < 0) {
-      this.probing = true;
-      this.splitPace = pace;
-    }
-    this.newWindow();
-  }
-
-  /** A solo op of a probe or a solo spell: its pace becomes the yardstick for split windows. */
-  private noteSolo(ms: number, work: number): void {
-    this.windowMs += ms;
-    this.windowWork += work;
-    if (++this.windowOps < WINDOW) return;
-    this.soloPace = this.windowMs / Math.max(1, this.windowWork);
-    this.soloPaceAt = performance.now();
-    if (this.probing) {
-      this.probing = false;
-      if (this.soloPace < this.splitPace) this.soloUntil = this.soloPaceAt + SOLO_MS;
-    }
-    this.newWindow();
-  }
-
-  private newWindow(): void {
-    this.windowOps = 0;
-    this.gainMs = 0;
-    this.windowMs = 0;
-    this.windowWork = 0;
-  }
-
-  private solo(): boolean {
-    if (this.soloUntil === 0) return false;
-    if (performance.now() < this.soloUntil) return true;
-    // a solo spell is over: the next window starts split, judged against the spell's pace
-    this.soloUntil = 0;
-    this.newWindow();
-    return false;
   }
 
   dispose(): void {

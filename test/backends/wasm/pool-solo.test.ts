@@ -1,8 +1,8 @@
 // When the pool's workers get no core of their own, splitting can make ops slower than the caller
-// alone: a window of 64 split ops whose estimated gain (the caller's pace times all pieces, minus
-// the time the op took) is negative makes the next 64 ops a probe on the caller; only when the
-// probe's measured pace beats the split window's do ops stay on the caller, for 250 ms, before
-// splitting is tried again. Made deterministic with a "worker" that never runs (no thread listens
+// alone: a window of 64 split ops of a kernel whose estimated gain (the caller's pace times all
+// pieces, minus the time the op took) is a loss of 30% or more makes its next 64 ops a probe on the
+// caller; only when the probe's measured pace beats the split window's by 30% do that kernel's ops
+// stay on the caller, for 250 ms, before splitting is tried again (split-verdict.ts). Made deterministic with a "worker" that never runs (no thread listens
 // to the control block) and a mocked clock; GEN counts the ops handed to workers.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemory } from '../../../src/backends/wasm/heap.ts';
@@ -30,6 +30,12 @@ describe('kernel pool without a running worker', () => {
       if (a[3] - a[2] === n) now += soloCostMs;
       return wasm.add(...a);
     };
+    // a second kernel slot running the same add, whose unsplit op always costs 10 ms more
+    const other = names.indexOf('scale');
+    fns[other] = (...a: number[]) => {
+      if (a[3] - a[2] === n) now += 10;
+      return wasm.add(...a);
+    };
     const pool = new KernelPool(fns, [{ terminate: () => {} }], control);
     pool.setScratch(1 << 20, 1 << 16);
     const ctl = new Int32Array(control);
@@ -40,8 +46,12 @@ describe('kernel pool without a running worker', () => {
       pool.run(names.indexOf('add'), [dst, src], n, 16, 2);
       return Atomics.load(ctl, GEN);
     };
+    const addOther = (): number => {
+      pool.run(other, [dst, src], n, 16, 2);
+      return Atomics.load(ctl, GEN);
+    };
     const sum = () => new Float32Array(memory.buffer, dst, 4)[0];
-    return { pool, add, sum };
+    return { pool, add, addOther, sum };
   }
 
   it('keeps splitting while splitting loses nothing (the caller just runs every piece)', async () => {
@@ -78,6 +88,29 @@ describe('kernel pool without a running worker', () => {
     for (let i = 0; i < 64; i++) expect(add()).toBe(64); // the probe
     // within a second of the probe no window is probed again: 5 windows stay split throughout
     for (let i = 65; i <= 64 * 6; i++) expect(add()).toBe(i);
+    pool.dispose();
+  });
+
+  it('judges each kernel by itself: one goes to the caller while another keeps splitting', async () => {
+    const { pool, add, addOther } = await setup();
+    now = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now++);
+    let gen = 0;
+    // 64 ops of each: both windows lose by the estimate, so both probe
+    for (let i = 0; i < 64; i++) {
+      expect(add()).toBe(++gen);
+      expect(addOther()).toBe(++gen);
+    }
+    // the probes: add is faster alone and stays there; the other kernel's probe is slower alone
+    for (let i = 0; i < 64; i++) {
+      expect(add()).toBe(gen);
+      expect(addOther()).toBe(gen);
+    }
+    // add's solo spell: only the other kernel's ops are handed to workers
+    for (let i = 0; i < 20; i++) {
+      expect(add()).toBe(gen);
+      expect(addOther()).toBe(++gen);
+    }
     pool.dispose();
   });
 });
