@@ -3,7 +3,7 @@
 // row r of both weights against the same X values, so gate · x and up · x never go to memory and x
 // is read once. G is read by dq4 (binding W), U by dq4_u (the same snippet over binding U).
 // Layout as matmul.wgsl: WG / TPR rows × TOK tokens per workgroup, TPR lanes reduce a row (reduce_row).
-struct P { rows: u32, cols: u32, n_tok: u32, row0: u32, out_stride: u32, groups_x: u32, row_bytes: u32, pad: u32 }
+struct P { rows: u32, cols: u32, n_tok: u32, row0: u32, out_stride: u32, groups_x: u32, row_bytes: u32, eps: f32 }
 
 @group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> U: array<u32>;
@@ -24,6 +24,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let valid = r < p.rows;
   let t0 = wid.z * TOK;
   let c4 = p.cols / 4u;
+  x_prep(li, t0, c4);
   var acc: array<Acc, MAX_TOK>;
   if (valid) {
     let rb = r * p.row_bytes;
@@ -32,7 +33,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let u = dq4_u(rb, c * 4u);
       for (var t = 0u; t < TOK; t++) {
         if (t0 + t < p.n_tok) {
-          let x = X[(t0 + t) * c4 + c];
+          let x = x_at(t0 + t, t, c, c4);
           acc[t] += vec2<f32>(dotw(g, x), dotw(u, x));
         }
       }

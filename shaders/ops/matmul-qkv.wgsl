@@ -8,7 +8,7 @@
 struct P {
   rows_q: u32, rows_k: u32, rows_v: u32, cols: u32,
   n_tok: u32, groups_x: u32, groups_q: u32, groups_k: u32,
-  bytes_q: u32, bytes_k: u32, bytes_v: u32, pad: u32,
+  bytes_q: u32, bytes_k: u32, bytes_v: u32, eps: f32,
 }
 
 @group(0) @binding(0) var<storage, read> W: array<u32>;
@@ -61,13 +61,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let valid = r < rows;
   let t0 = wid.z * TOK;
   let c4 = p.cols / 4u;
+  x_prep(li, t0, c4);
   var acc: array<Acc, MAX_TOK>;
   if (valid) {
     let rb = r * row_bytes;
     for (var c = lane; c < c4; c += TPR) {
       let w = dq4_of(m, rb, c * 4u);
       for (var t = 0u; t < TOK; t++) {
-        if (t0 + t < p.n_tok) { acc[t] += dotw(w, X[(t0 + t) * c4 + c]); }
+        if (t0 + t < p.n_tok) { acc[t] += dotw(w, x_at(t0 + t, t, c, c4)); }
       }
     }
   }

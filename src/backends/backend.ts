@@ -136,7 +136,8 @@ export interface Backend {
    * may be of different formats; their cols are equal). False, having recorded nothing, for weights
    * it cannot fuse; callers go through qkvMatmul, which then runs the three matmuls.
    */
-  matmulQKV?(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean;
+  matmulQKV?(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number,
+    norm?: InputNorm): boolean;
   /**
    * Optional fusion: out[t] += w · x[t] (a residual add in the matmul's own store). False, having
    * recorded nothing, where it cannot; callers go through matmulAdd, which then runs matmul and add.
@@ -148,8 +149,11 @@ export interface Backend {
    * Optional fusion: out[t] = act(gate · x[t]) * (up · x[t]) in one pass over both weights. Returns
    * false, having recorded nothing, for a pair it cannot fuse (e.g. two block formats); callers
    * go through gatedMatmul, which then runs the two matmuls and the glu.
+   * matmulQKV and matmulGlu with `norm`: x is the un-normed input, each token taken through
+   * rmsnorm(x, norm.weight, norm.eps) on the fly (x itself unchanged); false, having recorded
+   * nothing, where the backend cannot (callers then run the rmsnorm into norm.out first).
    */
-  matmulGlu?(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean;
+  matmulGlu?(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind, norm?: InputNorm): boolean;
   /** x *= factor, elementwise over n */
   scale(x: Activation, n: number, factor: number): void;
   /** x = cap · tanh(x / cap), elementwise over n (final logit soft-capping) */
@@ -179,21 +183,41 @@ export interface Backend {
   dispose(): void;
 }
 
+/** An RMSNorm in front of a fused matmul op: its weight and eps, and where the normed input goes
+ *  when the backend runs it as a separate rmsnorm. */
+export interface InputNorm {
+  weight: Weight;
+  eps: number;
+  out: Activation;
+}
+
 /**
  * out = act(gate · x) * (up · x) for nTokens tokens: the backend's fused op where it has one for
  * this pair, else two matmuls (up's through `upScratch`) and a glu. gate and up are rows × cols.
+ * With `norm`, x goes through that RMSNorm first (see InputNorm).
  */
 export function gatedMatmul(b: Backend, gate: Weight, up: Weight, x: Activation, out: Activation, upScratch: Activation,
-  nTokens: number, act: GluKind): void {
+  nTokens: number, act: GluKind, norm?: InputNorm): void {
+  if (norm) {
+    if (b.matmulGlu?.(gate, up, x, out, nTokens, act, norm)) return;
+    b.rmsnorm(x, norm.weight, norm.out, nTokens, norm.eps);
+    x = norm.out;
+  }
   if (b.matmulGlu?.(gate, up, x, out, nTokens, act)) return;
   b.matmul(gate, x, out, nTokens);
   b.matmul(up, x, upScratch, nTokens);
   b.glu(out, upScratch, out, nTokens * gate.rows, act);
 }
 
-/** q, k, v = wq · x, wk · x, wv · x for nTokens tokens: the backend's fused op where it has one, else three matmuls. */
+/** q, k, v = wq · x, wk · x, wv · x for nTokens tokens: the backend's fused op where it has one, else three
+ *  matmuls. With `norm`, x goes through that RMSNorm first (see InputNorm). */
 export function qkvMatmul(b: Backend, wq: Weight, wk: Weight, wv: Weight, x: Activation,
-  q: Activation, k: Activation, v: Activation, nTokens: number): void {
+  q: Activation, k: Activation, v: Activation, nTokens: number, norm?: InputNorm): void {
+  if (norm) {
+    if (b.matmulQKV?.(wq, wk, wv, x, q, k, v, nTokens, norm)) return;
+    b.rmsnorm(x, norm.weight, norm.out, nTokens, norm.eps);
+    x = norm.out;
+  }
   if (b.matmulQKV?.(wq, wk, wv, x, q, k, v, nTokens)) return;
   b.matmul(wq, x, q, nTokens);
   b.matmul(wk, x, k, nTokens);

@@ -150,8 +150,7 @@ export class Decoder {
     const { backend: b, h, s, plan } = this;
     const P = plan.layers[l];
     // attention
-    b.rmsnorm(s.x, L.attnNorm, s.xb, n, h.rmsEps);
-    qkvMatmul(b, L.wq, L.wk, L.wv, s.xb, s.q, s.k, s.v, n);
+    qkvMatmul(b, L.wq, L.wk, L.wv, s.x, s.q, s.k, s.v, n, { weight: L.attnNorm, eps: h.rmsEps, out: s.xb });
     if (L.bq) b.addBias(s.q, L.bq, n);
     if (L.bk) b.addBias(s.k, L.bk, n);
     if (L.bv) b.addBias(s.v, L.bv, n);
@@ -168,8 +167,7 @@ export class Decoder {
     b.attention(l, q, s.att, pos0, n, P.attn);
     this.residual(L.wo, s.att, L.attnPostNorm, n);
     // feed-forward (gated)
-    b.rmsnorm(s.x, L.ffnNorm, s.xb, n, h.rmsEps);
-    gatedMatmul(b, L.gate, L.up, s.xb, s.gate, s.up, n, this.arch.ffn);
+    gatedMatmul(b, L.gate, L.up, s.x, s.gate, s.up, n, this.arch.ffn, { weight: L.ffnNorm, eps: h.rmsEps, out: s.xb });
     this.residual(L.down, s.gate, L.ffnPostNorm, n);
   }
 

@@ -70,35 +70,36 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (_host, open) => {
     expect(r.map((c) => c.layers)).toEqual(LAYERS);
     const per = r[1].api.dispatches - r[0].api.dispatches;
     expect(r[2].api.dispatches - r[1].api.dispatches).toBe(per);
-    // a llama layer: 2 norms, the fused q/k/v matmul, 2 matmuls adding into the residual (o,
-    // down), the fused gate/up matmul + GLU, rope on q, the KV store turning k, attention
-    expect(per).toBe(9);
+    // a llama layer: the fused q/k/v matmul and gate/up matmul + GLU, each norming its input, 2
+    // matmuls adding into the residual (o, down), rope on q, the KV store turning k, attention
+    expect(per).toBe(7);
     for (const c of r) {
       expect(c.perOp['matmul-vec']).toBe(1); // the LM head
       expect(c.perOp['matmul-vec-add']).toBe(2 * c.layers);
       expect(c.perOp.add).toBeUndefined();
-      expect(c.perOp['matmul-qkv-vec']).toBe(c.layers);
-      expect(c.perOp['matmul-glu-vec']).toBe(c.layers);
+      expect(c.perOp['matmul-qkv-vec-norm']).toBe(c.layers);
+      expect(c.perOp['matmul-glu-vec-norm']).toBe(c.layers);
       expect(c.perOp.rope).toBe(c.layers);
       expect(c.perOp['store-kv-rope']).toBe(c.layers);
       expect(c.perOp['store-kv']).toBeUndefined();
       expect(c.perOp.glu).toBeUndefined();
-      expect(c.perOp.rmsnorm).toBe(2 * c.layers + 1);
+      expect(c.perOp.rmsnorm).toBe(1); // the output norm
       expect(c.perOp.attention ?? c.perOp['attention-serial']).toBe(c.layers);
       expect(c.perOp['top-k'] ?? c.perOp['top-k-serial']).toBe(1); // 512 logits: one chunk, one level
     }
   });
 
-  it('the fused kernels save 7 dispatches a layer: q/k/v (2), gate/up + GLU (2), rope of k (1), residual adds (2)', () => {
+  it('the fused kernels save 9 dispatches a layer: q/k/v (2), gate/up + GLU (2), rope of k (1), residual adds (2), pre-norms (2)', () => {
     r.forEach((c, i) => {
       const u = unfused[i];
       console.log(`${c.layers} layers, per decoded token: ${u.api.dispatches} dispatches unfused, ${c.api.dispatches} fused; `
         + `activation bytes read ${u.backend.activationBytes} → ${c.backend.activationBytes}; weight bytes ${c.backend.weightBytes}`);
       expect(u.backend.dispatches).toBe(u.api.dispatches);
-      expect(u.api.dispatches - c.api.dispatches).toBe(7 * c.layers);
+      expect(u.api.dispatches - c.api.dispatches).toBe(9 * c.layers);
       expect(u.perOp['matmul-vec']).toBe(7 * c.layers + 1);
       expect(u.perOp.add).toBe(2 * c.layers);
       expect(u.perOp.rope).toBe(2 * c.layers);
+      expect(u.perOp.rmsnorm).toBe(2 * c.layers + 1);
       // the same weights are read either way; x once instead of three and two times
       expect(c.backend.weightBytes).toBe(u.backend.weightBytes);
       expect(c.backend.activationBytes).toBeLessThan(u.backend.activationBytes);

@@ -7,7 +7,7 @@ import { check } from '../../shared/assert.ts';
 import { EngineError, UnsupportedError } from '../../shared/errors.ts';
 import { getTraits } from '../../quant/traits.ts';
 import { GGMLType, ggmlTypeName } from '../../quant/types.ts';
-import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight, WeightSlot } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, InputNorm, KVCacheSpec, KVShiftParams, RopeParams, Weight, WeightSlot } from '../backend.ts';
 import { kvRowBytes, KV_TYPES, type KVType } from '../kv-layout.ts';
 import { WASM32_MAX_BYTES, WasmHeap, createMemory } from './heap.ts';
 import { defaultPlatform, type WasmPlatform } from './platform.ts';
@@ -293,9 +293,10 @@ class WasmBackendImpl implements WasmBackend {
   /**
    * gate and up of one integer format as one op (matmulqGlu_<id>): one fork for both matmuls and
    * the glu. Other pairs, and batches past the integer path or GLU_MAX_TOKENS, go through
-   * gatedMatmul's two matmuls and glu.
+   * gatedMatmul's two matmuls and glu. Never with a norm: its rmsnorm is one small serial pass here.
    */
-  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean {
+  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind, norm?: InputNorm): boolean {
+    if (norm) return false;
     const g = this.weight(gate);
     const u = this.weight(up);
     if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.matmulq < 0 || nTokens > Math.min(g.int8MaxTokens, GLU_MAX_TOKENS)) return false;
@@ -314,9 +315,12 @@ class WasmBackendImpl implements WasmBackend {
   /**
    * q, k and v of one integer format as one op (matmulqQKV_<id>) over the one rounded input; when
    * only wv is of another format (Q4_K_M's Q6_K), q and k as one op and v on its own. Other
-   * triples, and batches past the integer path, go through qkvMatmul's three matmuls.
+   * triples, and batches past the integer path, go through qkvMatmul's three matmuls. Never with a
+   * norm (as matmulGlu).
    */
-  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean {
+  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number,
+    norm?: InputNorm): boolean {
+    if (norm) return false;
     const a = this.weight(wq);
     const b = this.weight(wk);
     const c = this.weight(wv);

@@ -16,13 +16,17 @@ export class Pipelines {
     return this.pipelines.size;
   }
 
-  weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}, v: KernelVariant = {}): GPUComputePipeline {
-    return this.get(`${op}:${type}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}`, () => weightOpSource(op, type, v), overrides);
+  /** norm: the format of an RMSNorm weight applied to the input on the fly (matmul-glu) */
+  weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}, v: KernelVariant = {}, norm?: GGMLType): GPUComputePipeline {
+    return this.get(`${op}:${type}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}${norm === undefined ? '' : `:norm${norm}`}`,
+      () => weightOpSource(op, type, v, norm), overrides);
   }
 
-  /** an op over three weights, each in its own format (matmul-qkv) */
-  multiWeight(op: MultiWeightOp, types: readonly [GGMLType, GGMLType, GGMLType], overrides: Overrides = {}, v: KernelVariant = {}): GPUComputePipeline {
-    return this.get(`${op}:${types.join(',')}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}`, () => multiWeightOpSource(op, types, v), overrides);
+  /** an op over three weights, each in its own format (matmul-qkv); norm as for weight() */
+  multiWeight(op: MultiWeightOp, types: readonly [GGMLType, GGMLType, GGMLType], overrides: Overrides = {}, v: KernelVariant = {},
+    norm?: GGMLType): GPUComputePipeline {
+    return this.get(`${op}:${types.join(',')}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}${norm === undefined ? '' : `:norm${norm}`}`,
+      () => multiWeightOpSource(op, types, v, norm), overrides);
   }
 
   plain(op: PlainOp, overrides: Overrides = {}, entryPoint = 'main', v: KernelVariant = {}): GPUComputePipeline {

@@ -81,14 +81,34 @@ const REDUCES_ALL: ReadonlySet<string> = new Set(['rmsnorm', 'softmax', 'attenti
 
 const reduceSnippet = (kind: 'rows' | 'all', v: KernelVariant) => opSource(`reduce-${kind}-${v.subgroups ? 'subgroup' : 'workgroup'}`);
 
-/** WGSL wants every `enable` before the first declaration: the snippets' ones move to the top. */
+/** WGSL wants every `enable` before the first declaration: the snippets' ones move to the top.
+ *  An override two snippets declare alike (reduce-rows and reduce-all over subgroups: SG) stays once. */
 function hoistEnables(src: string): string {
+  const seen = new Set<string>();
+  src = src.replace(/^override \w+.*$/gm, (line) => (seen.has(line) ? '' : (seen.add(line), line)));
   const enables = [...new Set(src.match(/^enable \w+;$/gm) ?? [])];
   return enables.length ? `${enables.join('\n')}\n${src.replace(/^enable \w+;$/gm, '')}` : src;
 }
 
-/** A weight op for one block format (f16 products: matmul ops only). */
-export function weightOpSource(op: WeightOp, type: GGMLType, v: KernelVariant = {}): string {
+/**
+ * A fused matmul op's input snippet and template: X as stored (x-plain.wgsl), or through an RMSNorm
+ * by a weight of format `norm` (x-rmsnorm.wgsl, with its reduction and the weight's reader dq4_n).
+ * The norm weight N takes the uniform's binding and the uniform moves one up, so the buffers stay
+ * in order and the uniform last (Recorder.dispatch binds them by position).
+ */
+function withInput(op: string, norm: GGMLType | undefined, v: KernelVariant): string {
+  const src = opSource(op);
+  if (norm === undefined) return `${opSource('x-plain')}\n${src}`;
+  const uniform = /@binding\((\d+)\) var<uniform>/.exec(src);
+  if (!uniform) throw new EngineError('BACKEND', `WGSL template shaders/ops/${op}.wgsl has no uniform to put the norm weight before.`);
+  const b = Number(uniform[1]);
+  return [reduceSnippet('all', v), overBinding(`${opSource('weights')}\n${quantSnippet(norm)}`, 'N', '_n'),
+    opSource('x-rmsnorm').replace('NORM_BINDING', String(b)), src.replace(uniform[0], `@binding(${b + 1}) var<uniform>`)].join('\n');
+}
+
+/** A weight op for one block format (f16 products: matmul ops only); matmul-glu with `norm`: its
+ *  input through an RMSNorm by a weight of that format (withInput). */
+export function weightOpSource(op: WeightOp, type: GGMLType, v: KernelVariant = {}, norm?: GGMLType): string {
   const reader = `${opSource('weights')}\n${quantSnippet(type)}`;
   if (op !== 'matmul' && op !== 'matmul-glu') {
     const reduce = REDUCES_ALL.has(op) ? `${reduceSnippet('all', v)}\n` : '';
@@ -96,14 +116,17 @@ export function weightOpSource(op: WeightOp, type: GGMLType, v: KernelVariant = 
   }
   const precision = opSource(v.f16 ? 'precision-f16' : 'precision-f32');
   const readers = op === 'matmul-glu' ? `${reader}\n${overU(reader)}\n${opSource('glu-act')}` : reader;
-  return hoistEnables(`${precision}\n${readers}\n${reduceSnippet('rows', v)}\n${opSource(op)}`);
+  const body = op === 'matmul-glu' ? withInput(op, norm, v) : opSource(op);
+  return hoistEnables(`${precision}\n${readers}\n${reduceSnippet('rows', v)}\n${body}`);
 }
 
-/** matmul-qkv over wq, wk, wv of formats q, k, v: dq4 reads W, dq4_k reads WK, dq4_v reads WV. */
-export function multiWeightOpSource(op: MultiWeightOp, [q, k, v]: readonly [GGMLType, GGMLType, GGMLType], variant: KernelVariant = {}): string {
+/** matmul-qkv over wq, wk, wv of formats q, k, v: dq4 reads W, dq4_k reads WK, dq4_v reads WV;
+ *  with `norm`, its input through an RMSNorm (withInput). */
+export function multiWeightOpSource(op: MultiWeightOp, [q, k, v]: readonly [GGMLType, GGMLType, GGMLType], variant: KernelVariant = {},
+  norm?: GGMLType): string {
   const reader = (type: GGMLType) => `${opSource('weights')}\n${quantSnippet(type)}`;
   return hoistEnables([opSource(variant.f16 ? 'precision-f16' : 'precision-f32'), reader(q), overBinding(reader(k), 'WK', '_k'),
-    overBinding(reader(v), 'WV', '_v'), reduceSnippet('rows', variant), opSource(op)].join('\n'));
+    overBinding(reader(v), 'WV', '_v'), reduceSnippet('rows', variant), withInput(op, norm, variant)].join('\n'));
 }
 
 /** ops that read cached K/V values get the shared reader (kv-read.wgsl) in front */

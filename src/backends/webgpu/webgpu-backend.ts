@@ -3,7 +3,7 @@
 // loss and GPU errors become EngineError('BACKEND') so the engine can fall back to WASM.
 // This file holds the lifecycle, buffers and readback; the ops live in weight-ops.ts, kv-ops.ts,
 // elementwise-ops.ts and top-k.ts, over the shared OpContext (op-context.ts).
-import type { Activation, AttentionParams, Backend, GluKind, KVCacheSpec, KVShiftParams, RopeParams, Weight, WeightSlot } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, InputNorm, KVCacheSpec, KVShiftParams, RopeParams, Weight, WeightSlot } from '../backend.ts';
 import { GPUWeightSlot } from './weight-slots.ts';
 import type { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
@@ -63,10 +63,13 @@ export interface WebGPUBackend extends Backend {
   argmax(logits: Activation, n?: number): Promise<number>;
   /** the k largest of the first n values, by value descending then index ascending */
   topK(logits: Activation, k: number, n?: number): Promise<TopK>;
-  /** fused gate/up matmul + GLU (matmul-glu.wgsl); false for a pair of two formats or shapes */
-  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind): boolean;
-  /** fused q/k/v matmuls (matmul-qkv.wgsl); false for weights of other widths or split into chunks */
-  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean;
+  /** fused gate/up matmul + GLU (matmul-glu.wgsl), with its input's RMSNorm where given (x-rmsnorm.wgsl);
+   *  false for a pair of two formats or shapes */
+  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, act: GluKind, norm?: InputNorm): boolean;
+  /** fused q/k/v matmuls (matmul-qkv.wgsl), with the input's RMSNorm where given; false for weights of other
+   *  widths or split into chunks */
+  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number,
+    norm?: InputNorm): boolean;
   /** out += w · x in the matmul's store (matmul.wgsl ADD); false only with fuse: false */
   matmulAdd(w: Weight, x: Activation, out: Activation, nTokens: number): boolean;
   /** rope of k inside the KV store (store-kv.wgsl ROPE) */
@@ -255,11 +258,12 @@ class WebGPUBackendImpl implements WebGPUBackend {
   embed(table: Weight, ids: Int32Array, out: Activation): void { weightOps.embed(this.ctx, table, ids, out); }
   rmsnorm(x: Activation, w: Weight, out: Activation, nTokens: number, eps: number): void { weightOps.rmsnorm(this.ctx, x, w, out, nTokens, eps); }
   matmul(w: Weight, x: Activation, out: Activation, nTokens: number): void { weightOps.matmul(this.ctx, w, x, out, nTokens); }
-  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, kind: GluKind): boolean {
-    return weightOps.matmulGlu(this.ctx, gate, up, x, out, nTokens, kind);
+  matmulGlu(gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, kind: GluKind, norm?: InputNorm): boolean {
+    return weightOps.matmulGlu(this.ctx, gate, up, x, out, nTokens, kind, norm);
   }
-  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean {
-    return weightOps.matmulQKV(this.ctx, wq, wk, wv, x, q, k, v, nTokens);
+  matmulQKV(wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number,
+    norm?: InputNorm): boolean {
+    return weightOps.matmulQKV(this.ctx, wq, wk, wv, x, q, k, v, nTokens, norm);
   }
   matmulAdd(w: Weight, x: Activation, out: Activation, nTokens: number): boolean {
     if (!this.ctx.fuse) return false;

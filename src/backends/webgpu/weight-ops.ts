@@ -1,5 +1,5 @@
 // Weight-reading ops (embed, rmsnorm, matmul and its fused glu/qkv forms, add-bias) as dispatches on an OpContext.
-import type { Activation, GluKind, Weight } from '../backend.ts';
+import type { Activation, GluKind, InputNorm, Weight } from '../backend.ts';
 import { check } from '../../shared/assert.ts';
 import { act, WG, wt, type OpContext } from './op-context.ts';
 
@@ -46,36 +46,58 @@ export function matmul(ctx: OpContext, w: Weight, x: Activation, out: Activation
   }
 }
 
-/** gate and up of one format and shape (so their chunks split alike): one kernel, matmul-glu.wgsl */
-export function matmulGlu(ctx: OpContext, gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, kind: GluKind): boolean {
+/**
+ * The norm weight of a fused op's input RMSNorm, if it can be fused: one chunk of `cols` values.
+ * Undefined (no norm) is fine; null means the op must decline.
+ */
+function normWeight(norm: InputNorm | undefined, cols: number): ReturnType<typeof wt> | undefined | null {
+  if (!norm) return undefined;
+  const n = wt(norm.weight);
+  return n.chunks.length === 1 && n.cols * n.rows === cols ? n : null;
+}
+
+/**
+ * gate and up of one format and shape (so their chunks split alike): one kernel, matmul-glu.wgsl;
+ * with `norm`, the input's RMSNorm in the same kernel (each workgroup finds its tokens' scales).
+ */
+export function matmulGlu(ctx: OpContext, gate: Weight, up: Weight, x: Activation, out: Activation, nTokens: number, kind: GluKind,
+  norm?: InputNorm): boolean {
   ctx.alive();
   const g = wt(gate), u = wt(up);
   if (!ctx.fuse) return false;
   if (g.type !== u.type || g.rows !== u.rows || g.cols !== u.cols || g.chunks.length !== u.chunks.length
     || g.chunks.some((c, i) => c.row0 !== u.chunks[i].row0 || c.rows !== u.chunks[i].rows)) return false;
+  const n = normWeight(norm, g.cols);
+  if (n === null) return false;
   check(x.length >= nTokens * g.cols && out.length >= nTokens * g.rows && x !== out, 'BAD_ARGUMENT',
     `matmulGlu of '${g.name}'/'${u.name}' (${g.rows}×${g.cols}) over ${nTokens} tokens does not fit its activations.`);
   const tok = nTokens === 1 ? 1 : 8; // as matmul
   const tpr = ctx.threadsPerRow;
-  const pipe = ctx.pipes.weight('matmul-glu', g.type, { WG, TOK: tok, TPR: tpr, GELU: kind === 'gelu_tanh', ...ctx.reduceOverrides }, ctx.variant);
+  const pipe = ctx.pipes.weight('matmul-glu', g.type, { WG, TOK: tok, TPR: tpr, GELU: kind === 'gelu_tanh', ...ctx.reduceOverrides }, ctx.variant,
+    n?.type);
   g.chunks.forEach((c, i) => {
     const [gx, gy] = ctx.rec.grid(Math.ceil(c.rows / (WG / tpr)));
-    ctx.rec.dispatch(pipe, [c.buffer, u.chunks[i].buffer, act(x).buffer, act(out).buffer],
-      [c.rows, g.cols, nTokens, c.row0, g.rows, gx, g.rowBytes, 0], [gx, gy, Math.ceil(nTokens / tok)],
-      { op: nTokens === 1 ? 'matmul-glu-vec' : 'matmul-glu', wg: WG, weights: 2 * c.rows * g.rowBytes, activations: nTokens * g.cols * 4 });
+    ctx.rec.dispatch(pipe, [c.buffer, u.chunks[i].buffer, act(x).buffer, act(out).buffer, ...(n ? [n.chunks[0].buffer] : [])],
+      [c.rows, g.cols, nTokens, c.row0, g.rows, gx, g.rowBytes, { f32: norm?.eps ?? 0 }], [gx, gy, Math.ceil(nTokens / tok)],
+      { op: `${nTokens === 1 ? 'matmul-glu-vec' : 'matmul-glu'}${n ? '-norm' : ''}`, wg: WG,
+        weights: 2 * c.rows * g.rowBytes + (n?.bytes ?? 0), activations: nTokens * g.cols * 4 });
   });
   return true;
 }
 
 /**
  * wq, wk, wv of one width, each in one buffer (any formats: each has its reader): one kernel,
- * matmul-qkv.wgsl, its workgroups split among the three weights' rows.
+ * matmul-qkv.wgsl, its workgroups split among the three weights' rows; with `norm`, the input's
+ * RMSNorm in the same kernel (its weight is the 8th storage buffer, WebGPU's default limit).
  */
-export function matmulQKV(ctx: OpContext, wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number): boolean {
+export function matmulQKV(ctx: OpContext, wq: Weight, wk: Weight, wv: Weight, x: Activation, q: Activation, k: Activation, v: Activation, nTokens: number,
+  norm?: InputNorm): boolean {
   ctx.alive();
   const ws = [wt(wq), wt(wk), wt(wv)] as const;
   const outs = [q, k, v];
   if (!ctx.fuse || ws.some((w) => w.cols !== ws[0].cols || w.chunks.length !== 1)) return false;
+  const n = normWeight(norm, ws[0].cols);
+  if (n === null) return false;
   check(x.length >= nTokens * ws[0].cols && ws.every((w, i) => outs[i].length >= nTokens * w.rows && outs[i] !== x)
     && q !== k && k !== v && q !== v, 'BAD_ARGUMENT',
     `matmulQKV of '${ws[0].name}' (${ws.map((w) => w.rows).join('/')}×${ws[0].cols}) over ${nTokens} tokens does not fit its activations.`);
@@ -83,11 +105,13 @@ export function matmulQKV(ctx: OpContext, wq: Weight, wk: Weight, wv: Weight, x:
   const tpr = ctx.threadsPerRow;
   const groups = ws.map((w) => Math.ceil(w.rows / (WG / tpr)));
   const [gx, gy] = ctx.rec.grid(groups[0] + groups[1] + groups[2]);
-  const pipe = ctx.pipes.multiWeight('matmul-qkv', [ws[0].type, ws[1].type, ws[2].type], { WG, TOK: tok, TPR: tpr, ...ctx.reduceOverrides }, ctx.variant);
-  ctx.rec.dispatch(pipe, [...ws.map((w) => w.chunks[0].buffer), act(x).buffer, ...outs.map((o) => act(o).buffer)],
-    [...ws.map((w) => w.rows), ws[0].cols, nTokens, gx, groups[0], groups[1], ...ws.map((w) => w.rowBytes), 0],
+  const pipe = ctx.pipes.multiWeight('matmul-qkv', [ws[0].type, ws[1].type, ws[2].type], { WG, TOK: tok, TPR: tpr, ...ctx.reduceOverrides }, ctx.variant,
+    n?.type);
+  ctx.rec.dispatch(pipe, [...ws.map((w) => w.chunks[0].buffer), act(x).buffer, ...outs.map((o) => act(o).buffer), ...(n ? [n.chunks[0].buffer] : [])],
+    [...ws.map((w) => w.rows), ws[0].cols, nTokens, gx, groups[0], groups[1], ...ws.map((w) => w.rowBytes), { f32: norm?.eps ?? 0 }],
     [gx, gy, Math.ceil(nTokens / tok)],
-    { op: nTokens === 1 ? 'matmul-qkv-vec' : 'matmul-qkv', wg: WG, weights: ws.reduce((n, w) => n + w.bytes, 0), activations: nTokens * ws[0].cols * 4 });
+    { op: `${nTokens === 1 ? 'matmul-qkv-vec' : 'matmul-qkv'}${n ? '-norm' : ''}`, wg: WG,
+      weights: ws.reduce((sum, w) => sum + w.bytes, n?.bytes ?? 0), activations: nTokens * ws[0].cols * 4 });
   return true;
 }
 
