@@ -18,15 +18,13 @@ export class Pipelines {
 
   /** norm: the format of an RMSNorm weight applied to the input on the fly (matmul-glu) */
   weight(op: WeightOp, type: GGMLType, overrides: Overrides = {}, v: KernelVariant = {}, norm?: GGMLType): GPUComputePipeline {
-    return this.get(`${op}:${type}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}${norm === undefined ? '' : `:norm${norm}`}`,
-      () => weightOpSource(op, type, v, norm), overrides);
+    return this.get(`${op}:${type}${variantKey(v, norm)}`, () => weightOpSource(op, type, v, norm), overrides);
   }
 
   /** an op over three weights, each in its own format (matmul-qkv); norm as for weight() */
   multiWeight(op: MultiWeightOp, types: readonly [GGMLType, GGMLType, GGMLType], overrides: Overrides = {}, v: KernelVariant = {},
     norm?: GGMLType): GPUComputePipeline {
-    return this.get(`${op}:${types.join(',')}${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}${norm === undefined ? '' : `:norm${norm}`}`,
-      () => multiWeightOpSource(op, types, v, norm), overrides);
+    return this.get(`${op}:${types.join(',')}${variantKey(v, norm)}`, () => multiWeightOpSource(op, types, v, norm), overrides);
   }
 
   plain(op: PlainOp, overrides: Overrides = {}, entryPoint = 'main', v: KernelVariant = {}): GPUComputePipeline {
@@ -51,4 +49,9 @@ export class Pipelines {
     this.pipelines.set(key, p);
     return p;
   }
+}
+
+/** the cache key's tail for a weight op's kernel variant and input norm */
+function variantKey(v: KernelVariant, norm?: GGMLType): string {
+  return `${v.f16 ? ':f16' : ''}${v.subgroups ? ':sg' : ''}${norm === undefined ? '' : `:norm${norm}`}`;
 }
