@@ -22,13 +22,14 @@ const buildDir = path.join(wasmDir, 'build');
  * qb: activation block of the integer path (rowdotq_<id> in formats-q8.ts); absent = f32 path only.
  * tiles: the format has four-token integer kernels (rowdotq4_<id>, formats-q8x4.ts); without them
  *   its integer path serves decode batches only (the f32 path is faster for prefill).
+ * prep: its tiles read what rowPrep4_<id> writes once per row into scratch (sizing.ts rowPrepBytes).
  */
 export const FORMATS = [
   { id: 'f32', type: 0, blockSize: 1, typeSize: 4, group: 4 },
   { id: 'f16', type: 1, blockSize: 1, typeSize: 2, group: 4 },
   { id: 'bf16', type: 30, blockSize: 1, typeSize: 2, group: 4 },
-  { id: 'q8_0', type: 8, blockSize: 32, typeSize: 34, qb: 32, tiles: true },
-  { id: 'q4_0', type: 2, blockSize: 32, typeSize: 18, qb: 32, tiles: true },
+  { id: 'q8_0', type: 8, blockSize: 32, typeSize: 34, qb: 32, tiles: true, prep: true },
+  { id: 'q4_0', type: 2, blockSize: 32, typeSize: 18, qb: 32, tiles: true, prep: true },
   { id: 'q4_1', type: 3, blockSize: 32, typeSize: 20, qb: 32 },
   { id: 'q5_0', type: 6, blockSize: 32, typeSize: 22, qb: 32 },
   { id: 'q5_1', type: 7, blockSize: 32, typeSize: 24, qb: 32 },
@@ -37,7 +38,7 @@ export const FORMATS = [
   { id: 'q4_k', type: 12, blockSize: 256, typeSize: 144, qb: 256, tiles: true },
   { id: 'q5_k', type: 13, blockSize: 256, typeSize: 176, qb: 256, tiles: true },
   { id: 'q6_k', type: 14, blockSize: 256, typeSize: 210, qb: 256, tiles: true },
-  { id: 'iq4_nl', type: 20, blockSize: 32, typeSize: 18, qb: 32, tiles: true },
+  { id: 'iq4_nl', type: 20, blockSize: 32, typeSize: 18, qb: 32, tiles: true, prep: true },
   { id: 'iq4_xs', type: 23, blockSize: 256, typeSize: 136, qb: 256, tiles: true },
   // our in-memory blocks for MLC-LLM weights (src/quant/mlc_q4.ts, kernels/formats-mlc.ts)
   { id: 'mlc_q4f16', type: 1000, blockSize: 32, typeSize: 18, qb: 32 },
@@ -60,14 +61,17 @@ async function generateEntry() {
     "export { quantizeActs, q8RowBytes } from './q8-acts';",
     "import { q8RowBytes, q8ScaleOffset, q8SumOffset } from './q8-acts';",
     "import { gluOne } from './ops';",
-    "import { ROW_CHUNK, accumulate4Rows, accumulateRow, zeroColumn } from './matmul-core';",
+    "import { CHUNK, ROW_CHUNK, accumulate4Rows, accumulateRow, zeroColumn } from './matmul-core';",
     `import { ${snippets.join(', ')} } from './formats';`,
     `import { ${q8.map((f) => `rowdotq_${f.id}`).join(', ')} } from './formats-q8';`,
     `import { ${q8.filter((f) => f.tiles).map((f) => `rowdotq4_${f.id}`).join(', ')} } from './formats-q8x4';`,
+    `import { ${q8.filter((f) => f.prep).map((f) => `rowPrep4_${f.id}`).join(', ')} } from './formats-q8x4';`,
   ];
   for (const f of q8) {
-    const body8 = f.tiles ? bodyQ8 : bodyQ8.replace(/\/\/ tiles:begin[\s\S]*?\/\/ tiles:end\n/g, '');
+    const cut = (text, part) => text.replace(new RegExp(`// ${part}:begin[\\s\\S]*?// ${part}:end\n`, 'g'), '');
+    const body8 = f.tiles ? (f.prep ? bodyQ8 : cut(bodyQ8, 'prep')) : cut(bodyQ8, 'tiles');
     parts.push(body8.replaceAll('FMT', f.id).replaceAll(/\bQB\b/g, String(f.qb)).replaceAll(/\bTILES\b/g, f.tiles ? '1' : '0')
+      .replaceAll(/\bPREP\b/g, f.prep ? '1' : '0')
       .replaceAll(/\bBS\b/g, String(f.blockSize)).replaceAll(/\bTS\b/g, String(f.typeSize)));
   }
   for (const f of FORMATS) {

@@ -31,7 +31,7 @@ async function header(path: string) {
 }
 
 describe('WASM sizing mirrors the built kernels', () => {
-  it('activation blocks, tiles, CHUNK, q8 row bytes and static data match the module', async () => {
+  it('activation blocks, tiles, row preps, CHUNK, q8 row bytes and static data match the module', async () => {
     const wasm = readFileSync(new URL('../../src/backends/wasm/build/kernels-st.wasm', import.meta.url));
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
     const x = (await WebAssembly.instantiate(wasm, { env: { memory } })).instance.exports as Record<string, unknown>;
@@ -39,7 +39,7 @@ describe('WASM sizing mirrors the built kernels', () => {
     for (const t of FORMAT_TRAITS.values()) {
       const f = WASM_INT8[t.id];
       expect(f === undefined, t.id).toBe(x[`QB_${t.id}`] === undefined);
-      if (f) expect({ qb: g(`QB_${t.id}`), tiles: g(`QT_${t.id}`) !== 0 }, t.id).toEqual(f);
+      if (f) expect({ qb: g(`QB_${t.id}`), tiles: g(`QT_${t.id}`) !== 0, ...(g(`QP_${t.id}`) ? { prep: true } : {}) }, t.id).toEqual(f);
     }
     expect(g('CHUNK')).toBe(WASM_CHUNK);
     expect((x.heapBase as () => number)()).toBeLessThanOrEqual(WASM_STATIC_BYTES);

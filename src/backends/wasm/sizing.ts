@@ -9,14 +9,20 @@ import { GGMLType } from '../../quant/types.ts';
 import { kvRowBytes, type KVType } from '../kv-layout.ts';
 import { FreeListSpace, committedBytes, heapAllocBytes } from './heap.ts';
 
-/** Formats with an integer matmul (scripts/build-wasm.mjs FORMATS: qb, tiles). */
-export const WASM_INT8: Readonly<Record<string, { qb: number; tiles: boolean }>> = {
-  q8_0: { qb: 32, tiles: true }, q4_0: { qb: 32, tiles: true }, q4_1: { qb: 32, tiles: false },
+/** Formats with an integer matmul (scripts/build-wasm.mjs FORMATS: qb, tiles, prep). */
+export const WASM_INT8: Readonly<Record<string, { qb: number; tiles: boolean; prep?: true }>> = {
+  q8_0: { qb: 32, tiles: true, prep: true }, q4_0: { qb: 32, tiles: true, prep: true }, q4_1: { qb: 32, tiles: false },
   q5_0: { qb: 32, tiles: false }, q5_1: { qb: 32, tiles: false }, q2_k: { qb: 256, tiles: false },
   q3_k: { qb: 256, tiles: false }, q4_k: { qb: 256, tiles: true }, q5_k: { qb: 256, tiles: true },
-  q6_k: { qb: 256, tiles: true }, iq4_nl: { qb: 32, tiles: true }, iq4_xs: { qb: 256, tiles: true },
+  q6_k: { qb: 256, tiles: true }, iq4_nl: { qb: 32, tiles: true, prep: true }, iq4_xs: { qb: 256, tiles: true },
   mlc_q4f16: { qb: 32, tiles: false }, mlc_q4f32: { qb: 32, tiles: false },
 };
+
+/** Per-thread scratch past CHUNK for a prepped row of `cols` (formats-q8x4.ts rowPrep4_<id>: one
+ *  f32 scale per 32-value block, stored four at a time). */
+export function rowPrepBytes(cols: number): number {
+  return Math.ceil(cols / 128) * 16;
+}
 
 /** The kernels' CHUNK (matmul-core.ts): per-thread scratch starts at CHUNK floats. */
 export const WASM_CHUNK = 4096;
@@ -111,14 +117,17 @@ export class WasmHeapModel {
     this.alloc(w.cols * 4, 'scratch');
   }
 
-  /** The 8-bit activation buffer a matmul of nTokens needs, grown as the backend grows it. */
+  /** The 8-bit activation buffer (and row-prep scratch) a matmul of nTokens needs, grown as the backend grows them. */
   matmul(w: ModelWeight, nTokens: number): void {
     const f = WASM_INT8[getTraits(w.type, 'weight').id];
     if (!this.int8 || !f || nTokens > int8MaxTokens(f.tiles)) return;
     const bytes = q8RowBytes(w.cols, f.qb) * nTokens;
-    if (bytes <= this.q8.bytes) return;
-    if (this.q8.bytes > 0) this.release(this.q8.ptr, this.q8.bytes, 'scratch');
-    this.q8 = { ptr: this.alloc(bytes, 'scratch'), bytes };
+    if (bytes > this.q8.bytes) {
+      if (this.q8.bytes > 0) this.release(this.q8.ptr, this.q8.bytes, 'scratch');
+      this.q8 = { ptr: this.alloc(bytes, 'scratch'), bytes };
+    }
+    // then, as the backend's prepScratch, the tiles' row prep past CHUNK
+    if (f.prep && nTokens >= 4) this.ensureScratch(WASM_CHUNK * 4 + rowPrepBytes(w.cols));
   }
 
   /** rope's per-thread cos/sin scratch and its inverse-frequency table. */

@@ -15,7 +15,7 @@ import { moveRows } from './kv-shift.ts';
 import { KernelPool, type WorkerHandle } from './thread-pool.ts';
 import { CONTROL_BYTES } from './worker-loop.js';
 import { WasmActivation, WasmWeight, WasmWeightSlot, type Fn, type KVCache } from './wasm-objects.ts';
-import { int8MaxTokens, scratchStride } from './sizing.ts';
+import { int8MaxTokens, rowPrepBytes, scratchStride } from './sizing.ts';
 
 export interface WasmBackendOptions {
   /** kernel threads including the caller (default: logical CPUs, at most 8); 1 = no workers */
@@ -91,6 +91,8 @@ class WasmBackendImpl implements WasmBackend {
   readonly simd: 'relaxed' | 'plain';
   private readonly k: Record<'rmsnorm' | 'add' | 'addBias' | 'glu' | 'scale' | 'softcap' | 'rope' | 'attention' | 'quantizeActs', number>;
   private readonly q8RowBytes: Fn;
+  /** bytes of the kernels' CHUNK floats, where every thread's scratch starts */
+  private readonly chunkBytes: number;
   private readonly int8: boolean;
   private readonly fuse: boolean;
   /** activations rounded to 8 bits for the integer matmuls (grown on demand); key names the
@@ -120,7 +122,8 @@ class WasmBackendImpl implements WasmBackend {
     this.k = { rmsnorm: idx('rmsnorm'), add: idx('add'), addBias: idx('addBias'), glu: idx('glu'), scale: idx('scale'), softcap: idx('softcap'),
       rope: idx('rope'), attention: idx('attention'), quantizeActs: idx('quantizeActs') };
     this.storeRows = exports.storeRows as Fn;
-    this.ensureScratch((exports.CHUNK as WebAssembly.Global).value * 4);
+    this.chunkBytes = (exports.CHUNK as WebAssembly.Global).value * 4;
+    this.ensureScratch(this.chunkBytes);
   }
 
   memoryBytes(): number {
@@ -189,10 +192,10 @@ class WasmBackendImpl implements WasmBackend {
     const t = getTraits(type, name);
     const blocksPerRow = cols / t.blockSize;
     const matmulq = this.int8 ? this.names.indexOf(`matmulq_${t.id}`) : -1;
-    const qb = matmulq >= 0 ? (this.exports[`QB_${t.id}`] as WebAssembly.Global).value as number : 0;
+    const flag = (g: string): number => matmulq >= 0 ? (this.exports[`${g}_${t.id}`] as WebAssembly.Global).value as number : 0;
     return new WasmWeight(name, type, cols, rows, ptr, blocksPerRow * t.typeSize, blocksPerRow,
       this.names.indexOf(`matmul_${t.id}`), this.exports[`deq_${t.id}`] as Fn,
-      matmulq, qb, int8MaxTokens(matmulq >= 0 && (this.exports[`QT_${t.id}`] as WebAssembly.Global).value !== 0), slot);
+      matmulq, flag('QB'), int8MaxTokens(flag('QT') !== 0), flag('QP') !== 0 ? rowPrepBytes(cols) : 0, slot);
   }
 
   alloc(length: number): Activation {
@@ -287,6 +290,7 @@ class WasmBackendImpl implements WasmBackend {
       return;
     }
     const xq = this.quantizeActs(xa, m.cols, m.qb, nTokens);
+    this.prepScratch(m, nTokens);
     this.run(m.matmulq, [m.ptr, xq, oa.ptr, m.rows, m.cols, nTokens], m.rows, 4, work);
   }
 
@@ -307,6 +311,7 @@ class WasmBackendImpl implements WasmBackend {
     check(xa !== oa, 'BAD_ARGUMENT', 'matmulGlu cannot write into its input');
     if (this.q8.key.startsWith(`${oa.ptr}:`)) this.changed();
     const xq = this.quantizeActs(xa, g.cols, g.qb, nTokens);
+    this.prepScratch(g, nTokens);
     this.run(kernel, [g.ptr, u.ptr, xq, oa.ptr, g.rows, g.cols, nTokens, act === 'silu' ? 0 : 1], g.rows, 4,
       2 * g.rows * g.cols * nTokens);
     return true;
@@ -334,6 +339,7 @@ class WasmBackendImpl implements WasmBackend {
     check(!ptrs.includes(xa.ptr) && new Set(ptrs).size === ptrs.length, 'BAD_ARGUMENT', 'matmulQKV needs four distinct activations');
     if (ptrs.some((p) => this.q8.key.startsWith(`${p}:`))) this.changed();
     const xq = this.quantizeActs(xa, a.cols, a.qb, nTokens);
+    this.prepScratch(a, nTokens);
     const rowsV = withV ? c.rows : 0;
     const rows = a.rows + b.rows + rowsV;
     this.run(kernel, [a.ptr, b.ptr, withV ? c.ptr : 0, xq, ptrs[0], ptrs[1], withV ? ptrs[2] : 0, a.rows, b.rows, rowsV, a.cols, nTokens],
@@ -352,6 +358,11 @@ class WasmBackendImpl implements WasmBackend {
       this.fusedKernels.set(name, k);
     }
     return k;
+  }
+
+  /** Room past CHUNK in each thread's scratch for the row prep of w's four-token tiles (matmul-q8.template.ts). */
+  private prepScratch(w: WasmWeight, nTokens: number): void {
+    if (w.prepBytes > 0 && nTokens >= 4) this.ensureScratch(this.chunkBytes + w.prepBytes);
   }
 
   /** Every op but matmul may change an activation: the rounded copy of one is stale then. */

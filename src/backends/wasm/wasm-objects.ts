@@ -16,6 +16,8 @@ export class WasmWeight implements Weight {
     readonly matmulq: number, readonly qb: number,
     /** most tokens a batch may have for the integer kernel to beat the f32 one */
     readonly int8MaxTokens: number,
+    /** per-thread scratch past CHUNK that its four-token tiles' row prep needs (0: none) */
+    readonly prepBytes: number,
     /** the streaming slot whose bytes this weight views (they change), if any */
     readonly slot?: WasmWeightSlot) {}
 }

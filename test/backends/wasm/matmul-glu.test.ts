@@ -8,7 +8,7 @@ import { FORMAT_TRAITS } from '../../../src/quant/traits.ts';
 import { GGMLType } from '../../../src/quant/types.ts';
 import { randomF32, randomTensor, rng } from './helpers.ts';
 
-const FORMATS = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.IQ4_XS];
+const FORMATS = [GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.IQ4_NL, GGMLType.IQ4_XS];
 
 describe.each([1, 2])('wasm matmulGlu, %i thread(s)', (threads) => {
   let b: WasmBackend;

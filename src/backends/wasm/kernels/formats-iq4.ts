@@ -6,7 +6,7 @@
 import { loadF16 } from './common';
 import { dot16Lookup, dotLookup } from './dot';
 import { LO4, hiNib, hsumF, hsumI, scales4, sum4 } from './formats-q8';
-import { pin, scaleOf, store4 } from './formats-q8x4';
+import { pin, prepScales, scaleOf, store4 } from './formats-q8x4';
 
 /** kvalues_iq4nl as magnitudes and sign masks (the form dot16Lookup takes). */
 const IQ4_MAG = i8x16(127, 104, 83, 65, 49, 35, 22, 10, 1, 13, 25, 38, 53, 69, 89, 113);
@@ -53,8 +53,13 @@ export function rowdotq_iq4_nl(w: usize, xq: usize, xd: usize, _xs: usize, nb: i
   return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(dot32(lo, hi, a)), s));
 }
 
+/** The row's f32 block scales at ds (formats-q8x4.ts prepScales). */
+export function rowPrep4_iq4_nl(w: usize, nb: i32, ds: usize): void {
+  prepScales(w, nb, 18, ds);
+}
+
 export function rowdotq4_iq4_nl(w: usize, x: usize, stride: usize, dOff: usize, _sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+  out: usize, os: usize, ds: usize): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {
@@ -62,7 +67,7 @@ export function rowdotq4_iq4_nl(w: usize, x: usize, stride: usize, dOff: usize, 
     const q = v128.load(blk + 2);
     const lo = v128.and(q, LO4);
     const hi = hiNib(q);
-    const d = f32x4.splat(loadF16(blk));
+    const d = v128.load32_splat(ds + (<usize>b << 2));
     const o = <usize>b << 5;
     const so = dOff + (<usize>b << 2);
     a0 = nlTok(a0, lo, hi, x + o, f32x4.mul(d, v128.load32_splat(x + so)));
@@ -138,7 +143,7 @@ export function rowdotq_iq4_xs(w: usize, xq: usize, xd: usize, _xs: usize, nb: i
 /** Sub-block-major, as the k-quant tiles: each sub-block's indices and scale are made once for the
  *  four tokens (the table lookups are the same pure ops for each token: left to the engine's CSE). */
 export function rowdotq4_iq4_xs(w: usize, x: usize, stride: usize, dOff: usize, _sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+  out: usize, os: usize, _ds: usize): void {
   let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {

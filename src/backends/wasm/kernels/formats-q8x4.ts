@@ -1,7 +1,9 @@
 // Four-token versions of the formats-q8.ts snippets for prefill: `rowdotq4_<id>(w, x, stride,
-// dOff, sOff, nb, out, os)` dots one weight row (nb blocks at w) with the 8-bit rows of tokens
+// dOff, sOff, nb, out, os, ds)` dots one weight row (nb blocks at w) with the 8-bit rows of tokens
 // x, x + stride, x + 2·stride, x + 3·stride and stores the four sums at out, out + os, … (bytes).
-// Each weight block is unpacked and its scales decoded once for the four tokens.
+// Each weight block is unpacked and its scales decoded once for the four tokens. Formats marked
+// `prep` in scripts/build-wasm.mjs also have `rowPrep4_<id>(w, nb, ds)`, run once per row before
+// its tiles: what it writes at ds (the thread's scratch past CHUNK) serves all of them.
 import { loadF16 } from './common';
 import { bitAs } from './formats-q8-more';
 import { q8TileOffset } from './q8-acts';
@@ -43,15 +45,34 @@ import { LO4, dotScaled2, dotU7, hiNib, kFinish, kMinSums, kScalesMins, q6Offset
 }
 
 /**
- * Relaxed build: blocks go four at a time, as in rowdotq_q8_0: their weight scales converted at
- * once, block k of each four summed into acc_k, whose lanes are the four tokens. The same products
- * and additions in the same order as rowdotq_q8_0, so a token's prefill sums equal its decode sums
- * bit for bit. Plain build: one accumulator per token (q8TokTile), faster there.
+ * The row's nb f16 block scales (blocks of `size` bytes at w) as f32 at ds. A prefill batch of 64
+ * tokens has 16 tiles per row: converted once here (f16 has no instruction in WASM; the software
+ * conversion and its constants were a tenth of the q8_0 tile's instructions when done per tile).
+ */
+@inline export function prepScales(w: usize, nb: i32, size: usize, ds: usize): void {
+  let b = 0;
+  for (; b + 4 <= nb; b += 4) v128.store(ds + (<usize>b << 2), scales4(w + <usize>b * size, size));
+  for (; b < nb; b++) store<f32>(ds + (<usize>b << 2), loadF16(w + <usize>b * size));
+}
+
+export function rowPrep4_q8_0(w: usize, nb: i32, ds: usize): void {
+  prepScales(w, nb, 34, ds);
+}
+
+export function rowPrep4_q4_0(w: usize, nb: i32, ds: usize): void {
+  prepScales(w, nb, 18, ds);
+}
+
+/**
+ * Relaxed build: blocks go four at a time, as in rowdotq_q8_0: their weight scales (prepped at
+ * ds) loaded at once, block k of each four summed into acc_k, whose lanes are the four tokens. The
+ * same products and additions in the same order as rowdotq_q8_0, so a token's prefill sums equal
+ * its decode sums bit for bit. Plain build: one accumulator per token (q8TokTile), faster there.
  */
 export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+  out: usize, os: usize, ds: usize): void {
   if (!TILE_LANE_SUMS) {
-    q8TokTile(w, x, stride, dOff, sOff, nb, out, os);
+    q8TokTile(w, x, stride, dOff, sOff, nb, out, os, ds);
     return;
   }
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -61,7 +82,7 @@ export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, sO
   const ones = i16x8.splat(<i16>((nb >>> 31) ^ 1));
   let b = 0;
   for (; b + 4 <= nb; b += 4) {
-    const d = scales4(w + <usize>b * 34, 34);
+    const d = v128.load(ds + (<usize>b << 2));
     a0 = q8Step(a0, w, x, x1, x2, x3, x, tOff, b, f32x4.splat(f32x4.extract_lane(d, 0)), ones);
     pin(out, a0);
     a1 = q8Step(a1, w, x, x1, x2, x3, x1, tOff, b + 1, f32x4.splat(f32x4.extract_lane(d, 1)), ones);
@@ -75,7 +96,7 @@ export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, sO
   let t = f32x4.splat(0);
   for (; b < nb; b++) {
     const blk = w + <usize>b * 34;
-    const p = f32x4.mul(f32x4.convert_i32x4_s(q8Sums(blk, x, x1, x2, x3, <usize>b << 5, ones)), f32x4.splat(loadF16(blk)));
+    const p = f32x4.mul(f32x4.convert_i32x4_s(q8Sums(blk, x, x1, x2, x3, <usize>b << 5, ones)), v128.load32_splat(ds + (<usize>b << 2)));
     t = f32x4.add(t, f32x4.mul(p, q8Scales(x + <usize>(b & 3) * stride, tOff, b)));
   }
   const s = f32x4.add(f32x4.add(f32x4.add(f32x4.add(a0, a1), a2), a3), t);
@@ -89,14 +110,14 @@ export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, sO
 
 /** rowdotq4_q8_0 of the plain build: per token an f32x4 of partial sums, added up at the end. */
 @inline function q8TokTile(w: usize, x: usize, stride: usize, dOff: usize, _sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+  out: usize, os: usize, ds: usize): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 34;
     const w0 = v128.load(blk + 2);
     const w1 = v128.load(blk + 18);
-    const d = f32x4.splat(loadF16(blk));
+    const d = v128.load32_splat(ds + (<usize>b << 2));
     const o = <usize>b << 5;
     const so = dOff + (<usize>b << 2);
     a0 = q8Tok(a0, w0, w1, x + o, f32x4.mul(d, v128.load32_splat(x + so)));
@@ -121,7 +142,7 @@ export function rowdotq4_q8_0(w: usize, x: usize, stride: usize, dOff: usize, sO
 }
 
 export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+  out: usize, os: usize, ds: usize): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
@@ -130,7 +151,7 @@ export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sO
     const q = v128.load(blk + 2);
     const lo = v128.and(q, LO4);
     const hi = hiNib(q);
-    const d = loadF16(blk);
+    const d = load<f32>(ds + (<usize>b << 2));
     const o = <usize>b << 5;
     const s0 = d * scaleOf(x, dOff, b), s1 = d * scaleOf(x1, dOff, b);
     const s2 = d * scaleOf(x2, dOff, b), s3 = d * scaleOf(x3, dOff, b);
@@ -211,12 +232,12 @@ export function rowdotq4_q4_0(w: usize, x: usize, stride: usize, dOff: usize, sO
 }
 
 export function rowdotq4_q4_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+  out: usize, os: usize, _ds: usize): void {
   kTile(w, x, stride, dOff, sOff, nb, out, os, 144, false);
 }
 
 export function rowdotq4_q5_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+  out: usize, os: usize, _ds: usize): void {
   kTile(w, x, stride, dOff, sOff, nb, out, os, 176, true);
 }
 
@@ -236,7 +257,7 @@ export function rowdotq4_q5_k(w: usize, x: usize, stride: usize, dOff: usize, sO
 }
 
 export function rowdotq4_q6_k(w: usize, x: usize, stride: usize, dOff: usize, sOff: usize, nb: i32,
-  out: usize, os: usize): void {
+  out: usize, os: usize, _ds: usize): void {
   let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   const x1 = x + stride, x2 = x1 + stride, x3 = x2 + stride;
   for (let b = 0; b < nb; b++) {
@@ -272,4 +293,4 @@ export function rowdotq4_q6_k(w: usize, x: usize, stride: usize, dOff: usize, sO
   store4(out, os, hsumF(f0), hsumF(f1), hsumF(f2), hsumF(f3));
 }
 
-export { rowdotq4_iq4_nl, rowdotq4_iq4_xs } from './formats-iq4';
+export { rowPrep4_iq4_nl, rowdotq4_iq4_nl, rowdotq4_iq4_xs } from './formats-iq4';

@@ -7,6 +7,9 @@ export const QB_FMT: i32 = QB;
 /** 1 when the format has four-token kernels (rowdotq4_FMT), which make the integer path the
  *  faster one for prefill too; without them the JS side sends only decode batches here. */
 export const QT_FMT: i32 = TILES;
+/** 1 when those tiles read a row prep (rowPrep4_FMT) from scratch past CHUNK: the JS side sizes
+ *  the scratch for it (sizing.ts rowPrepBytes). */
+export const QP_FMT: i32 = PREP;
 
 /**
  * out[t][r] = Σ_c W[r][c]·x[t][c] for rows r0 ≤ r < r1, x already rounded to 8 bits by
@@ -14,18 +17,24 @@ export const QT_FMT: i32 = TILES;
  * tokens at a time (rowdotq4_FMT) so each block is unpacked once per four.
  */
 export function matmulq_FMT(w: usize, xq: usize, out: usize, rows: i32, cols: i32, nTokens: i32,
-  r0: i32, r1: i32, _s: usize): void {
+  r0: i32, r1: i32, s: usize): void {
   const nb = cols / BS;
   const rowBytes = <usize>nb * TS;
   const stride = <usize>q8RowBytes(cols, QB);
   const dOff = q8ScaleOffset(cols);
   const sOff = q8SumOffset(cols, QB);
+  // the row's prepped data, past the CHUNK floats matmulqGlu keeps up's products in (the backend
+  // sizes the scratch: sizing.ts rowPrepBytes)
+  const ds = s + (<usize>CHUNK << 2);
   for (let r = r0; r < r1; r++) {
     const wr = w + <usize>r * rowBytes;
     let t = 0;
     // tiles:begin
+    // prep:begin
+    if (nTokens >= 4) rowPrep4_FMT(wr, nb, ds);
+    // prep:end
     for (; t + 4 <= nTokens; t += 4) {
-      rowdotq4_FMT(wr, xq + <usize>t * stride, stride, dOff, sOff, nb, out + ((<usize>t * rows + r) << 2), <usize>rows << 2);
+      rowdotq4_FMT(wr, xq + <usize>t * stride, stride, dOff, sOff, nb, out + ((<usize>t * rows + r) << 2), <usize>rows << 2, ds);
     }
     // tiles:end
     for (; t < nTokens; t++) {
