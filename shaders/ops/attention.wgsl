@@ -5,18 +5,22 @@
 // Scores are q·k·scale, soft-capped to cap·tanh(s/cap) when cap > 0 (Gemma 2).
 // Thread li owns output dims li, li + WG, ... (head_dim ≤ 4·WG). KV_TYPE: 0 f32, 1 f16, 2 q8_0
 // (the layouts of store-kv.wgsl). wg_max, wg_sum: reduce-all-*.wgsl.
+// ROPE: q is turned as it is read (rope.wgsl's rotation by its (cos, sin) table CS, as store-kv.wgsl
+// turns k), so a layer's queries need no rope dispatch of their own; Q itself is left as it was.
 struct P {
   n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, n_tok: u32, window: u32,
-  softcap: f32, slots: u32, pad0: u32, pad1: u32,
+  softcap: f32, slots: u32, n_rot: u32, neox: u32,
 }
 
 @group(0) @binding(0) var<storage, read> Q: array<f32>;
 @group(0) @binding(1) var<storage, read> KC: array<u32>;
 @group(0) @binding(2) var<storage, read> VC: array<u32>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
-@group(0) @binding(4) var<uniform> p: P;
+@group(0) @binding(4) var<storage, read> CS: array<vec2<f32>>;
+@group(0) @binding(5) var<uniform> p: P;
 
 override WG: u32 = 64u;   // power of two
+override ROPE: bool = false;
 const MAX_HEAD_DIM: u32 = 256u;
 const NEG_BIG: f32 = -3.0e38; // stands in for −∞: exp(NEG_BIG − m) = 0, and no NaN from −∞ − (−∞)
 var<workgroup> qv: array<f32, MAX_HEAD_DIM>;
@@ -29,6 +33,26 @@ fn k_at(slot: u32, col: u32) -> f32 {
 fn v_at(slot: u32, col: u32) -> f32 {
   let sw = select(0u, VC[kv_scale_word(slot, col)], KV_TYPE == 2u);
   return kv_value(VC[kv_word(slot, col)], sw, col);
+}
+
+// value d of token t's query head at qo, turned when ROPE: the pair (a, b) of rope.wgsl becomes
+// (a·cos − b·sin, a·sin + b·cos); NEOX pairs (i, i + n_rot/2), else (2i, 2i+1); dims ≥ n_rot as they are
+fn query(qo: u32, t: u32, d: u32) -> f32 {
+  let x = Q[qo + d];
+  if (!ROPE || d >= p.n_rot) { return x; }
+  let half = p.n_rot / 2u;
+  var i = d / 2u;
+  var first = d % 2u == 0u;
+  var other = select(d - 1u, d + 1u, first);
+  if (p.neox != 0u) {
+    i = d % half;
+    first = d < half;
+    other = select(d - half, d + half, first);
+  }
+  let y = Q[qo + other];
+  let cs = CS[t * half + i];
+  if (first) { return x * cs.x - y * cs.y; }
+  return y * cs.y + x * cs.x;
 }
 
 // first key position a query at position q sees
@@ -55,7 +79,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let hd = p.head_dim;
   let kvo = (h / (p.n_head / p.n_head_kv)) * hd;
   let qo = (t * p.n_head + h) * hd;
-  for (var d = li; d < hd; d += WG) { qv[d] = Q[qo + d]; }
+  for (var d = li; d < hd; d += WG) { qv[d] = query(qo, t, d); }
   workgroupBarrier();
   let j0 = first_key(p.pos0 + t);
   let n_keys = p.pos0 + t + 1u - j0;
@@ -105,12 +129,14 @@ fn main_serial(@builtin(global_invocation_id) gid: vec3<u32>) {
   let kvo = (h / (p.n_head / p.n_head_kv)) * hd;
   let qo = (t * p.n_head + h) * hd;
   var acc: array<f32, MAX_HEAD_DIM>;
+  var qs: array<f32, MAX_HEAD_DIM>;
+  for (var d = 0u; d < hd; d++) { qs[d] = query(qo, t, d); }
   var m = NEG_BIG;
   var l = 0.0;
   for (var j = first_key(p.pos0 + t); j < p.pos0 + t + 1u; j++) {
     let slot = j % p.slots;
     var dot = 0.0;
-    for (var d = 0u; d < hd; d++) { dot += Q[qo + d] * k_at(slot, kvo + d); }
+    for (var d = 0u; d < hd; d++) { dot += qs[d] * k_at(slot, kvo + d); }
     let s = score(dot);
     let m_new = max(m, s);
     let alpha = exp(m - m_new);

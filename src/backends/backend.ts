@@ -132,6 +132,13 @@ export interface Backend {
    *  pos0 + t (within the window, if any) */
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, p: AttentionParams): void;
   /**
+   * Optional fusion: attention of q turned by rope (p's heads, token t at pos0 + t) as it is read;
+   * q itself may be left unturned. False, having recorded nothing, where it cannot; callers go
+   * through ropeAttention, which then runs rope and attention.
+   */
+  attentionRoped?(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, p: AttentionParams,
+    rope: RopeParams): boolean;
+  /**
    * Optional fusion: q[t], k[t], v[t] = wq · x[t], wk · x[t], wv · x[t] in one pass (the weights
    * may be of different formats; their cols are equal). False, having recorded nothing, for weights
    * it cannot fuse; callers go through qkvMatmul, which then runs the three matmuls.
@@ -242,4 +249,17 @@ export function ropeStoreKV(b: Backend, layer: number, k: Activation, v: Activat
     b.rope(k, nTokens, nHeadKV, headDim, pos0, rope);
   }
   b.storeKV(layer, k, v, pos0, nTokens);
+}
+
+/**
+ * attention of q turned by `rope` (when the layer has one): the backend's fused op where it has one,
+ * else rope in place and attention. q's contents afterwards are either.
+ */
+export function ropeAttention(b: Backend, layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
+  p: AttentionParams, rope: RopeParams | null | undefined): void {
+  if (rope) {
+    if (b.attentionRoped?.(layer, q, out, pos0, nTokens, p, rope)) return;
+    b.rope(q, nTokens, p.nHead, p.headDim, pos0, rope);
+  }
+  b.attention(layer, q, out, pos0, nTokens, p);
 }

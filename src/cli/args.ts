@@ -70,8 +70,8 @@ export const USAGE = `usage: npm run -s cli -- <command> [options]
              OpenAI-compatible server (default 127.0.0.1:8080; --port 0 picks a free port)
 PATH: a GGUF file (the first part of a split set), or a Hugging Face folder (config.json + safetensors; llama family)
 every model command: [--backend wasm|webgpu] (default wasm; webgpu in Node runs on Dawn) [--browser] [--ctx N] [--kv-type f32|f16|q8_0] (default f16)
-  [--no-fuse] (the backend's fused ops off: q/k/v, gate/up + GLU, on WebGPU also rope into the KV store, the
-  residual adds and the RMSNorms into q/k/v and gate/up; to measure what fusing saves)
+  [--no-fuse] (the backend's fused ops off: q/k/v, gate/up + GLU, on WebGPU also rope into the KV store and
+  attention, the residual adds and the RMSNorms into q/k/v and gate/up; to measure what fusing saves)
   [--max-memory BYTES] (suffixes K, M, G: 1024-based) caps the engine's device memory (weights, KV cache,
   scratch); layers that do not fit are read from the file on every forward pass`;
 

@@ -2,7 +2,7 @@
 // bottom in backend ops (llama2.c's run.c is the model for clarity). What differs between families
 // comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
 // tests a family's name.
-import { gatedMatmul, matmulAdd, qkvMatmul, ropeStoreKV, type Activation, type Backend, type Weight } from '../backends/backend.ts';
+import { gatedMatmul, matmulAdd, qkvMatmul, ropeAttention, ropeStoreKV, type Activation, type Backend, type Weight } from '../backends/backend.ts';
 import type { KVType } from '../backends/kv-layout.ts';
 import { EngineError } from '../shared/errors.ts';
 import { macrotask } from '../shared/yield.ts';
@@ -161,10 +161,9 @@ export class Decoder {
       b.rmsnorm(s.k, L.kNorm, s.kn, n * h.nHeadKV, h.rmsEps);
       q = s.qn; k = s.kn;
     }
-    if (P.rope) b.rope(q, n, h.nHead, h.headDim, pos0, P.rope);
-    // k is turned on its way into the cache (nothing reads it after)
+    // k is turned on its way into the cache and q on its way into attention (nothing reads them after)
     ropeStoreKV(b, l, k, s.v, pos0, n, h.nHeadKV, h.headDim, P.rope);
-    b.attention(l, q, s.att, pos0, n, P.attn);
+    ropeAttention(b, l, q, s.att, pos0, n, P.attn, P.rope);
     this.residual(L.wo, s.att, L.attnPostNorm, n);
     // feed-forward (gated)
     gatedMatmul(b, L.gate, L.up, s.x, s.gate, s.up, n, this.arch.ffn, { weight: L.ffnNorm, eps: h.rmsEps, out: s.xb });

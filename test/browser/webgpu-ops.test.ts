@@ -2,7 +2,7 @@
 // (the same page module and checks; both on SwiftShader here): rope (normal, NEOX,
 // partial rotation, frequency factors, longrope's attention factor), KV store + causal GQA
 // attention (prefill across key chunks, then decode; f32 and f16 caches; sliding windows over a
-// ring, soft-caps), k's rope inside the KV store, glu (silu, GELU-tanh), scale, softcap, add, copy, softmax, top-k/argmax, device loss.
+// ring, soft-caps), k's rope inside the KV store and q's inside attention, glu (silu, GELU-tanh), scale, softcap, add, copy, softmax, top-k/argmax, device loss.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webgpuHosts, type BrowserHarness } from './harness.ts';
 import { BOUND, type runOps } from './pages/webgpu-ops-page.ts';
@@ -41,7 +41,7 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (host, open) => {
       }
     });
 
-    it('k turned inside the KV store (storeKVRoped), each rope case, f32/f16/q8_0 caches: as the f64 reference and as rope + storeKV', () => {
+    it('k turned inside the KV store (storeKVRoped) and q inside attention (attentionRoped), each rope case, f32/f16/q8_0 caches: as the f64 reference and as rope + storeKV, rope + attention', () => {
       expect(Object.keys(r.ropedStore)).toHaveLength(15);
       for (const [k, v] of Object.entries(r.ropedStore)) {
         // f16: keys turned in f32 near an f16 rounding boundary may round the other way than the

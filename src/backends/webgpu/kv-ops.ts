@@ -14,7 +14,6 @@ export class KVCacheOps {
   private kvSpec: KVCacheSpec | null = null;
   private kvType: KVType = 'f32';
   private ropeCache: { key: string; factors: Float32Array | undefined; submits: number; buf: GPUBuffer } | null = null;
-  /** bound where store-kv's rope table is unused (layout 'auto' keeps the binding) */
   private noRopeTable: GPUBuffer | null = null;
 
   constructor(private readonly ctx: OpContext) {}
@@ -60,6 +59,11 @@ export class KVCacheOps {
     return c.buf;
   }
 
+  /** bound where a kernel's rope table is unused (layout 'auto' keeps the binding) */
+  private unusedTable(): GPUBuffer {
+    return this.noRopeTable ??= this.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+  }
+
   private layer(l: number): KVLayer {
     const spec = this.kvSpec;
     check(spec && l >= 0 && l < spec.nLayers, 'BAD_ARGUMENT', `No KV cache for layer ${l}; call createKVCache first.`);
@@ -94,7 +98,7 @@ export class KVCacheOps {
     // threads: one per word (f32, f16 pairs), or per scale word of each row (q8_0: two blocks)
     const n = this.kvType === 'q8_0' ? nTokens * Math.ceil(kvDim / 64) : (nTokens * kvDim) / (this.kvType === 'f16' ? 2 : 1);
     const [gx, gy] = this.ctx.rec.grid(Math.ceil(n / WG));
-    const cs = rope ? this.ropeCS(pos0, nTokens, rope.p) : (this.noRopeTable ??= this.ctx.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE }));
+    const cs = rope ? this.ropeCS(pos0, nTokens, rope.p) : this.unusedTable();
     this.ctx.rec.dispatch(this.ctx.pipes.plain('store-kv', { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ROPE: !!rope }),
       [k, v, L.k, L.v, cs], [nTokens, kvDim, pos0, gx, L.slots, rope?.headDim ?? 0, rope?.p.nRot ?? 0, rope?.p.neox ? 1 : 0], [gx, gy],
       { op: rope ? 'store-kv-rope' : 'store-kv', wg: WG, activations: 2 * nTokens * kvDim * 4 + (rope ? nTokens * rope.p.nRot * 4 : 0) });
@@ -124,7 +128,15 @@ export class KVCacheOps {
     this.storeRows(L, out[0], out[1], lo, rows);
   }
 
-  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams): void {
+  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams): boolean {
+    if (!this.ctx.fuse) return false;
+    check(p.nRot % 2 === 0 && p.nRot <= a.headDim, 'BAD_ARGUMENT', `attentionRoped shapes do not fit (nRot ${p.nRot}, headDim ${a.headDim}).`);
+    this.attention(layer, q, out, pos0, nTokens, a, p);
+    return true;
+  }
+
+  /** attention of q over the layer's cache; q turned first by `rope` (attentionRoped). */
+  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, rope?: RopeParams): void {
     this.ctx.alive();
     const L = this.layer(layer);
     const { kvDim, nCtx } = this.kvSpec!;
@@ -136,17 +148,19 @@ export class KVCacheOps {
     check(pos0 + nTokens <= nCtx, 'CONTEXT_FULL', `Position ${pos0 + nTokens - 1} is beyond the context of ${nCtx}.`);
     check(L.slots >= pos0 + nTokens || (window > 0 && L.slots >= window + nTokens - 1), 'BAD_ARGUMENT',
       `attention: a ring of ${L.slots} positions cannot serve a window of ${window || 'all'} over ${nTokens} tokens.`);
-    const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: a.scale }, nTokens, window, { f32: a.softcap ?? 0 }, L.slots, 0, 0];
-    const bufs = [act(q).buffer, L.k, L.v, act(out).buffer];
-    const overrides = { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ...this.ctx.reduceOverrides };
+    const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: a.scale }, nTokens, window, { f32: a.softcap ?? 0 }, L.slots,
+      rope?.nRot ?? 0, rope?.neox ? 1 : 0];
+    const bufs = [act(q).buffer, L.k, L.v, act(out).buffer, rope ? this.ropeCS(pos0, nTokens, rope) : this.unusedTable()];
+    const overrides = { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ROPE: !!rope, ...this.ctx.reduceOverrides };
     // keys (and values) the batch attends to: all up to its last position, or its windows' union
     const keys = Math.min(pos0 + nTokens, window > 0 ? window + nTokens - 1 : Infinity, L.slots);
-    const cost = { wg: WG, kv: 2 * keys * kvRowBytes(this.kvType, kvDim), activations: nTokens * nHead * headDim * 4 };
+    const cost = { wg: WG, kv: 2 * keys * kvRowBytes(this.kvType, kvDim), activations: nTokens * nHead * headDim * 4 + (rope ? nTokens * rope.nRot * 4 : 0) };
+    const tag = rope ? '-rope' : '';
     if (this.ctx.threadsPerRow === 1) {
       this.ctx.rec.dispatch(this.ctx.pipes.plain('attention', overrides, 'main_serial', this.ctx.reduceVariant), bufs, fields, [Math.ceil((nHead * nTokens) / WG), 1],
-        { op: 'attention-serial', ...cost });
+        { op: `attention-serial${tag}`, ...cost });
     } else {
-      this.ctx.rec.dispatch(this.ctx.pipes.plain('attention', overrides, 'main', this.ctx.reduceVariant), bufs, fields, [nHead, nTokens], { op: 'attention', ...cost });
+      this.ctx.rec.dispatch(this.ctx.pipes.plain('attention', overrides, 'main', this.ctx.reduceVariant), bufs, fields, [nHead, nTokens], { op: `attention${tag}`, ...cost });
     }
   }
 }

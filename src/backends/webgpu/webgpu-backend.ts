@@ -33,7 +33,7 @@ export interface WebGPUBackendOptions extends DeviceOptions {
    *  default: when the adapter has subgroups and reports their sizes; false forces the
    *  workgroup-memory path */
   subgroups?: boolean;
-  /** the fused kernels (matmulGlu, matmulQKV, matmulAdd, storeKVRoped); false declines them, so callers run the
+  /** the fused kernels (matmulGlu, matmulQKV, matmulAdd, storeKVRoped, attentionRoped); false declines them, so callers run the
    *  separate ops (tests compare the two paths). Default true. */
   fuse?: boolean;
 }
@@ -74,6 +74,7 @@ export interface WebGPUBackend extends Backend {
   matmulAdd(w: Weight, x: Activation, out: Activation, nTokens: number): boolean;
   /** rope of k inside the KV store (store-kv.wgsl ROPE) */
   storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean;
+  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams): boolean;
   /** in-place softmax over each of nRows rows of `width` */
   softmax(x: Activation, nRows: number, width: number): void;
   /** device bytes held (weights, activations, KV cache), for the bench's memory figure */
@@ -279,6 +280,10 @@ class WebGPUBackendImpl implements WebGPUBackend {
   shiftKV(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void { this.kv.shiftKV(layer, keep, discard, end, p); }
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams): void {
     this.kv.attention(layer, q, out, pos0, nTokens, a);
+  }
+
+  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams): boolean {
+    return this.kv.attentionRoped(layer, q, out, pos0, nTokens, a, p);
   }
   glu(gate: Activation, up: Activation, out: Activation, n: number, kind: GluKind): void { elementwise.glu(this.ctx, gate, up, out, n, kind); }
   scale(x: Activation, n: number, factor: number): void { elementwise.scale(this.ctx, x, n, factor); }

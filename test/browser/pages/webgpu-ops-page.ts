@@ -79,10 +79,11 @@ const ROPE_CASES = [
 ];
 
 /**
- * storeKVRoped (k turned inside the KV store): n keys in one batch, then one more (decode), at
- * positions up to ~1200, each rope case; attention of the last queries over them against the f64
- * reference over rope-turned keys (f32, f16 caches), and against the unfused rope + storeKV into
- * another layer (every cache type; q8_0's levels make the f64 reference inexact there).
+ * storeKVRoped (k turned inside the KV store) and attentionRoped (q turned inside attention): n keys
+ * in one batch, then one more (decode), at positions up to ~1200, each rope case; attention of the
+ * last queries over them against the f64 reference over rope-turned queries and keys (f32, f16
+ * caches), and against the unfused rope + storeKV and rope + attention on another layer (every
+ * cache type; q8_0's levels make the f64 reference inexact there).
  */
 async function ropedStoreCase(b: WebGPUBackend, r: R, kvType: KVType, c: typeof ROPE_CASES[number]): Promise<{ ref: number; unfused: number }> {
   const [nHead, nHeadKV, headDim, base, nq] = [4, 2, 32, 10000, 5];
@@ -106,11 +107,18 @@ async function ropedStoreCase(b: WebGPUBackend, r: R, kvType: KVType, c: typeof 
     }
     const qa = put(b, q);
     const o = b.alloc((nq + 1) * nHead * headDim);
-    b.attention(layer, qa, o, n - nq + 1, nq, { nHead, nHeadKV, headDim, scale });
+    const a = { nHead, nHeadKV, headDim, scale };
+    if (layer === 0) {
+      if (!b.attentionRoped(0, qa, o, n - nq + 1, nq, a, rope)) throw new Error('attentionRoped declined');
+    } else {
+      b.rope(qa, nq, nHead, headDim, n - nq + 1, rope);
+      b.attention(1, qa, o, n - nq + 1, nq, a);
+    }
     outs.push(await b.read(o, 0, nq * nHead * headDim));
   }
   const Kr = Float32Array.from(ropeRef(K, n + 1, nHeadKV, headDim, 0, c.nRot, base, c.neox, ff, c.attnFactor));
-  const ref = attentionRef(q, roundKV(kvType, Kr), roundKV(kvType, V), n - nq + 1, nq, nHead, nHeadKV, headDim, scale);
+  const qr = Float32Array.from(ropeRef(q.subarray(0, nq * nHead * headDim), nq, nHead, headDim, n - nq + 1, c.nRot, base, c.neox, ff, c.attnFactor));
+  const ref = attentionRef(qr, roundKV(kvType, Kr), roundKV(kvType, V), n - nq + 1, nq, nHead, nHeadKV, headDim, scale);
   return { ref: kvType === 'q8_0' ? NaN : relErr(outs[0], ref), unfused: relErr(outs[0], outs[1]) };
 }
 
