@@ -7,6 +7,7 @@
 // (the layouts of store-kv.wgsl). wg_max, wg_sum: reduce-all-*.wgsl.
 // ROPE: q is turned as it is read (rope.wgsl's rotation by its (cos, sin) table CS, as store-kv.wgsl
 // turns k), so a layer's queries need no rope dispatch of their own; Q itself is left as it was.
+// BIAS: q arrives without its bias (Qwen2's, f32 BQ), added here before the rope.
 struct P {
   n_head: u32, n_head_kv: u32, head_dim: u32, pos0: u32, kv_dim: u32, scale: f32, n_tok: u32, window: u32,
   softcap: f32, slots: u32, n_rot: u32, neox: u32,
@@ -17,10 +18,12 @@ struct P {
 @group(0) @binding(2) var<storage, read> VC: array<u32>;
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
 @group(0) @binding(4) var<storage, read> CS: array<vec2<f32>>;
-@group(0) @binding(5) var<uniform> p: P;
+@group(0) @binding(5) var<storage, read> BQ: array<f32>;
+@group(0) @binding(6) var<uniform> p: P;
 
 override WG: u32 = 64u;   // power of two
 override ROPE: bool = false;
+override BIAS: bool = false;
 const MAX_HEAD_DIM: u32 = 256u;
 const NEG_BIG: f32 = -3.0e38; // stands in for −∞: exp(NEG_BIG − m) = 0, and no NaN from −∞ − (−∞)
 var<workgroup> qv: array<f32, MAX_HEAD_DIM>;
@@ -35,10 +38,14 @@ fn v_at(slot: u32, col: u32) -> f32 {
   return kv_value(VC[kv_word(slot, col)], sw, col);
 }
 
-// value d of token t's query head at qo, turned when ROPE: the pair (a, b) of rope.wgsl becomes
+// q as the matmul meant it (add-bias.wgsl's sum); value d of token t's query head at qo, turned when ROPE: the pair (a, b) of rope.wgsl becomes
 // (a·cos − b·sin, a·sin + b·cos); NEOX pairs (i, i + n_rot/2), else (2i, 2i+1); dims ≥ n_rot as they are
+fn q_in(i: u32) -> f32 {
+  if (BIAS) { return Q[i] + BQ[i % (p.n_head * p.head_dim)]; }
+  return Q[i];
+}
 fn query(qo: u32, t: u32, d: u32) -> f32 {
-  let x = Q[qo + d];
+  let x = q_in(qo + d);
   if (!ROPE || d >= p.n_rot) { return x; }
   let half = p.n_rot / 2u;
   var i = d / 2u;
@@ -49,7 +56,7 @@ fn query(qo: u32, t: u32, d: u32) -> f32 {
     first = d < half;
     other = select(d - half, d + half, first);
   }
-  let y = Q[qo + other];
+  let y = q_in(qo + other);
   let cs = CS[t * half + i];
   if (first) { return x * cs.x - y * cs.y; }
   return y * cs.y + x * cs.x;

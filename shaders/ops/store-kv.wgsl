@@ -5,6 +5,7 @@
 // whole words). q8_0 is llama.cpp's quantize_row_q8_0_ref: d = amax/127, q = roundf(x/d).
 // ROPE: k is turned on the way in (rope.wgsl's rotation by its (cos, sin) table CS, heads of
 // head_dim), so a layer's keys need no rope dispatch of their own; K itself is left as it was.
+// BIAS: k and v arrive without their biases (Qwen2's, f32 BK and BV), added here before the rope.
 struct P { n_tok: u32, kv_dim: u32, pos0: u32, groups_x: u32, slots: u32, head_dim: u32, n_rot: u32, neox: u32 }
 
 @group(0) @binding(0) var<storage, read> K: array<f32>;
@@ -12,16 +13,31 @@ struct P { n_tok: u32, kv_dim: u32, pos0: u32, groups_x: u32, slots: u32, head_d
 @group(0) @binding(2) var<storage, read_write> KC: array<u32>;
 @group(0) @binding(3) var<storage, read_write> VC: array<u32>;
 @group(0) @binding(4) var<storage, read> CS: array<vec2<f32>>;
-@group(0) @binding(5) var<uniform> p: P;
+@group(0) @binding(5) var<storage, read> BK: array<f32>;
+@group(0) @binding(6) var<storage, read> BV: array<f32>;
+@group(0) @binding(7) var<uniform> p: P;
 
 override WG: u32 = 64u;
 override KV_TYPE: u32 = 0u;
 override ROPE: bool = false;
+override BIAS: bool = false;
+
+// value j of token t's key and value rows as the matmuls meant them (add-bias.wgsl's sum)
+fn k_in(t: u32, j: u32) -> f32 {
+  let x = K[t * p.kv_dim + j];
+  if (BIAS) { return x + BK[j]; }
+  return x;
+}
+fn v_in(t: u32, j: u32) -> f32 {
+  let x = V[t * p.kv_dim + j];
+  if (BIAS) { return x + BV[j]; }
+  return x;
+}
 
 // value j of token t's key row, turned when ROPE: the pair (a, b) of rope.wgsl becomes
 // (a·cos − b·sin, a·sin + b·cos); NEOX pairs (i, i + n_rot/2), else (2i, 2i+1); dims ≥ n_rot as they are
 fn key(t: u32, j: u32) -> f32 {
-  let x = K[t * p.kv_dim + j];
+  let x = k_in(t, j);
   if (!ROPE) { return x; }
   let d = j % p.head_dim;
   if (d >= p.n_rot) { return x; }
@@ -34,7 +50,7 @@ fn key(t: u32, j: u32) -> f32 {
     first = d < half;
     other = select(j - half, j + half, first);
   }
-  let y = K[t * p.kv_dim + other];
+  let y = k_in(t, other);
   let cs = CS[t * half + i];
   if (first) { return x * cs.x - y * cs.y; }
   return y * cs.y + x * cs.x;
@@ -66,8 +82,7 @@ fn quant_block(x: array<f32, 32>) -> Q8Block {
 fn store_block(t: u32, b: u32, q_word: u32) -> vec2<f32> {
   var xk: array<f32, 32>;
   var xv: array<f32, 32>;
-  let s = t * p.kv_dim + 32u * b;
-  for (var j = 0u; j < 32u; j++) { xk[j] = key(t, 32u * b + j); xv[j] = V[s + j]; }
+  for (var j = 0u; j < 32u; j++) { xk[j] = key(t, 32u * b + j); xv[j] = v_in(t, 32u * b + j); }
   let qk = quant_block(xk);
   let qv = quant_block(xv);
   for (var w = 0u; w < 8u; w++) { KC[q_word + w] = qk.q[w]; VC[q_word + w] = qv.q[w]; }
@@ -105,11 +120,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let w = i % per;
   let dst = ((p.pos0 + t) % p.slots) * per + w;
   if (KV_TYPE == 1u) {
-    let s = t * p.kv_dim + 2u * w;
     KC[dst] = pack2x16float(vec2<f32>(key(t, 2u * w), key(t, 2u * w + 1u)));
-    VC[dst] = pack2x16float(vec2<f32>(V[s], V[s + 1u]));
+    VC[dst] = pack2x16float(vec2<f32>(v_in(t, 2u * w), v_in(t, 2u * w + 1u)));
   } else {
     KC[dst] = bitcast<u32>(key(t, w));
-    VC[dst] = bitcast<u32>(V[i]);
+    VC[dst] = bitcast<u32>(v_in(t, w));
   }
 }

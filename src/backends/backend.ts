@@ -124,20 +124,23 @@ export interface Backend {
   storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void;
   /**
    * Optional fusion: storeKV of k turned by rope (heads of headDim, token t at pos0 + t) in one pass;
-   * k itself may be left unturned. False, having recorded nothing, where it cannot; callers go
-   * through ropeStoreKV, which then runs rope and storeKV.
+   * k itself may be left unturned. With `bias`, k + bias.k (before the rope) and v + bias.v are
+   * stored. False, having recorded nothing, where it cannot; callers go through ropeStoreKV, which
+   * then adds the biases, runs rope and storeKV.
    */
-  storeKVRoped?(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean;
+  storeKVRoped?(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams,
+    bias?: KVBias): boolean;
   /** causal attention of q ([nTokens][nHead*headDim], positions pos0..) over the cached keys up to
    *  pos0 + t (within the window, if any) */
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, p: AttentionParams): void;
   /**
    * Optional fusion: attention of q turned by rope (p's heads, token t at pos0 + t) as it is read;
-   * q itself may be left unturned. False, having recorded nothing, where it cannot; callers go
-   * through ropeAttention, which then runs rope and attention.
+   * q itself may be left unturned. With `bias`, q + bias (before the rope). False, having recorded
+   * nothing, where it cannot; callers go through ropeAttention, which then adds the bias, runs rope
+   * and attention.
    */
   attentionRoped?(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, p: AttentionParams,
-    rope: RopeParams): boolean;
+    rope: RopeParams, bias?: Weight): boolean;
   /**
    * Optional fusion: q[t], k[t], v[t] = wq · x[t], wk · x[t], wv · x[t] in one pass (the weights
    * may be of different formats; their cols are equal). False, having recorded nothing, for weights
@@ -190,6 +193,19 @@ export interface Backend {
   dispose(): void;
 }
 
+/** The biases of k and v (Qwen2's), added where they enter the KV store. */
+export interface KVBias {
+  k: Weight;
+  v: Weight;
+}
+
+/** The biases after the q/k/v matmuls (Qwen2's), any of them absent. */
+export interface QKVBias {
+  q?: Weight;
+  k?: Weight;
+  v?: Weight;
+}
+
 /** An RMSNorm in front of a fused matmul op: its weight and eps, and where the normed input goes
  *  when the backend runs it as a separate rmsnorm. */
 export interface InputNorm {
@@ -239,11 +255,15 @@ export function matmulAdd(b: Backend, w: Weight, x: Activation, dst: Activation,
 }
 
 /**
- * storeKV of k turned by `rope` (when the layer has one; nHeadKV heads of headDim): the backend's
- * fused op where it has one, else rope in place and storeKV. k's contents afterwards are either.
+ * storeKV of k (+ bias.k) turned by `rope` (when the layer has one; nHeadKV heads of headDim) and of
+ * v (+ bias.v): the backend's fused op where it has one, else addBias, rope in place and storeKV.
+ * k's and v's contents afterwards are any of these.
  */
 export function ropeStoreKV(b: Backend, layer: number, k: Activation, v: Activation, pos0: number, nTokens: number,
-  nHeadKV: number, headDim: number, rope: RopeParams | null | undefined): void {
+  nHeadKV: number, headDim: number, rope: RopeParams | null | undefined, bias?: QKVBias): void {
+  if (rope && bias?.k && bias.v && b.storeKVRoped?.(layer, k, v, pos0, nTokens, headDim, rope, { k: bias.k, v: bias.v })) return;
+  if (bias?.k) b.addBias(k, bias.k, nTokens);
+  if (bias?.v) b.addBias(v, bias.v, nTokens);
   if (rope) {
     if (b.storeKVRoped?.(layer, k, v, pos0, nTokens, headDim, rope)) return;
     b.rope(k, nTokens, nHeadKV, headDim, pos0, rope);
@@ -252,11 +272,13 @@ export function ropeStoreKV(b: Backend, layer: number, k: Activation, v: Activat
 }
 
 /**
- * attention of q turned by `rope` (when the layer has one): the backend's fused op where it has one,
- * else rope in place and attention. q's contents afterwards are either.
+ * attention of q (+ bias) turned by `rope` (when the layer has one): the backend's fused op where it
+ * has one, else addBias, rope in place and attention. q's contents afterwards are any of these.
  */
 export function ropeAttention(b: Backend, layer: number, q: Activation, out: Activation, pos0: number, nTokens: number,
-  p: AttentionParams, rope: RopeParams | null | undefined): void {
+  p: AttentionParams, rope: RopeParams | null | undefined, bias?: Weight): void {
+  if (rope && bias && b.attentionRoped?.(layer, q, out, pos0, nTokens, p, rope, bias)) return;
+  if (bias) b.addBias(q, bias, nTokens);
   if (rope) {
     if (b.attentionRoped?.(layer, q, out, pos0, nTokens, p, rope)) return;
     b.rope(q, nTokens, p.nHead, p.headDim, pos0, rope);

@@ -2,7 +2,7 @@
 // bottom in backend ops (llama2.c's run.c is the model for clarity). What differs between families
 // comes from their declarations (arch.ts) through the per-layer plan (layer-plan.ts); nothing here
 // tests a family's name.
-import { gatedMatmul, matmulAdd, qkvMatmul, ropeAttention, ropeStoreKV, type Activation, type Backend, type Weight } from '../backends/backend.ts';
+import { gatedMatmul, matmulAdd, qkvMatmul, ropeAttention, ropeStoreKV, type Activation, type Backend, type QKVBias, type Weight } from '../backends/backend.ts';
 import type { KVType } from '../backends/kv-layout.ts';
 import { EngineError } from '../shared/errors.ts';
 import { macrotask } from '../shared/yield.ts';
@@ -151,19 +151,21 @@ export class Decoder {
     const P = plan.layers[l];
     // attention
     qkvMatmul(b, L.wq, L.wk, L.wv, s.x, s.q, s.k, s.v, n, { weight: L.attnNorm, eps: h.rmsEps, out: s.xb });
-    if (L.bq) b.addBias(s.q, L.bq, n);
-    if (L.bk) b.addBias(s.k, L.bk, n);
-    if (L.bv) b.addBias(s.v, L.bv, n);
     let q = s.q, k = s.k;
+    // Qwen2's biases ride into the KV store and attention (ropeStoreKV, ropeAttention, which add
+    // them where the backend cannot); per-head q/k norms come after them, so there they go first
+    let bias: QKVBias = { q: L.bq, k: L.bk, v: L.bv };
     if (L.qNorm && L.kNorm) {
+      for (const [x, w] of [[s.q, L.bq], [s.k, L.bk], [s.v, L.bv]] as const) if (w) b.addBias(x, w, n);
+      bias = {};
       // one RMSNorm per head: rows of headDim
       b.rmsnorm(s.q, L.qNorm, s.qn, n * h.nHead, h.rmsEps);
       b.rmsnorm(s.k, L.kNorm, s.kn, n * h.nHeadKV, h.rmsEps);
       q = s.qn; k = s.kn;
     }
     // k is turned on its way into the cache and q on its way into attention (nothing reads them after)
-    ropeStoreKV(b, l, k, s.v, pos0, n, h.nHeadKV, h.headDim, P.rope);
-    ropeAttention(b, l, q, s.att, pos0, n, P.attn, P.rope);
+    ropeStoreKV(b, l, k, s.v, pos0, n, h.nHeadKV, h.headDim, P.rope, bias);
+    ropeAttention(b, l, q, s.att, pos0, n, P.attn, P.rope, bias.q);
     this.residual(L.wo, s.att, L.attnPostNorm, n);
     // feed-forward (gated)
     gatedMatmul(b, L.gate, L.up, s.x, s.gate, s.up, n, this.arch.ffn, { weight: L.ffnNorm, eps: h.rmsEps, out: s.xb });

@@ -41,7 +41,7 @@ describe.each(webgpuHosts({ timeoutMs: 60_000 }))('%s', (host, open) => {
       }
     });
 
-    it('k turned inside the KV store (storeKVRoped) and q inside attention (attentionRoped), each rope case, f32/f16/q8_0 caches: as the f64 reference and as rope + storeKV, rope + attention', () => {
+    it('k turned inside the KV store (storeKVRoped) and q inside attention (attentionRoped), each rope case, two with q/k/v biases, f32/f16/q8_0 caches: as the f64 reference and as addBias + rope + storeKV, + attention', () => {
       expect(Object.keys(r.ropedStore)).toHaveLength(15);
       for (const [k, v] of Object.entries(r.ropedStore)) {
         // f16: keys turned in f32 near an f16 rounding boundary may round the other way than the

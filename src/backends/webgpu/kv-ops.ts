@@ -1,13 +1,14 @@
 // The KV cache and the ops on it (store, rope-in-store, shift, attention), plus rope, which shares its (cos, sin) table.
-import type { Activation, AttentionParams, KVCacheSpec, KVShiftParams, RopeParams } from '../backend.ts';
+import type { Activation, AttentionParams, KVBias, KVCacheSpec, KVShiftParams, RopeParams, Weight } from '../backend.ts';
+import { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
 import { allocKV, type KVLayer } from './buffers.ts';
 import { KV_TYPES, kvRowBytes, shiftedPositions, type KVType } from '../kv-layout.ts';
 import { ropeTable } from './rope-table.ts';
-import { act, WG, type OpContext } from './op-context.ts';
+import { act, WG, wt, type OpContext } from './op-context.ts';
 
-/** storeKVRoped's rope: heads of headDim */
-interface StoreRope { headDim: number; p: RopeParams }
+/** storeKVRoped's rope (heads of headDim) and the f32 buffers of its k and v biases, if any */
+interface StoreRope { headDim: number; p: RopeParams; bias?: [GPUBuffer, GPUBuffer] }
 
 export class KVCacheOps {
   private kv: KVLayer[] = [];
@@ -74,11 +75,14 @@ export class KVCacheOps {
     this.storeChecked(layer, k, v, pos0, nTokens);
   }
 
-  storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean {
+  storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams,
+    bias?: KVBias): boolean {
     if (!this.ctx.fuse) return false;
     check(p.nRot % 2 === 0 && p.nRot <= headDim && this.kvSpec !== null && this.kvSpec.kvDim % headDim === 0, 'BAD_ARGUMENT',
       `storeKVRoped shapes do not fit (nRot ${p.nRot}, headDim ${headDim}, KV width ${this.kvSpec?.kvDim}).`);
-    this.storeChecked(layer, k, v, pos0, nTokens, { headDim, p });
+    const bk = bias && biasBuffer(bias.k, this.kvSpec.kvDim), bv = bias && biasBuffer(bias.v, this.kvSpec.kvDim);
+    if (bias && (!bk || !bv)) return false;
+    this.storeChecked(layer, k, v, pos0, nTokens, { headDim, p, ...(bk && bv ? { bias: [bk, bv] as [GPUBuffer, GPUBuffer] } : {}) });
     return true;
   }
 
@@ -99,9 +103,12 @@ export class KVCacheOps {
     const n = this.kvType === 'q8_0' ? nTokens * Math.ceil(kvDim / 64) : (nTokens * kvDim) / (this.kvType === 'f16' ? 2 : 1);
     const [gx, gy] = this.ctx.rec.grid(Math.ceil(n / WG));
     const cs = rope ? this.ropeCS(pos0, nTokens, rope.p) : this.unusedTable();
-    this.ctx.rec.dispatch(this.ctx.pipes.plain('store-kv', { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ROPE: !!rope }),
-      [k, v, L.k, L.v, cs], [nTokens, kvDim, pos0, gx, L.slots, rope?.headDim ?? 0, rope?.p.nRot ?? 0, rope?.p.neox ? 1 : 0], [gx, gy],
-      { op: rope ? 'store-kv-rope' : 'store-kv', wg: WG, activations: 2 * nTokens * kvDim * 4 + (rope ? nTokens * rope.p.nRot * 4 : 0) });
+    const bias = rope?.bias;
+    this.ctx.rec.dispatch(this.ctx.pipes.plain('store-kv', { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ROPE: !!rope, BIAS: !!bias }),
+      [k, v, L.k, L.v, cs, ...(bias ?? [this.unusedTable(), this.unusedTable()])],
+      [nTokens, kvDim, pos0, gx, L.slots, rope?.headDim ?? 0, rope?.p.nRot ?? 0, rope?.p.neox ? 1 : 0], [gx, gy],
+      { op: `${rope ? 'store-kv-rope' : 'store-kv'}${bias ? '-bias' : ''}`, wg: WG, weights: bias ? 2 * kvDim * 4 : 0,
+        activations: 2 * nTokens * kvDim * 4 + (rope ? nTokens * rope.p.nRot * 4 : 0) });
   }
 
   shiftKV(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void {
@@ -128,15 +135,19 @@ export class KVCacheOps {
     this.storeRows(L, out[0], out[1], lo, rows);
   }
 
-  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams): boolean {
+  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams,
+    bias?: Weight): boolean {
     if (!this.ctx.fuse) return false;
     check(p.nRot % 2 === 0 && p.nRot <= a.headDim, 'BAD_ARGUMENT', `attentionRoped shapes do not fit (nRot ${p.nRot}, headDim ${a.headDim}).`);
-    this.attention(layer, q, out, pos0, nTokens, a, p);
+    const bq = bias && biasBuffer(bias, a.nHead * a.headDim);
+    if (bias && !bq) return false;
+    this.attention(layer, q, out, pos0, nTokens, a, p, bq ?? undefined);
     return true;
   }
 
-  /** attention of q over the layer's cache; q turned first by `rope` (attentionRoped). */
-  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, rope?: RopeParams): void {
+  /** attention of q over the layer's cache; q + bias (an f32 buffer) turned first by `rope` (attentionRoped). */
+  attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, rope?: RopeParams,
+    bias?: GPUBuffer): void {
     this.ctx.alive();
     const L = this.layer(layer);
     const { kvDim, nCtx } = this.kvSpec!;
@@ -150,12 +161,13 @@ export class KVCacheOps {
       `attention: a ring of ${L.slots} positions cannot serve a window of ${window || 'all'} over ${nTokens} tokens.`);
     const fields = [nHead, nHeadKV, headDim, pos0, kvDim, { f32: a.scale }, nTokens, window, { f32: a.softcap ?? 0 }, L.slots,
       rope?.nRot ?? 0, rope?.neox ? 1 : 0];
-    const bufs = [act(q).buffer, L.k, L.v, act(out).buffer, rope ? this.ropeCS(pos0, nTokens, rope) : this.unusedTable()];
-    const overrides = { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ROPE: !!rope, ...this.ctx.reduceOverrides };
+    const bufs = [act(q).buffer, L.k, L.v, act(out).buffer, rope ? this.ropeCS(pos0, nTokens, rope) : this.unusedTable(), bias ?? this.unusedTable()];
+    const overrides = { WG, KV_TYPE: KV_TYPES.indexOf(this.kvType), ROPE: !!rope, BIAS: !!bias, ...this.ctx.reduceOverrides };
     // keys (and values) the batch attends to: all up to its last position, or its windows' union
     const keys = Math.min(pos0 + nTokens, window > 0 ? window + nTokens - 1 : Infinity, L.slots);
-    const cost = { wg: WG, kv: 2 * keys * kvRowBytes(this.kvType, kvDim), activations: nTokens * nHead * headDim * 4 + (rope ? nTokens * rope.nRot * 4 : 0) };
-    const tag = rope ? '-rope' : '';
+    const cost = { wg: WG, kv: 2 * keys * kvRowBytes(this.kvType, kvDim), weights: bias ? nHead * headDim * 4 : 0,
+      activations: nTokens * nHead * headDim * 4 + (rope ? nTokens * rope.nRot * 4 : 0) };
+    const tag = `${rope ? '-rope' : ''}${bias ? '-bias' : ''}`;
     if (this.ctx.threadsPerRow === 1) {
       this.ctx.rec.dispatch(this.ctx.pipes.plain('attention', overrides, 'main_serial', this.ctx.reduceVariant), bufs, fields, [Math.ceil((nHead * nTokens) / WG), 1],
         { op: `attention-serial${tag}`, ...cost });
@@ -163,4 +175,10 @@ export class KVCacheOps {
       this.ctx.rec.dispatch(this.ctx.pipes.plain('attention', overrides, 'main', this.ctx.reduceVariant), bufs, fields, [nHead, nTokens], { op: `attention${tag}`, ...cost });
     }
   }
+}
+
+/** A bias the fused kernels can read as array<f32>: an F32 weight of `width` values in one buffer (else null). */
+function biasBuffer(w: Weight, width: number): GPUBuffer | null {
+  const b = wt(w);
+  return b.type === GGMLType.F32 && b.chunks.length === 1 && b.cols * b.rows === width ? b.chunks[0].buffer : null;
 }

@@ -3,7 +3,7 @@
 // loss and GPU errors become EngineError('BACKEND') so the engine can fall back to WASM.
 // This file holds the lifecycle, buffers and readback; the ops live in weight-ops.ts, kv-ops.ts,
 // elementwise-ops.ts and top-k.ts, over the shared OpContext (op-context.ts).
-import type { Activation, AttentionParams, Backend, GluKind, InputNorm, KVCacheSpec, KVShiftParams, RopeParams, Weight, WeightSlot } from '../backend.ts';
+import type { Activation, AttentionParams, Backend, GluKind, InputNorm, KVBias, KVCacheSpec, KVShiftParams, RopeParams, Weight, WeightSlot } from '../backend.ts';
 import { GPUWeightSlot } from './weight-slots.ts';
 import type { GGMLType } from '../../quant/types.ts';
 import { check } from '../../shared/assert.ts';
@@ -73,8 +73,9 @@ export interface WebGPUBackend extends Backend {
   /** out += w · x in the matmul's store (matmul.wgsl ADD); false only with fuse: false */
   matmulAdd(w: Weight, x: Activation, out: Activation, nTokens: number): boolean;
   /** rope of k inside the KV store (store-kv.wgsl ROPE) */
-  storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean;
-  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams): boolean;
+  storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams, bias?: KVBias): boolean;
+  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams,
+    bias?: Weight): boolean;
   /** in-place softmax over each of nRows rows of `width` */
   softmax(x: Activation, nRows: number, width: number): void;
   /** device bytes held (weights, activations, KV cache), for the bench's memory figure */
@@ -274,16 +275,17 @@ class WebGPUBackendImpl implements WebGPUBackend {
   addBias(x: Activation, bias: Weight, nTokens: number): void { weightOps.addBias(this.ctx, x, bias, nTokens); }
   rope(x: Activation, nTokens: number, nHeads: number, headDim: number, pos0: number, p: RopeParams): void { this.kv.rope(x, nTokens, nHeads, headDim, pos0, p); }
   storeKV(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number): void { this.kv.storeKV(layer, k, v, pos0, nTokens); }
-  storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams): boolean {
-    return this.kv.storeKVRoped(layer, k, v, pos0, nTokens, headDim, p);
+  storeKVRoped(layer: number, k: Activation, v: Activation, pos0: number, nTokens: number, headDim: number, p: RopeParams, bias?: KVBias): boolean {
+    return this.kv.storeKVRoped(layer, k, v, pos0, nTokens, headDim, p, bias);
   }
   shiftKV(layer: number, keep: number, discard: number, end: number, p: KVShiftParams): void { this.kv.shiftKV(layer, keep, discard, end, p); }
   attention(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams): void {
     this.kv.attention(layer, q, out, pos0, nTokens, a);
   }
 
-  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams): boolean {
-    return this.kv.attentionRoped(layer, q, out, pos0, nTokens, a, p);
+  attentionRoped(layer: number, q: Activation, out: Activation, pos0: number, nTokens: number, a: AttentionParams, p: RopeParams,
+    bias?: Weight): boolean {
+    return this.kv.attentionRoped(layer, q, out, pos0, nTokens, a, p, bias);
   }
   glu(gate: Activation, up: Activation, out: Activation, n: number, kind: GluKind): void { elementwise.glu(this.ctx, gate, up, out, n, kind); }
   scale(x: Activation, n: number, factor: number): void { elementwise.scale(this.ctx, x, n, factor); }

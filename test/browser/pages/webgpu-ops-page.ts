@@ -5,6 +5,7 @@ import type { Activation } from '../../../src/backends/backend.ts';
 import { createWebGPUBackend, type WebGPUBackend } from '../../../src/backends/webgpu/webgpu-backend.ts';
 import { isEngineError } from '../../../src/shared/errors.ts';
 import type { KVType } from '../../../src/backends/kv-layout.ts';
+import { GGMLType } from '../../../src/quant/types.ts';
 import { attentionRef, geluTanhRef, randn, relErr, rng, ropeRef, roundKV, siluRef, softmaxRef } from './reference.ts';
 
 // f32 math in a different order (and exp/sin on the GPU): ‖gpu − ref‖₂ / ‖ref‖₂ ≤ 1e-5.
@@ -72,14 +73,15 @@ async function attentionCase(b: WebGPUBackend, r: R, headDim: number, kvType: KV
 
 const ROPE_CASES = [
   { name: 'normal', neox: false, nRot: 32 },
-  { name: 'neox', neox: true, nRot: 32 },
+  { name: 'neox', neox: true, nRot: 32, bias: true },
   { name: 'partial-neox', neox: true, nRot: 16 },
-  { name: 'freq-factors', neox: false, nRot: 32, ff: true },
+  { name: 'freq-factors', neox: false, nRot: 32, ff: true, bias: true },
   { name: 'longrope', neox: true, nRot: 24, ff: true, attnFactor: 1.19 },
 ];
 
 /**
- * storeKVRoped (k turned inside the KV store) and attentionRoped (q turned inside attention): n keys
+ * storeKVRoped (k turned inside the KV store) and attentionRoped (q turned inside attention), two
+ * cases with Qwen2-style q/k/v biases added inside them too: n keys
  * in one batch, then one more (decode), at positions up to ~1200, each rope case; attention of the
  * last queries over them against the f64 reference over rope-turned queries and keys (f32, f16
  * caches), and against the unfused rope + storeKV and rope + attention on another layer (every
@@ -94,13 +96,17 @@ async function ropedStoreCase(b: WebGPUBackend, r: R, kvType: KVType, c: typeof 
   const K = randn(r, (n + 1) * kvDim), V = randn(r, (n + 1) * kvDim), q = randn(r, (nq + 1) * nHead * headDim);
   const ff = c.ff ? Float32Array.from({ length: c.nRot / 2 }, (_, i) => 1 + i * 0.7) : undefined;
   const rope = { nRot: c.nRot, freqBase: base, neox: c.neox, freqFactors: ff, attnFactor: c.attnFactor };
+  // the cases with Qwen2-style biases: added inside the store and attention (layer 0), by addBias (layer 1)
+  const biases = 'bias' in c ? [kvDim, kvDim, nHead * headDim].map((w) => randn(r, w)) : null;
+  const [bk, bv, bq] = biases ? biases.map((x, i) => b.uploadWeight(`b${i}`, GGMLType.F32, x.length, 1, new Uint8Array(x.buffer.slice(0)))) : [];
   const outs: Float32Array[] = [];
   for (const layer of [0, 1]) {
     for (const [pos0, m] of [[0, n], [n, 1]]) {
       const ka = put(b, K.slice(pos0 * kvDim, (pos0 + m) * kvDim)), va = put(b, V.slice(pos0 * kvDim, (pos0 + m) * kvDim));
       if (layer === 0) {
-        if (!b.storeKVRoped(0, ka, va, pos0, m, headDim, rope)) throw new Error('storeKVRoped declined');
+        if (!b.storeKVRoped(0, ka, va, pos0, m, headDim, rope, bk && bv ? { k: bk, v: bv } : undefined)) throw new Error('storeKVRoped declined');
       } else {
+        if (bk && bv) { b.addBias(ka, bk, m); b.addBias(va, bv, m); }
         b.rope(ka, m, nHeadKV, headDim, pos0, rope);
         b.storeKV(1, ka, va, pos0, m);
       }
@@ -109,16 +115,19 @@ async function ropedStoreCase(b: WebGPUBackend, r: R, kvType: KVType, c: typeof 
     const o = b.alloc((nq + 1) * nHead * headDim);
     const a = { nHead, nHeadKV, headDim, scale };
     if (layer === 0) {
-      if (!b.attentionRoped(0, qa, o, n - nq + 1, nq, a, rope)) throw new Error('attentionRoped declined');
+      if (!b.attentionRoped(0, qa, o, n - nq + 1, nq, a, rope, bq)) throw new Error('attentionRoped declined');
     } else {
+      if (bq) b.addBias(qa, bq, nq);
       b.rope(qa, nq, nHead, headDim, n - nq + 1, rope);
       b.attention(1, qa, o, n - nq + 1, nq, a);
     }
     outs.push(await b.read(o, 0, nq * nHead * headDim));
   }
-  const Kr = Float32Array.from(ropeRef(K, n + 1, nHeadKV, headDim, 0, c.nRot, base, c.neox, ff, c.attnFactor));
-  const qr = Float32Array.from(ropeRef(q.subarray(0, nq * nHead * headDim), nq, nHead, headDim, n - nq + 1, c.nRot, base, c.neox, ff, c.attnFactor));
-  const ref = attentionRef(qr, roundKV(kvType, Kr), roundKV(kvType, V), n - nq + 1, nq, nHead, nHeadKV, headDim, scale);
+  const plus = (x: Float32Array, bias: Float32Array | undefined) => bias ? x.map((v, i) => v + bias[i % bias.length]) : x;
+  const Kr = Float32Array.from(ropeRef(plus(K, biases?.[0]), n + 1, nHeadKV, headDim, 0, c.nRot, base, c.neox, ff, c.attnFactor));
+  const qr = Float32Array.from(ropeRef(plus(q.subarray(0, nq * nHead * headDim), biases?.[2]), nq, nHead, headDim, n - nq + 1,
+    c.nRot, base, c.neox, ff, c.attnFactor));
+  const ref = attentionRef(qr, roundKV(kvType, Kr), roundKV(kvType, plus(V, biases?.[1])), n - nq + 1, nq, nHead, nHeadKV, headDim, scale);
   return { ref: kvType === 'q8_0' ? NaN : relErr(outs[0], ref), unfused: relErr(outs[0], outs[1]) };
 }
 
