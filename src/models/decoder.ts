@@ -219,8 +219,9 @@ export class Decoder {
   /** Final norm + LM head of the last of n tokens into s.logits[0..vocab). */
   private async lastLogits(n: number): Promise<void> {
     const { backend: b, h, s, w } = this;
-    b.copy(s.x, (n - 1) * h.dim, s.last, 0, h.dim);
-    b.rmsnorm(s.last, w.outputNorm, s.xb, 1, h.rmsEps);
+    // a decode step's one row is already the last (no copy: one dispatch less on the GPU)
+    if (n > 1) b.copy(s.x, (n - 1) * h.dim, s.last, 0, h.dim);
+    b.rmsnorm(n > 1 ? s.last : s.x, w.outputNorm, s.xb, 1, h.rmsEps);
     const streamed = this.logits(1);
     if (streamed) await streamed;
     if (this.plan.finalSoftcap) b.softcap(s.logits, h.vocabSize, this.plan.finalSoftcap);
