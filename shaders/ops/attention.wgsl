@@ -38,8 +38,8 @@ fn v_at(slot: u32, col: u32) -> f32 {
   return kv_value(VC[kv_word(slot, col)], sw, col);
 }
 
-// q as the matmul meant it (add-bias.wgsl's sum); value d of token t's query head at qo, turned when ROPE: the pair (a, b) of rope.wgsl becomes
-// (a·cos − b·sin, a·sin + b·cos); NEOX pairs (i, i + n_rot/2), else (2i, 2i+1); dims ≥ n_rot as they are
+// q as the matmul meant it (add-bias.wgsl's sum); value d of token t's query head at qo, turned
+// when ROPE (rope-pair.wgsl); dims ≥ n_rot as they are
 fn q_in(i: u32) -> f32 {
   if (BIAS) { return Q[i] + BQ[i % (p.n_head * p.head_dim)]; }
   return Q[i];
@@ -47,19 +47,8 @@ fn q_in(i: u32) -> f32 {
 fn query(qo: u32, t: u32, d: u32) -> f32 {
   let x = q_in(qo + d);
   if (!ROPE || d >= p.n_rot) { return x; }
-  let half = p.n_rot / 2u;
-  var i = d / 2u;
-  var first = d % 2u == 0u;
-  var other = select(d - 1u, d + 1u, first);
-  if (p.neox != 0u) {
-    i = d % half;
-    first = d < half;
-    other = select(d - half, d + half, first);
-  }
-  let y = q_in(qo + other);
-  let cs = CS[t * half + i];
-  if (first) { return x * cs.x - y * cs.y; }
-  return y * cs.y + x * cs.x;
+  let r = rope_pair(d, p.n_rot, p.neox != 0u);
+  return rope_turn(x, q_in(u32(i32(qo + d) + r.offset)), CS[t * (p.n_rot / 2u) + r.i], r.first);
 }
 
 // first key position a query at position q sees

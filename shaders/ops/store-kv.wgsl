@@ -34,26 +34,14 @@ fn v_in(t: u32, j: u32) -> f32 {
   return x;
 }
 
-// value j of token t's key row, turned when ROPE: the pair (a, b) of rope.wgsl becomes
-// (a·cos − b·sin, a·sin + b·cos); NEOX pairs (i, i + n_rot/2), else (2i, 2i+1); dims ≥ n_rot as they are
+// value j of token t's key row, turned when ROPE (rope-pair.wgsl); dims ≥ n_rot as they are
 fn key(t: u32, j: u32) -> f32 {
   let x = k_in(t, j);
   if (!ROPE) { return x; }
   let d = j % p.head_dim;
   if (d >= p.n_rot) { return x; }
-  let half = p.n_rot / 2u;
-  var i = d / 2u;
-  var first = d % 2u == 0u;
-  var other = select(j - 1u, j + 1u, first);
-  if (p.neox != 0u) {
-    i = d % half;
-    first = d < half;
-    other = select(j - half, j + half, first);
-  }
-  let y = k_in(t, other);
-  let cs = CS[t * half + i];
-  if (first) { return x * cs.x - y * cs.y; }
-  return y * cs.y + x * cs.x;
+  let r = rope_pair(d, p.n_rot, p.neox != 0u);
+  return rope_turn(x, k_in(t, u32(i32(j) + r.offset)), CS[t * (p.n_rot / 2u) + r.i], r.first);
 }
 
 // round half away from zero, as C's roundf

@@ -129,12 +129,16 @@ export function multiWeightOpSource(op: MultiWeightOp, [q, k, v]: readonly [GGML
     overBinding(reader(v), 'WV', '_v'), reduceSnippet('rows', variant), withInput(op, norm, variant)].join('\n'));
 }
 
+/** ops that turn q or k by rope as they read them get its pairing (rope-pair.wgsl) in front */
+const TURNS: ReadonlySet<PlainOp> = new Set(['attention', 'store-kv']);
+
 /** ops that read cached K/V values get the shared reader (kv-read.wgsl) in front */
 const READS_KV: ReadonlySet<PlainOp> = new Set(['attention', 'kv-shift']);
 
 /** A plain op; `subgroups` applies to the ops that reduce across their workgroup. */
 export function plainOpSource(op: PlainOp, v: KernelVariant = {}): string {
   if (op === 'glu') return `${opSource('glu-act')}\n${opSource(op)}`;
-  const parts = [READS_KV.has(op) ? opSource('kv-read') : '', REDUCES_ALL.has(op) ? reduceSnippet('all', v) : '', opSource(op)];
+  const parts = [READS_KV.has(op) ? opSource('kv-read') : '', TURNS.has(op) ? opSource('rope-pair') : '',
+    REDUCES_ALL.has(op) ? reduceSnippet('all', v) : '', opSource(op)];
   return hoistEnables(parts.filter(Boolean).join('\n'));
 }
